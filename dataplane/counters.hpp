@@ -1,0 +1,44 @@
+// Per-worker counters: one writer (its worker), summed by control at read time. Never shared between workers.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/drop_reasons.hpp"
+#include "dataplane/limits.hpp"
+
+namespace wansteer {
+
+// A counter with a single writer. Relaxed load+store (no locked RMW) so the worker pays a plain add;
+// the atomic type lets control read it concurrently without a data race.
+class Counter {
+ public:
+  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void inc() { add(1); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+
+struct PortCounters {
+  Counter rx_packets, rx_bytes, tx_packets, tx_bytes, drops;
+};
+
+struct ClassLinkCounters {
+  Counter packets, bytes;
+};
+
+// dp: rw (owning worker only), cp: ro
+struct alignas(64) WorkerCounters {
+  PortCounters port[kMaxPorts];
+  Counter drop[kDropReasonCount];
+  ClassLinkCounters class_link[kMaxClasses][kMaxLinks];
+  Counter class_no_link[kMaxClasses];   // packets of a class dropped because no allowed link was usable
+  Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
+  Counter flow_entries;                 // current number of flows in this worker's cache
+  Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
+  Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet
+};
+
+}  // namespace wansteer

@@ -1,0 +1,27 @@
+// SteeringTable: per class, which WAN link a flow goes to, as one array lookup. Built by control, read by workers.
+#pragma once
+#include <cstdint>
+
+#include "dataplane/limits.hpp"
+
+namespace wansteer {
+
+enum class SteerMode : uint8_t { priority = 0, balance = 1 };
+
+inline constexpr uint32_t kPickSlots = 64;  // flow_hash & (kPickSlots-1) selects a slot; weights resolve to 1/64
+
+struct ClassSteering {
+  uint16_t allowed_mask = 0;  // bit i: the policy allows link i for this class
+  uint16_t usable_mask = 0;   // bit i: allowed and usable now (admin up, healthy)
+  SteerMode mode = SteerMode::priority;
+  uint8_t pick_slot[kPickSlots];  // link index per slot, kNoLink when nothing is usable
+
+  uint8_t pick(uint32_t flow_hash) const { return pick_slot[flow_hash & (kPickSlots - 1)]; }
+  bool usable(uint8_t link) const { return link < kMaxLinks && (usable_mask >> link) & 1u; }
+};
+
+struct SteeringTable {
+  ClassSteering cls[kMaxClasses];
+};
+
+}  // namespace wansteer
