@@ -1,1 +1,451 @@
-// placeholder: being written
+// ControlPlane implementation. Everything here runs on the main lcore; workers only see what publish() swaps in.
+#include "control/control_loop.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "control/ctl_server.hpp"
+#include "control/planner.hpp"
+#include "dataplane/classify.hpp"
+#include "dataplane/packet_meta.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+namespace {
+
+uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+std::string mac_str(const rte_ether_addr& a) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", a.addr_bytes[0], a.addr_bytes[1],
+                     a.addr_bytes[2], a.addr_bytes[3], a.addr_bytes[4], a.addr_bytes[5]);
+}
+
+rte_ether_addr to_ether(const MacAddress& m) {
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, m.data(), 6);
+  return a;
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::vector<std::string> w;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') j++;
+    if (j > i) w.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return w;
+}
+
+constexpr uint64_t kGatewayRetryMs = 200;     // unresolved gateway: ask again this often
+constexpr uint64_t kGatewayRefreshMs = 15000;  // resolved gateway: re-ask so a changed MAC is noticed
+constexpr uint64_t kNeighborRetryMs = 1000;    // LAN host without a MAC: at most one ARP per second
+
+}  // namespace
+
+ControlPlane::ControlPlane(Policy policy, DataplaneRuntime& rt) : policy_(std::move(policy)), rt_(rt) {
+  for (uint32_t l = 0; l < kMaxLinks; l++) {
+    admin_up_[l] = true;
+    gw_resolved_[l] = false;
+    gw_mac_[l] = rte_ether_addr{};
+  }
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    if (policy_.links[l].gateway_mac) {
+      gw_resolved_[l] = true;
+      gw_mac_[l] = to_ether(*policy_.links[l].gateway_mac);
+    }
+  }
+  for (const auto& n : policy_.lan.neighbors) {
+    for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
+      const auto& sub = policy_.lan.subnets[s].address;
+      if ((n.ip & sub.mask()) == sub.network()) {
+        lan_neighbors_[n.ip] = Neighbor{to_ether(n.mac), static_cast<uint8_t>(s)};
+        break;
+      }
+    }
+  }
+}
+
+ControlPlane::~ControlPlane() { delete rt_.slot.current.exchange(nullptr); }
+
+bool ControlPlane::start(std::string* error) {
+  std::string err;
+  auto cls = Classifier::build(policy_.rules, policy_.default_class, &err);
+  if (!cls) {
+    *error = "cannot compile the policy's rules: " + err;
+    return false;
+  }
+  classifier_ = std::move(cls);
+  neighbors_ = build_neighbors(&err);
+  if (!neighbors_) {
+    *error = err;
+    return false;
+  }
+  publish();
+  return true;
+}
+
+std::shared_ptr<const NeighborTable> ControlPlane::build_neighbors(std::string* error) {
+  auto t = std::make_shared<NeighborTable>();
+  std::string name = fmt::format("ws_nb{}", neighbor_tables_built_++);
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = std::max<uint32_t>(64, static_cast<uint32_t>(lan_neighbors_.size() * 2));
+  p.key_len = sizeof(uint32_t);
+  p.hash_func = rte_jhash;
+  p.socket_id = static_cast<int>(rte_socket_id());
+  t->by_ip = rte_hash_create(&p);
+  if (t->by_ip == nullptr) {
+    *error = std::string("cannot create neighbour table: ") + rte_strerror(rte_errno);
+    return nullptr;
+  }
+  t->entries = std::make_unique<NeighborTable::Entry[]>(lan_neighbors_.size() + 1);
+  uint32_t i = 0;
+  for (const auto& [ip, n] : lan_neighbors_) {
+    t->entries[i] = NeighborTable::Entry{n.mac, n.subnet};
+    uint32_t key = ip;
+    if (rte_hash_add_key_data(t->by_ip, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(i))) < 0) {
+      *error = "neighbour table full";
+      return nullptr;
+    }
+    i++;
+  }
+  t->count = i;
+  return t;
+}
+
+void ControlPlane::publish() {
+  auto s = std::make_unique<DataplaneSnapshot>();
+  s->generation = ++generation_;
+  s->policy_generation = policy_generation_;
+  s->classifier = classifier_;
+  s->neighbors = neighbors_;
+  s->n_links = static_cast<uint8_t>(policy_.links.size());
+  s->n_classes = static_cast<uint8_t>(policy_.classes.size());
+  s->n_lan = static_cast<uint8_t>(policy_.lan.subnets.size());
+  s->lan_port_id = rt_.lan_port;
+  s->lan_mac = rt_.lan_mac;
+  for (size_t i = 0; i < policy_.lan.subnets.size(); i++) {
+    const auto& sub = policy_.lan.subnets[i];
+    s->lan[i] = LanSubnet{sub.address.addr, sub.address.network(), sub.address.mask(), sub.vlan};
+  }
+  std::array<bool, kMaxLinks> usable{};
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    const LinkSpec& ls = policy_.links[l];
+    LinkConfig& lc = s->links[l];
+    lc.port_id = rt_.link_port[l];
+    lc.own_ip = ls.address.addr;
+    lc.network = ls.address.network();
+    lc.mask = ls.address.mask();
+    lc.gateway_ip = ls.gateway;
+    lc.own_mac = rt_.link_mac[l];
+    lc.gateway_mac = gw_mac_[l];
+    lc.gateway_resolved = gw_resolved_[l];
+    lc.backup = ls.role == LinkRole::backup;
+    // A link carries traffic when the operator has it up and we know where to send it.
+    usable[l] = admin_up_[l] && gw_resolved_[l];
+  }
+  s->steering = plan_steering(policy_, usable);
+  s->flow_idle_tsc = static_cast<uint64_t>(policy_.flow_cache.idle_timeout_s) * rte_get_tsc_hz();
+  const DataplaneSnapshot* old = rt_.slot.current.exchange(s.release(), std::memory_order_acq_rel);
+  if (old != nullptr) {
+    // Wait until every worker has finished the loop iteration that might still read `old`.
+    rte_rcu_qsbr_synchronize(rt_.qsbr, RTE_QSBR_THRID_INVALID);
+    delete old;
+  }
+  dirty_ = false;
+}
+
+void ControlPlane::send_to_worker(rte_mbuf* m, uint8_t port_index) {
+  m->port = port_index;
+  if (rte_ring_sp_enqueue(rt_.from_control, m) != 0) rte_pktmbuf_free(m);
+}
+
+void ControlPlane::send_arp_request(uint8_t port_index, uint16_t vlan, const rte_ether_addr& our_mac,
+                                    uint32_t our_ip, uint32_t target_ip) {
+  rte_mbuf* m = rte_pktmbuf_alloc(rt_.pool);
+  if (m == nullptr) return;
+  uint16_t hdr = vlan ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, hdr + sizeof(rte_arp_hdr)));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+  std::memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  if (vlan) {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
+    vh->vlan_tci = rte_cpu_to_be_16(vlan);
+    vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  } else {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  }
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(p + hdr);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  rte_ether_addr_copy(&our_mac, &arp->arp_data.arp_sha);
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(our_ip);
+  std::memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(target_ip);
+  arp_requests_++;
+  send_to_worker(m, port_index);
+}
+
+void ControlPlane::handle_arp(rte_mbuf* m) {
+  PacketMeta* meta = meta_of(m);
+  uint8_t pi = meta->port;
+  auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, meta->l3_offset);
+  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  uint32_t sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+  uint32_t tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+  bool request = arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  rte_ether_addr our_mac{};
+  uint32_t our_ip = 0;
+  bool for_us = false;
+  if (pi == 0) {
+    for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
+      const auto& sub = policy_.lan.subnets[s];
+      if (sub.vlan != meta->vlan) continue;
+      if ((sip & sub.address.mask()) == sub.address.network() && sip != sub.address.addr) {
+        // Learn (or refresh) the sender, as a Linux router would from any ARP it sees for its subnet.
+        auto it = lan_neighbors_.find(sip);
+        if (it == lan_neighbors_.end() || !rte_is_same_ether_addr(&it->second.mac, &arp->arp_data.arp_sha) ||
+            it->second.subnet != s) {
+          lan_neighbors_[sip] = Neighbor{arp->arp_data.arp_sha, static_cast<uint8_t>(s)};
+          neighbors_dirty_ = true;
+        }
+      }
+      if (tip == sub.address.addr) {
+        for_us = true;
+        our_ip = sub.address.addr;
+        our_mac = rt_.lan_mac;
+      }
+    }
+  } else if (pi <= policy_.links.size()) {
+    size_t l = pi - 1u;
+    const LinkSpec& ls = policy_.links[l];
+    if (sip == ls.gateway && !ls.gateway_mac) {
+      if (!gw_resolved_[l] || !rte_is_same_ether_addr(&gw_mac_[l], &arp->arp_data.arp_sha)) {
+        gw_mac_[l] = arp->arp_data.arp_sha;
+        gw_resolved_[l] = true;
+        dirty_ = true;
+      }
+    }
+    if (tip == ls.address.addr) {
+      for_us = true;
+      our_ip = ls.address.addr;
+      our_mac = rt_.link_mac[l];
+    }
+  }
+  if (!(request && for_us)) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // Turn the request into our reply in place (VLAN tag, if any, stays as it came).
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+  arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+  rte_ether_addr_copy(&our_mac, &arp->arp_data.arp_sha);
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(our_ip);
+  arp_replies_++;
+  send_to_worker(m, pi);
+}
+
+void ControlPlane::handle_unresolved(rte_mbuf* m) {
+  PacketMeta* meta = meta_of(m);
+  uint32_t be;
+  std::memcpy(&be, meta->dst.data(), 4);
+  uint32_t dst = rte_be_to_cpu_32(be);
+  no_neighbor_drops_++;
+  rte_pktmbuf_free(m);
+  uint64_t now = now_ms();
+  auto& asked = arp_asked_ms_[dst];
+  if (asked != 0 && now - asked < kNeighborRetryMs) return;
+  asked = now;
+  for (const auto& sub : policy_.lan.subnets) {
+    if ((dst & sub.address.mask()) == sub.address.network()) {
+      send_arp_request(0, sub.vlan, rt_.lan_mac, sub.address.addr, dst);
+      return;
+    }
+  }
+}
+
+void ControlPlane::process_from_workers() {
+  rte_mbuf* pkts[32];
+  for (;;) {
+    unsigned n = rte_ring_sc_dequeue_burst(rt_.to_control, reinterpret_cast<void**>(pkts), 32, nullptr);
+    for (unsigned i = 0; i < n; i++) {
+      uint8_t why = meta_of(pkts[i])->cp_reason;
+      if (why == PacketMeta::kToControlArp)
+        handle_arp(pkts[i]);
+      else if (why == PacketMeta::kToControlResolve)
+        handle_unresolved(pkts[i]);
+      else
+        rte_pktmbuf_free(pkts[i]);
+    }
+    if (n < 32) break;
+  }
+}
+
+void ControlPlane::refresh_gateways(uint64_t now) {
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    const LinkSpec& ls = policy_.links[l];
+    if (ls.gateway_mac) continue;
+    uint64_t every = gw_resolved_[l] ? kGatewayRefreshMs : kGatewayRetryMs;
+    if (gw_asked_ms_[l] != 0 && now - gw_asked_ms_[l] < every) continue;
+    gw_asked_ms_[l] = now;
+    send_arp_request(static_cast<uint8_t>(l + 1), 0, rt_.link_mac[l], ls.address.addr, ls.gateway);
+  }
+}
+
+void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload, CtlServer* ctl) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    process_from_workers();
+    refresh_gateways(now_ms());
+    if (neighbors_dirty_) {
+      std::string err;
+      auto nt = build_neighbors(&err);
+      if (nt) {
+        neighbors_ = std::move(nt);
+        dirty_ = true;
+      } else {
+        fmt::print(stderr, "wansteer: {}\n", err);
+      }
+      neighbors_dirty_ = false;
+    }
+    if (dirty_) publish();
+    if (reload.exchange(false)) fmt::print("wansteer: SIGHUP: {}", reload_policy());
+    if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
+    rte_delay_us_sleep(1000);
+  }
+}
+
+void ControlPlane::drain_rings() {
+  void* p;
+  while (rte_ring_dequeue(rt_.to_control, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+  while (rte_ring_dequeue(rt_.from_control, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+}
+
+StatsView ControlPlane::stats_view() {
+  StatsView v;
+  v.policy = &policy_;
+  v.totals = sum_counters(rt_.workers);
+  v.totals.drop[static_cast<uint32_t>(DropReason::no_neighbor)] += no_neighbor_drops_;
+  v.totals.port[0].drops += no_neighbor_drops_;  // such packets arrived on a WAN port but were meant for the LAN
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    LinkView lv;
+    lv.admin_up = admin_up_[l];
+    lv.gateway_resolved = gw_resolved_[l];
+    lv.gateway_mac = gw_resolved_[l] ? mac_str(gw_mac_[l]) : "";
+    lv.own_mac = mac_str(rt_.link_mac[l]);
+    lv.port_id = rt_.link_port[l];
+    v.links.push_back(lv);
+  }
+  v.lan_mac = mac_str(rt_.lan_mac);
+  v.lan_port_id = rt_.lan_port;
+  v.generation = generation_;
+  v.mempool_in_use = rte_mempool_in_use_count(rt_.pool);
+  v.mempool_size = rt_.pool->size;
+  v.arp_replies = arp_replies_;
+  v.arp_requests = arp_requests_;
+  v.neighbors = lan_neighbors_.size();
+  return v;
+}
+
+std::string ControlPlane::set_link_admin(const std::string& name, bool up) {
+  int l = policy_.link_index(name);
+  if (l < 0) {
+    std::string names;
+    for (const auto& ls : policy_.links) names += (names.empty() ? "" : ", ") + ls.name;
+    return fmt::format("error: unknown link \"{}\" (links: {})\n", name, names);
+  }
+  bool was = admin_up_[l];
+  admin_up_[l] = up;
+  publish();
+  fmt::print("wansteer: link {} administratively {} (was {})\n", name, up ? "up" : "down", was ? "up" : "down");
+  std::fflush(stdout);
+  return fmt::format("link {}: admin {}\n", name, up ? "up" : "down");
+}
+
+std::string ControlPlane::reload_policy() {
+  PolicyResult r = load_policy(policy_.path);
+  if (!r.ok()) {
+    std::string s = fmt::format("error: policy {} rejected, the running policy stays:\n", policy_.path);
+    for (const auto& e : r.errors) s += e.to_string() + "\n";
+    return s;
+  }
+  Policy& np = *r.policy;
+  // Ports and addresses are bound at start; a reload may change classes, rules and link order only if the
+  // set of devices is unchanged.
+  bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();
+  for (size_t l = 0; same_ports && l < np.links.size(); l++)
+    same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name;
+  if (!same_ports)
+    return "error: the new policy changes ports or links; restart wansteer to apply it (running policy kept)\n";
+  std::string err;
+  auto cls = Classifier::build(np.rules, np.default_class, &err);
+  if (!cls) return "error: cannot compile the new rules (running policy kept): " + err + "\n";
+  for (size_t l = 0; l < np.links.size(); l++) {
+    if (np.links[l].gateway_mac) {
+      gw_mac_[l] = to_ether(*np.links[l].gateway_mac);
+      gw_resolved_[l] = true;
+    }
+  }
+  policy_ = std::move(np);
+  classifier_ = std::move(cls);
+  policy_generation_++;
+  publish();
+  return fmt::format("policy {} loaded: {} classes, {} rules (generation {})\n", policy_.path,
+                     policy_.classes.size(), policy_.rules.size(), policy_generation_);
+}
+
+std::string ControlPlane::handle_command(const std::string& line) {
+  std::vector<std::string> w = split_words(line);
+  bool json = false;
+  std::erase_if(w, [&](const std::string& s) {
+    if (s == "--json") json = true;
+    return s == "--json";
+  });
+  if (w.empty() || w[0] == "help")
+    return "commands: show counters | show links | link down NAME | link up NAME | reload | ping  (add --json)\n";
+  if (w[0] == "ping") return "ok\n";
+  if (w[0] == "show" && w.size() == 2 && w[1] == "counters") {
+    StatsView v = stats_view();
+    return json ? counters_json(v) + "\n" : counters_text(v);
+  }
+  if (w[0] == "show" && w.size() == 2 && w[1] == "links") {
+    StatsView v = stats_view();
+    return json ? links_json(v) + "\n" : links_text(v);
+  }
+  if (w[0] == "link" && w.size() == 3 && (w[1] == "down" || w[1] == "up")) return set_link_admin(w[2], w[1] == "up");
+  if (w[0] == "reload" && w.size() == 1) return reload_policy();
+  return fmt::format("error: unknown command \"{}\"; try: show counters | show links | link down NAME | "
+                     "link up NAME | reload\n",
+                     line);
+}
+
+}  // namespace wansteer

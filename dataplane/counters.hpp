@@ -36,7 +36,8 @@ struct alignas(64) WorkerCounters {
   ClassLinkCounters class_link[kMaxClasses][kMaxLinks];
   Counter class_no_link[kMaxClasses];   // packets of a class dropped because no allowed link was usable
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
-  Counter flow_entries;                 // current number of flows in this worker's cache
+  Counter flow_moves;                   // cached flows re-steered because their link was withdrawn
+  Counter flow_uncached;                // packets forwarded without a cache entry (table full even after eviction)
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
   Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet
 };

@@ -1,1 +1,309 @@
-// placeholder: being written
+// Forwarding after parse. LAN->WAN: own-address and local checks, flow cache, classify misses, steer, TTL,
+// strip VLAN, rewrite to the link's gateway. WAN->LAN: own-address checks, LAN route, neighbour, TTL, tag.
+#include "dataplane/forward.hpp"
+
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_hash.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "dataplane/classify.hpp"
+#include "dataplane/flow_cache.hpp"
+
+namespace wansteer {
+
+namespace {
+
+inline uint32_t ipv4_of(const std::array<uint8_t, 16>& a) {
+  uint32_t be;
+  std::memcpy(&be, a.data(), 4);
+  return rte_be_to_cpu_32(be);
+}
+
+inline int lan_subnet_of(const DataplaneSnapshot& s, uint32_t ip) {
+  for (uint8_t i = 0; i < s.n_lan; i++)
+    if ((ip & s.lan[i].mask) == s.lan[i].network) return i;
+  return -1;
+}
+
+inline bool is_own_lan_ip(const DataplaneSnapshot& s, uint32_t ip) {
+  for (uint8_t i = 0; i < s.n_lan; i++)
+    if (s.lan[i].own_ip == ip) return true;
+  return false;
+}
+
+inline void set_macs(rte_mbuf* m, const rte_ether_addr& dst, const rte_ether_addr& src) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&dst, &eth->dst_addr);
+  rte_ether_addr_copy(&src, &eth->src_addr);
+}
+
+inline bool decrement_hops(rte_mbuf* m, const PacketMeta* meta) {
+  return meta->l3 == static_cast<uint8_t>(L3::ipv4) ? ipv4_decrement_ttl(m, meta->l3_offset)
+                                                    : ipv6_decrement_hop_limit(m, meta->l3_offset);
+}
+
+// Addresses that a router never forwards off the LAN (multicast, limited broadcast, link-local).
+inline bool not_routable_v4(uint32_t dst) { return dst >= 0xE0000000u; }
+inline bool not_routable_v6(const std::array<uint8_t, 16>& d) {
+  return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
+}
+
+}  // namespace
+
+bool ipv4_decrement_ttl(rte_mbuf* m, uint16_t l3_offset) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l3_offset);
+  if (ip->time_to_live <= 1) return false;
+  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m = the 16-bit word holding TTL and protocol.
+  uint16_t old_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
+  ip->time_to_live--;
+  uint16_t new_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
+  uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(ip->hdr_checksum)) + static_cast<uint16_t>(~old_word) +
+                 new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+  return true;
+}
+
+bool ipv6_decrement_hop_limit(rte_mbuf* m, uint16_t l3_offset) {
+  auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l3_offset);
+  if (ip6->hop_limits <= 1) return false;
+  ip6->hop_limits--;
+  return true;
+}
+
+void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
+  if (meta->vlan_count == 0) return;
+  uint16_t shift = static_cast<uint16_t>(4 * meta->vlan_count);
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memmove(p + shift, p, 2 * RTE_ETHER_ADDR_LEN);  // MACs move up; the inner ethertype stays in place
+  rte_pktmbuf_adj(m, shift);
+  meta->l3_offset = static_cast<uint16_t>(meta->l3_offset - shift);
+  if (meta->l4_offset != 0) meta->l4_offset = static_cast<uint16_t>(meta->l4_offset - shift);
+  meta->vlan_count = 0;
+}
+
+bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan) {
+  uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
+  if (p == nullptr) return false;
+  std::memmove(p, p + 4, 2 * RTE_ETHER_ADDR_LEN);
+  uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+  uint16_t tci = rte_cpu_to_be_16(vlan & 0xfff);
+  std::memcpy(p + 12, &tpid, 2);
+  std::memcpy(p + 14, &tci, 2);
+  meta->l3_offset = static_cast<uint16_t>(meta->l3_offset + 4);
+  if (meta->l4_offset != 0) meta->l4_offset = static_cast<uint16_t>(meta->l4_offset + 4);
+  meta->vlan_count = 1;
+  return true;
+}
+
+bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac) {
+  if (meta->l3 != static_cast<uint8_t>(L3::ipv4) || meta->proto != IPPROTO_ICMP ||
+      meta->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || (meta->flags & PacketMeta::kFlagFragment) ||
+      meta->l4_offset == 0)
+    return false;
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta->l3_offset);
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta->l4_offset);
+  uint16_t icmp_len = static_cast<uint16_t>(meta->l3_len - (meta->l4_offset - meta->l3_offset));
+  if (icmp_len < sizeof(rte_icmp_hdr)) return false;
+  const rte_be32_t ip_src = ip->src_addr;  // packed fields: no std::swap
+  ip->src_addr = ip->dst_addr;
+  ip->dst_addr = ip_src;
+  ip->time_to_live = 64;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  std::swap(meta->src, meta->dst);
+  return true;
+}
+
+void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc) {
+  WorkerCounters& c = w.counters;
+  rte_mbuf* steer[kBurst];
+  uint16_t ns = 0;
+
+  // 1. What is not transit traffic: ARP, packets for the edge itself, LAN-local and non-routable ones.
+  for (uint16_t i = 0; i < n; i++) {
+    rte_mbuf* m = pkts[i];
+    PacketMeta* meta = meta_of(m);
+    if (meta->l3 == static_cast<uint8_t>(L3::arp)) {
+      hand_to_control(w, m, 0, PacketMeta::kToControlArp);
+      continue;
+    }
+    if (meta->l3 == static_cast<uint8_t>(L3::ipv4)) {
+      uint32_t dst = ipv4_of(meta->dst);
+      if (is_own_lan_ip(snap, dst)) {
+        if (icmp_echo_reply_in_place(m, meta, snap.lan_mac)) {
+          c.icmp_echo_replies_sent.inc();
+          tx_enqueue(w, 0, m);
+        } else {
+          drop_packet(w, m, 0, DropReason::not_for_us);
+        }
+        continue;
+      }
+      if (not_routable_v4(dst)) {
+        drop_packet(w, m, 0, DropReason::no_route);
+        continue;
+      }
+      if (lan_subnet_of(snap, dst) >= 0) {
+        drop_packet(w, m, 0, DropReason::lan_hairpin);
+        continue;
+      }
+    } else if (not_routable_v6(meta->dst)) {
+      drop_packet(w, m, 0, DropReason::no_route);
+      continue;
+    }
+    steer[ns++] = m;
+  }
+  if (ns == 0) return;
+
+  // 2. Flow cache: hits keep their class and link; misses are classified together in one ACL call.
+  FlowKey keys[kBurst];
+  uint32_t hashes[kBurst];
+  FlowEntry* entry[kBurst];
+  for (uint16_t i = 0; i < ns; i++) {
+    const PacketMeta* meta = meta_of(steer[i]);
+    flow_key_from_meta(*meta, &keys[i]);
+    hashes[i] = meta->flow_hash;
+  }
+  w.flows->lookup_burst(keys, hashes, ns, entry);
+
+  PacketMeta* miss_meta[kBurst];
+  uint16_t miss_idx[kBurst];
+  uint16_t nm = 0;
+  for (uint16_t i = 0; i < ns; i++) {
+    FlowEntry* e = entry[i];
+    PacketMeta* meta = meta_of(steer[i]);
+    if (e != nullptr && e->policy_generation == snap.policy_generation &&
+        now_tsc - e->last_seen_tsc <= snap.flow_idle_tsc) {
+      c.flow_hits.inc();
+      meta->class_id = e->class_id;
+      const ClassSteering& cs = snap.steering.cls[e->class_id];
+      if (!cs.usable(e->link)) {  // its link was withdrawn: move the flow now
+        uint8_t link = cs.pick(meta->flow_hash);
+        if (link != kNoLink && e->link != kNoLink) c.flow_moves.inc();
+        e->link = link;
+      }
+      meta->link = e->link;
+      e->last_seen_tsc = now_tsc;
+    } else {
+      if (e != nullptr && e->policy_generation == snap.policy_generation) c.flow_expired.inc();
+      c.flow_misses.inc();
+      miss_meta[nm] = meta;
+      miss_idx[nm++] = i;
+    }
+  }
+  if (nm != 0) {
+    snap.classifier->classify_burst(miss_meta, nm);
+    for (uint16_t j = 0; j < nm; j++) {
+      uint16_t i = miss_idx[j];
+      PacketMeta* meta = miss_meta[j];
+      meta->link = snap.steering.cls[meta->class_id].pick(meta->flow_hash);
+      FlowEntry* e = entry[i];
+      if (e == nullptr) {
+        e = w.flows->insert(keys[i], hashes[i], c);
+        // A later packet of the same flow in this burst missed too: it finds this entry next burst.
+      }
+      if (e != nullptr) {
+        e->class_id = meta->class_id;
+        e->link = meta->link;
+        e->policy_generation = snap.policy_generation;
+        e->last_seen_tsc = now_tsc;
+      }
+    }
+  }
+
+  // 3. Send: TTL, VLAN strip, Ethernet rewrite to the link's next hop.
+  for (uint16_t i = 0; i < ns; i++) {
+    rte_mbuf* m = steer[i];
+    PacketMeta* meta = meta_of(m);
+    uint8_t link = meta->link;
+    if (link == kNoLink || link >= snap.n_links) {
+      c.class_no_link[meta->class_id].inc();
+      drop_packet(w, m, 0, DropReason::no_usable_link);
+      continue;
+    }
+    const LinkConfig& L = snap.links[link];
+    if (!L.gateway_resolved) {
+      drop_packet(w, m, 0, DropReason::no_neighbor);
+      continue;
+    }
+    if (!decrement_hops(m, meta)) {
+      drop_packet(w, m, 0, DropReason::ttl_expired);
+      continue;
+    }
+    strip_vlans(m, meta);
+    set_macs(m, L.gateway_mac, L.own_mac);
+    ClassLinkCounters& cl = c.class_link[meta->class_id][link];
+    cl.packets.inc();
+    cl.bytes.add(m->pkt_len);
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+  }
+}
+
+void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts,
+                       uint16_t n) {
+  const uint8_t pi = static_cast<uint8_t>(link + 1);
+  const LinkConfig& L = snap.links[link];
+  const NeighborTable* nt = snap.neighbors.get();
+  for (uint16_t i = 0; i < n; i++) {
+    rte_mbuf* m = pkts[i];
+    PacketMeta* meta = meta_of(m);
+    if (meta->l3 == static_cast<uint8_t>(L3::arp)) {
+      hand_to_control(w, m, pi, PacketMeta::kToControlArp);
+      continue;
+    }
+    if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) {  // no IPv6 routing towards the LAN yet
+      drop_packet(w, m, pi, DropReason::no_route);
+      continue;
+    }
+    uint32_t dst = ipv4_of(meta->dst);
+    if (dst == L.own_ip) {
+      if (icmp_echo_reply_in_place(m, meta, L.own_mac)) {
+        w.counters.icmp_echo_replies_sent.inc();
+        tx_enqueue(w, pi, m);
+      } else {
+        drop_packet(w, m, pi, DropReason::not_for_us);
+      }
+      continue;
+    }
+    int subnet = lan_subnet_of(snap, dst);
+    if (subnet < 0 || dst == snap.lan[subnet].own_ip) {
+      drop_packet(w, m, pi, DropReason::no_route);
+      continue;
+    }
+    if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) {  // spoofed: our LAN's addresses never come from a WAN
+      drop_packet(w, m, pi, DropReason::martian_source);
+      continue;
+    }
+    void* data = nullptr;
+    if (nt == nullptr || nt->by_ip == nullptr || rte_hash_lookup_data(nt->by_ip, &dst, &data) < 0) {
+      hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop
+      continue;
+    }
+    const NeighborTable::Entry& ne = nt->entries[reinterpret_cast<uintptr_t>(data)];
+    if (!decrement_hops(m, meta)) {
+      drop_packet(w, m, pi, DropReason::ttl_expired);
+      continue;
+    }
+    strip_vlans(m, meta);
+    uint16_t vlan = snap.lan[ne.subnet].vlan;
+    if (vlan != 0 && !push_vlan(m, meta, vlan)) {
+      drop_packet(w, m, pi, DropReason::tx_full);
+      continue;
+    }
+    set_macs(m, ne.mac, snap.lan_mac);
+    tx_enqueue(w, 0, m);
+  }
+}
+
+}  // namespace wansteer

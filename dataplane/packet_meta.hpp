@@ -28,11 +28,14 @@ struct PacketMeta {
   uint8_t port;          // ingress port index (0 = LAN, 1.. = WAN link index + 1)
   uint8_t class_id;      // set by classify (or flow cache hit)
   uint8_t link;          // set by steer: WAN link index, or kNoLink
-  uint8_t pad_;
+  uint8_t cp_reason;     // why the packet is handed to control (kToControl*), 0 otherwise
   uint32_t flow_hash;    // hash of the 5-tuple, used by steering and the flow cache
 
   static constexpr uint8_t kFlagFragment = 1;       // IPv4/IPv6 fragment (any)
   static constexpr uint8_t kFlagLaterFragment = 2;  // not the first fragment: no L4 header present
+
+  static constexpr uint8_t kToControlArp = 1;        // ARP: control answers and learns neighbours
+  static constexpr uint8_t kToControlResolve = 2;    // LAN destination without a known MAC: control ARPs, drops it
 };
 static_assert(sizeof(PacketMeta) <= 64, "PacketMeta must fit one cache line in the mbuf private area");
 

@@ -1,1 +1,113 @@
-// placeholder: being written
+// Worker lcore loop: rx burst per port -> parse -> forward; tx staged per port, flushed once per iteration;
+// reports an RCU quiescent state every iteration so control can free old snapshots.
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/forward.hpp"
+#include "dataplane/parse.hpp"
+
+namespace wansteer {
+
+void drop_packet(WorkerContext& w, rte_mbuf* m, uint8_t pi, DropReason reason) {
+  w.counters.drop[static_cast<uint32_t>(reason)].inc();
+  w.counters.port[pi].drops.inc();
+  rte_pktmbuf_free(m);
+}
+
+void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why) {
+  meta_of(m)->cp_reason = why;
+  if (w.to_control == nullptr || rte_ring_mp_enqueue(w.to_control, m) != 0) {
+    drop_packet(w, m, pi, DropReason::control_ring_full);
+    return;
+  }
+  w.counters.to_control.inc();
+}
+
+static void tx_flush(WorkerContext& w, uint8_t pi) {
+  WorkerContext::TxQueue& q = w.tx[pi];
+  if (q.n == 0) return;
+  uint32_t len[2 * kBurst];
+  for (uint16_t i = 0; i < q.n; i++) len[i] = q.pkts[i]->pkt_len;  // drivers may free mbufs on send
+  uint16_t sent = rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts, q.n);
+  if (sent < q.n) sent += rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts + sent, q.n - sent);
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+  w.counters.port[pi].tx_packets.add(sent);
+  w.counters.port[pi].tx_bytes.add(bytes);
+  for (uint16_t i = sent; i < q.n; i++) drop_packet(w, q.pkts[i], pi, DropReason::tx_full);
+  q.n = 0;
+}
+
+void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m) {
+  WorkerContext::TxQueue& q = w.tx[pi];
+  if (q.n == 2 * kBurst) tx_flush(w, pi);
+  q.pkts[q.n++] = m;
+}
+
+void tx_flush_all(WorkerContext& w) {
+  for (uint8_t pi = 0; pi < w.n_ports; pi++) tx_flush(w, pi);
+}
+
+// Packets control asked this worker to send (ARP requests and replies). Only worker 0 has the ring.
+static void drain_from_control(WorkerContext& w) {
+  if (w.from_control == nullptr) return;
+  rte_mbuf* pkts[kBurst];
+  unsigned n = rte_ring_sc_dequeue_burst(w.from_control, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  for (unsigned i = 0; i < n; i++) {
+    uint8_t pi = static_cast<uint8_t>(pkts[i]->port);
+    if (pi >= w.n_ports) {
+      drop_packet(w, pkts[i], 0, DropReason::no_route);
+      continue;
+    }
+    tx_enqueue(w, pi, pkts[i]);
+  }
+}
+
+uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc) {
+  uint32_t total = 0;
+  rte_mbuf* pkts[kBurst];
+  for (uint8_t pi = 0; pi < w.n_ports; pi++) {
+    uint16_t n = rte_eth_rx_burst(w.port_ids[pi], w.worker_id, pkts, kBurst);
+    if (n == 0) continue;
+    total += n;
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
+    w.counters.port[pi].rx_packets.add(n);
+    w.counters.port[pi].rx_bytes.add(bytes);
+    n = parse_burst(pkts, n, pi, w.counters);
+    if (n == 0) continue;
+    if (pi == 0)
+      forward_lan_burst(w, snap, pkts, n, now_tsc);
+    else
+      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n);
+  }
+  drain_from_control(w);
+  tx_flush_all(w);
+  return total;
+}
+
+int worker_main(void* arg) {
+  WorkerContext& w = *static_cast<WorkerContext*>(arg);
+  rte_rcu_qsbr_thread_register(w.qsbr, w.worker_id);
+  rte_rcu_qsbr_thread_online(w.qsbr, w.worker_id);
+  while (!w.stop->load(std::memory_order_relaxed)) {
+    const DataplaneSnapshot* snap = w.slot->current.load(std::memory_order_acquire);
+    uint64_t now = rte_rdtsc();
+    uint32_t n = worker_poll_once(w, *snap, now);
+    if (w.flows) w.flows->expire_some(now, snap->flow_idle_tsc, 8, w.counters);
+    w.counters.loops.inc();
+    if (n != 0) w.counters.busy_loops.inc();
+    // Done with this snapshot: control may free the one it replaced.
+    rte_rcu_qsbr_quiescent(w.qsbr, w.worker_id);
+  }
+  tx_flush_all(w);
+  rte_rcu_qsbr_thread_offline(w.qsbr, w.worker_id);
+  rte_rcu_qsbr_thread_unregister(w.qsbr, w.worker_id);
+  return 0;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,95 @@
+// ControlPlane: the control thread. Owns link state, neighbours and the published snapshot; answers ARP,
+// resolves next hops, serves the control socket, and publishes new snapshots with RCU.
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_ether.h>
+
+#include "control/policy.hpp"
+#include "control/stats.hpp"
+#include "dataplane/snapshot.hpp"
+
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace wansteer {
+
+class Classifier;
+class CtlServer;
+struct WorkerContext;
+
+// What main() set up for the data plane; the control plane reads it and publishes into `slot`.
+struct DataplaneRuntime {
+  rte_mempool* pool = nullptr;
+  uint16_t lan_port = 0;
+  uint16_t link_port[kMaxLinks] = {};
+  rte_ether_addr lan_mac{};
+  rte_ether_addr link_mac[kMaxLinks] = {};
+  rte_ring* to_control = nullptr;
+  rte_ring* from_control = nullptr;
+  rte_rcu_qsbr* qsbr = nullptr;
+  SnapshotSlot slot;
+  std::vector<WorkerContext*> workers;
+};
+
+class ControlPlane {
+ public:
+  ControlPlane(Policy policy, DataplaneRuntime& rt);
+  ~ControlPlane();
+
+  // Compiles the policy and publishes the first snapshot. False with *error on failure.
+  bool start(std::string* error);
+
+  // Runs until `stop` is set. `reload` is set by SIGHUP: the policy file is reloaded.
+  void run(const std::atomic<bool>& stop, std::atomic<bool>& reload, CtlServer* ctl);
+
+  // One operator command (from the control socket); returns the text to send back.
+  std::string handle_command(const std::string& line);
+
+  // Frees every mbuf still in the hand-off rings (at shutdown, after workers stopped).
+  void drain_rings();
+
+  StatsView stats_view();
+  const Policy& policy() const { return policy_; }
+
+ private:
+  void process_from_workers();
+  void handle_arp(rte_mbuf* m);
+  void handle_unresolved(rte_mbuf* m);
+  void send_arp_request(uint8_t port_index, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip,
+                        uint32_t target_ip);
+  void send_to_worker(rte_mbuf* m, uint8_t port_index);
+  void refresh_gateways(uint64_t now_ms);
+  void publish();
+  std::shared_ptr<const NeighborTable> build_neighbors(std::string* error);
+  std::string reload_policy();
+  std::string set_link_admin(const std::string& name, bool up);
+
+  Policy policy_;
+  DataplaneRuntime& rt_;
+  std::shared_ptr<const Classifier> classifier_;
+  std::shared_ptr<const NeighborTable> neighbors_;
+  uint64_t generation_ = 0;
+  uint32_t policy_generation_ = 1;
+  uint64_t neighbor_tables_built_ = 0;
+  bool dirty_ = false, neighbors_dirty_ = false;
+
+  struct Neighbor {
+    rte_ether_addr mac;
+    uint8_t subnet;
+  };
+  std::map<uint32_t, Neighbor> lan_neighbors_;      // learned from ARP and static entries
+  std::map<uint32_t, uint64_t> arp_asked_ms_;       // rate limit of our ARP requests per target
+  bool admin_up_[kMaxLinks];
+  bool gw_resolved_[kMaxLinks];
+  rte_ether_addr gw_mac_[kMaxLinks];
+  uint64_t gw_asked_ms_[kMaxLinks] = {};
+  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0;
+};
+
+}  // namespace wansteer

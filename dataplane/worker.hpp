@@ -1,0 +1,58 @@
+// The worker lcore: one run-to-completion loop over every port's rx queue, with per-core state only.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <rte_ethdev.h>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/flow_cache.hpp"
+#include "dataplane/limits.hpp"
+#include "dataplane/snapshot.hpp"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace wansteer {
+
+// Everything one worker owns. Allocated on its socket, cache-line aligned; other threads only read counters.
+struct alignas(64) WorkerContext {
+  // set up by control before launch, read-only afterwards
+  uint16_t worker_id = 0;       // 0..n_workers-1, also the QSBR thread id and the queue index on every port
+  uint8_t n_ports = 0;          // LAN + links
+  uint16_t port_ids[kMaxPorts]; // index 0 = LAN, i+1 = link i
+  const SnapshotSlot* slot = nullptr;
+  rte_rcu_qsbr* qsbr = nullptr;
+  rte_ring* to_control = nullptr;    // mbufs handed to control (multi-producer: all workers)
+  rte_ring* from_control = nullptr;  // mbufs control wants sent (worker 0 only; m->port holds the port index)
+  const std::atomic<bool>* stop = nullptr;
+  std::unique_ptr<FlowCache> flows;
+
+  // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
+  struct TxQueue {
+    uint16_t n = 0;
+    rte_mbuf* pkts[2 * kBurst];
+  };
+  TxQueue tx[kMaxPorts];
+
+  WorkerCounters counters;      // dp: rw (this worker), cp: ro
+};
+
+// rte_eal_remote_launch entry point; arg is a WorkerContext*.
+int worker_main(void* arg);
+
+// One poll iteration over all ports (exposed so tests can drive a worker without launching an lcore).
+// Returns the number of packets received.
+uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
+
+// Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full.
+void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m);
+// Sends everything staged; what the driver refuses is freed and counted as tx_full.
+void tx_flush_all(WorkerContext& w);
+// Frees a packet and counts it under `reason` and as a drop on port index `pi`.
+void drop_packet(WorkerContext& w, rte_mbuf* m, uint8_t pi, DropReason reason);
+// Hands a packet to the control thread (ARP, unresolved neighbour); counts control_ring_full if it can't.
+void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why);
+
+}  // namespace wansteer
