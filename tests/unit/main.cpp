@@ -8,7 +8,7 @@ int main(int argc, char* argv[]) {
   char arg0[] = "unit_tests";
   char a1[] = "--no-huge";
   char a2[] = "--no-pci";
-  char a3[] = "--in-memory";
+  char a3[] = "--no-shconf";  // with --no-huge: no files in /var/run, several test binaries may run at once
   char a4[] = "-m";
   char a5[] = "256";
   char a6[] = "--log-level=error";
