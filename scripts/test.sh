@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Run every test: set-up and build, the Catch2 unit tests (meson test), the pipeline and lab tests
+# (pytest). The last line printed is exactly "N passed, N failed" over all of them; the exit status
+# is non-zero when anything failed (a broken build or a crashed test binary counts as a failure).
+# Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+ws_require_root "$@"
+cd "$WS_ROOT"
+mkdir -p "$WS_STATE"
+
+passed=0
+failed=0
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+summary() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && exit 0; exit 1; }
+
+# A crashed earlier run may have left the lab behind; and leave none behind us (also on Ctrl-C).
+"$WS_ROOT/scripts/lab.sh" down >/dev/null 2>&1 || true
+trap '"$WS_ROOT/scripts/lab.sh" down >/dev/null 2>&1' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ "${SKIP_SETUP:-0}" != 1 ]; then
+    ws_log "setup and build"
+    if ! "$WS_ROOT/scripts/setup.sh"; then
+        # counted as one failure; go on, so whatever did build still gets tested
+        ws_warn "setup or build failed (counted as 1 failed)"
+        add 0 1
+    fi
+fi
+
+# --- unit tests: meson test runs the Catch2 binaries; count Catch2's test cases per binary
+ws_log "unit tests: meson test -C $WS_BUILD"
+testlog="$WS_BUILD/meson-logs/testlog.json"
+rm -f "$testlog"
+meson test -C "$WS_BUILD" --print-errorlogs
+meson_rc=$?
+read -r up uf < <("$WS_PY" - "$testlog" "$meson_rc" <<'PY'
+import json, re, sys
+path, rc = sys.argv[1], int(sys.argv[2])
+p = f = 0
+try:
+    lines = [json.loads(l) for l in open(path) if l.strip()]
+except OSError:
+    lines = []
+for t in lines:
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    ok = t.get("result") in ("OK", "EXPECTEDFAIL")
+    skip = t.get("result") == "SKIP"
+    m_all = re.search(r"All tests passed \(\d+ assertions? in (\d+) test cases?\)", out)
+    m_sum = re.search(r"test cases:\s*(\d+)\s*\|\s*(?:(\d+) passed)?\s*\|?\s*(?:(\d+) failed)?", out)
+    if m_all and ok:
+        p += int(m_all.group(1))
+    elif m_sum:
+        total, tp, tf = (int(x) if x else 0 for x in m_sum.groups())
+        tf = tf if (tp or tf) else total
+        p += tp; f += tf
+        if not ok and tf == 0:   # summary says fine but the binary failed (e.g. crashed at exit)
+            f += 1
+    elif skip:
+        pass
+    else:                        # not a Catch2 binary, or it died before its summary
+        p, f = (p + 1, f) if ok else (p, f + 1)
+if not lines and rc != 0:        # meson test itself failed (no build, no tests)
+    f += 1
+print(p, f)
+PY
+)
+ws_log "unit tests: $up passed, $uf failed"
+add "$up" "$uf"
+
+# --- pytest: pipeline (pcap in, pcap out) and lab (namespaces) tests, where present
+dirs=()
+for d in tests/pipeline tests/lab; do
+    compgen -G "$d/test_*.py" >/dev/null && dirs+=("$d")
+done
+if [ "${#dirs[@]}" -gt 0 ]; then
+    ws_log "pytest ${dirs[*]}"
+    junit="$WS_STATE/pytest-junit.xml"
+    rm -f "$junit"
+    BUILD_DIR="$WS_BUILD" PYTHONDONTWRITEBYTECODE=1 \
+        "$WS_PY" -m pytest -v -p no:cacheprovider --junitxml="$junit" "${dirs[@]}" </dev/null
+    py_rc=$?
+    read -r pp pf ps < <("$WS_PY" - "$junit" "$py_rc" <<'PY'
+import sys, xml.etree.ElementTree as ET
+path, rc = sys.argv[1], int(sys.argv[2])
+try:
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    # errors in set-up/teardown of a passed test are counted by pytest as extra "tests"
+    print(max(tests - bad - skipped, 0), bad + (1 if rc not in (0, 5) and bad == 0 else 0), skipped)
+except (OSError, ET.ParseError):
+    print(0, 0 if rc == 5 else 1, 0)   # 5: nothing collected
+PY
+)
+    ws_log "pytest: $pp passed, $pf failed, $ps skipped"
+    add "$pp" "$pf"
+else
+    ws_log "pytest: no tests in tests/pipeline or tests/lab yet"
+fi
+
+summary
