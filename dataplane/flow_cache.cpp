@@ -71,7 +71,10 @@ bool FlowCache::evict_one(WorkerCounters& c) {
 }
 
 FlowEntry* FlowCache::insert(const FlowKey& key, uint32_t hash, WorkerCounters& c) {
-  int32_t pos = rte_hash_add_key_with_hash(hash_, &key, hash);
+  // Two packets of a new flow in one burst both miss; the second finds the entry the first just added.
+  int32_t pos = rte_hash_lookup_with_hash(hash_, &key, hash);
+  if (pos >= 0 && static_cast<uint32_t>(pos) < slots_) return &entries_[pos];
+  pos = rte_hash_add_key_with_hash(hash_, &key, hash);
   if (pos == -ENOSPC && evict_one(c)) pos = rte_hash_add_key_with_hash(hash_, &key, hash);
   if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
     c.flow_uncached.inc();

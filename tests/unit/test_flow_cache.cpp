@@ -100,3 +100,15 @@ TEST_CASE("a full flow cache evicts and counts, and never grows past its capacit
   fc->lookup_burst(&k, &h, 1, out);
   CHECK(out[0] != nullptr);
 }
+
+TEST_CASE("inserting a key that is already cached returns its entry and counts nothing", "[flow_cache]") {
+  std::string err;
+  auto fc = FlowCache::create(unique_name("fc_dup"), 1024, SOCKET_ID_ANY, &err);
+  REQUIRE(fc);
+  WorkerCounters c;
+  FlowEntry* a = fc->insert(key_for(7), hash_for(7), c);
+  FlowEntry* b = fc->insert(key_for(7), hash_for(7), c);
+  CHECK(a == b);
+  CHECK(fc->size() == 1);
+  CHECK(c.flow_inserts.get() == 1);
+}
