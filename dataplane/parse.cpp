@@ -1,1 +1,295 @@
-// placeholder: being written
+// parse_burst: validates Ethernet/VLAN/ARP/IPv4/IPv6/L4 headers of each frame once and fills its PacketMeta.
+// Only the first mbuf segment is read; headers that cross it count as truncated.
+#include "dataplane/parse.hpp"
+
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/packet_meta.hpp"
+
+namespace wansteer {
+namespace {
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherArp = 0x0806;
+constexpr uint16_t kEtherVlan = 0x8100;
+constexpr uint16_t kEtherQinQ = 0x88a8;
+
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIcmpv6 = 58;
+
+constexpr uint8_t kIpv6HopByHop = 0;
+constexpr uint8_t kIpv6Routing = 43;
+constexpr uint8_t kIpv6Fragment = 44;
+constexpr uint8_t kIpv6Ah = 51;
+constexpr uint8_t kIpv6NoNext = 59;
+constexpr uint8_t kIpv6DestOpts = 60;
+constexpr uint32_t kMaxIpv6Extensions = 8;
+
+constexpr uint32_t kArpIpv4Len = 28;  // IPv4-over-Ethernet ARP body
+constexpr uint32_t kFlowHashSeed = 0x5eed1234;
+
+inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+
+// Parses the L4 header found at [pos, lim) inside the IP payload that ends at `end` (lim <= end: the
+// part of the payload inside the first segment). ICMP means ICMP for IPv4 and ICMPv6 for IPv6.
+inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end, uint8_t icmp_proto,
+                     PacketMeta* meta, DropReason* reason) {
+  const uint32_t avail = lim - pos;
+  meta->l4_offset = static_cast<uint16_t>(pos);
+  switch (meta->proto) {
+    case kProtoTcp: {
+      if (avail < 20) {
+        *reason = DropReason::truncated_l4;
+        return false;
+      }
+      const uint32_t hl = (p[pos + 12] >> 4) * 4u;
+      if (hl < 20 || hl > end - pos) {
+        *reason = DropReason::bad_tcp_header_length;
+        return false;
+      }
+      if (hl > avail) {  // options cross the first segment
+        *reason = DropReason::truncated_l4;
+        return false;
+      }
+      meta->sport = be16(p + pos);
+      meta->dport = be16(p + pos + 2);
+      return true;
+    }
+    case kProtoUdp:
+      if (avail < 8) {
+        *reason = DropReason::truncated_l4;
+        return false;
+      }
+      meta->sport = be16(p + pos);
+      meta->dport = be16(p + pos + 2);
+      return true;
+    default:
+      if (meta->proto == icmp_proto) {
+        if (avail < 4) {
+          *reason = DropReason::truncated_l4;
+          return false;
+        }
+        meta->icmp_type = p[pos];
+      }
+      return true;  // other upper layers: nothing we need from them
+  }
+}
+
+inline bool parse_ipv4(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_t frame_len, PacketMeta* meta,
+                       DropReason* reason) {
+  if (off + 20 > seg_len) {
+    *reason = DropReason::truncated_ipv4;
+    return false;
+  }
+  const uint8_t* ip = p + off;
+  if ((ip[0] >> 4) != 4) {
+    *reason = DropReason::bad_ipv4_version;
+    return false;
+  }
+  const uint32_t ihl = (ip[0] & 0x0f) * 4u;
+  if (ihl < 20 || off + ihl > seg_len) {
+    *reason = DropReason::bad_ipv4_header_length;
+    return false;
+  }
+  const uint32_t total = be16(ip + 2);
+  // Ethernet may pad short frames after the IP packet, so only an upper bound against the frame.
+  if (total < ihl || off + total > frame_len) {
+    *reason = DropReason::bad_ipv4_total_length;
+    return false;
+  }
+  if (rte_raw_cksum(ip, ihl) != 0xffff) {  // a correct header sums to all ones
+    *reason = DropReason::bad_ipv4_checksum;
+    return false;
+  }
+  meta->l3 = static_cast<uint8_t>(L3::ipv4);
+  meta->l3_len = static_cast<uint16_t>(total);
+  meta->dscp = ip[1] >> 2;
+  meta->proto = ip[9];
+  std::memcpy(meta->src.data(), ip + 12, 4);
+  std::memcpy(meta->dst.data(), ip + 16, 4);
+  const uint16_t frag = be16(ip + 6);
+  const bool more = frag & 0x2000;
+  const uint16_t frag_off = frag & 0x1fff;
+  if (more || frag_off != 0) meta->flags |= PacketMeta::kFlagFragment;
+  if (frag_off != 0) {  // no L4 header in this fragment
+    meta->flags |= PacketMeta::kFlagLaterFragment;
+    return true;
+  }
+  const uint32_t end = off + total;
+  const uint32_t lim = end < seg_len ? end : seg_len;
+  return parse_l4(p, off + ihl, lim, end, kProtoIcmp, meta, reason);
+}
+
+inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_t frame_len, PacketMeta* meta,
+                       DropReason* reason) {
+  if (off + 40 > seg_len) {
+    *reason = DropReason::truncated_ipv6;
+    return false;
+  }
+  const uint8_t* ip = p + off;
+  if ((ip[0] >> 4) != 6) {
+    *reason = DropReason::bad_ipv6_version;
+    return false;
+  }
+  const uint32_t payload = be16(ip + 4);
+  if (off + 40 + payload > frame_len) {
+    *reason = DropReason::bad_ipv6_payload_length;
+    return false;
+  }
+  meta->l3 = static_cast<uint8_t>(L3::ipv6);
+  // A jumbogram-sized payload would overflow l3_len; saturate (only multi-segment frames can get there).
+  meta->l3_len = static_cast<uint16_t>(40 + payload > 0xffff ? 0xffff : 40 + payload);
+  const uint8_t tclass = static_cast<uint8_t>(((ip[0] & 0x0f) << 4) | (ip[1] >> 4));
+  meta->dscp = tclass >> 2;
+  std::memcpy(meta->src.data(), ip + 8, 16);
+  std::memcpy(meta->dst.data(), ip + 24, 16);
+
+  const uint32_t end = off + 40 + payload;
+  const uint32_t lim = end < seg_len ? end : seg_len;
+  uint32_t pos = off + 40;
+  uint8_t nh = ip[6];
+  for (uint32_t n_ext = 0;; ++n_ext) {
+    uint32_t ext_len;
+    if (nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6DestOpts || nh == kIpv6Ah ||
+        nh == kIpv6Fragment) {
+      if (n_ext == kMaxIpv6Extensions || pos + 8 > lim) {  // every extension header is at least 8 bytes
+        *reason = DropReason::bad_ipv6_extension;
+        return false;
+      }
+      if (nh == kIpv6Fragment)
+        ext_len = 8;
+      else if (nh == kIpv6Ah)
+        ext_len = (p[pos + 1] + 2u) * 4u;
+      else
+        ext_len = (p[pos + 1] + 1u) * 8u;
+      if (pos + ext_len > lim) {
+        *reason = DropReason::bad_ipv6_extension;
+        return false;
+      }
+    } else {
+      break;
+    }
+    const uint8_t cur = nh;
+    nh = p[pos];
+    if (cur == kIpv6Fragment) {
+      const uint16_t frag = be16(p + pos + 2);
+      const uint16_t frag_off = frag >> 3;
+      if ((frag & 1) || frag_off != 0) meta->flags |= PacketMeta::kFlagFragment;
+      if (frag_off != 0) {  // later fragment: the rest is payload, not headers
+        meta->flags |= PacketMeta::kFlagLaterFragment;
+        meta->proto = nh;
+        return true;
+      }
+    }
+    pos += ext_len;
+  }
+  meta->proto = nh;
+  if (nh == kIpv6NoNext) return true;
+  return parse_l4(p, pos, lim, end, kProtoIcmpv6, meta, reason);
+}
+
+}  // namespace
+
+bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
+  PacketMeta* meta = meta_of(m);
+  std::memset(meta, 0, sizeof(*meta));
+  meta->port = port;
+  meta->class_id = kNoClass;
+  meta->link = kNoLink;
+
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t seg_len = rte_pktmbuf_data_len(m);
+  const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
+  if (seg_len < 14) {
+    *reason = DropReason::truncated_ethernet;
+    return false;
+  }
+  uint16_t ethertype = be16(p + 12);
+  uint32_t off = 14;
+  while (ethertype == kEtherVlan || ethertype == kEtherQinQ) {
+    if (meta->vlan_count == 2) {
+      *reason = DropReason::too_many_vlans;
+      return false;
+    }
+    if (off + 4 > seg_len) {
+      *reason = DropReason::truncated_vlan;
+      return false;
+    }
+    const uint16_t vid = be16(p + off) & 0x0fff;
+    if (meta->vlan_count == 0)
+      meta->vlan = vid;
+    else
+      meta->inner_vlan = vid;
+    ++meta->vlan_count;
+    ethertype = be16(p + off + 2);
+    off += 4;
+  }
+  meta->l3_offset = static_cast<uint16_t>(off);
+
+  bool ok;
+  switch (ethertype) {
+    case kEtherIpv4:
+      ok = parse_ipv4(p, off, seg_len, frame_len, meta, reason);
+      break;
+    case kEtherIpv6:
+      ok = parse_ipv6(p, off, seg_len, frame_len, meta, reason);
+      break;
+    case kEtherArp:
+      if (off + kArpIpv4Len > seg_len) {
+        *reason = DropReason::truncated_arp;
+        return false;
+      }
+      // Sender and target protocol addresses stand in for src/dst so ARP hashes and reads like IPv4.
+      meta->l3 = static_cast<uint8_t>(L3::arp);
+      meta->l3_len = kArpIpv4Len;
+      std::memcpy(meta->src.data(), p + off + 14, 4);
+      std::memcpy(meta->dst.data(), p + off + 24, 4);
+      ok = true;
+      break;
+    default:
+      *reason = DropReason::unsupported_ethertype;
+      return false;
+  }
+  if (!ok) return false;
+  // src, dst, sport, dport are contiguous in PacketMeta (36 bytes): one CRC over them, then the protocol.
+  static_assert(offsetof(PacketMeta, dst) == offsetof(PacketMeta, src) + 16);
+  static_assert(offsetof(PacketMeta, sport) == offsetof(PacketMeta, dst) + 16);
+  static_assert(offsetof(PacketMeta, dport) == offsetof(PacketMeta, sport) + 2);
+  const uint32_t h = rte_hash_crc(meta->src.data(), 36, kFlowHashSeed);
+  meta->flow_hash = rte_hash_crc_1byte(meta->proto, h);
+  return true;
+}
+
+uint16_t parse_burst(rte_mbuf** pkts, uint16_t n, uint8_t port, WorkerCounters& counters) {
+  uint16_t kept = 0;
+  if (n > 0) {
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void*));
+    rte_prefetch0(meta_of(pkts[0]));
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (i + 1 < n) {  // overlap the next frame's cache misses with this frame's parsing
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+      rte_prefetch0(meta_of(pkts[i + 1]));
+    }
+    DropReason reason;
+    if (parse_packet(m, port, &reason)) {
+      pkts[kept++] = m;
+    } else {
+      counters.drop[static_cast<uint32_t>(reason)].inc();
+      if (port < kMaxPorts) counters.port[port].drops.inc();
+      rte_pktmbuf_free(m);
+    }
+  }
+  return kept;
+}
+
+}  // namespace wansteer
