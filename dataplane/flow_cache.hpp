@@ -19,8 +19,9 @@ struct FlowKey {
   uint16_t vlan;
   uint8_t proto;
   uint8_t l3;
+  uint64_t zero_pad;  // 48 bytes: rte_hash has a vector compare for 48-byte keys, 40 falls back to memcmp
 };
-static_assert(sizeof(FlowKey) == 40);
+static_assert(sizeof(FlowKey) == 48);
 
 struct FlowEntry {
   uint64_t last_seen_tsc;
@@ -38,6 +39,7 @@ inline void flow_key_from_meta(const PacketMeta& m, FlowKey* k) {
   k->vlan = m.vlan;
   k->proto = m.proto;
   k->l3 = m.l3;
+  k->zero_pad = 0;
 }
 
 // Owned and used by one worker only (rte_hash created without multi-writer or RW-concurrency flags).

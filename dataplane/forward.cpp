@@ -53,28 +53,6 @@ inline bool not_routable_v6(const std::array<uint8_t, 16>& d) {
 
 }  // namespace
 
-bool ipv4_decrement_ttl(rte_mbuf* m, uint16_t l3_offset) {
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l3_offset);
-  if (ip->time_to_live <= 1) return false;
-  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), m = the 16-bit word holding TTL and protocol.
-  uint16_t old_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
-  ip->time_to_live--;
-  uint16_t new_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
-  uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(ip->hdr_checksum)) + static_cast<uint16_t>(~old_word) +
-                 new_word;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
-  return true;
-}
-
-bool ipv6_decrement_hop_limit(rte_mbuf* m, uint16_t l3_offset) {
-  auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l3_offset);
-  if (ip6->hop_limits <= 1) return false;
-  ip6->hop_limits--;
-  return true;
-}
-
 void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
   if (meta->vlan_count == 0) return;
   uint16_t shift = static_cast<uint16_t>(4 * meta->vlan_count);

@@ -9,6 +9,8 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include <nmmintrin.h>
+
 #include "dataplane/packet_meta.hpp"
 
 namespace wansteer {
@@ -196,6 +198,26 @@ inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
   return parse_l4(p, pos, lim, end, kProtoIcmpv6, meta, reason);
 }
 
+// CRC32C over 8-byte words with SSE4.2: two short independent chains (source, destination) so the
+// latency is a few instructions, not one 4-byte step per word of a 36-byte run. IPv4 uses one word.
+inline uint32_t flow_hash_of(const PacketMeta& m) {
+  uint64_t s0, s1, d0, d1;
+  std::memcpy(&s0, m.src.data(), 8);
+  std::memcpy(&s1, m.src.data() + 8, 8);
+  std::memcpy(&d0, m.dst.data(), 8);
+  std::memcpy(&d1, m.dst.data() + 8, 8);
+  const uint64_t ports = (uint64_t{m.sport} << 24) | (uint64_t{m.dport} << 8) | m.proto;
+  uint64_t h;
+  if (m.l3 == static_cast<uint8_t>(L3::ipv4)) {
+    h = _mm_crc32_u64(kFlowHashSeed, (s0 & 0xffffffffu) | (d0 << 32));
+  } else {
+    uint64_t a = _mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, s0), s1);
+    uint64_t b = _mm_crc32_u64(_mm_crc32_u64(~kFlowHashSeed, d0), d1);
+    h = a ^ (b << 7) ^ (b >> 25) ^ 0x6;  // rotate b so swapped addresses hash differently
+  }
+  return static_cast<uint32_t>(_mm_crc32_u64(h, ports));
+}
+
 }  // namespace
 
 bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
@@ -263,22 +285,24 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
   static_assert(offsetof(PacketMeta, dst) == offsetof(PacketMeta, src) + 16);
   static_assert(offsetof(PacketMeta, sport) == offsetof(PacketMeta, dst) + 16);
   static_assert(offsetof(PacketMeta, dport) == offsetof(PacketMeta, sport) + 2);
-  const uint32_t h = rte_hash_crc(meta->src.data(), 36, kFlowHashSeed);
-  meta->flow_hash = rte_hash_crc_1byte(meta->proto, h);
+  meta->flow_hash = flow_hash_of(*meta);
   return true;
 }
 
 uint16_t parse_burst(rte_mbuf** pkts, uint16_t n, uint8_t port, WorkerCounters& counters) {
   uint16_t kept = 0;
-  if (n > 0) {
-    rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void*));
-    rte_prefetch0(meta_of(pkts[0]));
+  // Keep several frames' cache misses in flight while parsing: headers and metadata of frame i+kAhead
+  // are requested while frame i is parsed.
+  constexpr uint16_t kAhead = 4;
+  for (uint16_t i = 0; i < n && i < kAhead; ++i) {
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    rte_prefetch0(meta_of(pkts[i]));
   }
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    if (i + 1 < n) {  // overlap the next frame's cache misses with this frame's parsing
-      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-      rte_prefetch0(meta_of(pkts[i + 1]));
+    if (i + kAhead < n) {
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kAhead], void*));
+      rte_prefetch0(meta_of(pkts[i + kAhead]));
     }
     DropReason reason;
     if (parse_packet(m, port, &reason)) {

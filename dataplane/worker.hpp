@@ -46,8 +46,14 @@ int worker_main(void* arg);
 // Returns the number of packets received.
 uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
 
+// Sends what is staged for port index `pi`; what the driver refuses is freed and counted as tx_full.
+void tx_flush(WorkerContext& w, uint8_t pi);
 // Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full.
-void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m);
+inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m) {
+  WorkerContext::TxQueue& q = w.tx[pi];
+  if (q.n == 2 * kBurst) tx_flush(w, pi);
+  q.pkts[q.n++] = m;
+}
 // Sends everything staged; what the driver refuses is freed and counted as tx_full.
 void tx_flush_all(WorkerContext& w);
 // Frees a packet and counts it under `reason` and as a drop on port index `pi`.
