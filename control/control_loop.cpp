@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 
 #include "control/ctl_server.hpp"
+#include "control/metrics.hpp"
 #include "control/planner.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/packet_meta.hpp"
@@ -340,6 +341,7 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload,
     if (dirty_) publish();
     if (reload.exchange(false)) fmt::print("wansteer: SIGHUP: {}", reload_policy());
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
+    if (metrics_ != nullptr) metrics_->serve_pending([this] { return metrics_snapshot(); });
     rte_delay_us_sleep(1000);
   }
 }
@@ -396,6 +398,7 @@ std::string ControlPlane::reload_policy() {
   if (!r.ok()) {
     std::string s = fmt::format("error: policy {} rejected, the running policy stays:\n", policy_.path);
     for (const auto& e : r.errors) s += e.to_string() + "\n";
+    reloads_failed_++;
     return s;
   }
   Policy& np = *r.policy;
@@ -404,11 +407,16 @@ std::string ControlPlane::reload_policy() {
   bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();
   for (size_t l = 0; same_ports && l < np.links.size(); l++)
     same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name;
-  if (!same_ports)
+  if (!same_ports) {
+    reloads_failed_++;
     return "error: the new policy changes ports or links; restart wansteer to apply it (running policy kept)\n";
+  }
   std::string err;
   auto cls = Classifier::build(np.rules, np.default_class, &err);
-  if (!cls) return "error: cannot compile the new rules (running policy kept): " + err + "\n";
+  if (!cls) {
+    reloads_failed_++;
+    return "error: cannot compile the new rules (running policy kept): " + err + "\n";
+  }
   for (size_t l = 0; l < np.links.size(); l++) {
     if (np.links[l].gateway_mac) {
       gw_mac_[l] = to_ether(*np.links[l].gateway_mac);
@@ -418,6 +426,7 @@ std::string ControlPlane::reload_policy() {
   policy_ = std::move(np);
   classifier_ = std::move(cls);
   policy_generation_++;
+  reloads_ok_++;
   publish();
   return fmt::format("policy {} loaded: {} classes, {} rules (generation {})\n", policy_.path,
                      policy_.classes.size(), policy_.rules.size(), policy_generation_);

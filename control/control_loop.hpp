@@ -21,6 +21,8 @@ namespace wansteer {
 
 class Classifier;
 class CtlServer;
+class MetricsExporter;
+struct MetricsSnapshot;
 struct WorkerContext;
 
 // What main() set up for the data plane; the control plane reads it and publishes into `slot`.
@@ -57,6 +59,11 @@ class ControlPlane {
   StatsView stats_view();
   const Policy& policy() const { return policy_; }
 
+  // The exporter run() serves scrapes for (nullptr: none). Not owned.
+  void set_metrics(MetricsExporter* m) { metrics_ = m; }
+  // What a scrape reports now (control/metrics_view.cpp).
+  MetricsSnapshot metrics_snapshot();
+
  private:
   void process_from_workers();
   void handle_arp(rte_mbuf* m);
@@ -90,6 +97,8 @@ class ControlPlane {
   rte_ether_addr gw_mac_[kMaxLinks];
   uint64_t gw_asked_ms_[kMaxLinks] = {};
   uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0;
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+  MetricsExporter* metrics_ = nullptr;
 };
 
 }  // namespace wansteer
