@@ -271,6 +271,9 @@ int run(int argc, char** argv) {
   rte_free(rt.qsbr);
   rte_mempool_free(rt.pool);
   rte_eal_cleanup();
+  // Not destroyed on purpose: civetweb's shutdown waits out its 2 s poll quantum, and wansteer promises to stop
+  // within 1 s of SIGTERM. Its threads touch only the exporter's own state, which stays alive until exit.
+  (void)metrics.release();
   return rc;
 }
 
