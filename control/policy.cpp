@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "control/metrics.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -340,6 +342,7 @@ class Compiler {
   void parse_rules(const Field& f);
   void parse_rule(const Item& it, size_t index);
   void parse_flow_cache(const Field& f);
+  void parse_metrics(const Field& f);
   const PrefixList* prefix_list(const Item& it, const std::string& what);
 };
 
@@ -1192,6 +1195,19 @@ void Compiler::parse_flow_cache(const Field& f) {
       policy_.flow_cache.idle_timeout_s = static_cast<uint32_t>(*v);
 }
 
+void Compiler::parse_metrics(const Field& f) {
+  auto m = map_fields(item(f), "metrics", {"listen"});
+  if (!m) return;
+  if (const Field* l = m->get("listen")) {
+    if (auto s = text(item(*l), "metrics listen")) {
+      if (std::string why; valid_listen_address(*s, &why))
+        policy_.metrics.listen = *s;
+      else
+        error(at(*l), "metrics listen: " + why);
+    }
+  }
+}
+
 PolicyResult Compiler::run(const std::string& text_in) {
   policy_.path = file_;
   YAML::Node root;
@@ -1206,7 +1222,8 @@ PolicyResult Compiler::run(const std::string& text_in) {
     if (root.IsNull()) {
       error(YAML::Mark::null_mark(), "policy file is empty");
     } else if (auto top = map_fields(Item{root, root.Mark()}, "policy",
-                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing"})) {
+                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing",
+                                      "metrics"})) {
       // Probing defaults first: every link starts from them.
       if (const Field* pr = top->get("probing")) parse_probe(item(*pr), "probing", probing_);
       if (const Field* n = top->get("name"))
@@ -1218,6 +1235,7 @@ PolicyResult Compiler::run(const std::string& text_in) {
       parse_classes(top->get("classes"), top->mark);
       if (const Field* rules = top->get("rules")) parse_rules(*rules);
       if (const Field* fc = top->get("flow_cache")) parse_flow_cache(*fc);
+      if (const Field* mt = top->get("metrics")) parse_metrics(*mt);
     }
   }
 

@@ -119,6 +119,10 @@ struct FlowCacheSpec {
   uint32_t idle_timeout_s = 30;   // a flow idle this long is forgotten (and reclassified when it returns)
 };
 
+struct MetricsSpec {
+  std::optional<std::string> listen;  // "HOST:PORT" for the Prometheus exporter; unset: the built-in default
+};
+
 struct Policy {
   std::string path;
   std::string name;
@@ -128,6 +132,7 @@ struct Policy {
   std::vector<ClassRule> rules;     // policy order; class_id indexes classes
   uint8_t default_class = 0;
   FlowCacheSpec flow_cache;
+  MetricsSpec metrics;
 
   int link_index(const std::string& n) const;   // -1 when unknown
   int class_index(const std::string& n) const;  // -1 when unknown
