@@ -240,7 +240,9 @@ void ControlPlane::health_tick(uint64_t now) {
   const uint64_t ms = tsc_hz_ / 1000;
   std::array<Prober::LinkTx, kMaxLinks> tx{};
   for (size_t l = 0; l < policy_.links.size(); l++) {
-    tx[l].can_send = admin_up_[l] && gw_resolved_[l];
+    // Probes keep running while a link is administratively down: the operator withdraws user traffic, not
+    // the measurements (a drill shows the link's health all along, and admin up needs no hold-down).
+    tx[l].can_send = gw_resolved_[l];
     tx[l].gateway_mac = gw_mac_[l];
     tx[l].carrying_traffic = tx_change_tsc_[l] != 0 && now - tx_change_tsc_[l] < kTrafficRecentMs * ms;
   }
@@ -640,6 +642,21 @@ StatsView ControlPlane::stats_view() {
       lv.probe_tx_bytes = ps.tx_bytes;
       lv.probe_rx_bytes = ps.rx_bytes;
       lv.probe_interval_ms = prober_->current_interval_ms(l);
+      for (size_t t = 0; t < prober_->n_targets(l); t++) {
+        const ProbeTarget& spec = prober_->target_spec(l, t);
+        LinkMetrics tm = prober_->liveness(l).target(t).metrics();
+        LinkView::Target tg;
+        tg.address = fmt::format("{}.{}.{}.{}", spec.address >> 24, (spec.address >> 16) & 255,
+                                 (spec.address >> 8) & 255, spec.address & 255);
+        tg.kind = spec.kind == ProbeKind::stamp ? "stamp" : "icmp";
+        tg.loss_pct = tm.loss_pct;
+        tg.fwd_loss_pct = tm.fwd_loss_pct;
+        tg.rev_loss_pct = tm.rev_loss_pct;
+        tg.rtt_ms = tm.rtt_ms;
+        tg.jitter_ms = tm.jitter_ms;
+        tg.samples = tm.samples;
+        lv.targets.push_back(tg);
+      }
     }
     v.links.push_back(lv);
   }

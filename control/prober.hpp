@@ -40,6 +40,8 @@ class Prober {
   LinkLiveness& liveness(size_t link) { return *links_[link].liveness; }
   const LinkLiveness& liveness(size_t link) const { return *links_[link].liveness; }
   uint32_t current_interval_ms(size_t link) const { return links_[link].interval_ms; }
+  size_t n_targets(size_t link) const { return links_[link].targets.size(); }
+  const ProbeTarget& target_spec(size_t link, size_t t) const { return links_[link].targets[t].spec; }
 
   struct Stats {
     uint64_t sent = 0, replies = 0, unmatched = 0, tx_bytes = 0, rx_bytes = 0, alloc_failures = 0;

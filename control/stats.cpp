@@ -64,10 +64,18 @@ static std::string links_members(const StatsView& v) {
         pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
         lv.gateway_mac, lv.own_mac, lv.port_id, classes);
     s += fmt::format(
-        R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{}}})",
+        R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{},"targets":[)",
         lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
         lv.rtt_max_ms, lv.jitter_ms, lv.probes_sent, lv.probes_lost, lv.probe_replies, lv.probe_tx_bytes,
         lv.probe_rx_bytes, lv.probe_interval_ms);
+    for (size_t t = 0; t < lv.targets.size(); t++) {
+      const LinkView::Target& tg = lv.targets[t];
+      s += fmt::format(
+          R"({}{{"address":"{}","kind":"{}","loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"jitter_ms":{:.3f},"samples":{}}})",
+          t ? "," : "", tg.address, tg.kind, tg.loss_pct, tg.fwd_loss_pct, tg.rev_loss_pct, tg.rtt_ms, tg.jitter_ms,
+          tg.samples);
+    }
+    s += "]}";
   }
   s += '}';
   return s;

@@ -39,6 +39,12 @@ struct LinkView {
   double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, rtt_max_ms = 0, jitter_ms = 0;
   uint64_t probes_sent = 0, probes_lost = 0, probe_replies = 0, probe_tx_bytes = 0, probe_rx_bytes = 0;
   uint32_t probe_interval_ms = 0;
+  struct Target {
+    std::string address, kind;
+    double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, jitter_ms = 0;
+    uint32_t samples = 0;
+  };
+  std::vector<Target> targets;  // each probe target's own figures (the link shows its best live target's)
 };
 
 // Where each class runs now.
