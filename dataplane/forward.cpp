@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 
 #include "dataplane/classify.hpp"
+#include "dataplane/egress.hpp"
 #include "dataplane/flow_cache.hpp"
 
 namespace wansteer {
@@ -224,7 +225,7 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     ClassLinkCounters& cl = c.class_link[meta->class_id][link];
     cl.packets.inc();
     cl.bytes.add(m->pkt_len);
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    egress_submit(w, snap, link, m, now_tsc);  // meter, then the link's shaper (or its owner core)
   }
 }
 
