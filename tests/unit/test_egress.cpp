@@ -306,3 +306,184 @@ TEST_CASE("two workers: link 1 belongs to worker 1, which meters what both steer
   CHECK(rig.sent(1).size() == 1);
   CHECK(rig.ctr(kVoip, 0, 0).meter_conform.get() == 1);
 }
+
+namespace {
+
+const char* kBackupPolicy = R"(
+lan:
+  device: lan0
+  subnets:
+    - address: 192.168.10.1/24
+    - address: 192.168.20.1/24
+      vlan: 20
+  neighbors:
+    - {ip: 192.168.10.10, mac: "02:00:00:00:10:10"}
+links:
+  - name: fiber
+    device: fib0
+    address: 100.64.1.2/30
+    gateway: 100.64.1.1
+    gateway_mac: "02:00:00:00:01:01"
+    capacity: {up: 100mbit}
+  - name: lte
+    device: lte0
+    address: 100.64.2.2/30
+    gateway: 100.64.2.1
+    gateway_mac: "02:00:00:00:02:01"
+    role: backup
+    capacity: {up: 100mbit}
+classes:
+  - name: voip
+    links: [fiber, lte]
+  - name: guest
+    links: [fiber, lte]
+    on_backup: block
+  - name: default
+    links: [fiber, lte]
+    on_backup: {limit: {rate: 64kbit, burst: 3000}}
+rules:
+  - class: guest
+    vlan: 20
+  - class: voip
+    protocol: udp
+    dst_ports: "5060-5061"
+)";
+
+// The real ControlPlane publishing into one worker over three ring-backed ports (as in test_forward.cpp).
+struct ControlRig {
+  rte_mempool* pool = nullptr;
+  rte_ring* rx[3] = {};
+  rte_ring* tx[3] = {};
+  DataplaneRuntime rt;
+  WorkerContext* w = nullptr;
+  std::optional<ControlPlane> cp;
+  std::atomic<bool> stop{false};
+
+  ControlRig() {
+    auto pr = parse_policy(kBackupPolicy, "backup.yaml", ".");
+    INFO((pr.errors.empty() ? "" : pr.errors[0].to_string()));
+    REQUIRE(pr.ok());
+    pool = make_test_pool("egr_cp_pool", 1023);
+    REQUIRE(pool);
+    rt.pool = pool;
+    uint16_t ports[3];
+    for (int i = 0; i < 3; i++) {
+      std::string n = "egrcp_" + std::to_string(i);
+      rx[i] = rte_ring_create((n + "rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      tx[i] = rte_ring_create((n + "tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      int port = rte_eth_from_rings(("net_ring_" + n).c_str(), &rx[i], 1, &tx[i], 1, SOCKET_ID_ANY);
+      REQUIRE(port >= 0);
+      ports[i] = static_cast<uint16_t>(port);
+      std::string err;
+      REQUIRE(port_start(ports[i], 1, pool, &err));
+    }
+    rt.lan_port = ports[0];
+    rte_eth_macaddr_get(ports[0], &rt.lan_mac);
+    for (int l = 0; l < 2; l++) {
+      rt.link_port[l] = ports[l + 1];
+      rte_eth_macaddr_get(ports[l + 1], &rt.link_mac[l]);
+    }
+    rt.to_control = rte_ring_create("egrcp_toc", 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    rt.from_control = rte_ring_create("egrcp_fromc", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rt.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
+    rte_rcu_qsbr_init(rt.qsbr, 1);
+    w = new WorkerContext();
+    w->n_ports = 3;
+    for (int i = 0; i < 3; i++) w->port_ids[i] = ports[i];
+    w->slot = &rt.slot;
+    w->qsbr = rt.qsbr;
+    w->to_control = rt.to_control;
+    w->from_control = rt.from_control;
+    w->stop = &stop;
+    std::string err;
+    w->flows = FlowCache::create("egrcp_flows", 1024, SOCKET_ID_ANY, &err);
+    REQUIRE(w->flows);
+    rt.workers.push_back(w);
+    cp.emplace(std::move(*pr.policy), rt);
+    REQUIRE(cp->start(&err));
+  }
+
+  ~ControlRig() {
+    egress_drain(*w);
+    cp->drain_rings();
+    cp.reset();
+    for (int i = 0; i < 3; i++) port_stop_close(i == 0 ? rt.lan_port : rt.link_port[i - 1]);
+    delete w;
+    for (int i = 0; i < 3; i++) {
+      rte_ring_free(rx[i]);
+      rte_ring_free(tx[i]);
+    }
+    rte_ring_free(rt.to_control);
+    rte_ring_free(rt.from_control);
+    rte_free(rt.qsbr);
+    rte_mempool_free(pool);
+  }
+
+  void inject(const Bytes& frame) {
+    rte_mbuf* m = to_mbuf(pool, frame);
+    REQUIRE(m != nullptr);
+    REQUIRE(rte_ring_enqueue(rx[0], m) == 0);
+  }
+  void poll() { worker_poll_once(*w, *rt.slot.current.load(), 1000); }
+  size_t sent(int port) {
+    size_t n = 0;
+    void* p;
+    while (rte_ring_dequeue(tx[port], &p) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+      n++;
+    }
+    return n;
+  }
+};
+
+const Mac kStaff{0x02, 0, 0, 0, 0x10, 0x10};
+
+Bytes guest_frame(uint16_t sport) {
+  return PacketBuilder(PacketBuilder::kDefaultDst, Mac{0x02, 0, 0, 0, 0x20, 0x10})
+      .vlan(20)
+      .ipv4(ip4("192.168.20.10"), ip4("203.0.113.10"))
+      .tcp(sport, 443)
+      .build();
+}
+
+Bytes staff_frame(uint16_t sport, uint16_t dport, size_t payload) {
+  return PacketBuilder(PacketBuilder::kDefaultDst, kStaff)
+      .ipv4(ip4("192.168.10.10"), ip4("203.0.113.10"))
+      .udp(sport, dport)
+      .payload(payload)
+      .build();
+}
+
+}  // namespace
+
+TEST_CASE("through control and forwarding: guest blocked and default capped once only the backup carries them",
+          "[shaper][meter]") {
+  ControlRig rig;
+  const int guest = 1, def = 2, fiber = 0, lte = 1;
+  rig.inject(guest_frame(50000));
+  rig.inject(staff_frame(40000, 443, 958));
+  rig.poll();
+  CHECK(rig.sent(1) == 2);  // both on fiber, unlimited there
+  CHECK(rig.w->counters.egress[guest][fiber].meter_conform.get() == 1);
+
+  REQUIRE(rig.cp->handle_command("link down fiber").rfind("link fiber: admin down", 0) == 0);
+  for (uint16_t i = 0; i < 3; i++) rig.inject(guest_frame(static_cast<uint16_t>(50001 + i)));
+  for (uint16_t i = 0; i < 5; i++) rig.inject(staff_frame(static_cast<uint16_t>(40001 + i), 443, 958));  // 1000 B
+  rig.inject(staff_frame(40100, 5060, 200));  // voip: never capped
+  rig.poll();
+  CHECK(rig.sent(2) == 1 + 3);  // voip + the 3000-byte burst of default's 64 kbit/s backup limit
+  CHECK(rig.w->counters.egress[guest][lte].blocked_drops.get() == 3);
+  CHECK(rig.w->counters.egress[def][lte].meter_conform.get() == 3);
+  CHECK(rig.w->counters.egress[def][lte].meter_exceed_drops.get() == 2);
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::class_blocked)].get() == 3);
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::meter_exceed)].get() == 2);
+
+  std::string json = rig.cp->handle_command("show counters --json");
+  CHECK(json.find(R"("lte":{"packets":3,"bytes":)") != std::string::npos);
+  CHECK(json.find(R"("blocked_drops":3)") != std::string::npos);
+  CHECK(json.find(R"("class_blocked":3)") != std::string::npos);
+  CHECK(json.find(R"("meter_exceed_drops":2)") != std::string::npos);
+  CHECK(json.find(R"("capacity_up_bps":100000000)") != std::string::npos);
+  std::string text = rig.cp->handle_command("show counters");
+  CHECK(text.find("EGRESS") != std::string::npos);
+}
