@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +37,16 @@ int Policy::class_index(const std::string& n) const {
   for (size_t i = 0; i < classes.size(); ++i)
     if (classes[i].name == n) return static_cast<int>(i);
   return -1;
+}
+
+std::optional<SlaSpec> sla_preset(const std::string& name) {
+  // voice: the usual VoIP budget (ITU-T G.114 keeps one-way delay under 150 ms; 1 % loss and 30 ms jitter are
+  // what common codecs' concealment and jitter buffers absorb). interactive: web apps, payments, Microsoft 365.
+  // bulk: anything that only needs the line to work.
+  if (name == "voice") return SlaSpec{"voice", 1, 150, 30};
+  if (name == "interactive") return SlaSpec{"interactive", 3, 300, 60};
+  if (name == "bulk") return SlaSpec{"bulk", 20, 1000, 200};
+  return std::nullopt;
 }
 
 namespace {
@@ -352,13 +364,18 @@ class Compiler {
   std::optional<std::string> name(const Item& it, const std::string& what);
   std::optional<uint64_t> rate(const Item& it, const std::string& what);
   std::optional<uint64_t> size(const Item& it, const std::string& what, uint64_t lo, uint64_t hi);
-  std::optional<bool> boolean(const Item& it, const std::string& what);
   std::optional<RateLimitSpec> rate_limit(const Item& it, const std::string& what);
   void parse_capacity(const Field& f, LinkSpec& spec, const std::string& what);
   void parse_on_backup(const Field& f, ClassLimitSpec& spec, const std::string& what);
   std::vector<uint8_t> class_list(const Field& f, const std::string& what);
+  std::optional<double> number(const Item& it, const std::string& what, double lo, double hi);
+  std::optional<bool> boolean(const Item& it, const std::string& what);
+  std::optional<std::string> choice(const Item& it, const std::string& what, std::initializer_list<const char*> options);
 
   // -- sections
+  void parse_probe(const Item& it, const std::string& what, ProbeSpec& spec);
+  void parse_sla(const Item& it, const std::string& what, SlaSpec& spec);
+  ProbeSpec probing_;  // top-level defaults for every link's probe
   void parse_lan(const Field& f);
   void parse_links(const Field& f);
   void parse_classes(const Field* f, const YAML::Mark& root_mark);
@@ -469,6 +486,124 @@ std::optional<std::string> Compiler::name(const Item& it, const std::string& wha
     return std::nullopt;
   }
   return s;
+}
+
+std::optional<double> Compiler::number(const Item& it, const std::string& what, double lo, double hi) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  std::string v(trim(*s));
+  char* end = nullptr;
+  errno = 0;
+  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || errno != 0 || !std::isfinite(d)) {
+    error(it.mark, fmt::format("{} must be a number from {} to {}, got \"{}\"", what, lo, hi, *s));
+    return std::nullopt;
+  }
+  if (d < lo || d > hi) {
+    error(it.mark, fmt::format("{} {} is out of range: allowed {} to {}", what, *s, lo, hi));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<bool> Compiler::boolean(const Item& it, const std::string& what) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  if (*s == "true" || *s == "yes" || *s == "on") return true;
+  if (*s == "false" || *s == "no" || *s == "off") return false;
+  error(it.mark, fmt::format("{} must be true or false, got \"{}\"", what, *s));
+  return std::nullopt;
+}
+
+std::optional<std::string> Compiler::choice(const Item& it, const std::string& what,
+                                            std::initializer_list<const char*> options) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  std::vector<std::string> names(options.begin(), options.end());
+  if (std::find(names.begin(), names.end(), *s) != names.end()) return s;
+  error(it.mark, fmt::format("{} \"{}\" must be one of {}{}", what, *s, join(names), suggest(*s, names)));
+  return std::nullopt;
+}
+
+// probe: off | {enabled, targets, interval_ms, ...}; keys not given keep the values already in `spec`.
+void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& spec) {
+  if (it.node.IsScalar()) {
+    if (auto b = boolean(it, what)) spec.enabled = *b;
+    return;
+  }
+  auto m = map_fields(it, what, {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier",
+                                 "loss_window", "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms",
+                                 "min_samples"});
+  if (!m) return;
+  auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
+    if (const Field* f = m->get(key))
+      if (auto v = integer(item(*f), fmt::format("{} {}", what, key), lo, hi)) out = static_cast<uint32_t>(*v);
+  };
+  if (const Field* f = m->get("enabled"))
+    if (auto b = boolean(item(*f), what + " enabled")) spec.enabled = *b;
+  u32("interval_ms", spec.interval_ms, 5, 60000);
+  u32("idle_interval_ms", spec.idle_interval_ms, 5, 3600000);
+  u32("detect_multiplier", spec.detect_multiplier, 2, 50);
+  u32("loss_window", spec.loss_window, 10, 10000);
+  u32("reply_timeout_ms", spec.reply_timeout_ms, 10, 10000);
+  u32("hold_down_ms", spec.hold_down_ms, 0, 3600000);
+  u32("passive_timeout_ms", spec.passive_timeout_ms, 0, 60000);
+  u32("min_samples", spec.min_samples, 1, 10000);
+  if (const Field* tf = m->get("targets")) {
+    spec.targets.clear();
+    if (auto items = list(item(*tf), what + " targets", false, true)) {
+      for (size_t i = 0; i < items->size(); i++) {
+        std::string tw = fmt::format("{} target {}", what, i + 1);
+        ProbeTarget t;
+        const Item& ti = (*items)[i];
+        if (ti.node.IsScalar()) {  // a bare address: ICMP echo
+          if (auto a = ip4(ti, tw)) t.address = *a;
+          else continue;
+        } else {
+          auto tm = map_fields(ti, tw, {"address", "kind", "port"});
+          if (!tm) continue;
+          if (!require(*tm, "address", tw)) continue;
+          auto a = ip4(item(*tm->get("address")), tw + " address");
+          if (!a) continue;
+          t.address = *a;
+          if (const Field* k = tm->get("kind"))
+            if (auto c = choice(item(*k), tw + " kind", {"icmp", "stamp"}))
+              t.kind = *c == "stamp" ? ProbeKind::stamp : ProbeKind::icmp;
+          if (const Field* p = tm->get("port"))
+            if (auto v = integer(item(*p), tw + " port", 1, 65535)) t.port = static_cast<uint16_t>(*v);
+        }
+        if (spec.targets.size() >= 8) {
+          error(ti.mark, fmt::format("{}: at most 8 probe targets per link", what));
+          break;
+        }
+        spec.targets.push_back(t);
+      }
+    }
+  }
+  if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))
+    error(at(*m->get("reply_timeout_ms")),
+          fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}", what, spec.reply_timeout_ms,
+                      spec.interval_ms));
+}
+
+// sla: voice | interactive | bulk | {preset, max_loss_pct, max_rtt_ms, max_jitter_ms}
+void Compiler::parse_sla(const Item& it, const std::string& what, SlaSpec& spec) {
+  if (it.node.IsScalar()) {
+    if (auto c = choice(it, what, {"voice", "interactive", "bulk"})) spec = *sla_preset(*c);
+    return;
+  }
+  auto m = map_fields(it, what, {"preset", "max_loss_pct", "max_rtt_ms", "max_jitter_ms"});
+  if (!m) return;
+  if (const Field* p = m->get("preset"))
+    if (auto c = choice(item(*p), what + " preset", {"voice", "interactive", "bulk"})) spec = *sla_preset(*c);
+  bool custom = false;
+  if (const Field* f = m->get("max_loss_pct"))
+    if (auto v = number(item(*f), what + " max_loss_pct", 0, 100)) spec.max_loss_pct = *v, custom = true;
+  if (const Field* f = m->get("max_rtt_ms"))
+    if (auto v = number(item(*f), what + " max_rtt_ms", 1, 60000)) spec.max_rtt_ms = *v, custom = true;
+  if (const Field* f = m->get("max_jitter_ms"))
+    if (auto v = number(item(*f), what + " max_jitter_ms", 0, 60000)) spec.max_jitter_ms = *v, custom = true;
+  if (custom) spec.preset = "custom";
 }
 
 std::optional<uint32_t> Compiler::ip4(const Item& it, const std::string& what) {
@@ -598,15 +733,6 @@ std::optional<uint64_t> Compiler::size(const Item& it, const std::string& what, 
     return std::nullopt;
   }
   return v;
-}
-
-std::optional<bool> Compiler::boolean(const Item& it, const std::string& what) {
-  auto s = text(it, what);
-  if (!s) return std::nullopt;
-  if (*s == "true") return true;
-  if (*s == "false") return false;
-  error(it.mark, fmt::format("{} \"{}\" must be true or false", what, *s));
-  return std::nullopt;
 }
 
 // {rate, burst, peak_rate, peak_burst, exceed, remark_dscp}
@@ -830,7 +956,8 @@ void Compiler::parse_links(const Field& f) {
     spec.loc = loc((*items)[i].mark);
     std::string what = label("link", (*items)[i].node, i);
     auto m = map_fields((*items)[i], what, {"name", "device", "address", "gateway", "gateway_mac", "role", "weight",
-                                             "capacity", "shaping"});
+                                                "metered", "probe", "capacity", "shaping"});
+    spec.probe = probing_;
     if (m) {
       if (const Field* nf = m->get("name")) {
         if (auto n = name(item(*nf), what + " name")) {
@@ -890,6 +1017,9 @@ void Compiler::parse_links(const Field& f) {
       }
       if (const Field* w = m->get("weight"))
         if (auto v = integer(item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
+      if (const Field* me = m->get("metered"))
+        if (auto b = boolean(item(*me), what + " metered")) spec.metered = *b;
+      if (const Field* pr = m->get("probe")) parse_probe(item(*pr), what + " probe", spec.probe);
       if (const Field* c = m->get("capacity")) parse_capacity(*c, spec, what);
       if (const Field* sh = m->get("shaping")) {
         if (auto v = boolean(item(*sh), what + " shaping")) {
@@ -920,7 +1050,9 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
       spec.loc = loc((*items)[i].mark);
       std::string what = label("class", (*items)[i].node, i);
       ClassLimitSpec limits;
-      auto m = map_fields((*items)[i], what, {"name", "links", "mode", "limit", "on_backup"});
+      auto m = map_fields((*items)[i], what,
+                          {"name", "links", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit",
+                           "on_backup"});
       if (m) {
         if (const Field* nf = m->get("name")) {
           if (auto n = name(item(*nf), what + " name")) {
@@ -952,12 +1084,19 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
           require(*m, "links", what);
         }
         if (const Field* mf = m->get("mode")) {
-          if (auto s = text(item(*mf), what + " mode")) {
-            if (*s == "priority") spec.mode = SteerMode::priority;
-            else if (*s == "balance") spec.mode = SteerMode::balance;
-            else error(at(*mf), fmt::format("{}: mode \"{}\" must be priority or balance", what, *s));
-          }
+          if (auto s = choice(item(*mf), what + " mode", {"priority", "balance", "best"}))
+            spec.mode = *s == "priority" ? SteerMode::priority : *s == "balance" ? SteerMode::balance : SteerMode::best;
         }
+        if (const Field* sf = m->get("sla")) parse_sla(item(*sf), what + " sla", spec.sla);
+        if (const Field* bf = m->get("on_sla_breach"))
+          if (auto s = choice(item(*bf), what + " on_sla_breach", {"move", "stay"}))
+            spec.on_sla_breach = *s == "move" ? OnBreach::move : OnBreach::stay;
+        if (const Field* rf = m->get("on_recovery"))
+          if (auto s = choice(item(*rf), what + " on_recovery", {"return", "stay"}))
+            spec.on_recovery = *s == "return" ? OnRecovery::back : OnRecovery::stay;
+        if (const Field* kf = m->get("stick_by"))
+          if (auto s = choice(item(*kf), what + " stick_by", {"flow", "host-pair"}))
+            spec.stick_by = *s == "flow" ? StickBy::flow : StickBy::host_pair;
         if (const Field* lf = m->get("limit")) limits.limit = rate_limit(item(*lf), what + " limit");
         if (const Field* bf = m->get("on_backup")) parse_on_backup(*bf, limits, what);
       }
@@ -1306,7 +1445,9 @@ PolicyResult Compiler::run(const std::string& text_in) {
     if (root.IsNull()) {
       error(YAML::Mark::null_mark(), "policy file is empty");
     } else if (auto top = map_fields(Item{root, root.Mark()}, "policy",
-                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "shaper"})) {
+                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "shaper"})) {
+      // Probing defaults first: every link starts from them.
+      if (const Field* pr = top->get("probing")) parse_probe(item(*pr), "probing", probing_);
       if (const Field* n = top->get("name"))
         if (auto s = text(item(*n), "name")) policy_.name = *s;
       if (const Field* lan = top->get("lan")) parse_lan(*lan);

@@ -71,12 +71,16 @@ static std::string links_members(const StatsView& v) {
         if (a == l) classes += fmt::format(R"({}"{}")", classes.empty() ? "" : ",", pol.classes[c].name);
     s += fmt::format(
         R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}],)"
-        R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{}}})",
+        R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{},)",
         l ? "," : "", pol.links[l].name, lv.admin_up ? "up" : "down",
         pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
         lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps,
-        pol.links[l].capacity_down_bps,
-        pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
+        pol.links[l].capacity_down_bps, pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
+    s += fmt::format(
+        R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{}}})",
+        lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
+        lv.rtt_max_ms, lv.jitter_ms, lv.probes_sent, lv.probes_lost, lv.probe_replies, lv.probe_tx_bytes,
+        lv.probe_rx_bytes, lv.probe_interval_ms);
   }
   s += '}';
   return s;
@@ -123,15 +127,55 @@ std::string links_json(const StatsView& v) { return "{" + links_members(v) + "}"
 
 std::string links_text(const StatsView& v) {
   const Policy& pol = *v.policy;
-  std::string s = fmt::format("{:<12} {:<6} {:<8} {:<18} {:<18} {}\n", "LINK", "ADMIN", "ROLE", "GATEWAY", "GATEWAY MAC",
-                              "OUR MAC");
+  std::string s = fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7} {:>9} {:>9} {:>10} {:<16} {:<18} {}\n", "LINK", "STATE",
+                              "ADMIN", "ROLE", "LOSS%", "RTT ms", "JITTER", "PROBES", "GATEWAY", "GATEWAY MAC",
+                              "CAUSE");
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
     const LinkView& lv = v.links[l];
     uint32_t gw = pol.links[l].gateway;
-    s += fmt::format("{:<12} {:<6} {:<8} {:<18} {:<18} {}\n", pol.links[l].name, lv.admin_up ? "up" : "down",
-                     pol.links[l].role == LinkRole::backup ? "backup" : "primary",
+    s += fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7.2f} {:>9.2f} {:>9.2f} {:>10} {:<16} {:<18} {}\n",
+                     pol.links[l].name, lv.state, lv.admin_up ? "up" : "down",
+                     pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.loss_pct, lv.rtt_ms,
+                     lv.jitter_ms, lv.probing ? fmt::format("{}", lv.probes_sent) : "off",
                      fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
-                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.own_mac);
+                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
+  }
+  return s;
+}
+
+static std::string name_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += fmt::format(R"({}"{}")", s.empty() ? "" : ",", n);
+  return "[" + s + "]";
+}
+
+std::string classes_json(const StatsView& v) {
+  const Policy& pol = *v.policy;
+  std::string s = "{";
+  for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
+    const ClassView& cv = v.classes[c];
+    s += fmt::format(
+        R"({}"{}":{{"links":{},"fallback":{},"sla":"{}","max_loss_pct":{},"max_rtt_ms":{},"max_jitter_ms":{},"sla_ok":{},"backup_seconds":{:.3f},"no_link_drops":{}}})",
+        c ? "," : "", pol.classes[c].name, name_list(cv.links), cv.fallback ? "true" : "false", cv.sla,
+        cv.max_loss_pct, cv.max_rtt_ms, cv.max_jitter_ms, name_list(cv.sla_ok), cv.backup_seconds,
+        v.totals.class_no_link[c]);
+  }
+  return s + "}";
+}
+
+std::string classes_text(const StatsView& v) {
+  const Policy& pol = *v.policy;
+  std::string s = fmt::format("{:<12} {:<16} {:<9} {:<26} {}\n", "CLASS", "NOW ON", "FALLBACK", "SLA (loss/rtt/jitter)",
+                              "LINKS MEETING SLA");
+  for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
+    const ClassView& cv = v.classes[c];
+    std::string on, ok;
+    for (const auto& n : cv.links) on += (on.empty() ? "" : ",") + n;
+    for (const auto& n : cv.sla_ok) ok += (ok.empty() ? "" : ",") + n;
+    s += fmt::format("{:<12} {:<16} {:<9} {:<26} {}\n", pol.classes[c].name, on.empty() ? "(none)" : on,
+                     cv.fallback ? "yes" : "no",
+                     fmt::format("{} {}%/{}ms/{}ms", cv.sla, cv.max_loss_pct, cv.max_rtt_ms, cv.max_jitter_ms),
+                     ok.empty() ? "(none)" : ok);
   }
   return s;
 }

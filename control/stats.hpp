@@ -41,12 +41,29 @@ struct LinkView {
   std::string gateway_mac;
   std::string own_mac;
   uint16_t port_id = 0;
+  std::string state = "down";   // up, degraded (alive, out of some class's SLA), down
+  std::string cause;            // why it is in that state (last change)
+  bool probing = false;
+  double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, rtt_max_ms = 0, jitter_ms = 0;
+  uint64_t probes_sent = 0, probes_lost = 0, probe_replies = 0, probe_tx_bytes = 0, probe_rx_bytes = 0;
+  uint32_t probe_interval_ms = 0;
+};
+
+// Where each class runs now.
+struct ClassView {
+  std::vector<std::string> links;  // picked links, preferred first
+  bool fallback = false;           // no allowed link meets the SLA: best available
+  std::string sla;                 // preset name or "custom"
+  double max_loss_pct = 0, max_rtt_ms = 0, max_jitter_ms = 0;
+  std::vector<std::string> sla_ok;  // allowed links that meet the SLA now
+  double backup_seconds = 0;        // time spent on backup-role links
 };
 
 struct StatsView {
   const Policy* policy = nullptr;
   CounterTotals totals;
   std::vector<LinkView> links;
+  std::vector<ClassView> classes;
   std::string lan_mac;
   uint16_t lan_port_id = 0;
   uint64_t generation = 0;
@@ -61,5 +78,7 @@ std::string counters_json(const StatsView& v);
 std::string counters_text(const StatsView& v);
 std::string links_json(const StatsView& v);
 std::string links_text(const StatsView& v);
+std::string classes_json(const StatsView& v);
+std::string classes_text(const StatsView& v);
 
 }  // namespace wansteer

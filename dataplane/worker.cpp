@@ -78,7 +78,7 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     if (pi == 0)
       forward_lan_burst(w, snap, pkts, n, now_tsc);
     else
-      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n);
+      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
   }
   drain_from_control(w);
   egress_service(w, snap, now_tsc);  // hand-offs, then shapers release what their tokens allow

@@ -422,7 +422,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, capacity, shaping");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -457,7 +457,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
   }
   SECTION("bad mode") {
     check_single_error(base_with({{19, "    links: [fiber, lte]\n    mode: fastest"}}), 20, 11,
-                       "must be priority or balance");
+                       "must be one of priority, balance, best");
   }
   SECTION("missing required value") {
     check_single_error(base_with({{10, "    device:"}}), 10, 5, "device has no value");
@@ -729,9 +729,9 @@ TEST_CASE("mistakes in limits, capacities and the shaper are reported at their l
                        "shaping: true needs capacity");
   }
   SECTION("shaping must be true or false") {
-    std::string l = "    shaping: yes";
+    std::string l = "    shaping: maybe";
     check_single_error(base_with({{12, "    gateway: 100.64.1.1\n    capacity: {up: 5mbit}\n" + l}}), 14,
-                       col_of(l, "yes"), "shaping \"yes\" must be true or false");
+                       col_of(l, "maybe"), "shaping must be true or false, got \"maybe\"");
   }
   SECTION("a limit without a rate") {
     std::string l = "    limit: {burst: 10kb}";
@@ -774,5 +774,74 @@ TEST_CASE("mistakes in limits, capacities and the shaper are reported at their l
   SECTION("an unknown shaper key") {
     check_single_error(base_with({}, "shaper:\n  priorty: [voip]\n"), 24, 3,
                        "shaper: unknown key \"priorty\" (did you mean \"priority\"?)");
+  }
+}
+
+TEST_CASE("probing and SLA keys: defaults, presets, overrides per link", "[policy]") {
+  auto r = parse_policy(base_with({{19, "    links: [fiber, lte]\n    sla: voice\n    on_recovery: stay\n"
+                                        "    stick_by: host-pair\n    mode: best"},
+                                   {16, "    gateway: 100.64.2.1\n    metered: true\n"
+                                        "    probe: {interval_ms: 50, targets: [{address: 192.0.2.1, kind: stamp}]}"}},
+                                  "probing:\n  targets: [198.51.100.1]\n  hold_down_ms: 3000\n"),
+                        "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  const Policy& p = *r.policy;
+  // fiber: the top-level defaults
+  CHECK(p.links[0].probe.enabled);
+  CHECK(p.links[0].probe.interval_ms == 20);
+  CHECK(p.links[0].probe.hold_down_ms == 3000);
+  REQUIRE(p.links[0].probe.targets.size() == 1);
+  CHECK(p.links[0].probe.targets[0].kind == ProbeKind::icmp);
+  CHECK(p.links[0].probe.effective_idle_interval_ms(p.links[0].metered) == 20);
+  // lte: its own interval and targets, the rest inherited; metered probes every 5 s while idle
+  CHECK(p.links[1].metered);
+  CHECK(p.links[1].probe.interval_ms == 50);
+  CHECK(p.links[1].probe.hold_down_ms == 3000);
+  REQUIRE(p.links[1].probe.targets.size() == 1);
+  CHECK(p.links[1].probe.targets[0].kind == ProbeKind::stamp);
+  CHECK(p.links[1].probe.targets[0].port == 862);
+  CHECK(p.links[1].probe.effective_idle_interval_ms(true) == 5000);
+  const ClassSpec& voip = p.classes[p.class_index("voip")];
+  CHECK(voip.sla.preset == "voice");
+  CHECK(voip.sla.max_loss_pct == 1);
+  CHECK(voip.sla.max_rtt_ms == 150);
+  CHECK(voip.sla.max_jitter_ms == 30);
+  CHECK(voip.on_recovery == OnRecovery::stay);
+  CHECK(voip.on_sla_breach == OnBreach::move);
+  CHECK(voip.stick_by == StickBy::host_pair);
+  CHECK(voip.mode == SteerMode::best);
+  const ClassSpec& def = p.classes[p.class_index("default")];
+  CHECK(def.sla.preset == "bulk");
+  CHECK(def.stick_by == StickBy::flow);
+}
+
+TEST_CASE("bad probing and SLA values are reported at their line and column", "[policy]") {
+  SECTION("unknown SLA preset") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: vioce"}}), 20, 10,
+                       "sla \"vioce\" must be one of voice, interactive, bulk (did you mean \"voice\"?)");
+  }
+  SECTION("loss percentage out of range") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: {max_loss_pct: 150}"}}), 20, 25,
+                       "max_loss_pct 150 is out of range");
+  }
+  SECTION("not a number") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: {max_rtt_ms: fast}"}}), 20, 23,
+                       "must be a number");
+  }
+  SECTION("probe interval too small") {
+    check_single_error(base_with({}, "probing: {interval_ms: 1}\n"), 23, 24, "interval_ms 1 is out of range");
+  }
+  SECTION("probe target kind") {
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    probe: {targets: [{address: 192.0.2.1, kind: twamp}]}"}}),
+                       17, 50, "kind \"twamp\" must be one of icmp, stamp");
+  }
+  SECTION("metered is a yes/no") {
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    metered: sometimes"}}), 17, 14,
+                       "must be true or false");
+  }
+  SECTION("stick_by") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    stick_by: host"}}), 20, 15,
+                       "stick_by \"host\" must be one of flow, host-pair");
   }
 }
