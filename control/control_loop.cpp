@@ -16,6 +16,7 @@
 
 #include "control/ctl_server.hpp"
 #include "control/egress_plan.hpp"
+#include "control/metrics.hpp"
 #include "control/planner.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/packet_meta.hpp"
@@ -597,6 +598,7 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload,
     if (dirty_) publish();
     if (reload.exchange(false)) fmt::print("wansteer: SIGHUP: {}", reload_policy());
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
+    if (metrics_ != nullptr) metrics_->serve_pending([this] { return metrics_snapshot(); });
     rte_delay_us_sleep(1000);
   }
 }
@@ -701,10 +703,10 @@ std::string ControlPlane::set_link_admin(const std::string& name, bool up) {
 
 std::string ControlPlane::reload_policy() {
   PolicyResult r = load_policy(policy_.path);
-  if (!r.ok()) reloads_failed_++;
   if (!r.ok()) {
     std::string s = fmt::format("error: policy {} rejected, the running policy stays:\n", policy_.path);
     for (const auto& e : r.errors) s += e.to_string() + "\n";
+    reloads_failed_++;
     return s;
   }
   Policy& np = *r.policy;
@@ -713,9 +715,10 @@ std::string ControlPlane::reload_policy() {
   bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();
   for (size_t l = 0; same_ports && l < np.links.size(); l++)
     same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name;
-  if (!same_ports) reloads_failed_++;
-  if (!same_ports)
+  if (!same_ports) {
+    reloads_failed_++;
     return "error: the new policy changes ports or links; restart wansteer to apply it (running policy kept)\n";
+  }
   std::string err;
   auto cls = Classifier::build(np.rules, np.default_class, &err);
   if (!cls) {

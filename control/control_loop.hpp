@@ -25,6 +25,8 @@ namespace wansteer {
 
 class Classifier;
 class CtlServer;
+class MetricsExporter;
+struct MetricsSnapshot;
 struct WorkerContext;
 
 // What main() set up for the data plane; the control plane reads it and publishes into `slot`.
@@ -60,6 +62,11 @@ class ControlPlane {
 
   StatsView stats_view();
   const Policy& policy() const { return policy_; }
+
+  // The exporter run() serves scrapes for (nullptr: none). Not owned.
+  void set_metrics(MetricsExporter* m) { metrics_ = m; }
+  // What a scrape reports now (control/metrics_view.cpp).
+  MetricsSnapshot metrics_snapshot();
 
  private:
   void process_from_workers();
@@ -133,6 +140,7 @@ class ControlPlane {
   double last_failover_s_[kMaxClasses] = {};
   double backup_seconds_[kMaxClasses] = {};
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+  MetricsExporter* metrics_ = nullptr;
 
  public:
   const EventLog& events() const { return events_; }

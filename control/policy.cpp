@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "control/metrics.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -383,6 +385,7 @@ class Compiler {
   void parse_rule(const Item& it, size_t index);
   void parse_flow_cache(const Field& f);
   void parse_shaper(const Field* f);
+  void parse_metrics(const Field& f);
   const PrefixList* prefix_list(const Item& it, const std::string& what);
 };
 
@@ -1431,6 +1434,19 @@ void Compiler::parse_shaper(const Field* f) {
   }
 }
 
+void Compiler::parse_metrics(const Field& f) {
+  auto m = map_fields(item(f), "metrics", {"listen"});
+  if (!m) return;
+  if (const Field* l = m->get("listen")) {
+    if (auto s = text(item(*l), "metrics listen")) {
+      if (std::string why; valid_listen_address(*s, &why))
+        policy_.metrics.listen = *s;
+      else
+        error(at(*l), "metrics listen: " + why);
+    }
+  }
+}
+
 PolicyResult Compiler::run(const std::string& text_in) {
   policy_.path = file_;
   YAML::Node root;
@@ -1445,7 +1461,8 @@ PolicyResult Compiler::run(const std::string& text_in) {
     if (root.IsNull()) {
       error(YAML::Mark::null_mark(), "policy file is empty");
     } else if (auto top = map_fields(Item{root, root.Mark()}, "policy",
-                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "shaper"})) {
+                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing",
+                                      "metrics", "shaper"})) {
       // Probing defaults first: every link starts from them.
       if (const Field* pr = top->get("probing")) parse_probe(item(*pr), "probing", probing_);
       if (const Field* n = top->get("name"))
@@ -1458,6 +1475,7 @@ PolicyResult Compiler::run(const std::string& text_in) {
       if (const Field* rules = top->get("rules")) parse_rules(*rules);
       if (const Field* fc = top->get("flow_cache")) parse_flow_cache(*fc);
       parse_shaper(top->get("shaper"));
+      if (const Field* mt = top->get("metrics")) parse_metrics(*mt);
     }
   }
 

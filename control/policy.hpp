@@ -154,6 +154,10 @@ struct FlowCacheSpec {
   uint32_t idle_timeout_s = 30;   // a flow idle this long is forgotten (and reclassified when it returns)
 };
 
+struct MetricsSpec {
+  std::optional<std::string> listen;  // "HOST:PORT" for the Prometheus exporter; unset: the built-in default
+};
+
 struct Policy {
   std::string path;
   std::string name;
@@ -165,6 +169,7 @@ struct Policy {
   FlowCacheSpec flow_cache;
   std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
   ShaperSpec shaper;
+  MetricsSpec metrics;
 
   int link_index(const std::string& n) const;   // -1 when unknown
   int class_index(const std::string& n) const;  // -1 when unknown
