@@ -11,6 +11,7 @@
 
 #include "control/control_loop.hpp"
 #include "control/egress_plan.hpp"
+#include "control/metrics.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
@@ -488,4 +489,17 @@ TEST_CASE("through control and forwarding: guest blocked and default capped once
   CHECK(json.find(R"("capacity_up_bps":100000000)") != std::string::npos);
   std::string text = rig.cp->handle_command("show counters");
   CHECK(text.find("EGRESS") != std::string::npos);
+
+  // The Prometheus exporter's view: wansteer_class_drops_total{class,link,reason} and the shaper gauges.
+  MetricsSnapshot ms = rig.cp->metrics_snapshot();
+  auto drops = [&](const char* cls, const char* link, const char* reason) {
+    for (const auto& d : ms.class_drops)
+      if (d.cls == cls && d.link == link && d.reason == reason) return d.count;
+    return uint64_t{999};
+  };
+  CHECK(drops("guest", "lte", "class_blocked") == 3);
+  CHECK(drops("default", "lte", "meter_exceed") == 2);
+  CHECK(drops("voip", "lte", "queue_full") == 0);
+  REQUIRE(ms.links.size() == 2);
+  CHECK(ms.links[lte].egress_queue_packets.size() == 3);
 }
