@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 
 #include "control/ctl_server.hpp"
+#include "control/egress_plan.hpp"
 #include "control/metrics.hpp"
 #include "control/planner.hpp"
 #include "dataplane/classify.hpp"
@@ -412,6 +413,10 @@ void ControlPlane::publish() {
   }
   s->steering = plan_.table;
   s->flow_idle_tsc = static_cast<uint64_t>(policy_.flow_cache.idle_timeout_s) * rte_get_tsc_hz();
+  // Rate limits and shapers (backup profiles follow link liveness); the snapshot being replaced keeps unchanged
+  // profiles' generations, so owners keep their buckets.
+  const DataplaneSnapshot* prev = rt_.slot.current.load(std::memory_order_relaxed);
+  s->egress = plan_egress(policy_, plan_input().alive, prev ? &prev->egress : nullptr, rte_get_tsc_hz());
   const DataplaneSnapshot* old = rt_.slot.current.exchange(s.release(), std::memory_order_acq_rel);
   if (old != nullptr) {
     // Wait until every worker has finished the loop iteration that might still read `old`.

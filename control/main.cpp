@@ -23,6 +23,7 @@
 #include "control/metrics.hpp"
 #include "control/policy.hpp"
 #include "dataplane/ports.hpp"
+#include "dataplane/egress.hpp"
 #include "dataplane/worker.hpp"
 
 namespace po = boost::program_options;
@@ -172,7 +173,9 @@ int run(int argc, char** argv) {
   DataplaneRuntime rt;
   int socket = static_cast<int>(rte_socket_id());
   const unsigned n_ports = 1 + static_cast<unsigned>(policy.links.size());
-  const unsigned n_mbufs = n_ports * workers * (1024 + 1024 + 2 * kBurst) + workers * 512 + 4096;
+  // Shaper queues hold packets too: allow 2048 per link (a 100 Mbit/s link queues ~420 per class at 50 ms).
+  const unsigned n_mbufs = n_ports * workers * (1024 + 1024 + 2 * kBurst) + workers * 512 + 4096 +
+                           static_cast<unsigned>(policy.links.size()) * 2048;
   rt.pool = create_packet_pool("wansteer_pkts", n_mbufs, socket, &err);
   if (rt.pool == nullptr) {
     fmt::print(stderr, "wansteer: {}\n", err);
@@ -218,6 +221,12 @@ int run(int argc, char** argv) {
       ok = false;
     }
   }
+  // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over.
+  std::vector<rte_ring*> handoff_rings;
+  if (ok && !egress_rings_create(rt.workers, static_cast<uint32_t>(policy.links.size()), socket, handoff_rings, &err)) {
+    fmt::print(stderr, "wansteer: {}\n", err);
+    ok = false;
+  }
   std::optional<ControlPlane> cp;
   CtlServer ctl;
   if (ok) {
@@ -251,6 +260,7 @@ int run(int argc, char** argv) {
     g_workers_stop.store(true);
     rte_eal_mp_wait_lcore();
     cp->drain_rings();
+    egress_rings_free(handoff_rings);
   }
   // Close ports: pcap output files are completed and rx rings give their mbufs back to the pool.
   uint16_t pid;
@@ -265,6 +275,7 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
     cp.reset();
   }
+  egress_rings_free(handoff_rings);  // no-op unless start-up failed before the workers ran
   for (WorkerContext* w : rt.workers) delete w;
   rte_ring_free(rt.to_control);
   rte_ring_free(rt.from_control);

@@ -50,7 +50,23 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.tx_bytes = p.tx_bytes;
     m.egress_queue_packets.assign(n_classes, 0);
     m.egress_drops.assign(n_classes, 0);
+    for (size_t c = 0; c < n_classes && c < kMaxClasses; c++) {
+      const EgressTotals& e = t.egress[c][l];
+      m.egress_queue_packets[c] = e.queue_depth;
+      m.egress_drops[c] = e.queue_drops + e.codel_drops;  // the shaper's own drops (tail and delay)
+    }
   }
+  // Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
+  for (size_t c = 0; c < n_classes && c < kMaxClasses; c++)
+    for (size_t l = 0; l < n_links; l++) {
+      const EgressTotals& e = t.egress[c][l];
+      const std::string& cls = policy_.classes[c].name;
+      const std::string& link = policy_.links[l].name;
+      s.class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
+      s.class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
+      s.class_drops.push_back({cls, link, "queue_full", e.queue_drops});
+      s.class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
+    }
   for (size_t c = 0; c < n_classes; c++) {
     MetricsSnapshot::Class& m = s.classes.emplace_back();
     m.name = policy_.classes[c].name;

@@ -86,6 +86,9 @@ struct LinkSpec {
   uint32_t weight = 1;   // share in balance mode
   bool metered = false;  // billed by volume: probe slowly while it carries no traffic
   ProbeSpec probe;
+  uint64_t capacity_up_bps = 0;    // capacity.up; 0 = not given (no shaper)
+  uint64_t capacity_down_bps = 0;  // capacity.down (informational for now)
+  bool shaping = true;             // with capacity_up_bps: shape egress to it; false = straight to the NIC
   SourceLoc loc;
 };
 
@@ -102,6 +105,38 @@ std::optional<SlaSpec> sla_preset(const std::string& name);
 enum class OnBreach : uint8_t { move, stay };     // flows on a link that went out of SLA (still alive)
 enum class OnRecovery : uint8_t { back, stay };   // flows on a fallback link when the preferred one is good again
 enum class StickBy : uint8_t { flow, host_pair }; // what shares a link: one 5-tuple, or all flows of a host pair
+
+// A class's rate limit (control/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in bytes.
+struct RateLimitSpec {
+  uint64_t rate_bps = 0;
+  uint64_t burst_bytes = 0;       // 0 = default (kDefaultBurstMs of rate, at least two full frames)
+  uint64_t peak_rate_bps = 0;     // 0 = single rate: everything above rate gets the exceed action
+  uint64_t peak_burst_bytes = 0;  // 0 = same as the committed burst
+  bool remark = false;            // exceed: remark (set DSCP to remark_dscp and send) instead of drop
+  uint8_t remark_dscp = 0;
+};
+
+enum class BackupMode : uint8_t {
+  same,       // on_backup not given: the class's own limit (or none) applies on backup links too
+  limit,      // on_backup: {limit: ...}
+  block,      // on_backup: block -- drop the class on backup links
+  unlimited,  // on_backup: unlimited -- lift the class's limit on backup links
+};
+
+// Per class (index = class id), kept beside ClassSpec so code that builds ClassSpec by hand needn't change.
+struct ClassLimitSpec {
+  std::optional<RateLimitSpec> limit;  // applies on every link (unless on_backup says otherwise)
+  BackupMode on_backup = BackupMode::same;
+  RateLimitSpec backup_limit;          // when on_backup == limit
+};
+
+struct ShaperSpec {
+  std::vector<uint8_t> priority;    // class ids, highest first; after loading it lists every class
+  std::vector<uint8_t> delay_drop;  // classes with CoDel-style sojourn drops; default: the last two of priority
+  uint32_t delay_target_ms = 5;     // sojourn above this ...
+  uint32_t delay_interval_ms = 100; // ... for this long starts dropping
+  uint32_t queue_ms = 50;           // queue limit per class: this long at the link's rate, in 1500-byte frames
+};
 
 struct ClassSpec {
   std::string name;
@@ -132,6 +167,8 @@ struct Policy {
   std::vector<ClassRule> rules;     // policy order; class_id indexes classes
   uint8_t default_class = 0;
   FlowCacheSpec flow_cache;
+  std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
+  ShaperSpec shaper;
   MetricsSpec metrics;
 
   int link_index(const std::string& n) const;   // -1 when unknown

@@ -24,6 +24,15 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
       for (uint32_t l = 0; l < kMaxLinks; l++) {
         t.class_link_packets[k][l] += c.class_link[k][l].packets.get();
         t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get();
+        const ClassLinkEgressCounters& e = c.egress[k][l];
+        EgressTotals& et = t.egress[k][l];
+        et.meter_conform += e.meter_conform.get();
+        et.meter_exceed_drops += e.meter_exceed_drops.get();
+        et.meter_remarked += e.meter_remarked.get();
+        et.blocked_drops += e.blocked_drops.get();
+        et.queue_drops += e.queue_drops.get();
+        et.codel_drops += e.codel_drops.get();
+        et.queue_depth += e.queue_depth.get();
       }
       t.class_no_link[k] += c.class_no_link[k].get();
     }
@@ -36,6 +45,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.flow_uncached += c.flow_uncached.get();
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.to_control += c.to_control.get();
+    t.handoff_sent += c.handoff_sent.get();
+    t.handoff_received += c.handoff_received.get();
     t.loops += c.loops.get();
     t.busy_loops += c.busy_loops.get();
     if (w->flows) t.flow_entries += w->flows->size();
@@ -59,10 +70,12 @@ static std::string links_members(const StatsView& v) {
       for (uint8_t a : pol.classes[c].links)
         if (a == l) classes += fmt::format(R"({}"{}")", classes.empty() ? "" : ",", pol.classes[c].name);
     s += fmt::format(
-        R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}],)",
+        R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}],)"
+        R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{},)",
         l ? "," : "", pol.links[l].name, lv.admin_up ? "up" : "down",
         pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
-        lv.gateway_mac, lv.own_mac, lv.port_id, classes);
+        lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps,
+        pol.links[l].capacity_down_bps, pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
     s += fmt::format(
         R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{},"targets":[)",
         lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
@@ -91,8 +104,14 @@ std::string counters_json(const StatsView& v) {
   for (size_t c = 0; c < pol.classes.size(); c++) {
     s += fmt::format(R"({}"{}":{{"links":{{)", c ? "," : "", pol.classes[c].name);
     for (size_t l = 0; l < pol.links.size(); l++)
-      s += fmt::format(R"({}"{}":{{"packets":{},"bytes":{}}})", l ? "," : "", pol.links[l].name,
-                       t.class_link_packets[c][l], t.class_link_bytes[c][l]);
+    {
+      const EgressTotals& e = t.egress[c][l];
+      s += fmt::format(
+          R"({}"{}":{{"packets":{},"bytes":{},"meter_conform":{},"meter_exceed_drops":{},"meter_remarked":{},)"
+          R"("blocked_drops":{},"queue_drops":{},"codel_drops":{},"queue_depth":{}}})",
+          l ? "," : "", pol.links[l].name, t.class_link_packets[c][l], t.class_link_bytes[c][l], e.meter_conform,
+          e.meter_exceed_drops, e.meter_remarked, e.blocked_drops, e.queue_drops, e.codel_drops, e.queue_depth);
+    }
     s += fmt::format(R"(}},"no_link_drops":{}}})", t.class_no_link[c]);
   }
   s += R"(},"drops":{)";
@@ -104,7 +123,8 @@ std::string counters_json(const StatsView& v) {
       t.flow_uncached);
   s += fmt::format(R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
                    v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
-  s += fmt::format(R"(,"workers":{{"loops":{},"busy_loops":{}}})", t.loops, t.busy_loops);
+  s += fmt::format(R"(,"workers":{{"loops":{},"busy_loops":{},"handoff_sent":{},"handoff_received":{}}})", t.loops,
+                   t.busy_loops, t.handoff_sent, t.handoff_received);
   s += ',';
   s += links_members(v);
   s += fmt::format(R"(,"mempool":{{"in_use":{},"size":{}}}}})", v.mempool_in_use, v.mempool_size);
@@ -191,6 +211,21 @@ std::string counters_text(const StatsView& v) {
     }
     s += fmt::format(" {:>14}\n", t.class_no_link[c]);
   }
+  // Rate limits and shapers: one line per (class, link) that saw any of it.
+  std::string eg;
+  for (size_t c = 0; c < pol.classes.size(); c++)
+    for (size_t l = 0; l < pol.links.size(); l++) {
+      const EgressTotals& e = t.egress[c][l];
+      if (e.meter_exceed_drops + e.meter_remarked + e.blocked_drops + e.queue_drops + e.codel_drops + e.queue_depth == 0)
+        continue;
+      eg += fmt::format("{:<12} {:<12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10} {:>8}\n", pol.classes[c].name,
+                        pol.links[l].name, e.meter_conform, e.meter_exceed_drops, e.meter_remarked, e.blocked_drops,
+                        e.queue_drops, e.codel_drops, e.queue_depth);
+    }
+  if (!eg.empty())
+    s += fmt::format("\n{:<12} {:<12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10} {:>8}\n", "EGRESS", "LINK", "CONFORM",
+                     "OVER LIMIT", "REMARKED", "BLOCKED", "Q FULL", "Q DELAY", "DEPTH") +
+         eg;
   s += "\nDROPS\n";
   bool any = false;
   for (uint32_t r = 0; r < kDropReasonCount; r++) {

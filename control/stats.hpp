@@ -15,12 +15,20 @@ struct PortTotals {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
 };
 
+// Sum of ClassLinkEgressCounters over workers (only the link's owner writes non-zero values).
+struct EgressTotals {
+  uint64_t meter_conform = 0, meter_exceed_drops = 0, meter_remarked = 0, blocked_drops = 0, queue_drops = 0,
+           codel_drops = 0, queue_depth = 0;
+};
+
 struct CounterTotals {
   PortTotals port[kMaxPorts];
   uint64_t drop[kDropReasonCount] = {};
   uint64_t class_link_packets[kMaxClasses][kMaxLinks] = {};
   uint64_t class_link_bytes[kMaxClasses][kMaxLinks] = {};
   uint64_t class_no_link[kMaxClasses] = {};
+  EgressTotals egress[kMaxClasses][kMaxLinks];
+  uint64_t handoff_sent = 0, handoff_received = 0;
   uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0,
            flow_expired = 0, flow_moves = 0, flow_uncached = 0;
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0;

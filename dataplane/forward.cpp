@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 
 #include "dataplane/classify.hpp"
+#include "dataplane/egress.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/rx_timestamp.hpp"
 
@@ -287,7 +288,7 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     ClassLinkCounters& cl = c.class_link[meta->class_id][link];
     cl.packets.inc();
     cl.bytes.add(m->pkt_len);
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    egress_submit(w, snap, link, m, now_tsc);  // meter, then the link's shaper (or its owner core)
   }
 }
 

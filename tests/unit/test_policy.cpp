@@ -422,7 +422,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -656,6 +656,124 @@ TEST_CASE("the shipped remote-worker policy loads: hotspot only for calls, M365 
     bool on_hotspot = std::find(c.links.begin(), c.links.end(), hotspot) != c.links.end();
     INFO(c.name);
     CHECK(on_hotspot == (c.name == "voip" || c.name == "m365" || c.name == "payments"));
+  }
+}
+
+// ---- rate limits, capacities and the shaper (issue 4) ---------------------------------------------------
+
+namespace {
+// Column (1-based) of `token` in `line`, so the expected positions below read as what they point at.
+int col_of(const std::string& line, const std::string& token) { return static_cast<int>(line.find(token)) + 1; }
+}  // namespace
+
+TEST_CASE("limits, capacities and shaper settings compile to the expected values", "[policy][meter][shaper]") {
+  std::string text = base_with(
+      {{12, "    gateway: 100.64.1.1\n    capacity: {up: 1.5mbit, down: 50mbit}"},
+       {16, "    gateway: 100.64.2.1\n    role: backup\n    capacity: {up: 5mbit}\n    shaping: false"},
+       {19, "    links: [fiber, lte]\n"
+            "    limit: {rate: 10mbit, burst: 64kb, peak_rate: 20mbit, peak_burst: 128kib, exceed: remark, "
+            "remark_dscp: 8}\n"
+            "    on_backup: {limit: {rate: 500kbit}}\n"
+            "  - name: guest\n"
+            "    links: [fiber]\n"
+            "    on_backup: block"}},
+      "shaper:\n  priority: [voip, default]\n  delay_target_ms: 10\n");
+  auto r = parse_policy(text, "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  const Policy& p = *r.policy;
+  CHECK(p.links[0].capacity_up_bps == 1500000);
+  CHECK(p.links[0].capacity_down_bps == 50000000);
+  CHECK(p.links[0].shaping);
+  CHECK(p.links[1].capacity_up_bps == 5000000);
+  CHECK_FALSE(p.links[1].shaping);
+  REQUIRE(p.class_limits.size() == p.classes.size());
+  const ClassLimitSpec& voip = p.class_limits[0];
+  REQUIRE(voip.limit);
+  CHECK(voip.limit->rate_bps == 10000000);
+  CHECK(voip.limit->burst_bytes == 64000);
+  CHECK(voip.limit->peak_rate_bps == 20000000);
+  CHECK(voip.limit->peak_burst_bytes == 131072);
+  CHECK(voip.limit->remark);
+  CHECK(voip.limit->remark_dscp == 8);
+  CHECK(voip.on_backup == BackupMode::limit);
+  CHECK(voip.backup_limit.rate_bps == 500000);
+  CHECK(p.class_limits[1].on_backup == BackupMode::block);
+  CHECK_FALSE(p.class_limits[2].limit);  // the implicit default
+  // voip, default as given, then guest (not listed) in policy order; CoDel on the last two by default
+  CHECK(p.shaper.priority == std::vector<uint8_t>{0, 2, 1});
+  CHECK(p.shaper.delay_drop == std::vector<uint8_t>{2, 1});
+  CHECK(p.shaper.delay_target_ms == 10);
+  CHECK(p.shaper.delay_interval_ms == 100);
+}
+
+TEST_CASE("mistakes in limits, capacities and the shaper are reported at their line and column",
+          "[policy][meter][shaper]") {
+  SECTION("a rate with an unknown unit") {
+    std::string l = "    capacity: {up: 5mbps}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5mbps"),
+                       "link \"fiber\" capacity up \"5mbps\" is not a rate: write a number with bit, kbit, mbit or gbit");
+  }
+  SECTION("a rate below 8 kbit/s") {
+    std::string l = "    capacity: {up: 1kbit}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "1kbit"),
+                       "capacity up 1kbit is out of range");
+  }
+  SECTION("a fraction of a bit") {
+    std::string l = "    capacity: {up: 8000.5}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "8000.5"), "is not a rate");
+  }
+  SECTION("shaping without a capacity to shape to") {
+    std::string l = "    shaping: true";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "true"),
+                       "shaping: true needs capacity");
+  }
+  SECTION("shaping must be true or false") {
+    std::string l = "    shaping: maybe";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n    capacity: {up: 5mbit}\n" + l}}), 14,
+                       col_of(l, "maybe"), "shaping must be true or false, got \"maybe\"");
+  }
+  SECTION("a limit without a rate") {
+    std::string l = "    limit: {burst: 10kb}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "{"),
+                       "class \"voip\" limit: missing required key \"rate\"");
+  }
+  SECTION("a peak rate below the committed rate") {
+    std::string l = "    limit: {rate: 2mbit, peak_rate: 1mbit}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "1mbit"),
+                       "peak_rate 1mbit is below rate 2mbit");
+  }
+  SECTION("a burst in bits") {
+    std::string l = "    limit: {rate: 2mbit, burst: 64kbit}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "64kbit"),
+                       "burst \"64kbit\" is not a size");
+  }
+  SECTION("remark_dscp without exceed: remark") {
+    std::string l = "    limit: {rate: 2mbit, remark_dscp: 8}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "8}"),
+                       "remark_dscp is only used with exceed: remark");
+  }
+  SECTION("an unknown exceed action") {
+    std::string l = "    limit: {rate: 2mbit, exceed: police}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "police"),
+                       "exceed \"police\" must be drop or remark");
+  }
+  SECTION("an unknown on_backup word") {
+    std::string l = "    on_backup: throttle";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "throttle"),
+                       "on_backup \"throttle\" must be block, unlimited or a map with limit");
+  }
+  SECTION("an unknown class in the shaper priority, with a suggestion") {
+    check_single_error(base_with({}, "shaper:\n  priority: [voip, defualt]\n"), 24, 20,
+                       "shaper priority: unknown class \"defualt\" (did you mean \"default\"?)");
+  }
+  SECTION("a class listed twice in the shaper priority") {
+    check_single_error(base_with({}, "shaper:\n  priority: [voip, voip]\n"), 24, 20,
+                       "shaper priority: class \"voip\" is listed twice");
+  }
+  SECTION("an unknown shaper key") {
+    check_single_error(base_with({}, "shaper:\n  priorty: [voip]\n"), 24, 3,
+                       "shaper: unknown key \"priorty\" (did you mean \"priority\"?)");
   }
 }
 
