@@ -166,9 +166,9 @@ def test_probe_counters_and_reflector_split(lab):
     def stamp_target():
         f = lab.ws.ctl("show", "links")["links"]["fiber"]
         t = [t for t in f["targets"] if t["kind"] == "stamp"][0]
-        return (f, t) if t["fwd_loss_pct"] > 5 else None
+        return (f, t) if t["fwd_loss_pct"] > 5 and f["loss_pct"] > 5 else None
     try:
-        f, t = lab.tools.wait_for(stamp_target, timeout=5, what="forward loss seen by the STAMP probes")
+        f, t = lab.tools.wait_for(stamp_target, timeout=10, what="forward loss seen by the STAMP probes")
     finally:
         lab.fault("isp1", "clear")
     assert f["probes_sent"] > 0 and f["probe_replies"] > 0
