@@ -74,14 +74,6 @@ bool same_plan(const Plan& a, const Plan& b) {
   return true;
 }
 
-Event health_event(std::string kind, const LinkMetrics& m) {
-  Event e;
-  e.kind = std::move(kind);
-  e.loss_pct = m.loss_pct;
-  e.rtt_ms = m.rtt_ms;
-  e.jitter_ms = m.jitter_ms;
-  return e;
-}
 
 Sla sla_of(const ClassSpec& c) { return Sla{c.sla.max_loss_pct, c.sla.max_rtt_ms, c.sla.max_jitter_ms}; }
 
@@ -230,6 +222,7 @@ void ControlPlane::sample_counters(uint64_t now) {
       failover_sum_s_ += secs;
       failover_count_++;
       last_failover_s_[c] = secs;
+      if (drill_.active && drill_.move_s[c] < 0) drill_.move_s[c] = secs;
       pm.active = false;
     }
   }
@@ -296,6 +289,7 @@ void ControlPlane::health_tick(uint64_t now) {
         }
   }
   last_tick_tsc_ = now;
+  drill_tick(now);
   replan(now);
   if (dirty_) publish();
 }
@@ -317,7 +311,7 @@ PlanInput ControlPlane::plan_input() const {
 std::string ControlPlane::steer_cause(size_t c, uint8_t from, uint8_t to) const {
   if (from == kNoLink || from >= policy_.links.size()) return have_plan_ ? "link_available" : "start";
   if (to == kNoLink) return "no_usable_link";
-  if (!admin_up_[from]) return "admin_down";
+  if (!admin_up_[from]) return drill_.active && drill_.link == from ? "drill" : "admin_down";
   if (!gw_resolved_[from]) return "next_hop_unresolved";
   if (!alive_[from]) return link_cause_[from].empty() ? "link_down" : link_cause_[from];
   if (!sla_ok_[c][from] && prober_ && prober_->enabled(from)) return "sla_" + sla_cause_[c][from];
@@ -701,6 +695,8 @@ std::string ControlPlane::set_link_admin(const std::string& name, bool up) {
     for (const auto& ls : policy_.links) names += (names.empty() ? "" : ", ") + ls.name;
     return fmt::format("error: unknown link \"{}\" (links: {})\n", name, names);
   }
+  if (drill_.active && drill_.link == l)
+    return fmt::format("error: a drill is running on {}; `wansteerctl drill stop` ends it\n", name);
   bool was = admin_up_[l];
   admin_up_[l] = up;
   if (was != up) {
@@ -790,7 +786,7 @@ std::string ControlPlane::handle_command(const std::string& line) {
   });
   if (w.empty() || w[0] == "help")
     return "commands: show counters | show links | show classes | show events [N] | link down NAME | "
-           "link up NAME | reload | ping  (add --json)\n";
+           "link up NAME | drill start LINK SECONDS | drill status | drill stop | reload | ping  (add --json)\n";
   if (w[0] == "ping") return "ok\n";
   if (w[0] == "show" && w.size() == 2 && w[1] == "counters") {
     StatsView v = stats_view();
@@ -815,6 +811,7 @@ std::string ControlPlane::handle_command(const std::string& line) {
     }
     return json ? out + "]\n" : out;
   }
+  if (w[0] == "drill") return drill_command(w, json);
   if (w[0] == "link" && w.size() == 3 && (w[1] == "down" || w[1] == "up")) return set_link_admin(w[2], w[1] == "up");
   if (w[0] == "reload" && w.size() == 1) return reload_policy();
   return fmt::format("error: unknown command \"{}\"; try: show counters | show links | show classes | "

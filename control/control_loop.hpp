@@ -23,6 +23,16 @@ struct rte_rcu_qsbr;
 
 namespace wansteer {
 
+// An event carrying a link's measurements at the moment of the decision.
+inline Event health_event(std::string kind, const LinkMetrics& m) {
+  Event e;
+  e.kind = std::move(kind);
+  e.loss_pct = m.loss_pct;
+  e.rtt_ms = m.rtt_ms;
+  e.jitter_ms = m.jitter_ms;
+  return e;
+}
+
 class Classifier;
 class CtlServer;
 class MetricsExporter;
@@ -141,6 +151,25 @@ class ControlPlane {
   double backup_seconds_[kMaxClasses] = {};
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   MetricsExporter* metrics_ = nullptr;
+
+  // ---- failover drill: a link withdrawn for a bounded time, then restored, with a report
+  struct Drill {
+    bool active = false, done = false;
+    uint8_t link = kNoLink;
+    uint64_t start_tsc = 0, end_tsc = 0, last_sample_tsc = 0;
+    CounterTotals base;
+    uint8_t from[kMaxClasses] = {};
+    uint8_t to[kMaxClasses] = {};
+    double move_s[kMaxClasses] = {};     // < 0: no first packet on the new link yet
+    double loss_sum[kMaxClasses] = {}, rtt_sum[kMaxClasses] = {}, jitter_sum[kMaxClasses] = {};
+    double loss_max[kMaxClasses] = {}, rtt_max[kMaxClasses] = {}, jitter_max[kMaxClasses] = {};
+    uint32_t samples[kMaxClasses] = {};
+    std::string report_text, report_json;
+  };
+  Drill drill_;
+  std::string drill_command(const std::vector<std::string>& words, bool json);
+  void drill_tick(uint64_t now_tsc);
+  void drill_finish(uint64_t now_tsc);
 
  public:
   const EventLog& events() const { return events_; }

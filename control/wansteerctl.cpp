@@ -3,10 +3,13 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static int request(const std::string& path, std::string cmd, std::string* reply);
 
 static void usage(FILE* f) {
   std::fputs(
@@ -14,9 +17,14 @@ static void usage(FILE* f) {
       "Talks to a running wansteer over its control socket (default /run/wansteer/wansteer.sock).\n"
       "Commands:\n"
       "  show counters        per port, per class x link packets, drops by reason, flows, mempool\n"
-      "  show links           admin state, role, gateway and MAC of every WAN link\n"
+      "  show links           state (up/degraded/down), loss, RTT, jitter, probes, gateway of every WAN link\n"
       "  link down NAME       withdraw a link from steering now (its flows move to the next allowed link)\n"
       "  link up NAME         put it back\n"
+      "  show classes         where each class runs now, its SLA and the links meeting it\n"
+      "  show events [N]      the last N link, SLA and steering changes (default 50)\n"
+      "  drill LINK SECONDS   failover drill: withdraw LINK for SECONDS, then restore it and print a report\n"
+      "                       (which classes moved where, how fast, what the backup measured); waits for it\n"
+      "  drill status|stop    the running drill's state or last report; stop ends it early\n"
       "  reload               re-read the policy file; an invalid one is rejected and the running one stays\n"
       "  ping                 answers ok when the daemon is up\n"
       "--json prints machine-readable output for scripts.\n",
@@ -46,30 +54,77 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
+  // `drill LINK SECONDS` starts the drill, then waits for it here (the daemon keeps serving meanwhile).
+  bool drill_wait = false;
+  {
+    std::vector<std::string> w;
+    size_t i = 0;
+    while (i < cmd.size()) {
+      size_t j = cmd.find(' ', i);
+      if (j == std::string::npos) j = cmd.size();
+      w.push_back(cmd.substr(i, j - i));
+      i = j + 1;
+    }
+    if (w.size() == 3 && w[0] == "drill" && w[1] != "start") {
+      cmd = "drill start " + w[1] + " " + w[2];
+      drill_wait = true;
+    }
+  }
+  if (drill_wait) {
+    std::string reply;
+    int rc = request(path, cmd, &reply);
+    if (rc != 0) return rc;
+    if (reply.rfind("error", 0) == 0) {
+      std::fwrite(reply.data(), 1, reply.size(), stderr);
+      return 1;
+    }
+    if (!json) std::fwrite(reply.data(), 1, reply.size(), stdout);
+    std::fflush(stdout);
+    for (;;) {
+      ::usleep(200 * 1000);
+      rc = request(path, "drill status --json", &reply);
+      if (rc != 0) return rc;
+      if (reply.find("\"running\":false") != std::string::npos) break;
+    }
+    rc = request(path, json ? "drill status --json" : "drill status", &reply);
+    std::fwrite(reply.data(), 1, reply.size(), stdout);
+    return rc;
+  }
   if (json) cmd += " --json";
+  std::string reply;
+  int rc = request(path, cmd, &reply);
+  if (rc != 0) return rc;
+  std::fwrite(reply.data(), 1, reply.size(), stdout);
+  return reply.rfind("error", 0) == 0 ? 1 : 0;
+}
+
+// One command, one connection: sends `cmd`, reads the whole reply. 0, or 3 when the daemon can't be reached.
+static int request(const std::string& path, std::string cmd, std::string* reply) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
     std::fprintf(stderr, "wansteerctl: socket path too long\n");
+    ::close(fd);
     return 2;
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     std::fprintf(stderr, "wansteerctl: cannot reach wansteer at %s: %s (is it running? right --ctl?)\n",
                  path.c_str(), std::strerror(errno));
+    ::close(fd);
     return 3;
   }
   cmd += "\n";
   if (::write(fd, cmd.data(), cmd.size()) != static_cast<ssize_t>(cmd.size())) {
     std::fprintf(stderr, "wansteerctl: write failed: %s\n", std::strerror(errno));
+    ::close(fd);
     return 3;
   }
-  std::string reply;
+  reply->clear();
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) reply->append(buf, static_cast<size_t>(n));
   ::close(fd);
-  std::fwrite(reply.data(), 1, reply.size(), stdout);
-  return reply.rfind("error", 0) == 0 ? 1 : 0;
+  return 0;
 }
