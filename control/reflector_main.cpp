@@ -68,7 +68,9 @@ struct Reply {
   socklen_t to_len;
   stamp::ReflectorPacket pkt;
   std::vector<uint8_t> tail;  // bytes after the 44-byte base packet, echoed so both directions have the same size
-  bool operator>(const Reply& o) const { return release_ns != o.release_ns ? release_ns > o.release_ns : order > o.order; }
+  bool operator>(const Reply& o) const {
+    return release_ns != o.release_ns ? release_ns > o.release_ns : order > o.order;
+  }
 };
 
 struct Counters {
