@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "control/stamp.hpp"
 
 using namespace wansteer;
@@ -245,4 +247,42 @@ TEST_CASE("reflector: a taken port is a clear error and exit status 1", "[stamp]
   REQUIRE(line);
   CHECK(line->find("cannot bind 127.0.0.1:" + port) != std::string::npos);
   CHECK(r.wait_exit() == 1);
+}
+
+TEST_CASE("reflector: --loss-pct drops on receive and the session counter skips nothing", "[stamp][reflector]") {
+  if (!have_binary()) return;
+  SECTION("100 % loss: nothing comes back, every probe is counted as dropped") {
+    ReflectorProcess r({"--listen", "127.0.0.1", "--port", "0", "--loss-pct", "100"});
+    const uint16_t port = r.wait_listening();
+    Client c;
+    for (uint32_t i = 0; i < 20; i++) c.send_probe(port, i);
+    // Loopback delivers inside sendto and the reflector handles queued packets before the signal.
+    auto [summary, rc] = r.stop();
+    CHECK(rc == 0);
+    CHECK(summary == "wansteer-reflector: received=20 reflected=0 short=0 dropped=20 sessions=0");
+    pollfd p{c.fd(), POLLIN, 0};
+    CHECK(poll(&p, 1, 0) == 0);
+  }
+  SECTION("50 % loss: replies carry consecutive reflector numbers, so the sender sees forward loss") {
+    ReflectorProcess r({"--listen", "127.0.0.1", "--port", "0", "--loss-pct", "50"});
+    const uint16_t port = r.wait_listening();
+    Client c;
+    for (uint32_t i = 0; i < 200; i++) c.send_probe(port, i);
+    auto [summary, rc] = r.stop();
+    CHECK(rc == 0);
+    std::vector<stamp::ReflectorPacket> replies;
+    for (;;) {
+      pollfd p{c.fd(), POLLIN, 0};
+      if (poll(&p, 1, 0) <= 0) break;  // all replies were sent before the summary was printed
+      auto rep = c.receive();
+      REQUIRE(rep);
+      replies.push_back(*rep);
+    }
+    // Binomial(200, 0.5) outside [50, 150] has probability below 1e-12.
+    CHECK(replies.size() >= 50);
+    CHECK(replies.size() <= 150);
+    for (size_t k = 0; k < replies.size(); k++) CHECK(replies[k].seq == k);
+    CHECK(summary == fmt::format("wansteer-reflector: received=200 reflected={} short=0 dropped={} sessions=1",
+                                 replies.size(), 200 - replies.size()));
+  }
 }
