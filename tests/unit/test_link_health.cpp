@@ -385,3 +385,19 @@ TEST_CASE("link states have stable names", "[health]") {
   CHECK(to_string(LinkState::degraded) == "degraded");
   CHECK(to_string(LinkState::down) == "down");
 }
+
+TEST_CASE("liveness: after a faster probe interval, silence counts from the change, not from the last reply",
+          "[health]") {
+  HealthConfig c = test_config();
+  c.interval_ms = 100;  // detect time 400 ms
+  LinkLiveness l(c, 1);
+  l.target(0).on_sent(0, 0);
+  l.target(0).on_reply(0, ms(5), ms(5));
+  REQUIRE(l.evaluate(ms(5)).alive);
+  l.set_interval(20, ms(300));  // detect time 80 ms; without grace the 295 ms of silence would condemn the link
+  CHECK(l.evaluate(ms(300)).alive);
+  CHECK(l.evaluate(ms(380) - 1).alive);
+  auto v = l.evaluate(ms(380));
+  CHECK_FALSE(v.alive);
+  CHECK(std::string(v.cause) == "probe_timeout");
+}
