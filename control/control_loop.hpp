@@ -9,7 +9,11 @@
 
 #include <rte_ether.h>
 
+#include "control/events.hpp"
+#include "control/link_health.hpp"
+#include "control/planner.hpp"
 #include "control/policy.hpp"
+#include "control/prober.hpp"
 #include "control/stats.hpp"
 #include "dataplane/snapshot.hpp"
 
@@ -21,6 +25,8 @@ namespace wansteer {
 
 class Classifier;
 class CtlServer;
+class MetricsExporter;
+struct MetricsSnapshot;
 struct WorkerContext;
 
 // What main() set up for the data plane; the control plane reads it and publishes into `slot`.
@@ -57,6 +63,11 @@ class ControlPlane {
   StatsView stats_view();
   const Policy& policy() const { return policy_; }
 
+  // The exporter run() serves scrapes for (nullptr: none). Not owned.
+  void set_metrics(MetricsExporter* m) { metrics_ = m; }
+  // What a scrape reports now (control/metrics_view.cpp).
+  MetricsSnapshot metrics_snapshot();
+
  private:
   void process_from_workers();
   void handle_arp(rte_mbuf* m);
@@ -65,6 +76,14 @@ class ControlPlane {
                         uint32_t target_ip);
   void send_to_worker(rte_mbuf* m, uint8_t port_index);
   void refresh_gateways(uint64_t now_ms);
+  // Probing, health, passive signal, SLA gates and re-planning; publishes when the plan changed.
+  void health_tick(uint64_t now_tsc);
+  void sample_counters(uint64_t now_tsc);
+  PlanInput plan_input() const;
+  void replan(uint64_t now_tsc);
+  void rebuild_gates(const Policy* old);
+  std::string steer_cause(size_t cls, uint8_t from, uint8_t to) const;
+  std::string link_name(uint8_t l) const;
   void publish();
   std::shared_ptr<const NeighborTable> build_neighbors(std::string* error);
   std::string reload_policy();
@@ -90,6 +109,45 @@ class ControlPlane {
   rte_ether_addr gw_mac_[kMaxLinks];
   uint64_t gw_asked_ms_[kMaxLinks] = {};
   uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0;
+
+  // ---- link health and steering (issue: measured failover)
+  std::unique_ptr<Prober> prober_;
+  std::vector<std::vector<SlaGate>> gates_;          // [class][link]
+  bool alive_[kMaxLinks] = {};                       // liveness verdict (probes, passive signal)
+  std::string link_cause_[kMaxLinks];                // why the link is in its state
+  bool sla_ok_[kMaxClasses][kMaxLinks] = {};
+  std::string sla_cause_[kMaxClasses][kMaxLinks];
+  Plan plan_{};
+  bool have_plan_ = false;
+  EventLog events_;
+  uint64_t tsc_hz_ = 0;
+  uint64_t last_sample_tsc_ = 0, last_tick_tsc_ = 0;
+  uint64_t user_tx_[kMaxLinks] = {}, rx_[kMaxLinks] = {};
+  uint64_t tx_change_tsc_[kMaxLinks] = {}, rx_change_tsc_[kMaxLinks] = {}, tx_start_tsc_[kMaxLinks] = {};
+  uint64_t suspects_[kMaxLinks] = {};
+  CounterTotals last_totals_;
+  // Failover durations: from the steering change to the first packet of the class on its new link.
+  struct PendingMove {
+    bool active = false;
+    uint8_t link = kNoLink;
+    uint64_t since_tsc = 0, base_packets = 0;
+  };
+  PendingMove pending_move_[kMaxClasses];
+  std::vector<double> failover_bounds_;              // histogram bucket upper bounds, seconds
+  std::vector<uint64_t> failover_buckets_;           // non-cumulative counts, one more than bounds (+Inf)
+  double failover_sum_s_ = 0;
+  uint64_t failover_count_ = 0;
+  double last_failover_s_[kMaxClasses] = {};
+  double backup_seconds_[kMaxClasses] = {};
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+  MetricsExporter* metrics_ = nullptr;
+
+ public:
+  const EventLog& events() const { return events_; }
+  const std::vector<double>& failover_bounds() const { return failover_bounds_; }
+  const std::vector<uint64_t>& failover_buckets() const { return failover_buckets_; }
+  double failover_sum_seconds() const { return failover_sum_s_; }
+  uint64_t failover_count() const { return failover_count_; }
 };
 
 }  // namespace wansteer

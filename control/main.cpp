@@ -20,8 +20,10 @@
 #include "control/control_loop.hpp"
 #include "control/ctl_server.hpp"
 #include "control/eal_args.hpp"
+#include "control/metrics.hpp"
 #include "control/policy.hpp"
 #include "dataplane/ports.hpp"
+#include "dataplane/egress.hpp"
 #include "dataplane/worker.hpp"
 
 namespace po = boost::program_options;
@@ -53,6 +55,9 @@ constexpr const char* kUsage =
     "vfio-pci. Without EAL-ARGS wansteer uses: -l 0-WORKERS --no-pci --huge-unlink (and --no-huge when no\n"
     "huge pages are free). With a NIC, pass e.g.: -- -l 0-2 -a 0000:03:00.0 -a 0000:03:00.1\n"
     "\n"
+    "Prometheus metrics are served on http://127.0.0.1:9469/metrics unless --no-metrics (policy key\n"
+    "metrics.listen, or --metrics, picks another address; --metrics wins).\n"
+    "\n"
     "Operate it with wansteerctl (same --ctl socket): show counters, show links, link down|up NAME, reload.\n"
     "SIGHUP reloads the policy (an invalid file is rejected and the running policy stays); SIGINT/SIGTERM\n"
     "stop it and print the final counters.\n"
@@ -76,7 +81,10 @@ int run(int argc, char** argv) {
       ("check", po::value<std::string>(), "validate this policy file: exit 0, or print FILE:LINE:COLUMN: reason")
       ("workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")
       ("ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")
-      ("final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit");
+      ("final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")
+      ("metrics", po::value<std::string>(), "serve Prometheus metrics on ADDR:PORT (default: the policy's "
+                                            "metrics.listen, else 127.0.0.1:9469)")
+      ("no-metrics", "do not serve Prometheus metrics");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(own_argc, argv, opts), vm);
@@ -114,6 +122,19 @@ int run(int argc, char** argv) {
     return 1;
   }
   Policy policy = std::move(*pr.policy);
+  if (vm.count("metrics") && vm.count("no-metrics")) {
+    fmt::print(stderr, "wansteer: --metrics and --no-metrics contradict each other; pick one\n");
+    return 2;
+  }
+  // An address the operator chose must be served; the built-in default yields (with a warning) to another
+  // wansteer already on it, so several instances (tests, a lab) can run side by side.
+  bool metrics_explicit = vm.count("metrics") || policy.metrics.listen;
+  std::string metrics_listen = vm.count("metrics") ? vm["metrics"].as<std::string>()
+                                                   : policy.metrics.listen.value_or(kDefaultMetricsListen);
+  if (std::string why; !vm.count("no-metrics") && !valid_listen_address(metrics_listen, &why)) {
+    fmt::print(stderr, "wansteer: --metrics: {}\n", why);
+    return 2;
+  }
 
   EalDefaults d;
   d.workers = workers;
@@ -136,11 +157,25 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  DataplaneRuntime rt;
   std::string err;
+  // After EAL init on purpose: the HTTP threads inherit the control lcore's affinity, off the worker cores.
+  std::unique_ptr<MetricsExporter> metrics;
+  if (!vm.count("no-metrics")) {
+    metrics = MetricsExporter::start(metrics_listen, &err);
+    if (!metrics && metrics_explicit) {
+      fmt::print(stderr, "wansteer: {}\n", err);
+      rte_eal_cleanup();
+      return 1;
+    }
+    if (!metrics) fmt::print(stderr, "wansteer: warning: {}; running without metrics\n", err);
+  }
+
+  DataplaneRuntime rt;
   int socket = static_cast<int>(rte_socket_id());
   const unsigned n_ports = 1 + static_cast<unsigned>(policy.links.size());
-  const unsigned n_mbufs = n_ports * workers * (1024 + 1024 + 2 * kBurst) + workers * 512 + 4096;
+  // Shaper queues hold packets too: allow 2048 per link (a 100 Mbit/s link queues ~420 per class at 50 ms).
+  const unsigned n_mbufs = n_ports * workers * (1024 + 1024 + 2 * kBurst) + workers * 512 + 4096 +
+                           static_cast<unsigned>(policy.links.size()) * 2048;
   rt.pool = create_packet_pool("wansteer_pkts", n_mbufs, socket, &err);
   if (rt.pool == nullptr) {
     fmt::print(stderr, "wansteer: {}\n", err);
@@ -186,10 +221,17 @@ int run(int argc, char** argv) {
       ok = false;
     }
   }
+  // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over.
+  std::vector<rte_ring*> handoff_rings;
+  if (ok && !egress_rings_create(rt.workers, static_cast<uint32_t>(policy.links.size()), socket, handoff_rings, &err)) {
+    fmt::print(stderr, "wansteer: {}\n", err);
+    ok = false;
+  }
   std::optional<ControlPlane> cp;
   CtlServer ctl;
   if (ok) {
     cp.emplace(std::move(policy), rt);
+    cp->set_metrics(metrics.get());
     if (!cp->start(&err) || !ctl.open(vm["ctl"].as<std::string>(), &err)) {
       fmt::print(stderr, "wansteer: {}\n", err);
       ok = false;
@@ -209,14 +251,16 @@ int run(int argc, char** argv) {
       if (i >= workers) break;
       rte_eal_remote_launch(worker_main, rt.workers[i++], lcore);
     }
-    fmt::print("wansteer: running: policy {} ({} links, {} classes), {} worker(s), control socket {}\n",
+    fmt::print("wansteer: running: policy {} ({} links, {} classes), {} worker(s), control socket {}, metrics {}\n",
                cp->policy().path, cp->policy().links.size(), cp->policy().classes.size(), workers,
-               vm["ctl"].as<std::string>());
+               vm["ctl"].as<std::string>(),
+               metrics ? fmt::format("http://{}/metrics", metrics->listen()) : std::string("off"));
     std::fflush(stdout);
     cp->run(g_stop, g_reload, &ctl);
     g_workers_stop.store(true);
     rte_eal_mp_wait_lcore();
     cp->drain_rings();
+    egress_rings_free(handoff_rings);
   }
   // Close ports: pcap output files are completed and rx rings give their mbufs back to the pool.
   uint16_t pid;
@@ -231,12 +275,16 @@ int run(int argc, char** argv) {
     std::fflush(stdout);
     cp.reset();
   }
+  egress_rings_free(handoff_rings);  // no-op unless start-up failed before the workers ran
   for (WorkerContext* w : rt.workers) delete w;
   rte_ring_free(rt.to_control);
   rte_ring_free(rt.from_control);
   rte_free(rt.qsbr);
   rte_mempool_free(rt.pool);
   rte_eal_cleanup();
+  // Not destroyed on purpose: civetweb's shutdown waits out its 2 s poll quantum, and wansteer promises to stop
+  // within 1 s of SIGTERM. Its threads touch only the exporter's own state, which stays alive until exit.
+  (void)metrics.release();
   return rc;
 }
 

@@ -1,50 +1,115 @@
-// Planner implementation: priority = first usable link in the class's order; balance = 64 slots shared out
-// in proportion to the usable links' weights, so a flow hash picks a link with one array read.
+// Planner implementation: qualifying links per class from health and SLA, the mode's pick among them, and the
+// stay mask that decides which cached flows move (withdrawn link: always; SLA breach and recovery: per class).
 #include "control/planner.hpp"
 
 #include <cstring>
 
 namespace wansteer {
 
-SteeringTable plan_steering(const Policy& policy, const std::array<bool, kMaxLinks>& usable) {
-  SteeringTable t{};
-  for (auto& cs : t.cls) std::memset(cs.pick_slot, kNoLink, sizeof cs.pick_slot);
+double link_score(double rtt_ms, double jitter_ms, double loss_pct) {
+  return rtt_ms + 2.0 * jitter_ms + 10.0 * loss_pct;
+}
+
+namespace {
+
+// 64 slots shared out in proportion to the weights of `order[0..n)`; slot s covers the point (s + 1/2) / 64 of
+// the cumulative weight line.
+void fill_balance(const Policy& policy, const uint8_t* order, uint32_t n, ClassSteering& cs) {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < n; i++) total += policy.links[order[i]].weight;
+  for (uint32_t s = 0; s < kPickSlots; s++) {
+    uint64_t point2 = (2 * s + 1) * total;  // twice the point, scaled by 64: compare with 2*64*cumulative
+    uint64_t cumulative = 0;
+    uint8_t chosen = order[n - 1];
+    for (uint32_t i = 0; i < n; i++) {
+      cumulative += policy.links[order[i]].weight;
+      if (point2 < 2 * kPickSlots * cumulative) {
+        chosen = order[i];
+        break;
+      }
+    }
+    cs.pick_slot[s] = chosen;
+  }
+}
+
+uint8_t lowest_score(const PlanInput& in, const uint8_t* order, uint32_t n) {
+  uint8_t best = order[0];
+  for (uint32_t i = 1; i < n; i++)
+    if (in.score[order[i]] < in.score[best]) best = order[i];  // ties: earlier in the class's order wins
+  return best;
+}
+
+}  // namespace
+
+Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous) {
+  Plan plan{};
+  for (auto& cs : plan.table.cls) std::memset(cs.pick_slot, kNoLink, sizeof cs.pick_slot);
   for (size_t c = 0; c < policy.classes.size() && c < kMaxClasses; c++) {
     const ClassSpec& spec = policy.classes[c];
-    ClassSteering& cs = t.cls[c];
+    ClassSteering& cs = plan.table.cls[c];
+    ClassPlan& cp = plan.cls[c];
     cs.mode = spec.mode;
-    uint8_t order[kMaxLinks];
-    uint32_t n_usable = 0;
+    cs.by_host_pair = spec.stick_by == StickBy::host_pair;
+    uint8_t alive[kMaxLinks], ok[kMaxLinks];
+    uint32_t n_alive = 0, n_ok = 0;
     for (uint8_t l : spec.links) {
       cs.allowed_mask = static_cast<uint16_t>(cs.allowed_mask | (1u << l));
-      if (usable[l]) {
-        cs.usable_mask = static_cast<uint16_t>(cs.usable_mask | (1u << l));
-        order[n_usable++] = l;
+      if (!in.alive[l]) continue;
+      alive[n_alive++] = l;
+      if (in.sla_ok[c][l]) ok[n_ok++] = l;
+    }
+    if (n_alive == 0) continue;  // every slot stays kNoLink: the class is dropped and counted; flows keep state
+    for (uint32_t i = 0; i < n_alive; i++) cs.usable_mask = static_cast<uint16_t>(cs.usable_mask | (1u << alive[i]));
+    uint8_t fallback_link = kNoLink;
+    if (n_ok == 0) {  // nothing meets the SLA: the best alive link rather than a blackhole
+      cp.fallback = true;
+      fallback_link = lowest_score(in, alive, n_alive);
+      ok[n_ok++] = fallback_link;
+    }
+    uint16_t ok_mask = 0;
+    for (uint32_t i = 0; i < n_ok; i++) ok_mask = static_cast<uint16_t>(ok_mask | (1u << ok[i]));
+
+    switch (spec.mode) {
+      case SteerMode::priority:
+        cp.first = ok[0];
+        break;
+      case SteerMode::best: {
+        uint8_t best = lowest_score(in, ok, n_ok);
+        // Keep the link in use unless the other is better by 20 % and 5 ms: similar links must not swap flows.
+        const ClassPlan* prev = previous ? &previous->cls[c] : nullptr;
+        if (prev && prev->first != kNoLink && prev->first != best && ((ok_mask >> prev->first) & 1u) &&
+            in.score[best] * 1.2 + 5.0 >= in.score[prev->first])
+          best = prev->first;
+        cp.first = best;
+        break;
       }
+      case SteerMode::balance:
+        cp.first = ok[0];
+        break;
     }
-    if (n_usable == 0) continue;  // every slot stays kNoLink: the class is dropped and counted
-    if (spec.mode == SteerMode::priority) {
-      std::memset(cs.pick_slot, order[0], sizeof cs.pick_slot);
-      continue;
+    if (spec.mode == SteerMode::balance) {
+      fill_balance(policy, ok, n_ok, cs);
+      cp.picked_mask = ok_mask;
+    } else {
+      std::memset(cs.pick_slot, cp.first, sizeof cs.pick_slot);
+      cp.picked_mask = static_cast<uint16_t>(1u << cp.first);
     }
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < n_usable; i++) total += policy.links[order[i]].weight;
-    // Slot s covers the point (s + 1/2) / 64 of the cumulative weight line.
-    for (uint32_t s = 0; s < kPickSlots; s++) {
-      uint64_t point2 = (2 * s + 1) * total;  // twice the point, scaled by 64: compare with 2*64*cumulative
-      uint64_t cumulative = 0;
-      uint8_t chosen = order[n_usable - 1];
-      for (uint32_t i = 0; i < n_usable; i++) {
-        cumulative += policy.links[order[i]].weight;
-        if (point2 < 2 * kPickSlots * cumulative) {
-          chosen = order[i];
-          break;
-        }
-      }
-      cs.pick_slot[s] = chosen;
-    }
+    // Which cached flows may stay where they are: those on a picked link always; on another link that meets the
+    // SLA only if the class keeps flows on recovery (a call in progress is not moved twice); on an alive link
+    // out of SLA only if the class stays on breach. Flows on a dead or forbidden link always move.
+    uint16_t stay = cp.picked_mask;
+    if (spec.on_recovery == OnRecovery::stay) stay = static_cast<uint16_t>(stay | ok_mask);
+    if (spec.on_sla_breach == OnBreach::stay) stay = static_cast<uint16_t>(stay | cs.usable_mask);
+    cs.stay_mask = static_cast<uint16_t>(stay & cs.usable_mask);
   }
-  return t;
+  return plan;
+}
+
+SteeringTable plan_steering(const Policy& policy, const std::array<bool, kMaxLinks>& usable) {
+  PlanInput in;
+  in.alive = usable;
+  for (auto& row : in.sla_ok) row.fill(true);
+  return plan_steering(policy, in, nullptr).table;
 }
 
 }  // namespace wansteer

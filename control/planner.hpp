@@ -1,4 +1,4 @@
-// Planner: turns the policy's classes and the links' current usability into the SteeringTable workers read.
+// Planner: turns the policy's classes and the links' current health into the SteeringTable workers read.
 #pragma once
 #include <array>
 
@@ -7,8 +7,37 @@
 
 namespace wansteer {
 
-// usable[i]: link i may carry traffic now (administratively up; later also healthy enough).
-// Pure function: same inputs, same table.
+// What the planner needs to know about the links now. Pure data: tests fill it by hand.
+struct PlanInput {
+  std::array<bool, kMaxLinks> alive{};    // admin up, next hop resolved, answering probes (after hold-down)
+  std::array<double, kMaxLinks> score{};  // link_score(): lower is better
+  std::array<std::array<bool, kMaxLinks>, kMaxClasses> sla_ok{};  // [class][link]: meets the class's SLA
+};
+
+struct ClassPlan {
+  uint16_t picked_mask = 0;  // links that new flows of the class go to
+  uint8_t first = kNoLink;   // the preferred one among them (priority/best: the only one)
+  bool fallback = false;     // no allowed link meets the SLA: the class runs on the best alive link instead
+};
+
+struct Plan {
+  SteeringTable table;
+  std::array<ClassPlan, kMaxClasses> cls{};
+};
+
+// Effective latency in ms, the figure `best` mode and the no-SLA fallback compare: RTT plus twice the jitter
+// (what a jitter buffer adds) plus 10 ms per percent of loss (a lost voice frame costs about as much as that much
+// delay in the E-model). Links without measurements score 0.
+double link_score(double rtt_ms, double jitter_ms, double loss_pct);
+
+// Per class: links that are alive and allowed and meet the SLA qualify; with none qualifying, the best alive
+// allowed link is used (fallback) rather than dropping the class. Among qualifying links: priority = first in the
+// class's order, balance = weighted by flow hash, best = lowest score (kept unless another is clearly better, so
+// two similar links do not swap flows back and forth). `previous` (may be null) is the plan now in force.
+// Pure function: same inputs, same plan.
+Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous);
+
+// Without health data: usable[i] links are alive and meet every SLA.
 SteeringTable plan_steering(const Policy& policy, const std::array<bool, kMaxLinks>& usable);
 
 }  // namespace wansteer

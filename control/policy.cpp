@@ -6,8 +6,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "control/metrics.hpp"
+
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +39,16 @@ int Policy::class_index(const std::string& n) const {
   for (size_t i = 0; i < classes.size(); ++i)
     if (classes[i].name == n) return static_cast<int>(i);
   return -1;
+}
+
+std::optional<SlaSpec> sla_preset(const std::string& name) {
+  // voice: the usual VoIP budget (ITU-T G.114 keeps one-way delay under 150 ms; 1 % loss and 30 ms jitter are
+  // what common codecs' concealment and jitter buffers absorb). interactive: web apps, payments, Microsoft 365.
+  // bulk: anything that only needs the line to work.
+  if (name == "voice") return SlaSpec{"voice", 1, 150, 30};
+  if (name == "interactive") return SlaSpec{"interactive", 3, 300, 60};
+  if (name == "bulk") return SlaSpec{"bulk", 20, 1000, 200};
+  return std::nullopt;
 }
 
 namespace {
@@ -65,6 +79,42 @@ bool parse_decimal(std::string_view s, uint64_t& out) {
   }
   out = v;
   return true;
+}
+
+// "5mbit", "1.5mbit", "500kbit", "1gbit", "64000bit" or a plain number of bit/s. Decimal point allowed, but the
+// result must be a whole number of bits; no "mbps" or "MB/s" so that bits and bytes cannot be confused.
+bool parse_scaled(std::string_view s, const std::vector<std::pair<std::string_view, uint64_t>>& units, uint64_t& out) {
+  size_t i = 0;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+  std::string_view num = s.substr(0, i), unit = s.substr(i);
+  uint64_t mult = 0;
+  for (const auto& [name, m] : units)
+    if (unit == name) mult = m;
+  if (mult == 0 || num.empty()) return false;
+  auto dot = num.find('.');
+  uint64_t whole = 0, frac = 0, scale = 1;
+  if (!parse_decimal(num.substr(0, dot), whole)) return false;
+  if (dot != std::string_view::npos) {
+    std::string_view f = num.substr(dot + 1);
+    if (f.empty() || f.size() > 6 || !parse_decimal(f, frac)) return false;
+    for (size_t k = 0; k < f.size(); ++k) scale *= 10;
+  }
+  if (whole > (uint64_t{1} << 40)) return false;
+  if ((frac * mult) % scale != 0) return false;  // "1.5bit": not a whole unit
+  out = whole * mult + frac * mult / scale;
+  return true;
+}
+
+bool parse_rate(std::string_view s, uint64_t& bps) {
+  static const std::vector<std::pair<std::string_view, uint64_t>> kUnits{
+      {"", 1}, {"bit", 1}, {"kbit", 1000}, {"mbit", 1000000}, {"gbit", 1000000000}};
+  return parse_scaled(s, kUnits, bps);
+}
+
+bool parse_size(std::string_view s, uint64_t& bytes) {
+  static const std::vector<std::pair<std::string_view, uint64_t>> kUnits{
+      {"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000000}, {"kib", 1024}, {"mib", 1048576}};
+  return parse_scaled(s, kUnits, bytes);
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
@@ -314,14 +364,28 @@ class Compiler {
   std::optional<MacAddress> mac(const Item& it, const std::string& what);
   std::optional<PortRange> port_range(const Item& it, const std::string& what);
   std::optional<std::string> name(const Item& it, const std::string& what);
+  std::optional<uint64_t> rate(const Item& it, const std::string& what);
+  std::optional<uint64_t> size(const Item& it, const std::string& what, uint64_t lo, uint64_t hi);
+  std::optional<RateLimitSpec> rate_limit(const Item& it, const std::string& what);
+  void parse_capacity(const Field& f, LinkSpec& spec, const std::string& what);
+  void parse_on_backup(const Field& f, ClassLimitSpec& spec, const std::string& what);
+  std::vector<uint8_t> class_list(const Field& f, const std::string& what);
+  std::optional<double> number(const Item& it, const std::string& what, double lo, double hi);
+  std::optional<bool> boolean(const Item& it, const std::string& what);
+  std::optional<std::string> choice(const Item& it, const std::string& what, std::initializer_list<const char*> options);
 
   // -- sections
+  void parse_probe(const Item& it, const std::string& what, ProbeSpec& spec);
+  void parse_sla(const Item& it, const std::string& what, SlaSpec& spec);
+  ProbeSpec probing_;  // top-level defaults for every link's probe
   void parse_lan(const Field& f);
   void parse_links(const Field& f);
   void parse_classes(const Field* f, const YAML::Mark& root_mark);
   void parse_rules(const Field& f);
   void parse_rule(const Item& it, size_t index);
   void parse_flow_cache(const Field& f);
+  void parse_shaper(const Field* f);
+  void parse_metrics(const Field& f);
   const PrefixList* prefix_list(const Item& it, const std::string& what);
 };
 
@@ -427,6 +491,124 @@ std::optional<std::string> Compiler::name(const Item& it, const std::string& wha
   return s;
 }
 
+std::optional<double> Compiler::number(const Item& it, const std::string& what, double lo, double hi) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  std::string v(trim(*s));
+  char* end = nullptr;
+  errno = 0;
+  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || errno != 0 || !std::isfinite(d)) {
+    error(it.mark, fmt::format("{} must be a number from {} to {}, got \"{}\"", what, lo, hi, *s));
+    return std::nullopt;
+  }
+  if (d < lo || d > hi) {
+    error(it.mark, fmt::format("{} {} is out of range: allowed {} to {}", what, *s, lo, hi));
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<bool> Compiler::boolean(const Item& it, const std::string& what) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  if (*s == "true" || *s == "yes" || *s == "on") return true;
+  if (*s == "false" || *s == "no" || *s == "off") return false;
+  error(it.mark, fmt::format("{} must be true or false, got \"{}\"", what, *s));
+  return std::nullopt;
+}
+
+std::optional<std::string> Compiler::choice(const Item& it, const std::string& what,
+                                            std::initializer_list<const char*> options) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  std::vector<std::string> names(options.begin(), options.end());
+  if (std::find(names.begin(), names.end(), *s) != names.end()) return s;
+  error(it.mark, fmt::format("{} \"{}\" must be one of {}{}", what, *s, join(names), suggest(*s, names)));
+  return std::nullopt;
+}
+
+// probe: off | {enabled, targets, interval_ms, ...}; keys not given keep the values already in `spec`.
+void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& spec) {
+  if (it.node.IsScalar()) {
+    if (auto b = boolean(it, what)) spec.enabled = *b;
+    return;
+  }
+  auto m = map_fields(it, what, {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier",
+                                 "loss_window", "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms",
+                                 "min_samples"});
+  if (!m) return;
+  auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
+    if (const Field* f = m->get(key))
+      if (auto v = integer(item(*f), fmt::format("{} {}", what, key), lo, hi)) out = static_cast<uint32_t>(*v);
+  };
+  if (const Field* f = m->get("enabled"))
+    if (auto b = boolean(item(*f), what + " enabled")) spec.enabled = *b;
+  u32("interval_ms", spec.interval_ms, 5, 60000);
+  u32("idle_interval_ms", spec.idle_interval_ms, 5, 3600000);
+  u32("detect_multiplier", spec.detect_multiplier, 2, 50);
+  u32("loss_window", spec.loss_window, 10, 10000);
+  u32("reply_timeout_ms", spec.reply_timeout_ms, 10, 10000);
+  u32("hold_down_ms", spec.hold_down_ms, 0, 3600000);
+  u32("passive_timeout_ms", spec.passive_timeout_ms, 0, 60000);
+  u32("min_samples", spec.min_samples, 1, 10000);
+  if (const Field* tf = m->get("targets")) {
+    spec.targets.clear();
+    if (auto items = list(item(*tf), what + " targets", false, true)) {
+      for (size_t i = 0; i < items->size(); i++) {
+        std::string tw = fmt::format("{} target {}", what, i + 1);
+        ProbeTarget t;
+        const Item& ti = (*items)[i];
+        if (ti.node.IsScalar()) {  // a bare address: ICMP echo
+          if (auto a = ip4(ti, tw)) t.address = *a;
+          else continue;
+        } else {
+          auto tm = map_fields(ti, tw, {"address", "kind", "port"});
+          if (!tm) continue;
+          if (!require(*tm, "address", tw)) continue;
+          auto a = ip4(item(*tm->get("address")), tw + " address");
+          if (!a) continue;
+          t.address = *a;
+          if (const Field* k = tm->get("kind"))
+            if (auto c = choice(item(*k), tw + " kind", {"icmp", "stamp"}))
+              t.kind = *c == "stamp" ? ProbeKind::stamp : ProbeKind::icmp;
+          if (const Field* p = tm->get("port"))
+            if (auto v = integer(item(*p), tw + " port", 1, 65535)) t.port = static_cast<uint16_t>(*v);
+        }
+        if (spec.targets.size() >= 8) {
+          error(ti.mark, fmt::format("{}: at most 8 probe targets per link", what));
+          break;
+        }
+        spec.targets.push_back(t);
+      }
+    }
+  }
+  if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))
+    error(at(*m->get("reply_timeout_ms")),
+          fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}", what, spec.reply_timeout_ms,
+                      spec.interval_ms));
+}
+
+// sla: voice | interactive | bulk | {preset, max_loss_pct, max_rtt_ms, max_jitter_ms}
+void Compiler::parse_sla(const Item& it, const std::string& what, SlaSpec& spec) {
+  if (it.node.IsScalar()) {
+    if (auto c = choice(it, what, {"voice", "interactive", "bulk"})) spec = *sla_preset(*c);
+    return;
+  }
+  auto m = map_fields(it, what, {"preset", "max_loss_pct", "max_rtt_ms", "max_jitter_ms"});
+  if (!m) return;
+  if (const Field* p = m->get("preset"))
+    if (auto c = choice(item(*p), what + " preset", {"voice", "interactive", "bulk"})) spec = *sla_preset(*c);
+  bool custom = false;
+  if (const Field* f = m->get("max_loss_pct"))
+    if (auto v = number(item(*f), what + " max_loss_pct", 0, 100)) spec.max_loss_pct = *v, custom = true;
+  if (const Field* f = m->get("max_rtt_ms"))
+    if (auto v = number(item(*f), what + " max_rtt_ms", 1, 60000)) spec.max_rtt_ms = *v, custom = true;
+  if (const Field* f = m->get("max_jitter_ms"))
+    if (auto v = number(item(*f), what + " max_jitter_ms", 0, 60000)) spec.max_jitter_ms = *v, custom = true;
+  if (custom) spec.preset = "custom";
+}
+
 std::optional<uint32_t> Compiler::ip4(const Item& it, const std::string& what) {
   auto s = text(it, what);
   if (!s) return std::nullopt;
@@ -515,6 +697,157 @@ std::optional<PortRange> Compiler::port_range(const Item& it, const std::string&
     return std::nullopt;
   }
   return PortRange{static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+}
+
+constexpr uint64_t kMinRate = 8000;              // 8 kbit/s: 1000 bytes per second
+constexpr uint64_t kMaxRate = 400000000000;      // 400 Gbit/s
+constexpr uint64_t kMinBurst = 1514;             // one full frame: a smaller bucket could never pass one
+constexpr uint64_t kMaxBurst = 1000000000;       // 1 GB
+
+std::optional<uint64_t> Compiler::rate(const Item& it, const std::string& what) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  uint64_t v = 0;
+  if (!parse_rate(*s, v)) {
+    error(it.mark, fmt::format("{} \"{}\" is not a rate: write a number with bit, kbit, mbit or gbit (per second), "
+                               "e.g. 5mbit or 1.5mbit; a plain number is bit/s",
+                               what, *s));
+    return std::nullopt;
+  }
+  if (v < kMinRate || v > kMaxRate) {
+    error(it.mark, fmt::format("{} {} is out of range: allowed 8kbit to 400gbit", what, *s));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<uint64_t> Compiler::size(const Item& it, const std::string& what, uint64_t lo, uint64_t hi) {
+  auto s = text(it, what);
+  if (!s) return std::nullopt;
+  uint64_t v = 0;
+  if (!parse_size(*s, v)) {
+    error(it.mark, fmt::format("{} \"{}\" is not a size: write a number of bytes, optionally with b, kb, mb "
+                               "(1000-based) or kib, mib, e.g. 64kb",
+                               what, *s));
+    return std::nullopt;
+  }
+  if (v < lo || v > hi) {
+    error(it.mark, fmt::format("{} {} is out of range: allowed {} to {} bytes", what, *s, lo, hi));
+    return std::nullopt;
+  }
+  return v;
+}
+
+// {rate, burst, peak_rate, peak_burst, exceed, remark_dscp}
+std::optional<RateLimitSpec> Compiler::rate_limit(const Item& it, const std::string& what) {
+  auto m = map_fields(it, what, {"rate", "burst", "peak_rate", "peak_burst", "exceed", "remark_dscp"});
+  if (!m) return std::nullopt;
+  RateLimitSpec r;
+  bool ok = require(*m, "rate", what);
+  if (const Field* f = m->get("rate")) {
+    if (auto v = rate(item(*f), what + " rate")) r.rate_bps = *v;
+    else ok = false;
+  }
+  if (const Field* f = m->get("burst")) {
+    if (auto v = size(item(*f), what + " burst", kMinBurst, kMaxBurst)) r.burst_bytes = *v;
+    else ok = false;
+  }
+  if (const Field* f = m->get("peak_rate")) {
+    if (auto v = rate(item(*f), what + " peak_rate")) {
+      r.peak_rate_bps = *v;
+      if (r.rate_bps && *v < r.rate_bps) {
+        error(at(*f), fmt::format("{}: peak_rate {} is below rate {}; the peak must be at least the committed rate",
+                                  what, f->value.Scalar(), m->get("rate")->value.Scalar()));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (const Field* f = m->get("peak_burst")) {
+    if (!m->get("peak_rate")) {
+      error(at(*f), fmt::format("{}: peak_burst needs peak_rate", what));
+      ok = false;
+    } else if (auto v = size(item(*f), what + " peak_burst", kMinBurst, kMaxBurst)) {
+      r.peak_burst_bytes = *v;
+    } else {
+      ok = false;
+    }
+  }
+  if (const Field* f = m->get("exceed")) {
+    if (auto s = text(item(*f), what + " exceed")) {
+      if (*s == "remark") r.remark = true;
+      else if (*s != "drop") {
+        error(at(*f), fmt::format("{}: exceed \"{}\" must be drop or remark", what, *s));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (const Field* f = m->get("remark_dscp")) {
+    if (!r.remark) {
+      error(at(*f), fmt::format("{}: remark_dscp is only used with exceed: remark", what));
+      ok = false;
+    } else if (auto v = integer(item(*f), what + " remark_dscp", 0, 63)) {
+      r.remark_dscp = static_cast<uint8_t>(*v);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return r;
+}
+
+void Compiler::parse_capacity(const Field& f, LinkSpec& spec, const std::string& what) {
+  auto m = map_fields(item(f), what + " capacity", {"up", "down"});
+  if (!m) return;
+  if (m->items.empty()) error(at(f), fmt::format("{}: capacity needs up and/or down", what));
+  if (const Field* u = m->get("up"))
+    if (auto v = rate(item(*u), what + " capacity up")) spec.capacity_up_bps = *v;
+  if (const Field* d = m->get("down"))
+    if (auto v = rate(item(*d), what + " capacity down")) spec.capacity_down_bps = *v;
+}
+
+void Compiler::parse_on_backup(const Field& f, ClassLimitSpec& spec, const std::string& what) {
+  if (f.value.IsScalar()) {
+    const std::string& s = f.value.Scalar();
+    if (s == "block") spec.on_backup = BackupMode::block;
+    else if (s == "unlimited") spec.on_backup = BackupMode::unlimited;
+    else error(at(f), fmt::format("{}: on_backup \"{}\" must be block, unlimited or a map with limit", what, s));
+    return;
+  }
+  auto m = map_fields(item(f), what + " on_backup", {"limit"});
+  if (!m) return;
+  if (!require(*m, "limit", what + " on_backup")) return;
+  if (auto r = rate_limit(item(*m->get("limit")), what + " on_backup limit")) {
+    spec.on_backup = BackupMode::limit;
+    spec.backup_limit = *r;
+  }
+}
+
+// A list of class names (or one name) as class ids: unknown and repeated names are errors.
+std::vector<uint8_t> Compiler::class_list(const Field& f, const std::string& what) {
+  std::vector<uint8_t> out;
+  auto refs = list(item(f), what, true, false);
+  if (!refs) return out;
+  std::vector<std::string> names;
+  for (const auto& c : policy_.classes) names.push_back(c.name);
+  for (const auto& r : *refs) {
+    auto n = text(r, what);
+    if (!n) continue;
+    int idx = policy_.class_index(*n);
+    if (idx < 0) {
+      if (classes_ok_)
+        error(r.mark, fmt::format("{}: unknown class \"{}\"{}; classes are {}", what, *n, suggest(*n, names),
+                                  join(names)));
+    } else if (std::find(out.begin(), out.end(), idx) != out.end()) {
+      error(r.mark, fmt::format("{}: class \"{}\" is listed twice", what, *n));
+    } else {
+      out.push_back(static_cast<uint8_t>(idx));
+    }
+  }
+  return out;
 }
 
 // ---- sections ------------------------------------------------------------------------------------------
@@ -625,7 +958,9 @@ void Compiler::parse_links(const Field& f) {
     LinkSpec spec;
     spec.loc = loc((*items)[i].mark);
     std::string what = label("link", (*items)[i].node, i);
-    auto m = map_fields((*items)[i], what, {"name", "device", "address", "gateway", "gateway_mac", "role", "weight"});
+    auto m = map_fields((*items)[i], what, {"name", "device", "address", "gateway", "gateway_mac", "role", "weight",
+                                                "metered", "probe", "capacity", "shaping"});
+    spec.probe = probing_;
     if (m) {
       if (const Field* nf = m->get("name")) {
         if (auto n = name(item(*nf), what + " name")) {
@@ -685,6 +1020,17 @@ void Compiler::parse_links(const Field& f) {
       }
       if (const Field* w = m->get("weight"))
         if (auto v = integer(item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
+      if (const Field* me = m->get("metered"))
+        if (auto b = boolean(item(*me), what + " metered")) spec.metered = *b;
+      if (const Field* pr = m->get("probe")) parse_probe(item(*pr), what + " probe", spec.probe);
+      if (const Field* c = m->get("capacity")) parse_capacity(*c, spec, what);
+      if (const Field* sh = m->get("shaping")) {
+        if (auto v = boolean(item(*sh), what + " shaping")) {
+          spec.shaping = *v;
+          if (*v && spec.capacity_up_bps == 0 && !m->get("capacity"))
+            error(at(*sh), fmt::format("{}: shaping: true needs capacity: {{up: RATE}} (the rate to shape to)", what));
+        }
+      }
     }
     // Always keep a slot so the list position stays the link index for the links after it.
     policy_.links.push_back(std::move(spec));
@@ -706,7 +1052,10 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
       ClassSpec spec;
       spec.loc = loc((*items)[i].mark);
       std::string what = label("class", (*items)[i].node, i);
-      auto m = map_fields((*items)[i], what, {"name", "links", "mode"});
+      ClassLimitSpec limits;
+      auto m = map_fields((*items)[i], what,
+                          {"name", "links", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit",
+                           "on_backup"});
       if (m) {
         if (const Field* nf = m->get("name")) {
           if (auto n = name(item(*nf), what + " name")) {
@@ -738,14 +1087,24 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
           require(*m, "links", what);
         }
         if (const Field* mf = m->get("mode")) {
-          if (auto s = text(item(*mf), what + " mode")) {
-            if (*s == "priority") spec.mode = SteerMode::priority;
-            else if (*s == "balance") spec.mode = SteerMode::balance;
-            else error(at(*mf), fmt::format("{}: mode \"{}\" must be priority or balance", what, *s));
-          }
+          if (auto s = choice(item(*mf), what + " mode", {"priority", "balance", "best"}))
+            spec.mode = *s == "priority" ? SteerMode::priority : *s == "balance" ? SteerMode::balance : SteerMode::best;
         }
+        if (const Field* sf = m->get("sla")) parse_sla(item(*sf), what + " sla", spec.sla);
+        if (const Field* bf = m->get("on_sla_breach"))
+          if (auto s = choice(item(*bf), what + " on_sla_breach", {"move", "stay"}))
+            spec.on_sla_breach = *s == "move" ? OnBreach::move : OnBreach::stay;
+        if (const Field* rf = m->get("on_recovery"))
+          if (auto s = choice(item(*rf), what + " on_recovery", {"return", "stay"}))
+            spec.on_recovery = *s == "return" ? OnRecovery::back : OnRecovery::stay;
+        if (const Field* kf = m->get("stick_by"))
+          if (auto s = choice(item(*kf), what + " stick_by", {"flow", "host-pair"}))
+            spec.stick_by = *s == "flow" ? StickBy::flow : StickBy::host_pair;
+        if (const Field* lf = m->get("limit")) limits.limit = rate_limit(item(*lf), what + " limit");
+        if (const Field* bf = m->get("on_backup")) parse_on_backup(*bf, limits, what);
       }
       policy_.classes.push_back(std::move(spec));
+      policy_.class_limits.push_back(limits);
     }
   }
   size_t total = declared + (have_default ? 0 : 1);
@@ -759,6 +1118,7 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
     def.loc = loc(count_mark);
     for (size_t i = 0; i < policy_.links.size() && i < kMaxLinks; ++i) def.links.push_back(static_cast<uint8_t>(i));
     policy_.classes.push_back(std::move(def));
+    policy_.class_limits.push_back(ClassLimitSpec{});
   }
   policy_.default_class = static_cast<uint8_t>(std::max(0, policy_.class_index("default")));
   classes_ok_ = true;
@@ -1043,6 +1403,50 @@ void Compiler::parse_flow_cache(const Field& f) {
       policy_.flow_cache.idle_timeout_s = static_cast<uint32_t>(*v);
 }
 
+void Compiler::parse_shaper(const Field* f) {
+  ShaperSpec& sp = policy_.shaper;
+  std::optional<Fields> m;
+  if (f && !f->value.IsNull())
+    m = map_fields(item(*f), "shaper", {"priority", "delay_drop", "delay_target_ms", "delay_interval_ms", "queue_ms"});
+  if (m) {
+    if (const Field* p = m->get("priority")) sp.priority = class_list(*p, "shaper priority");
+    if (const Field* d = m->get("delay_drop")) {
+      if (d->value.IsSequence() && d->value.size() == 0) sp.delay_drop.clear();
+      else sp.delay_drop = class_list(*d, "shaper delay_drop");
+    }
+    if (const Field* t = m->get("delay_target_ms"))
+      if (auto v = integer(item(*t), "shaper delay_target_ms", 1, 1000)) sp.delay_target_ms = static_cast<uint32_t>(*v);
+    if (const Field* t = m->get("delay_interval_ms"))
+      if (auto v = integer(item(*t), "shaper delay_interval_ms", 1, 10000))
+        sp.delay_interval_ms = static_cast<uint32_t>(*v);
+    if (const Field* t = m->get("queue_ms"))
+      if (auto v = integer(item(*t), "shaper queue_ms", 1, 1000)) sp.queue_ms = static_cast<uint32_t>(*v);
+  }
+  // Classes not listed follow in policy order, so the order always covers every class.
+  for (size_t c = 0; c < policy_.classes.size() && c < kMaxClasses; ++c)
+    if (std::find(sp.priority.begin(), sp.priority.end(), c) == sp.priority.end())
+      sp.priority.push_back(static_cast<uint8_t>(c));
+  if (!(m && m->get("delay_drop"))) {
+    // The lowest classes bear delay-based drops by default: the last two in priority order.
+    sp.delay_drop.clear();
+    for (size_t i = sp.priority.size() >= 2 ? sp.priority.size() - 2 : 0; i < sp.priority.size(); ++i)
+      sp.delay_drop.push_back(sp.priority[i]);
+  }
+}
+
+void Compiler::parse_metrics(const Field& f) {
+  auto m = map_fields(item(f), "metrics", {"listen"});
+  if (!m) return;
+  if (const Field* l = m->get("listen")) {
+    if (auto s = text(item(*l), "metrics listen")) {
+      if (std::string why; valid_listen_address(*s, &why))
+        policy_.metrics.listen = *s;
+      else
+        error(at(*l), "metrics listen: " + why);
+    }
+  }
+}
+
 PolicyResult Compiler::run(const std::string& text_in) {
   policy_.path = file_;
   YAML::Node root;
@@ -1057,7 +1461,10 @@ PolicyResult Compiler::run(const std::string& text_in) {
     if (root.IsNull()) {
       error(YAML::Mark::null_mark(), "policy file is empty");
     } else if (auto top = map_fields(Item{root, root.Mark()}, "policy",
-                                     {"name", "lan", "links", "classes", "rules", "flow_cache"})) {
+                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing",
+                                      "metrics", "shaper"})) {
+      // Probing defaults first: every link starts from them.
+      if (const Field* pr = top->get("probing")) parse_probe(item(*pr), "probing", probing_);
       if (const Field* n = top->get("name"))
         if (auto s = text(item(*n), "name")) policy_.name = *s;
       if (const Field* lan = top->get("lan")) parse_lan(*lan);
@@ -1067,6 +1474,8 @@ PolicyResult Compiler::run(const std::string& text_in) {
       parse_classes(top->get("classes"), top->mark);
       if (const Field* rules = top->get("rules")) parse_rules(*rules);
       if (const Field* fc = top->get("flow_cache")) parse_flow_cache(*fc);
+      parse_shaper(top->get("shaper"));
+      if (const Field* mt = top->get("metrics")) parse_metrics(*mt);
     }
   }
 

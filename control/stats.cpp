@@ -24,6 +24,15 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
       for (uint32_t l = 0; l < kMaxLinks; l++) {
         t.class_link_packets[k][l] += c.class_link[k][l].packets.get();
         t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get();
+        const ClassLinkEgressCounters& e = c.egress[k][l];
+        EgressTotals& et = t.egress[k][l];
+        et.meter_conform += e.meter_conform.get();
+        et.meter_exceed_drops += e.meter_exceed_drops.get();
+        et.meter_remarked += e.meter_remarked.get();
+        et.blocked_drops += e.blocked_drops.get();
+        et.queue_drops += e.queue_drops.get();
+        et.codel_drops += e.codel_drops.get();
+        et.queue_depth += e.queue_depth.get();
       }
       t.class_no_link[k] += c.class_no_link[k].get();
     }
@@ -36,6 +45,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.flow_uncached += c.flow_uncached.get();
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.to_control += c.to_control.get();
+    t.handoff_sent += c.handoff_sent.get();
+    t.handoff_received += c.handoff_received.get();
     t.loops += c.loops.get();
     t.busy_loops += c.busy_loops.get();
     if (w->flows) t.flow_entries += w->flows->size();
@@ -59,10 +70,25 @@ static std::string links_members(const StatsView& v) {
       for (uint8_t a : pol.classes[c].links)
         if (a == l) classes += fmt::format(R"({}"{}")", classes.empty() ? "" : ",", pol.classes[c].name);
     s += fmt::format(
-        R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}]}})",
+        R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}],)"
+        R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{},)",
         l ? "," : "", pol.links[l].name, lv.admin_up ? "up" : "down",
         pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
-        lv.gateway_mac, lv.own_mac, lv.port_id, classes);
+        lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps,
+        pol.links[l].capacity_down_bps, pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
+    s += fmt::format(
+        R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{},"targets":[)",
+        lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
+        lv.rtt_max_ms, lv.jitter_ms, lv.probes_sent, lv.probes_lost, lv.probe_replies, lv.probe_tx_bytes,
+        lv.probe_rx_bytes, lv.probe_interval_ms);
+    for (size_t t = 0; t < lv.targets.size(); t++) {
+      const LinkView::Target& tg = lv.targets[t];
+      s += fmt::format(
+          R"({}{{"address":"{}","kind":"{}","loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"jitter_ms":{:.3f},"samples":{}}})",
+          t ? "," : "", tg.address, tg.kind, tg.loss_pct, tg.fwd_loss_pct, tg.rev_loss_pct, tg.rtt_ms, tg.jitter_ms,
+          tg.samples);
+    }
+    s += "]}";
   }
   s += '}';
   return s;
@@ -78,8 +104,14 @@ std::string counters_json(const StatsView& v) {
   for (size_t c = 0; c < pol.classes.size(); c++) {
     s += fmt::format(R"({}"{}":{{"links":{{)", c ? "," : "", pol.classes[c].name);
     for (size_t l = 0; l < pol.links.size(); l++)
-      s += fmt::format(R"({}"{}":{{"packets":{},"bytes":{}}})", l ? "," : "", pol.links[l].name,
-                       t.class_link_packets[c][l], t.class_link_bytes[c][l]);
+    {
+      const EgressTotals& e = t.egress[c][l];
+      s += fmt::format(
+          R"({}"{}":{{"packets":{},"bytes":{},"meter_conform":{},"meter_exceed_drops":{},"meter_remarked":{},)"
+          R"("blocked_drops":{},"queue_drops":{},"codel_drops":{},"queue_depth":{}}})",
+          l ? "," : "", pol.links[l].name, t.class_link_packets[c][l], t.class_link_bytes[c][l], e.meter_conform,
+          e.meter_exceed_drops, e.meter_remarked, e.blocked_drops, e.queue_drops, e.codel_drops, e.queue_depth);
+    }
     s += fmt::format(R"(}},"no_link_drops":{}}})", t.class_no_link[c]);
   }
   s += R"(},"drops":{)";
@@ -91,7 +123,8 @@ std::string counters_json(const StatsView& v) {
       t.flow_uncached);
   s += fmt::format(R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
                    v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
-  s += fmt::format(R"(,"workers":{{"loops":{},"busy_loops":{}}})", t.loops, t.busy_loops);
+  s += fmt::format(R"(,"workers":{{"loops":{},"busy_loops":{},"handoff_sent":{},"handoff_received":{}}})", t.loops,
+                   t.busy_loops, t.handoff_sent, t.handoff_received);
   s += ',';
   s += links_members(v);
   s += fmt::format(R"(,"mempool":{{"in_use":{},"size":{}}}}})", v.mempool_in_use, v.mempool_size);
@@ -102,15 +135,55 @@ std::string links_json(const StatsView& v) { return "{" + links_members(v) + "}"
 
 std::string links_text(const StatsView& v) {
   const Policy& pol = *v.policy;
-  std::string s = fmt::format("{:<12} {:<6} {:<8} {:<18} {:<18} {}\n", "LINK", "ADMIN", "ROLE", "GATEWAY", "GATEWAY MAC",
-                              "OUR MAC");
+  std::string s = fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7} {:>9} {:>9} {:>10} {:<16} {:<18} {}\n", "LINK", "STATE",
+                              "ADMIN", "ROLE", "LOSS%", "RTT ms", "JITTER", "PROBES", "GATEWAY", "GATEWAY MAC",
+                              "CAUSE");
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
     const LinkView& lv = v.links[l];
     uint32_t gw = pol.links[l].gateway;
-    s += fmt::format("{:<12} {:<6} {:<8} {:<18} {:<18} {}\n", pol.links[l].name, lv.admin_up ? "up" : "down",
-                     pol.links[l].role == LinkRole::backup ? "backup" : "primary",
+    s += fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7.2f} {:>9.2f} {:>9.2f} {:>10} {:<16} {:<18} {}\n",
+                     pol.links[l].name, lv.state, lv.admin_up ? "up" : "down",
+                     pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.loss_pct, lv.rtt_ms,
+                     lv.jitter_ms, lv.probing ? fmt::format("{}", lv.probes_sent) : "off",
                      fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
-                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.own_mac);
+                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
+  }
+  return s;
+}
+
+static std::string name_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += fmt::format(R"({}"{}")", s.empty() ? "" : ",", n);
+  return "[" + s + "]";
+}
+
+std::string classes_json(const StatsView& v) {
+  const Policy& pol = *v.policy;
+  std::string s = "{";
+  for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
+    const ClassView& cv = v.classes[c];
+    s += fmt::format(
+        R"({}"{}":{{"links":{},"fallback":{},"sla":"{}","max_loss_pct":{},"max_rtt_ms":{},"max_jitter_ms":{},"sla_ok":{},"backup_seconds":{:.3f},"no_link_drops":{}}})",
+        c ? "," : "", pol.classes[c].name, name_list(cv.links), cv.fallback ? "true" : "false", cv.sla,
+        cv.max_loss_pct, cv.max_rtt_ms, cv.max_jitter_ms, name_list(cv.sla_ok), cv.backup_seconds,
+        v.totals.class_no_link[c]);
+  }
+  return s + "}";
+}
+
+std::string classes_text(const StatsView& v) {
+  const Policy& pol = *v.policy;
+  std::string s = fmt::format("{:<12} {:<16} {:<9} {:<26} {}\n", "CLASS", "NOW ON", "FALLBACK", "SLA (loss/rtt/jitter)",
+                              "LINKS MEETING SLA");
+  for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
+    const ClassView& cv = v.classes[c];
+    std::string on, ok;
+    for (const auto& n : cv.links) on += (on.empty() ? "" : ",") + n;
+    for (const auto& n : cv.sla_ok) ok += (ok.empty() ? "" : ",") + n;
+    s += fmt::format("{:<12} {:<16} {:<9} {:<26} {}\n", pol.classes[c].name, on.empty() ? "(none)" : on,
+                     cv.fallback ? "yes" : "no",
+                     fmt::format("{} {}%/{}ms/{}ms", cv.sla, cv.max_loss_pct, cv.max_rtt_ms, cv.max_jitter_ms),
+                     ok.empty() ? "(none)" : ok);
   }
   return s;
 }
@@ -138,6 +211,21 @@ std::string counters_text(const StatsView& v) {
     }
     s += fmt::format(" {:>14}\n", t.class_no_link[c]);
   }
+  // Rate limits and shapers: one line per (class, link) that saw any of it.
+  std::string eg;
+  for (size_t c = 0; c < pol.classes.size(); c++)
+    for (size_t l = 0; l < pol.links.size(); l++) {
+      const EgressTotals& e = t.egress[c][l];
+      if (e.meter_exceed_drops + e.meter_remarked + e.blocked_drops + e.queue_drops + e.codel_drops + e.queue_depth == 0)
+        continue;
+      eg += fmt::format("{:<12} {:<12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10} {:>8}\n", pol.classes[c].name,
+                        pol.links[l].name, e.meter_conform, e.meter_exceed_drops, e.meter_remarked, e.blocked_drops,
+                        e.queue_drops, e.codel_drops, e.queue_depth);
+    }
+  if (!eg.empty())
+    s += fmt::format("\n{:<12} {:<12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10} {:>8}\n", "EGRESS", "LINK", "CONFORM",
+                     "OVER LIMIT", "REMARKED", "BLOCKED", "Q FULL", "Q DELAY", "DEPTH") +
+         eg;
   s += "\nDROPS\n";
   bool any = false;
   for (uint32_t r = 0; r < kDropReasonCount; r++) {

@@ -15,12 +15,20 @@ struct PortTotals {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
 };
 
+// Sum of ClassLinkEgressCounters over workers (only the link's owner writes non-zero values).
+struct EgressTotals {
+  uint64_t meter_conform = 0, meter_exceed_drops = 0, meter_remarked = 0, blocked_drops = 0, queue_drops = 0,
+           codel_drops = 0, queue_depth = 0;
+};
+
 struct CounterTotals {
   PortTotals port[kMaxPorts];
   uint64_t drop[kDropReasonCount] = {};
   uint64_t class_link_packets[kMaxClasses][kMaxLinks] = {};
   uint64_t class_link_bytes[kMaxClasses][kMaxLinks] = {};
   uint64_t class_no_link[kMaxClasses] = {};
+  EgressTotals egress[kMaxClasses][kMaxLinks];
+  uint64_t handoff_sent = 0, handoff_received = 0;
   uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0,
            flow_expired = 0, flow_moves = 0, flow_uncached = 0;
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0;
@@ -33,12 +41,35 @@ struct LinkView {
   std::string gateway_mac;
   std::string own_mac;
   uint16_t port_id = 0;
+  std::string state = "down";   // up, degraded (alive, out of some class's SLA), down
+  std::string cause;            // why it is in that state (last change)
+  bool probing = false;
+  double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, rtt_max_ms = 0, jitter_ms = 0;
+  uint64_t probes_sent = 0, probes_lost = 0, probe_replies = 0, probe_tx_bytes = 0, probe_rx_bytes = 0;
+  uint32_t probe_interval_ms = 0;
+  struct Target {
+    std::string address, kind;
+    double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, jitter_ms = 0;
+    uint32_t samples = 0;
+  };
+  std::vector<Target> targets;  // each probe target's own figures (the link shows its best live target's)
+};
+
+// Where each class runs now.
+struct ClassView {
+  std::vector<std::string> links;  // picked links, preferred first
+  bool fallback = false;           // no allowed link meets the SLA: best available
+  std::string sla;                 // preset name or "custom"
+  double max_loss_pct = 0, max_rtt_ms = 0, max_jitter_ms = 0;
+  std::vector<std::string> sla_ok;  // allowed links that meet the SLA now
+  double backup_seconds = 0;        // time spent on backup-role links
 };
 
 struct StatsView {
   const Policy* policy = nullptr;
   CounterTotals totals;
   std::vector<LinkView> links;
+  std::vector<ClassView> classes;
   std::string lan_mac;
   uint16_t lan_port_id = 0;
   uint64_t generation = 0;
@@ -53,5 +84,7 @@ std::string counters_json(const StatsView& v);
 std::string counters_text(const StatsView& v);
 std::string links_json(const StatsView& v);
 std::string links_text(const StatsView& v);
+std::string classes_json(const StatsView& v);
+std::string classes_text(const StatsView& v);
 
 }  // namespace wansteer

@@ -15,6 +15,7 @@ class Counter {
   void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   void inc() { add(1); }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+  void set(uint64_t v) { v_.store(v, std::memory_order_relaxed); }  // gauges (queue depth)
 
  private:
   std::atomic<uint64_t> v_{0};
@@ -29,16 +30,29 @@ struct ClassLinkCounters {
   Counter packets, bytes;
 };
 
+// Rate limit and shaper outcomes of one (class, link); only the link's owner worker writes them.
+struct ClassLinkEgressCounters {
+  Counter meter_conform;       // packets within the limit (or unlimited) that went on to the shaper/NIC
+  Counter meter_exceed_drops;  // over the limit, dropped
+  Counter meter_remarked;      // over the committed rate, DSCP re-marked and sent
+  Counter blocked_drops;       // class blocked on this link (on_backup: block)
+  Counter queue_drops;         // shaper queue full (tail drop)
+  Counter codel_drops;         // dropped at dequeue after waiting too long (CoDel-style, low classes)
+  Counter queue_depth;         // gauge: packets waiting in the shaper queue now
+};
+
 // dp: rw (owning worker only), cp: ro
 struct alignas(64) WorkerCounters {
   PortCounters port[kMaxPorts];
   Counter drop[kDropReasonCount];
   ClassLinkCounters class_link[kMaxClasses][kMaxLinks];
+  ClassLinkEgressCounters egress[kMaxClasses][kMaxLinks];
   Counter class_no_link[kMaxClasses];   // packets of a class dropped because no allowed link was usable
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
   Counter flow_moves;                   // cached flows re-steered because their link was withdrawn
   Counter flow_uncached;                // packets forwarded without a cache entry (table full even after eviction)
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
+  Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet
 };
 

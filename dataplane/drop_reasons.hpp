@@ -29,7 +29,12 @@ namespace wansteer {
   X(martian_source, "WAN packet with a LAN source address")                            \
   X(control_ring_full, "hand-off ring to the control thread full")                     \
   X(tx_full, "transmit queue full")                                                    \
-  X(lan_hairpin, "LAN to LAN traffic sent to the edge")
+  X(lan_hairpin, "LAN to LAN traffic sent to the edge")                                \
+  X(meter_exceed, "over the class's rate limit on the link")                           \
+  X(class_blocked, "class blocked on the link (on_backup: block)")                     \
+  X(queue_full, "shaper queue of the class full (tail drop)")                          \
+  X(queue_delay, "waited in the shaper queue beyond the delay target (CoDel)")         \
+  X(handoff_full, "hand-off ring to the link's owner worker full")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

@@ -6,11 +6,14 @@
 
 #include <rte_byteorder.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
 #include "dataplane/classify.hpp"
+#include "dataplane/egress.hpp"
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/rx_timestamp.hpp"
 
 namespace wansteer {
 
@@ -49,6 +52,25 @@ inline bool decrement_hops(rte_mbuf* m, const PacketMeta* meta) {
 inline bool not_routable_v4(uint32_t dst) { return dst >= 0xE0000000u; }
 inline bool not_routable_v6(const std::array<uint8_t, 16>& d) {
   return d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80);
+}
+
+// A reply to one of control's probes: ICMP echo reply, or UDP from a STAMP reflector to a probe port.
+// The link for a cached flow (or host pair): its own while the plan lets it stay there, else a new pick. With
+// nothing usable the entry keeps its link, so the flow resumes where it was when a link returns.
+inline uint8_t steer_cached(const ClassSteering& cs, FlowEntry* e, uint32_t hash, WorkerCounters& c) {
+  if (cs.may_stay(e->link)) return e->link;
+  uint8_t link = cs.pick(hash);
+  if (link == kNoLink) return kNoLink;
+  if (e->link != kNoLink && e->link != link) c.flow_moves.inc();
+  e->link = link;
+  return link;
+}
+
+inline bool is_probe_reply(const PacketMeta* meta) {
+  if (meta->flags & PacketMeta::kFlagFragment) return false;
+  if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY;
+  return meta->proto == IPPROTO_UDP && meta->dport >= kProbePortBase &&
+         meta->dport < kProbePortBase + kProbePortCount;
 }
 
 }  // namespace
@@ -101,6 +123,51 @@ bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_add
   rte_ether_addr_copy(&our_mac, &eth->src_addr);
   std::swap(meta->src, meta->dst);
   return true;
+}
+
+// For classes with stick_by host-pair: looks up (or creates) one cache entry per (src, dst) pair, keyed with
+// ports and protocol zero and a marker, and takes the link from it, so SIP and RTP of one call share a link.
+static void steer_host_pairs(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                             uint64_t now_tsc) {
+  FlowKey keys[kBurst];
+  uint32_t hashes[kBurst];
+  FlowEntry* entry[kBurst];
+  PacketMeta* metas[kBurst];
+  uint16_t np = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    PacketMeta* meta = meta_of(pkts[i]);
+    if (!snap.steering.cls[meta->class_id].by_host_pair) continue;
+    FlowKey& k = keys[np];
+    std::memcpy(k.src, meta->src.data(), 16);
+    std::memcpy(k.dst, meta->dst.data(), 16);
+    k.sport = k.dport = k.vlan = 0;
+    k.proto = 0;
+    k.l3 = meta->l3;
+    k.zero_pad = 1;  // marks a host-pair key: no 5-tuple key has it
+    hashes[np] = rte_hash_crc(&k, sizeof k, 0x9e3779b9u);
+    metas[np++] = meta;
+  }
+  if (np == 0) return;
+  w.flows->lookup_burst(keys, hashes, np, entry);
+  WorkerCounters& c = w.counters;
+  for (uint16_t j = 0; j < np; j++) {
+    PacketMeta* meta = metas[j];
+    const ClassSteering& cs = snap.steering.cls[meta->class_id];
+    FlowEntry* e = entry[j];
+    if (e != nullptr && e->policy_generation == snap.policy_generation && e->class_id == meta->class_id &&
+        now_tsc - e->last_seen_tsc <= snap.flow_idle_tsc) {
+      meta->link = steer_cached(cs, e, hashes[j], c);
+    } else {
+      if (e == nullptr) e = w.flows->insert(keys[j], hashes[j], c);
+      meta->link = cs.pick(hashes[j]);
+      if (e != nullptr) {
+        e->class_id = meta->class_id;
+        e->link = meta->link;
+        e->policy_generation = snap.policy_generation;
+      }
+    }
+    if (e != nullptr) e->last_seen_tsc = now_tsc;
+  }
 }
 
 void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
@@ -165,13 +232,7 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
         now_tsc - e->last_seen_tsc <= snap.flow_idle_tsc) {
       c.flow_hits.inc();
       meta->class_id = e->class_id;
-      const ClassSteering& cs = snap.steering.cls[e->class_id];
-      if (!cs.usable(e->link)) {  // its link was withdrawn: move the flow now
-        uint8_t link = cs.pick(meta->flow_hash);
-        if (link != kNoLink && e->link != kNoLink) c.flow_moves.inc();
-        e->link = link;
-      }
-      meta->link = e->link;
+      meta->link = steer_cached(snap.steering.cls[e->class_id], e, meta->flow_hash, c);
       e->last_seen_tsc = now_tsc;
     } else {
       if (e != nullptr && e->policy_generation == snap.policy_generation) c.flow_expired.inc();
@@ -200,6 +261,9 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     }
   }
 
+  // 2b. Classes steered per host pair: the pair's own cache entry decides the link for all its flows.
+  steer_host_pairs(w, snap, steer, ns, now_tsc);
+
   // 3. Send: TTL, VLAN strip, Ethernet rewrite to the link's next hop.
   for (uint16_t i = 0; i < ns; i++) {
     rte_mbuf* m = steer[i];
@@ -224,12 +288,12 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     ClassLinkCounters& cl = c.class_link[meta->class_id][link];
     cl.packets.inc();
     cl.bytes.add(m->pkt_len);
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    egress_submit(w, snap, link, m, now_tsc);  // meter, then the link's shaper (or its owner core)
   }
 }
 
 void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts,
-                       uint16_t n) {
+                       uint16_t n, uint64_t now_tsc) {
   const uint8_t pi = static_cast<uint8_t>(link + 1);
   const LinkConfig& L = snap.links[link];
   const NeighborTable* nt = snap.neighbors.get();
@@ -246,6 +310,11 @@ void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     }
     uint32_t dst = ipv4_of(meta->dst);
     if (dst == L.own_ip) {
+      if (is_probe_reply(meta)) {
+        set_rx_tsc(m, now_tsc);
+        hand_to_control(w, m, pi, PacketMeta::kToControlProbe);
+        continue;
+      }
       if (icmp_echo_reply_in_place(m, meta, L.own_mac)) {
         w.counters.icmp_echo_replies_sent.inc();
         tx_enqueue(w, pi, m);

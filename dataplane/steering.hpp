@@ -6,18 +6,21 @@
 
 namespace wansteer {
 
-enum class SteerMode : uint8_t { priority = 0, balance = 1 };
+enum class SteerMode : uint8_t { priority = 0, balance = 1, best = 2 };
 
 inline constexpr uint32_t kPickSlots = 64;  // flow_hash & (kPickSlots-1) selects a slot; weights resolve to 1/64
 
 struct ClassSteering {
   uint16_t allowed_mask = 0;  // bit i: the policy allows link i for this class
-  uint16_t usable_mask = 0;   // bit i: allowed and usable now (admin up, healthy)
+  uint16_t usable_mask = 0;   // bit i: allowed and alive now (admin up, next hop known, answering probes)
+  uint16_t stay_mask = 0;     // bit i: a cached flow already on link i may stay there (see the planner)
   SteerMode mode = SteerMode::priority;
-  uint8_t pick_slot[kPickSlots];  // link index per slot, kNoLink when nothing is usable
+  bool by_host_pair = false;  // flows of one (src, dst) host pair share one link (SIP + RTP of a call)
+  uint8_t pick_slot[kPickSlots];  // link index per slot for new (or moved) flows, kNoLink when nothing is usable
 
   uint8_t pick(uint32_t flow_hash) const { return pick_slot[flow_hash & (kPickSlots - 1)]; }
   bool usable(uint8_t link) const { return link < kMaxLinks && (usable_mask >> link) & 1u; }
+  bool may_stay(uint8_t link) const { return link < kMaxLinks && (stay_mask >> link) & 1u; }
 };
 
 struct SteeringTable {

@@ -7,6 +7,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "dataplane/egress.hpp"
 #include "dataplane/forward.hpp"
 #include "dataplane/parse.hpp"
 
@@ -77,9 +78,10 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     if (pi == 0)
       forward_lan_burst(w, snap, pkts, n, now_tsc);
     else
-      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n);
+      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
   }
   drain_from_control(w);
+  egress_service(w, snap, now_tsc);  // hand-offs, then shapers release what their tokens allow
   tx_flush_all(w);
   return total;
 }
@@ -105,6 +107,7 @@ int worker_main(void* arg) {
     // Done with this snapshot: control may free the one it replaced.
     rte_rcu_qsbr_quiescent(w.qsbr, w.worker_id);
   }
+  egress_drain(w);
   tx_flush_all(w);
   rte_rcu_qsbr_thread_offline(w.qsbr, w.worker_id);
   rte_rcu_qsbr_thread_unregister(w.qsbr, w.worker_id);

@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane/counters.hpp"
+#include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/snapshot.hpp"
@@ -35,6 +36,9 @@ struct alignas(64) WorkerContext {
     rte_mbuf* pkts[2 * kBurst];
   };
   TxQueue tx[kMaxPorts];
+
+  // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
+  WorkerEgress egress;
 
   WorkerCounters counters;      // dp: rw (this worker), cp: ro
 };

@@ -7,14 +7,17 @@
 #   ws-guest  (192.168.20.10) ─┘  (br0, VLAN 20         └─ lte0 ─── edge0 ws-isp2 inet0 ──┘ 203.0.113.10
 #              untagged access     tagged on the trunk)                                     198.51.100.10/.20
 #                                                                                           52.112.0.10
-# Usage: lab.sh up | down | status | standin on|off
+# Usage: lab.sh up | down | status | standin on|off | fault ISP drop|loss PCT|clear
+#   fault isp1 drop: the fiber ISP stops forwarding (a hard outage beyond the modem; it still answers ARP)
+#   fault isp1 loss 5: 5 % random loss on what the edge sends through that ISP (nftables numgen)
+#   fault isp1 clear: back to normal
 #   standin on: make the ws-edge kernel route between the ports (addresses + ip_forward), to prove
 #   the plumbing without wansteer; standin off removes that again so wansteer owns the ports.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/labnet.sh"
 
-usage() { echo "usage: $0 up|down|status|standin on|off" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|status|standin on|off|fault isp1|isp2 drop|loss PCT|clear" >&2; exit 2; }
 
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 
@@ -94,6 +97,16 @@ EOF
     # --- the internet: servers on loopback, reachable through either ISP
     for a in "${WS_SERVERS[@]}"; do nsx ws-inet ip addr add "$a/32" dev lo; done
 
+    # --- a STAMP reflector on 203.0.113.10: the edge's probes reach it through either ISP
+    mkdir -p "$WS_STATE"
+    local refl="$WS_BUILD/control/wansteer-reflector"
+    if [ -x "$refl" ]; then
+        nsx ws-inet setsid "$refl" --listen 203.0.113.10 </dev/null >"$WS_STATE/reflector.log" 2>&1 &
+        echo $! > "$WS_STATE/reflector.pid"
+    else
+        ws_warn "$refl is not built: no STAMP reflector in the lab (ICMP probes still work)"
+    fi
+
     mkdir -p "$WS_STATE"
     ws_log "lab up: $(printf '%s ' "${WS_NAMESPACES[@]}")"
 }
@@ -142,11 +155,43 @@ standin() {
     esac
 }
 
+# Faults on an ISP router, with nftables (this kernel has no netem): table ws_fault, replaced each time.
+fault() {
+    local isp="${1:-}" what="${2:-}" pct="${3:-}"
+    case "$isp" in isp1|isp2) ;; *) usage ;; esac
+    local ns="ws-$isp"
+    nsx "$ns" nft delete table ip ws_fault 2>/dev/null || true
+    case "$what" in
+    drop)
+        nsx "$ns" nft -f - <<EOF
+table ip ws_fault {
+    chain forward { type filter hook forward priority -10; policy drop; }
+    chain input { type filter hook input priority -10; policy accept; iifname "edge0" ip protocol icmp drop; }
+}
+EOF
+        ws_log "$isp: forwarding stopped (hard outage)" ;;
+    loss)
+        [[ "$pct" =~ ^[0-9]+$ ]] && [ "$pct" -le 100 ] || ws_die "fault $isp loss PCT: PCT is a whole percentage"
+        nsx "$ns" nft -f - <<EOF
+table ip ws_fault {
+    chain forward {
+        type filter hook forward priority -10; policy accept;
+        iifname "edge0" numgen random mod 100 < $pct drop
+    }
+}
+EOF
+        ws_log "$isp: ${pct} % random loss on traffic from the edge" ;;
+    clear) ws_log "$isp: no fault" ;;
+    *) usage ;;
+    esac
+}
+
 ws_require_root "$@"
 case "${1:-}" in
 up) lab_up ;;
 down) lab_down ;;
 status) lab_status ;;
 standin) standin "${2:-}" ;;
+fault) shift; fault "$@" ;;
 *) usage ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: set-up and build, the Catch2 unit tests (meson test), the pipeline and lab tests
-# (pytest). The last line printed is exactly "N passed, N failed" over all of them; the exit status
+# Run every test: set-up and build, the Catch2 unit tests (meson test), the pipeline, observability and
+# lab tests (pytest). The last line printed is exactly "N passed, N failed" over all of them; the exit status
 # is non-zero when anything failed (a broken build or a crashed test binary counts as a failure).
 # Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1
 set -uo pipefail
@@ -69,9 +69,9 @@ PY
 ws_log "unit tests: $up passed, $uf failed"
 add "$up" "$uf"
 
-# --- pytest: pipeline (pcap in, pcap out) and lab (namespaces) tests, where present
+# --- pytest: pipeline (pcap in, pcap out), observability (Prometheus) and lab (namespaces) tests, where present
 dirs=()
-for d in tests/pipeline tests/lab; do
+for d in tests/pipeline tests/observability tests/lab; do
     compgen -G "$d/test_*.py" >/dev/null && dirs+=("$d")
 done
 if [ "${#dirs[@]}" -gt 0 ]; then
@@ -99,7 +99,7 @@ PY
     ws_log "pytest: $pp passed, $pf failed, $ps skipped"
     add "$pp" "$pf"
 else
-    ws_log "pytest: no tests in tests/pipeline or tests/lab yet"
+    ws_log "pytest: no tests in tests/pipeline, tests/observability or tests/lab yet"
 fi
 
 summary

@@ -21,7 +21,8 @@ EDGE_LAN = {"office": "192.168.10.1", "guest": "192.168.20.1"}
 class Lab:
     EDGE_LAN = EDGE_LAN
     ISP_SOURCE = ISP_SOURCE
-    def __init__(self, tools, build_dir, workdir):
+    def __init__(self, tools, build_dir, workdir, policy="policies/office.yaml"):
+        self.policy = policy
         self.tools = tools
         self.build_dir = build_dir
         self.workdir = workdir
@@ -42,13 +43,13 @@ class Lab:
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.sink.stdout.readline()
         assert "sink: ready" in line, f"echo servers did not start: {line}"
-        self.ws = self.tools.Wansteer(self.build_dir, "policies/office.yaml", netns="ws-edge",
+        self.ws = self.tools.Wansteer(self.build_dir, self.policy, netns="ws-edge",
                                       workdir=self.workdir)
         self.ws.wait_running(30)
-        # ready for traffic once both gateways are resolved by ARP
-        self.tools.wait_for(lambda: all(l.get("gateway_resolved")
+        # ready for traffic once both gateways are resolved by ARP and both links answer probes
+        self.tools.wait_for(lambda: all(l.get("gateway_resolved") and l.get("state") == "up"
                                         for l in self.counters()["links"].values()),
-                            timeout=10, what="link gateways resolved")
+                            timeout=10, what="links resolved and answering probes")
 
     def down(self):
         try:
@@ -64,6 +65,11 @@ class Lab:
                 except subprocess.TimeoutExpired:
                     self.sink.kill()
             subprocess.run(["bash", str(LAB_SH), "down"], capture_output=True)
+
+    # --- faults (nftables on the ISP routers, see scripts/lab.sh fault) ---------------------
+    def fault(self, isp, *what):
+        env = dict(os.environ, BUILD_DIR=str(self.build_dir), WS_STATE=str(self.workdir))
+        subprocess.run(["bash", str(LAB_SH), "fault", isp, *what], check=True, env=env, capture_output=True)
 
     # --- daemon ----------------------------------------------------------------------------
     def counters(self):
@@ -112,10 +118,13 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def lab(wansteer_tools, build_dir, tmp_path_factory):
+def lab(request, wansteer_tools, build_dir, tmp_path_factory):
+    """The lab with policies/office.yaml, or with the policy a test module's lab_policy(workdir) writes."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (network namespaces)")
-    lab = Lab(wansteer_tools, build_dir, tmp_path_factory.mktemp("lab"))
+    workdir = tmp_path_factory.mktemp("lab")
+    make_policy = getattr(request.module, "lab_policy", None)
+    lab = Lab(wansteer_tools, build_dir, workdir, make_policy(workdir) if make_policy else "policies/office.yaml")
     try:
         lab.up()
         yield lab

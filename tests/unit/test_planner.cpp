@@ -82,3 +82,101 @@ TEST_CASE("classes beyond the policy's have no links", "[planner]") {
   CHECK(t.cls[4].pick(7) == kNoLink);
   CHECK(t.cls[kMaxClasses - 1].allowed_mask == 0);
 }
+
+namespace {
+
+PlanInput healthy(std::initializer_list<bool> alive) {
+  PlanInput in;
+  size_t i = 0;
+  for (bool b : alive) in.alive[i++] = b;
+  for (auto& row : in.sla_ok) row.fill(true);
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("SLA: a class leaves a link that breaks its SLA; a laxer class stays", "[planner]") {
+  Policy p = three_link_policy();
+  PlanInput in = healthy({true, true, true});
+  in.sla_ok[0][0] = false;  // voip: fiber out of SLA (e.g. 5 % loss); default (class 3) still fine on it
+  Plan plan = plan_steering(p, in, nullptr);
+  CHECK(plan.cls[0].first == 2);
+  CHECK_FALSE(plan.cls[0].fallback);
+  CHECK(plan.table.cls[0].pick(7) == 2);
+  CHECK_FALSE(plan.table.cls[0].may_stay(0));  // on_sla_breach: move (default) => cached voip flows leave fiber
+  CHECK(plan.table.cls[0].usable(0));          // but fiber is alive
+  CHECK(plan.cls[3].first == 2);                // default's order is lte, cable, fiber and all qualify
+}
+
+TEST_CASE("SLA: on_sla_breach stay keeps cached flows on an alive link out of SLA", "[planner]") {
+  Policy p = three_link_policy();
+  p.classes[0].on_sla_breach = OnBreach::stay;
+  PlanInput in = healthy({true, true, true});
+  in.sla_ok[0][0] = false;
+  Plan plan = plan_steering(p, in, nullptr);
+  CHECK(plan.table.cls[0].pick(1) == 2);       // new flows go to lte
+  CHECK(plan.table.cls[0].may_stay(0));        // existing ones stay on fiber
+  in.alive[0] = false;                         // ... until fiber dies
+  plan = plan_steering(p, in, nullptr);
+  CHECK_FALSE(plan.table.cls[0].may_stay(0));
+}
+
+TEST_CASE("SLA: no allowed link meets it: the best alive one is used, not a blackhole", "[planner]") {
+  Policy p = three_link_policy();
+  PlanInput in = healthy({true, true, true});
+  in.sla_ok[0][0] = in.sla_ok[0][2] = false;  // voip allows fiber and lte: both out of SLA
+  in.score[0] = link_score(40, 5, 3);          // 80
+  in.score[2] = link_score(60, 2, 1);          // 74: lte is less bad
+  Plan plan = plan_steering(p, in, nullptr);
+  CHECK(plan.cls[0].fallback);
+  CHECK(plan.cls[0].first == 2);
+  CHECK(plan.table.cls[0].pick(5) == 2);
+  CHECK(plan.table.cls[0].may_stay(2));
+  CHECK_FALSE(plan.table.cls[0].may_stay(0));
+}
+
+TEST_CASE("recovery: flows return to the preferred link, or stay with on_recovery stay", "[planner]") {
+  Policy p = three_link_policy();
+  PlanInput in = healthy({true, true, true});
+  Plan plan = plan_steering(p, in, nullptr);
+  CHECK(plan.cls[0].first == 0);
+  CHECK_FALSE(plan.table.cls[0].may_stay(2));  // a voip flow still on lte returns to fiber
+  p.classes[0].on_recovery = OnRecovery::stay;
+  plan = plan_steering(p, in, nullptr);
+  CHECK(plan.table.cls[0].pick(3) == 0);       // new calls take fiber
+  CHECK(plan.table.cls[0].may_stay(2));        // the call in progress stays on lte until idle
+}
+
+TEST_CASE("best mode picks the lowest score and does not swap for a marginal gain", "[planner]") {
+  Policy p = three_link_policy();
+  p.classes[2].mode = SteerMode::best;  // bulk: fiber, cable
+  PlanInput in = healthy({true, true, true});
+  in.score[0] = 50;
+  in.score[1] = 30;
+  Plan plan = plan_steering(p, in, nullptr);
+  CHECK(plan.cls[2].first == 1);
+  in.score[0] = 28;  // fiber now slightly better: not by 20 % + 5 ms, so stay on cable
+  Plan next = plan_steering(p, in, &plan);
+  CHECK(next.cls[2].first == 1);
+  in.score[0] = 10;  // clearly better: move
+  next = plan_steering(p, in, &plan);
+  CHECK(next.cls[2].first == 0);
+  CHECK(next.table.cls[2].pick(9) == 0);
+}
+
+TEST_CASE("stick_by host-pair is carried to the data plane", "[planner]") {
+  Policy p = three_link_policy();
+  p.classes[0].stick_by = StickBy::host_pair;
+  SteeringTable t = plan_steering(p, usable({true, true, true}));
+  CHECK(t.cls[0].by_host_pair);
+  CHECK_FALSE(t.cls[1].by_host_pair);
+}
+
+TEST_CASE("balance mode only spreads over links that meet the SLA", "[planner]") {
+  Policy p = three_link_policy();
+  PlanInput in = healthy({true, true, true});
+  in.sla_ok[2][1] = false;  // bulk: cable out of SLA
+  Plan plan = plan_steering(p, in, nullptr);
+  for (uint32_t s = 0; s < kPickSlots; s++) CHECK(plan.table.cls[2].pick_slot[s] == 0);
+  CHECK(plan.cls[2].picked_mask == 0b001);
+}

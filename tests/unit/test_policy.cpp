@@ -422,7 +422,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -457,7 +457,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
   }
   SECTION("bad mode") {
     check_single_error(base_with({{19, "    links: [fiber, lte]\n    mode: fastest"}}), 20, 11,
-                       "must be priority or balance");
+                       "must be one of priority, balance, best");
   }
   SECTION("missing required value") {
     check_single_error(base_with({{10, "    device:"}}), 10, 5, "device has no value");
@@ -656,5 +656,192 @@ TEST_CASE("the shipped remote-worker policy loads: hotspot only for calls, M365 
     bool on_hotspot = std::find(c.links.begin(), c.links.end(), hotspot) != c.links.end();
     INFO(c.name);
     CHECK(on_hotspot == (c.name == "voip" || c.name == "m365" || c.name == "payments"));
+  }
+}
+
+// ---- rate limits, capacities and the shaper (issue 4) ---------------------------------------------------
+
+namespace {
+// Column (1-based) of `token` in `line`, so the expected positions below read as what they point at.
+int col_of(const std::string& line, const std::string& token) { return static_cast<int>(line.find(token)) + 1; }
+}  // namespace
+
+TEST_CASE("limits, capacities and shaper settings compile to the expected values", "[policy][meter][shaper]") {
+  std::string text = base_with(
+      {{12, "    gateway: 100.64.1.1\n    capacity: {up: 1.5mbit, down: 50mbit}"},
+       {16, "    gateway: 100.64.2.1\n    role: backup\n    capacity: {up: 5mbit}\n    shaping: false"},
+       {19, "    links: [fiber, lte]\n"
+            "    limit: {rate: 10mbit, burst: 64kb, peak_rate: 20mbit, peak_burst: 128kib, exceed: remark, "
+            "remark_dscp: 8}\n"
+            "    on_backup: {limit: {rate: 500kbit}}\n"
+            "  - name: guest\n"
+            "    links: [fiber]\n"
+            "    on_backup: block"}},
+      "shaper:\n  priority: [voip, default]\n  delay_target_ms: 10\n");
+  auto r = parse_policy(text, "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  const Policy& p = *r.policy;
+  CHECK(p.links[0].capacity_up_bps == 1500000);
+  CHECK(p.links[0].capacity_down_bps == 50000000);
+  CHECK(p.links[0].shaping);
+  CHECK(p.links[1].capacity_up_bps == 5000000);
+  CHECK_FALSE(p.links[1].shaping);
+  REQUIRE(p.class_limits.size() == p.classes.size());
+  const ClassLimitSpec& voip = p.class_limits[0];
+  REQUIRE(voip.limit);
+  CHECK(voip.limit->rate_bps == 10000000);
+  CHECK(voip.limit->burst_bytes == 64000);
+  CHECK(voip.limit->peak_rate_bps == 20000000);
+  CHECK(voip.limit->peak_burst_bytes == 131072);
+  CHECK(voip.limit->remark);
+  CHECK(voip.limit->remark_dscp == 8);
+  CHECK(voip.on_backup == BackupMode::limit);
+  CHECK(voip.backup_limit.rate_bps == 500000);
+  CHECK(p.class_limits[1].on_backup == BackupMode::block);
+  CHECK_FALSE(p.class_limits[2].limit);  // the implicit default
+  // voip, default as given, then guest (not listed) in policy order; CoDel on the last two by default
+  CHECK(p.shaper.priority == std::vector<uint8_t>{0, 2, 1});
+  CHECK(p.shaper.delay_drop == std::vector<uint8_t>{2, 1});
+  CHECK(p.shaper.delay_target_ms == 10);
+  CHECK(p.shaper.delay_interval_ms == 100);
+}
+
+TEST_CASE("mistakes in limits, capacities and the shaper are reported at their line and column",
+          "[policy][meter][shaper]") {
+  SECTION("a rate with an unknown unit") {
+    std::string l = "    capacity: {up: 5mbps}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5mbps"),
+                       "link \"fiber\" capacity up \"5mbps\" is not a rate: write a number with bit, kbit, mbit or gbit");
+  }
+  SECTION("a rate below 8 kbit/s") {
+    std::string l = "    capacity: {up: 1kbit}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "1kbit"),
+                       "capacity up 1kbit is out of range");
+  }
+  SECTION("a fraction of a bit") {
+    std::string l = "    capacity: {up: 8000.5}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "8000.5"), "is not a rate");
+  }
+  SECTION("shaping without a capacity to shape to") {
+    std::string l = "    shaping: true";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "true"),
+                       "shaping: true needs capacity");
+  }
+  SECTION("shaping must be true or false") {
+    std::string l = "    shaping: maybe";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n    capacity: {up: 5mbit}\n" + l}}), 14,
+                       col_of(l, "maybe"), "shaping must be true or false, got \"maybe\"");
+  }
+  SECTION("a limit without a rate") {
+    std::string l = "    limit: {burst: 10kb}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "{"),
+                       "class \"voip\" limit: missing required key \"rate\"");
+  }
+  SECTION("a peak rate below the committed rate") {
+    std::string l = "    limit: {rate: 2mbit, peak_rate: 1mbit}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "1mbit"),
+                       "peak_rate 1mbit is below rate 2mbit");
+  }
+  SECTION("a burst in bits") {
+    std::string l = "    limit: {rate: 2mbit, burst: 64kbit}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "64kbit"),
+                       "burst \"64kbit\" is not a size");
+  }
+  SECTION("remark_dscp without exceed: remark") {
+    std::string l = "    limit: {rate: 2mbit, remark_dscp: 8}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "8}"),
+                       "remark_dscp is only used with exceed: remark");
+  }
+  SECTION("an unknown exceed action") {
+    std::string l = "    limit: {rate: 2mbit, exceed: police}";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "police"),
+                       "exceed \"police\" must be drop or remark");
+  }
+  SECTION("an unknown on_backup word") {
+    std::string l = "    on_backup: throttle";
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n" + l}}), 20, col_of(l, "throttle"),
+                       "on_backup \"throttle\" must be block, unlimited or a map with limit");
+  }
+  SECTION("an unknown class in the shaper priority, with a suggestion") {
+    check_single_error(base_with({}, "shaper:\n  priority: [voip, defualt]\n"), 24, 20,
+                       "shaper priority: unknown class \"defualt\" (did you mean \"default\"?)");
+  }
+  SECTION("a class listed twice in the shaper priority") {
+    check_single_error(base_with({}, "shaper:\n  priority: [voip, voip]\n"), 24, 20,
+                       "shaper priority: class \"voip\" is listed twice");
+  }
+  SECTION("an unknown shaper key") {
+    check_single_error(base_with({}, "shaper:\n  priorty: [voip]\n"), 24, 3,
+                       "shaper: unknown key \"priorty\" (did you mean \"priority\"?)");
+  }
+}
+
+TEST_CASE("probing and SLA keys: defaults, presets, overrides per link", "[policy]") {
+  auto r = parse_policy(base_with({{19, "    links: [fiber, lte]\n    sla: voice\n    on_recovery: stay\n"
+                                        "    stick_by: host-pair\n    mode: best"},
+                                   {16, "    gateway: 100.64.2.1\n    metered: true\n"
+                                        "    probe: {interval_ms: 50, targets: [{address: 192.0.2.1, kind: stamp}]}"}},
+                                  "probing:\n  targets: [198.51.100.1]\n  hold_down_ms: 3000\n"),
+                        "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  const Policy& p = *r.policy;
+  // fiber: the top-level defaults
+  CHECK(p.links[0].probe.enabled);
+  CHECK(p.links[0].probe.interval_ms == 20);
+  CHECK(p.links[0].probe.hold_down_ms == 3000);
+  REQUIRE(p.links[0].probe.targets.size() == 1);
+  CHECK(p.links[0].probe.targets[0].kind == ProbeKind::icmp);
+  CHECK(p.links[0].probe.effective_idle_interval_ms(p.links[0].metered) == 20);
+  // lte: its own interval and targets, the rest inherited; metered probes every 5 s while idle
+  CHECK(p.links[1].metered);
+  CHECK(p.links[1].probe.interval_ms == 50);
+  CHECK(p.links[1].probe.hold_down_ms == 3000);
+  REQUIRE(p.links[1].probe.targets.size() == 1);
+  CHECK(p.links[1].probe.targets[0].kind == ProbeKind::stamp);
+  CHECK(p.links[1].probe.targets[0].port == 862);
+  CHECK(p.links[1].probe.effective_idle_interval_ms(true) == 5000);
+  const ClassSpec& voip = p.classes[p.class_index("voip")];
+  CHECK(voip.sla.preset == "voice");
+  CHECK(voip.sla.max_loss_pct == 1);
+  CHECK(voip.sla.max_rtt_ms == 150);
+  CHECK(voip.sla.max_jitter_ms == 30);
+  CHECK(voip.on_recovery == OnRecovery::stay);
+  CHECK(voip.on_sla_breach == OnBreach::move);
+  CHECK(voip.stick_by == StickBy::host_pair);
+  CHECK(voip.mode == SteerMode::best);
+  const ClassSpec& def = p.classes[p.class_index("default")];
+  CHECK(def.sla.preset == "bulk");
+  CHECK(def.stick_by == StickBy::flow);
+}
+
+TEST_CASE("bad probing and SLA values are reported at their line and column", "[policy]") {
+  SECTION("unknown SLA preset") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: vioce"}}), 20, 10,
+                       "sla \"vioce\" must be one of voice, interactive, bulk (did you mean \"voice\"?)");
+  }
+  SECTION("loss percentage out of range") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: {max_loss_pct: 150}"}}), 20, 25,
+                       "max_loss_pct 150 is out of range");
+  }
+  SECTION("not a number") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    sla: {max_rtt_ms: fast}"}}), 20, 23,
+                       "must be a number");
+  }
+  SECTION("probe interval too small") {
+    check_single_error(base_with({}, "probing: {interval_ms: 1}\n"), 23, 24, "interval_ms 1 is out of range");
+  }
+  SECTION("probe target kind") {
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    probe: {targets: [{address: 192.0.2.1, kind: twamp}]}"}}),
+                       17, 50, "kind \"twamp\" must be one of icmp, stamp");
+  }
+  SECTION("metered is a yes/no") {
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    metered: sometimes"}}), 17, 14,
+                       "must be true or false");
+  }
+  SECTION("stick_by") {
+    check_single_error(base_with({{19, "    links: [fiber, lte]\n    stick_by: host"}}), 20, 15,
+                       "stick_by \"host\" must be one of flow, host-pair");
   }
 }

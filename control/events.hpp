@@ -1,0 +1,42 @@
+// EventLog: every link state change and steering change as one structured line (JSON) on stdout, the recent ones
+// kept for `wansteerctl show events`, and failover totals by (class, from, to, cause) for metrics.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace wansteer {
+
+struct Event {
+  uint64_t unix_ms = 0;
+  std::string kind;   // "link_state", "steer", "admin", "sla"
+  std::string link;   // link_state/sla: the link
+  std::string cls;    // steer/sla: the class
+  std::string from, to;
+  std::string cause;  // probe_timeout, suspect_no_rx, recovered, admin_down, sla_loss, no_link_meets_sla, ...
+  double loss_pct = 0, rtt_ms = 0, jitter_ms = 0;  // the measurements behind the decision
+  std::string json() const;
+};
+
+class EventLog {
+ public:
+  explicit EventLog(size_t keep = 512) : keep_(keep) {}
+  // Stamps the time (if unset), prints `wansteer: event {json}` and keeps it.
+  void emit(Event e);
+  std::vector<Event> recent(size_t n) const;
+  uint64_t total() const { return total_; }
+
+  using FailoverKey = std::tuple<std::string, std::string, std::string, std::string>;  // class, from, to, cause
+  const std::map<FailoverKey, uint64_t>& failovers() const { return failovers_; }
+
+ private:
+  size_t keep_;
+  uint64_t total_ = 0;
+  std::deque<Event> events_;
+  std::map<FailoverKey, uint64_t> failovers_;
+};
+
+}  // namespace wansteer

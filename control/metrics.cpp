@@ -1,0 +1,308 @@
+// MetricsExporter: renders MetricsSnapshot as Prometheus metric families and serves them with prometheus-cpp's
+// pull Exposer. The HTTP threads only ever touch State (mutex + condition variable), never control state.
+#include "control/metrics.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
+
+namespace wansteer {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+namespace {
+
+using Labels = std::vector<ClientMetric::Label>;
+
+// Builds one family at a time; add() appends a sample with its labels.
+class FamilyBuilder {
+ public:
+  FamilyBuilder(std::vector<MetricFamily>& out, std::string name, std::string help, MetricType type)
+      : out_(out), index_(out.size()) {
+    MetricFamily& f = out.emplace_back();
+    f.name = std::move(name);
+    f.help = std::move(help);
+    f.type = type;
+  }
+  void add(Labels labels, double v) {
+    ClientMetric& m = family().metric.emplace_back();
+    m.label = std::move(labels);
+    if (family().type == MetricType::Counter)
+      m.counter.value = v;
+    else
+      m.gauge.value = v;
+  }
+  // By index, not reference: other builders append to the same vector while this one is alive.
+  MetricFamily& family() { return out_[index_]; }
+
+ private:
+  std::vector<MetricFamily>& out_;
+  size_t index_;
+};
+
+uint64_t at_or_zero(const std::vector<uint64_t>& v, size_t i) { return i < v.size() ? v[i] : 0; }
+double b(bool x) { return x ? 1.0 : 0.0; }
+
+}  // namespace
+
+std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
+  std::vector<MetricFamily> out;
+  auto counter = [&](const char* name, const char* help) { return FamilyBuilder(out, name, help, MetricType::Counter); };
+  auto gauge = [&](const char* name, const char* help) { return FamilyBuilder(out, name, help, MetricType::Gauge); };
+
+  // --- links
+  {
+    auto state = gauge("wansteer_link_state", "Link health state: 1 for the current state (up, degraded, down), else 0");
+    auto up = gauge("wansteer_link_up", "1 when the link can carry traffic (state up or degraded), else 0");
+    auto admin = gauge("wansteer_link_admin_up", "1 when the operator has the link up (wansteerctl link up|down)");
+    auto info = gauge("wansteer_link_info", "Always 1; the role label says whether the link is primary or backup");
+    auto loss = gauge("wansteer_link_loss_ratio", "Probe loss over the sliding window (0..1)");
+    auto rtt = gauge("wansteer_link_rtt_seconds", "Probe round-trip time, smoothed (EWMA)");
+    auto rtt_max = gauge("wansteer_link_rtt_max_seconds", "Largest probe round-trip time in the window");
+    auto jitter = gauge("wansteer_link_jitter_seconds", "Probe interarrival jitter (RFC 3550)");
+    auto sent = counter("wansteer_link_probes_sent_total", "Health probes sent over the link");
+    auto lost = counter("wansteer_link_probes_lost_total", "Health probes that got no reply in time");
+    auto rxp = counter("wansteer_link_rx_packets_total", "Packets received on the link's port");
+    auto rxb = counter("wansteer_link_rx_bytes_total", "Bytes received on the link's port");
+    auto txp = counter("wansteer_link_tx_packets_total", "Packets sent on the link's port");
+    auto txb = counter("wansteer_link_tx_bytes_total", "Bytes sent on the link's port");
+    for (const auto& l : s.links) {
+      for (const char* st : {"up", "degraded", "down"}) state.add({{"link", l.name}, {"state", st}}, b(l.state == st));
+      up.add({{"link", l.name}}, b(l.state != "down"));
+      admin.add({{"link", l.name}}, b(l.admin_up));
+      info.add({{"link", l.name}, {"role", l.role}}, 1.0);
+      loss.add({{"link", l.name}}, l.loss_ratio);
+      rtt.add({{"link", l.name}}, l.rtt_seconds);
+      rtt_max.add({{"link", l.name}}, l.rtt_max_seconds);
+      jitter.add({{"link", l.name}}, l.jitter_seconds);
+      sent.add({{"link", l.name}}, static_cast<double>(l.probes_sent));
+      lost.add({{"link", l.name}}, static_cast<double>(l.probes_lost));
+      rxp.add({{"link", l.name}}, static_cast<double>(l.rx_packets));
+      rxb.add({{"link", l.name}}, static_cast<double>(l.rx_bytes));
+      txp.add({{"link", l.name}}, static_cast<double>(l.tx_packets));
+      txb.add({{"link", l.name}}, static_cast<double>(l.tx_bytes));
+    }
+  }
+  // --- egress shaper, per link and class
+  {
+    auto depth = gauge("wansteer_egress_queue_depth_packets", "Packets waiting in the link's egress queue of the class");
+    auto drops = counter("wansteer_egress_drops_total", "Packets the link's egress shaper dropped, per class");
+    for (const auto& l : s.links) {
+      for (size_t c = 0; c < s.classes.size(); c++) {
+        Labels lb{{"link", l.name}, {"class", s.classes[c].name}};
+        depth.add(lb, static_cast<double>(at_or_zero(l.egress_queue_packets, c)));
+        drops.add(lb, static_cast<double>(at_or_zero(l.egress_drops, c)));
+      }
+    }
+  }
+  // --- classes
+  {
+    auto pk = counter("wansteer_class_link_packets_total", "Packets of the class sent over the link");
+    auto by = counter("wansteer_class_link_bytes_total", "Bytes of the class sent over the link");
+    auto active = gauge("wansteer_class_active_link", "1 when the class is steered to the link now, else 0");
+    auto nolink = counter("wansteer_class_no_link_drops_total", "Packets of the class dropped: no allowed link usable");
+    auto backup = counter("wansteer_class_backup_seconds_total", "Seconds the class has run on a backup link");
+    auto fallback = gauge("wansteer_class_sla_fallback",
+                          "1 when no link meets the class's SLA and it runs on the best available link");
+    for (const auto& c : s.classes) {
+      for (size_t l = 0; l < s.links.size(); l++) {
+        Labels lb{{"class", c.name}, {"link", s.links[l].name}};
+        const MetricsSnapshot::Traffic t = l < c.per_link.size() ? c.per_link[l] : MetricsSnapshot::Traffic{};
+        pk.add(lb, static_cast<double>(t.packets));
+        by.add(lb, static_cast<double>(t.bytes));
+        bool on = std::find(c.active_links.begin(), c.active_links.end(), s.links[l].name) != c.active_links.end();
+        active.add(lb, b(on));
+      }
+      nolink.add({{"class", c.name}}, static_cast<double>(c.no_link_drops));
+      backup.add({{"class", c.name}}, c.backup_seconds_total);
+      fallback.add({{"class", c.name}}, b(c.sla_fallback));
+    }
+  }
+  {
+    auto f = counter("wansteer_class_drops_total", "Packets of the class dropped on the link, by reason (meter, shaper)");
+    for (const auto& d : s.class_drops)
+      f.add({{"class", d.cls}, {"link", d.link}, {"reason", d.reason}}, static_cast<double>(d.count));
+  }
+  {
+    auto f = counter("wansteer_failovers_total", "Times a class moved from one link to another, by cause");
+    for (const auto& e : s.failovers)
+      f.add({{"class", e.cls}, {"from", e.from}, {"to", e.to}, {"cause", e.cause}}, static_cast<double>(e.count));
+  }
+  {
+    FamilyBuilder h(out, "wansteer_failover_duration_seconds",
+                    "Failover duration: from detection to the first packet on the new link", MetricType::Histogram);
+    ClientMetric& m = h.family().metric.emplace_back();
+    const auto& src = s.failover_duration;
+    uint64_t running = 0;
+    for (size_t i = 0; i < src.bounds.size(); i++) {
+      // Cumulative by definition; guard against a producer handing over a non-monotonic array.
+      running = std::max(running, std::min(at_or_zero(src.cumulative, i), src.count));
+      m.histogram.bucket.push_back({running, src.bounds[i]});
+    }
+    m.histogram.bucket.push_back({src.count, std::numeric_limits<double>::infinity()});
+    m.histogram.sample_count = src.count;
+    m.histogram.sample_sum = src.sum;
+  }
+  // --- workers
+  {
+    auto pk = counter("wansteer_worker_packets_total", "Packets the worker received, all ports");
+    auto loops = counter("wansteer_worker_loops_total", "Poll iterations of the worker");
+    auto busy = counter("wansteer_worker_busy_loops_total", "Poll iterations that moved at least one packet");
+    auto bc = counter("wansteer_worker_busy_cycles_total", "TSC cycles spent in iterations that moved packets");
+    auto ic = counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
+    auto fe = gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
+    auto ev = counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
+    for (const auto& w : s.workers) {
+      Labels lb{{"worker", std::to_string(w.id)}};
+      pk.add(lb, static_cast<double>(w.packets));
+      loops.add(lb, static_cast<double>(w.loops));
+      busy.add(lb, static_cast<double>(w.busy_loops));
+      bc.add(lb, static_cast<double>(w.busy_cycles));
+      ic.add(lb, static_cast<double>(w.idle_cycles));
+      fe.add(lb, static_cast<double>(w.flow_cache_entries));
+      ev.add(lb, static_cast<double>(w.flow_evictions));
+    }
+  }
+  // --- global
+  {
+    auto f = counter("wansteer_drops_total", "Packets dropped, by reason (see dataplane/drop_reasons.hpp)");
+    for (const auto& d : s.drops) f.add({{"reason", d.reason}}, static_cast<double>(d.count));
+  }
+  gauge("wansteer_policy_generation", "Generation of the running policy (1 at start, +1 per successful reload)")
+      .add({}, static_cast<double>(s.policy_generation));
+  {
+    auto f = counter("wansteer_policy_reloads_total", "Policy reloads (SIGHUP, wansteerctl reload), by result");
+    f.add({{"result", "ok"}}, static_cast<double>(s.reloads_ok));
+    f.add({{"result", "failed"}}, static_cast<double>(s.reloads_failed));
+  }
+  gauge("wansteer_mempool_in_use_mbufs", "Packet buffers in use (allocated from the mempool)")
+      .add({}, static_cast<double>(s.mempool_in_use));
+  gauge("wansteer_mempool_size_mbufs", "Packet buffers in the mempool").add({}, static_cast<double>(s.mempool_size));
+  gauge("wansteer_start_time_seconds", "Unix time the daemon started").add({}, s.start_time_seconds);
+  gauge("wansteer_build_info", "Always 1; the version label says which build runs")
+      .add({{"version", s.version}}, 1.0);
+  return out;
+}
+
+bool valid_listen_address(const std::string& addr, std::string* why) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    *why = fmt::format("\"{}\" is not HOST:PORT (e.g. 127.0.0.1:9469)", addr);
+    return false;
+  }
+  std::string host = addr.substr(0, colon), port = addr.substr(colon + 1);
+  if (host.front() == '[' ? host.back() != ']' : host.find(':') != std::string::npos) {
+    *why = fmt::format("\"{}\": write an IPv6 address in brackets, e.g. [::1]:9469", addr);
+    return false;
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    *why = fmt::format("\"{}\": port must be a number 0..65535", addr);
+    return false;
+  }
+  return true;
+}
+
+// --- the hand-over between the HTTP threads and the control thread
+
+struct MetricsExporter::State {
+  std::atomic<bool> requested{false};  // http: set, cp: exchange(false)
+  std::mutex mu;
+  std::condition_variable delivered_cv;
+  uint64_t delivered = 0;                           // guarded by mu: snapshots handed over so far
+  std::shared_ptr<const MetricsSnapshot> last;     // guarded by mu
+  std::atomic<uint64_t> scrapes{0}, stale_scrapes{0};
+};
+
+namespace {
+
+class SnapshotCollectable : public prometheus::Collectable {
+ public:
+  explicit SnapshotCollectable(std::shared_ptr<MetricsExporter::State> st) : st_(std::move(st)) {}
+
+  std::vector<MetricFamily> Collect() const override {
+    std::shared_ptr<const MetricsSnapshot> snap;
+    bool fresh;
+    {
+      std::unique_lock lk(st_->mu);
+      uint64_t seen = st_->delivered;
+      st_->requested.store(true, std::memory_order_release);
+      fresh = st_->delivered_cv.wait_for(lk, std::chrono::milliseconds(MetricsExporter::kScrapeWaitMs),
+                                         [&] { return st_->delivered != seen; });
+      snap = st_->last;
+    }
+    st_->scrapes.fetch_add(1, std::memory_order_relaxed);
+    // A control thread busy for longer than the wait (a reload, a stop) must not fail the scrape.
+    if (!fresh) st_->stale_scrapes.fetch_add(1, std::memory_order_relaxed);
+    std::vector<MetricFamily> out = metric_families(snap ? *snap : MetricsSnapshot{});
+    MetricFamily& f = out.emplace_back();
+    f.name = "wansteer_exporter_stale_scrapes_total";
+    f.help = "Scrapes answered with the previous snapshot because the control thread did not answer in time";
+    f.type = MetricType::Counter;
+    f.metric.emplace_back().counter.value = static_cast<double>(st_->stale_scrapes.load(std::memory_order_relaxed));
+    return out;
+  }
+
+ private:
+  std::shared_ptr<MetricsExporter::State> st_;
+};
+
+}  // namespace
+
+std::unique_ptr<MetricsExporter> MetricsExporter::start(const std::string& listen, std::string* error) {
+  std::string why;
+  if (!valid_listen_address(listen, &why)) {
+    *error = "--metrics: " + why;
+    return nullptr;
+  }
+  std::unique_ptr<MetricsExporter> e(new MetricsExporter());
+  e->listen_ = listen;
+  e->state_ = std::make_shared<State>();
+  e->collectable_ = std::make_shared<SnapshotCollectable>(e->state_);
+  try {
+    // Two HTTP threads: Prometheus plus a person with curl; each scrape waits on the control thread anyway.
+    e->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
+  } catch (const std::exception& ex) {
+    *error = fmt::format("cannot serve metrics on {}: address in use or not available ({})", listen, ex.what());
+    return nullptr;
+  }
+  e->exposer_->RegisterCollectable(e->collectable_);
+  return e;
+}
+
+MetricsExporter::~MetricsExporter() {
+  // Stop the HTTP threads first: a scrape in progress still holds state_ through its collectable.
+  exposer_.reset();
+}
+
+bool MetricsExporter::serve_pending(const std::function<MetricsSnapshot()>& build) {
+  if (!state_->requested.exchange(false, std::memory_order_acq_rel)) return false;
+  // Built outside the lock: the HTTP thread waits, it never blocks the control thread.
+  auto snap = std::make_shared<const MetricsSnapshot>(build());
+  {
+    std::lock_guard lk(state_->mu);
+    state_->last = std::move(snap);
+    state_->delivered++;
+  }
+  state_->delivered_cv.notify_all();
+  return true;
+}
+
+int MetricsExporter::port() const {
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+std::shared_ptr<prometheus::Collectable> MetricsExporter::collectable() const { return collectable_; }
+
+}  // namespace wansteer

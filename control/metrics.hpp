@@ -1,0 +1,123 @@
+// Prometheus exporter: MetricsSnapshot (plain numbers the control thread gathers) and MetricsExporter, which
+// serves it over HTTP, asking the control thread for a fresh snapshot at every scrape.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace prometheus {
+struct MetricFamily;
+class Collectable;
+class Exposer;
+}  // namespace prometheus
+
+namespace wansteer {
+
+inline constexpr const char* kDefaultMetricsListen = "127.0.0.1:9469";
+
+// Failover duration (detection to first packet on the new link) bucket bounds, in seconds.
+inline const std::vector<double> kFailoverDurationBuckets = {0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5};
+
+// Everything a scrape reports, as plain values (no prometheus types: the control thread fills it, the HTTP
+// thread renders it). Series for every configured link and class are emitted even when their values are zero.
+struct MetricsSnapshot {
+  struct Link {
+    std::string name;
+    std::string role = "primary";  // "primary" | "backup"
+    std::string state = "down";    // "up" | "degraded" | "down"
+    bool admin_up = false;
+    double loss_ratio = 0, rtt_seconds = 0, rtt_max_seconds = 0, jitter_seconds = 0;
+    uint64_t probes_sent = 0, probes_lost = 0;
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    std::vector<uint64_t> egress_queue_packets;  // per class (index = classes order); missing entries read 0
+    std::vector<uint64_t> egress_drops;          // per class: dropped by this link's shaper
+  };
+  struct Traffic {
+    uint64_t packets = 0, bytes = 0;
+  };
+  struct Class {
+    std::string name;
+    std::vector<Traffic> per_link;  // index = links order; missing entries read 0
+    uint64_t no_link_drops = 0;     // dropped because no allowed link was usable
+    double backup_seconds_total = 0;
+    std::vector<std::string> active_links;  // the links the class is steered to now
+    bool sla_fallback = false;              // no link meets the SLA: running on the best available
+  };
+  struct ClassDrop {  // meter and shaper drops
+    std::string cls, link, reason;
+    uint64_t count = 0;
+  };
+  struct Failover {
+    std::string cls, from, to, cause;
+    uint64_t count = 0;
+  };
+  struct Histogram {
+    std::vector<double> bounds = kFailoverDurationBuckets;         // upper bounds, ascending (+Inf implied)
+    std::vector<uint64_t> cumulative = std::vector<uint64_t>(kFailoverDurationBuckets.size(), 0);
+    double sum = 0;
+    uint64_t count = 0;  // also the +Inf bucket
+  };
+  struct Worker {
+    unsigned id = 0;
+    uint64_t packets = 0;  // received, all ports
+    uint64_t loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
+    uint64_t flow_cache_entries = 0, flow_evictions = 0;
+  };
+  struct Drop {
+    std::string reason;
+    uint64_t count = 0;
+  };
+
+  std::vector<Link> links;
+  std::vector<Class> classes;
+  std::vector<ClassDrop> class_drops;
+  std::vector<Failover> failovers;
+  Histogram failover_duration;
+  std::vector<Worker> workers;
+  std::vector<Drop> drops;  // global, every reason of dataplane/drop_reasons.hpp
+  uint64_t policy_generation = 0, reloads_ok = 0, reloads_failed = 0;
+  uint64_t mempool_in_use = 0, mempool_size = 0;
+  std::string version;
+  double start_time_seconds = 0;  // Unix time the daemon started
+};
+
+// The metric families of one snapshot, in exposition order (what a scrape returns).
+std::vector<prometheus::MetricFamily> metric_families(const MetricsSnapshot& s);
+
+// Checks a listen address "HOST:PORT" or "[V6]:PORT"; false with *why when it is not one.
+bool valid_listen_address(const std::string& addr, std::string* why);
+
+// Serves /metrics on `listen`. The HTTP thread never reads control state: Collect() raises a request and waits
+// (at most kScrapeWait) until the control thread, in serve_pending(), builds and hands over a snapshot; on
+// timeout the scrape reports the last snapshot delivered.
+class MetricsExporter {
+ public:
+  static constexpr int kScrapeWaitMs = 200;
+
+  // Binds `listen` ("127.0.0.1:9469"); nullptr with *error (naming the address) when it cannot.
+  static std::unique_ptr<MetricsExporter> start(const std::string& listen, std::string* error);
+  ~MetricsExporter();
+
+  // Control thread, every tick: when a scrape is waiting, calls build() and hands its result over.
+  // Returns true when it built one. Cheap (one atomic exchange) when nobody is scraping.
+  bool serve_pending(const std::function<MetricsSnapshot()>& build);
+
+  // The port actually bound (useful with port 0).
+  int port() const;
+  const std::string& listen() const { return listen_; }
+  // The collectable the HTTP server calls (tests call it directly).
+  std::shared_ptr<prometheus::Collectable> collectable() const;
+
+  struct State;  // shared between the HTTP threads and the control thread (metrics.cpp)
+
+ private:
+  MetricsExporter() = default;
+  std::string listen_;
+  std::shared_ptr<State> state_;
+  std::shared_ptr<prometheus::Collectable> collectable_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  // last: destroyed first, so no scrape outlives state_
+};
+
+}  // namespace wansteer

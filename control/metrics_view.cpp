@@ -1,0 +1,125 @@
+// ControlPlane::metrics_snapshot: gathers what a Prometheus scrape reports from control state and the workers'
+// per-core counters (summed here, on the control thread; workers never see a metric object).
+#include <chrono>
+
+#include <rte_mempool.h>
+
+#include "control/control_loop.hpp"
+#include "control/metrics.hpp"
+#include "dataplane/worker.hpp"
+
+#ifndef WANSTEER_VERSION
+#define WANSTEER_VERSION "unknown"
+#endif
+
+namespace wansteer {
+
+namespace {
+
+// Taken during static initialisation, i.e. when the daemon starts.
+const double kStartTimeSeconds =
+    std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+}  // namespace
+
+MetricsSnapshot ControlPlane::metrics_snapshot() {
+  MetricsSnapshot s;
+  const CounterTotals t = sum_counters(rt_.workers);
+  const DataplaneSnapshot* dp = rt_.slot.current.load(std::memory_order_acquire);  // ours: control publishes it
+  const size_t n_links = policy_.links.size(), n_classes = policy_.classes.size();
+
+  const StatsView view = stats_view();  // link state and health as `show links` reports them
+  for (size_t l = 0; l < n_links; l++) {
+    MetricsSnapshot::Link& m = s.links.emplace_back();
+    const LinkSpec& ls = policy_.links[l];
+    m.name = ls.name;
+    m.role = ls.role == LinkRole::backup ? "backup" : "primary";
+    m.admin_up = admin_up_[l];
+    const LinkView& lv = view.links[l];
+    m.state = lv.state;
+    m.loss_ratio = lv.loss_pct / 100.0;
+    m.rtt_seconds = lv.rtt_ms / 1000.0;
+    m.rtt_max_seconds = lv.rtt_max_ms / 1000.0;
+    m.jitter_seconds = lv.jitter_ms / 1000.0;
+    m.probes_sent = lv.probes_sent;
+    m.probes_lost = lv.probes_lost;
+    const PortTotals& p = t.port[l + 1];
+    m.rx_packets = p.rx_packets;
+    m.rx_bytes = p.rx_bytes;
+    m.tx_packets = p.tx_packets;
+    m.tx_bytes = p.tx_bytes;
+    m.egress_queue_packets.assign(n_classes, 0);
+    m.egress_drops.assign(n_classes, 0);
+    for (size_t c = 0; c < n_classes && c < kMaxClasses; c++) {
+      const EgressTotals& e = t.egress[c][l];
+      m.egress_queue_packets[c] = e.queue_depth;
+      m.egress_drops[c] = e.queue_drops + e.codel_drops;  // the shaper's own drops (tail and delay)
+    }
+  }
+  // Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
+  for (size_t c = 0; c < n_classes && c < kMaxClasses; c++)
+    for (size_t l = 0; l < n_links; l++) {
+      const EgressTotals& e = t.egress[c][l];
+      const std::string& cls = policy_.classes[c].name;
+      const std::string& link = policy_.links[l].name;
+      s.class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
+      s.class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
+      s.class_drops.push_back({cls, link, "queue_full", e.queue_drops});
+      s.class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
+    }
+  for (size_t c = 0; c < n_classes; c++) {
+    MetricsSnapshot::Class& m = s.classes.emplace_back();
+    m.name = policy_.classes[c].name;
+    for (size_t l = 0; l < n_links; l++) m.per_link.push_back({t.class_link_packets[c][l], t.class_link_bytes[c][l]});
+    m.no_link_drops = t.class_no_link[c];
+    m.backup_seconds_total = backup_seconds_[c];
+    m.sla_fallback = plan_.cls[c].fallback;
+    if (dp != nullptr) {
+      // The links flows of this class are steered to now: every distinct link in its pick slots.
+      uint32_t seen = 0;
+      for (uint8_t link : dp->steering.cls[c].pick_slot)
+        if (link < n_links && !(seen >> link & 1u)) {
+          seen |= 1u << link;
+          m.active_links.push_back(policy_.links[link].name);
+        }
+    }
+  }
+  for (const auto& [key, n] : events_.failovers()) {
+    const auto& [cls, from, to, cause] = key;
+    s.failovers.push_back({cls, from, to, cause, n});
+  }
+  s.failover_duration.bounds = failover_bounds_;
+  s.failover_duration.cumulative.assign(failover_bounds_.size(), 0);
+  uint64_t running = 0;
+  for (size_t b = 0; b < failover_bounds_.size(); b++) {
+    running += failover_buckets_[b];
+    s.failover_duration.cumulative[b] = running;
+  }
+  s.failover_duration.sum = failover_sum_s_;
+  s.failover_duration.count = failover_count_;
+  for (const WorkerContext* w : rt_.workers) {
+    MetricsSnapshot::Worker& m = s.workers.emplace_back();
+    const WorkerCounters& c = w->counters;
+    m.id = w->worker_id;
+    for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
+    m.loops = c.loops.get();
+    m.busy_loops = c.busy_loops.get();
+    m.flow_cache_entries = w->flows ? w->flows->size() : 0;
+    m.flow_evictions = c.flow_evictions.get();
+  }
+  for (uint32_t r = 0; r < kDropReasonCount; r++) {
+    uint64_t n = t.drop[r];
+    if (r == static_cast<uint32_t>(DropReason::no_neighbor)) n += no_neighbor_drops_;  // counted by control
+    s.drops.push_back({kDropReasonNames[r], n});
+  }
+  s.policy_generation = policy_generation_;
+  s.reloads_ok = reloads_ok_;
+  s.reloads_failed = reloads_failed_;
+  s.mempool_in_use = rte_mempool_in_use_count(rt_.pool);
+  s.mempool_size = rt_.pool->size;
+  s.version = WANSTEER_VERSION;
+  s.start_time_seconds = kStartTimeSeconds;
+  return s;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,226 @@
+// Prober implementation: frames are built on the control thread from the packet pool and sent through worker 0's
+// hand-off ring, so they leave on the link's own port; replies come back with the worker's receive TSC.
+#include "control/prober.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "control/stamp.hpp"
+#include "dataplane/packet_meta.hpp"
+#include "dataplane/rx_timestamp.hpp"
+
+namespace wansteer {
+
+namespace {
+
+constexpr uint32_t kIcmpMagic = 0x77737072;  // "wspr": our echo payload starts with it
+
+struct IcmpPayload {
+  uint32_t magic;
+  uint32_t seq;
+  uint64_t tsc;
+};
+
+uint64_t unix_ns_now() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+HealthConfig health_config(const ProbeSpec& p) {
+  HealthConfig c;
+  c.interval_ms = p.interval_ms;
+  c.detect_multiplier = p.detect_multiplier;
+  c.loss_window = p.loss_window;
+  c.reply_timeout_ms = p.reply_timeout_ms;
+  c.hold_down_ms = p.hold_down_ms;
+  c.min_samples = p.min_samples;
+  return c;
+}
+
+}  // namespace
+
+Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* link_macs, uint64_t tsc_hz,
+               SendFn send)
+    : pool_(pool), link_macs_(link_macs), tsc_hz_(tsc_hz), send_(std::move(send)) {
+  for (size_t l = 0; l < policy.links.size() && l < kMaxLinks; l++) {
+    const LinkSpec& ls = policy.links[l];
+    Link& L = links_[l];
+    L.enabled = ls.probe.enabled;
+    L.own_ip = ls.address.addr;
+    L.metered = ls.metered;
+    L.spec = ls.probe;
+    L.interval_ms = ls.probe.interval_ms;
+    std::vector<ProbeTarget> targets = ls.probe.targets;
+    if (targets.empty()) targets.push_back(ProbeTarget{ls.gateway, ProbeKind::icmp, 862});
+    for (size_t t = 0; t < targets.size() && t < 16; t++) {
+      Target T;
+      T.spec = targets[t];
+      T.pending = std::make_unique<Pending[]>(kPendingSlots);
+      L.targets.push_back(std::move(T));
+    }
+    L.liveness = std::make_unique<LinkLiveness>(health_config(ls.probe), L.targets.size());
+  }
+}
+
+rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return nullptr;
+  const uint16_t ip_len = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + sizeof(IcmpPayload);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + ip_len));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+  rte_ether_addr_copy(&gw_mac, &eth->dst_addr);
+  rte_ether_addr_copy(&link_macs_[link], &eth->src_addr);
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  std::memset(ip, 0, sizeof *ip);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->total_length = rte_cpu_to_be_16(ip_len);
+  ip->packet_id = rte_cpu_to_be_16(ip_id_++);
+  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_ICMP;
+  ip->src_addr = rte_cpu_to_be_32(links_[link].own_ip);
+  ip->dst_addr = rte_cpu_to_be_32(links_[link].targets[target].spec.address);
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
+  icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+  icmp->icmp_code = 0;
+  icmp->icmp_ident = rte_cpu_to_be_16(static_cast<uint16_t>(kProbeIcmpIdBase + link * 16 + target));
+  icmp->icmp_seq_nb = rte_cpu_to_be_16(static_cast<uint16_t>(seq));
+  IcmpPayload pl{rte_cpu_to_be_32(kIcmpMagic), rte_cpu_to_be_32(seq), tsc};
+  std::memcpy(icmp + 1, &pl, sizeof pl);
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, sizeof(rte_icmp_hdr) + sizeof pl));
+  return m;
+}
+
+rte_mbuf* Prober::build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return nullptr;
+  const uint16_t udp_len = sizeof(rte_udp_hdr) + stamp::kPacketSize;
+  const uint16_t ip_len = sizeof(rte_ipv4_hdr) + udp_len;
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + ip_len));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+  rte_ether_addr_copy(&gw_mac, &eth->dst_addr);
+  rte_ether_addr_copy(&link_macs_[link], &eth->src_addr);
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  std::memset(ip, 0, sizeof *ip);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->total_length = rte_cpu_to_be_16(ip_len);
+  ip->packet_id = rte_cpu_to_be_16(ip_id_++);
+  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_UDP;
+  ip->src_addr = rte_cpu_to_be_32(links_[link].own_ip);
+  ip->dst_addr = rte_cpu_to_be_32(links_[link].targets[target].spec.address);
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(kProbePortBase + link * 16 + target));
+  udp->dst_port = rte_cpu_to_be_16(links_[link].targets[target].spec.port);
+  udp->dgram_len = rte_cpu_to_be_16(udp_len);
+  stamp::SenderPacket sp;
+  sp.seq = seq;
+  sp.timestamp = stamp::ntp_from_unix_ns(unix_ns_now());
+  sp.error_estimate = stamp::default_error_estimate();
+  stamp::encode_sender(sp, reinterpret_cast<uint8_t*>(udp + 1));
+  udp->dgram_cksum = 0;
+  udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+  return m;
+}
+
+void Prober::tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& tx) {
+  const uint64_t now_ns = ns_of(now_tsc);
+  for (size_t l = 0; l < kMaxLinks; l++) {
+    Link& L = links_[l];
+    if (!L.enabled || !L.liveness) continue;
+    // A metered link carrying nothing probes at its idle interval; traffic on it switches to the full rate.
+    uint32_t interval = (L.metered && !tx[l].carrying_traffic) ? L.spec.effective_idle_interval_ms(true)
+                                                                : L.spec.interval_ms;
+    if (interval != L.interval_ms) {
+      L.interval_ms = interval;
+      L.liveness->set_interval(interval, now_ns);
+      for (auto& T : L.targets)  // speeding up takes effect now, slowing down after the current wait
+        if (T.next_due_tsc > now_tsc) T.next_due_tsc = std::min(T.next_due_tsc, now_tsc);
+    }
+    const uint64_t interval_tsc = tsc_hz_ / 1000 * interval;
+    for (size_t t = 0; t < L.targets.size(); t++) {
+      Target& T = L.targets[t];
+      L.liveness->target(t).tick(now_ns);
+      if (!tx[l].can_send) continue;
+      if (T.next_due_tsc == 0)  // stagger targets over the interval so they are not all lost to one burst
+        T.next_due_tsc = now_tsc + interval_tsc * t / L.targets.size();
+      if (now_tsc < T.next_due_tsc) continue;
+      T.next_due_tsc = std::max(T.next_due_tsc + interval_tsc, now_tsc + interval_tsc / 2);
+      uint32_t seq = T.next_seq++;
+      rte_mbuf* m = T.spec.kind == ProbeKind::stamp ? build_stamp(l, t, seq, tx[l].gateway_mac, now_tsc)
+                                                    : build_icmp(l, t, seq, tx[l].gateway_mac, now_tsc);
+      if (m == nullptr) {
+        L.stats.alloc_failures++;
+        continue;
+      }
+      T.pending[seq % kPendingSlots] = Pending{seq, now_tsc};
+      L.stats.sent++;
+      L.stats.tx_bytes += m->pkt_len;
+      L.liveness->target(t).on_sent(seq, now_ns);
+      send_(m, static_cast<uint8_t>(l + 1));
+    }
+  }
+}
+
+void Prober::on_reply(rte_mbuf* m, uint8_t link) {
+  if (link >= kMaxLinks || !links_[link].enabled) return;
+  Link& L = links_[link];
+  const PacketMeta* meta = meta_of(m);
+  uint64_t rx = rx_tsc(m);
+  if (rx == 0) rx = rte_rdtsc();
+  if (meta->l4_offset == 0) {
+    L.stats.unmatched++;
+    return;
+  }
+  const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta->l4_offset);
+  const uint32_t l4_len = static_cast<uint32_t>(meta->l3_len) - (meta->l4_offset - meta->l3_offset);
+  uint32_t target = 0, seq = 0;
+  std::optional<uint32_t> reflector_seq;
+  if (meta->proto == IPPROTO_ICMP) {
+    if (l4_len < sizeof(rte_icmp_hdr) + sizeof(IcmpPayload)) return void(L.stats.unmatched++);
+    auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(l4);
+    uint16_t id = rte_be_to_cpu_16(icmp->icmp_ident);
+    IcmpPayload pl;
+    std::memcpy(&pl, icmp + 1, sizeof pl);
+    if (rte_be_to_cpu_32(pl.magic) != kIcmpMagic || id < kProbeIcmpIdBase + link * 16 ||
+        id >= kProbeIcmpIdBase + link * 16 + L.targets.size())
+      return void(L.stats.unmatched++);
+    target = id - kProbeIcmpIdBase - link * 16u;
+    seq = rte_be_to_cpu_32(pl.seq);
+  } else if (meta->proto == IPPROTO_UDP) {
+    uint16_t port = meta->dport;
+    if (port < kProbePortBase + link * 16 || port >= kProbePortBase + link * 16 + L.targets.size() ||
+        l4_len < sizeof(rte_udp_hdr) + stamp::kPacketSize)
+      return void(L.stats.unmatched++);
+    target = port - kProbePortBase - link * 16u;
+    stamp::ReflectorPacket rp;
+    if (!stamp::decode_reflector(l4 + sizeof(rte_udp_hdr), l4_len - sizeof(rte_udp_hdr), &rp))
+      return void(L.stats.unmatched++);
+    seq = rp.sender_seq;
+    reflector_seq = rp.seq;
+  } else {
+    return void(L.stats.unmatched++);
+  }
+  Target& T = L.targets[target];
+  Pending& p = T.pending[seq % kPendingSlots];
+  if (p.tsc == 0 || p.seq != seq || rx < p.tsc) return void(L.stats.unmatched++);  // unknown, duplicate or stale
+  const uint64_t rtt_ns = ns_of(rx - p.tsc);
+  p.tsc = 0;
+  L.stats.replies++;
+  L.stats.rx_bytes += m->pkt_len;
+  L.liveness->target(target).on_reply(seq, ns_of(rx), rtt_ns, reflector_seq);
+}
+
+}  // namespace wansteer

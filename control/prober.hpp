@@ -1,0 +1,88 @@
+// Prober: builds each link's probes (ICMP echo or STAMP), sends them out through that link's own TX path and
+// matches the replies the workers hand back with their receive TSC, feeding the link's health estimators.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <rte_ether.h>
+
+#include "control/link_health.hpp"
+#include "control/policy.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace wansteer {
+
+class Prober {
+ public:
+  // `send` queues a frame for transmission on port index `pi` (1 + link); it takes ownership of the mbuf.
+  using SendFn = std::function<void(rte_mbuf* m, uint8_t pi)>;
+
+  Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* link_macs, uint64_t tsc_hz, SendFn send);
+
+  // What the prober needs to know about a link right now.
+  struct LinkTx {
+    bool can_send = false;       // admin up and next hop resolved
+    rte_ether_addr gateway_mac{};
+    bool carrying_traffic = false;  // user traffic went out recently (metered links probe fast then)
+  };
+  // Sends the probes that are due and ages unanswered ones. Call every control tick.
+  void tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& links);
+
+  // A frame the worker handed over as a probe reply (kToControlProbe). Does not free it.
+  void on_reply(rte_mbuf* m, uint8_t link);
+
+  bool enabled(size_t link) const { return links_[link].enabled; }
+  LinkLiveness& liveness(size_t link) { return *links_[link].liveness; }
+  const LinkLiveness& liveness(size_t link) const { return *links_[link].liveness; }
+  uint32_t current_interval_ms(size_t link) const { return links_[link].interval_ms; }
+  size_t n_targets(size_t link) const { return links_[link].targets.size(); }
+  const ProbeTarget& target_spec(size_t link, size_t t) const { return links_[link].targets[t].spec; }
+
+  struct Stats {
+    uint64_t sent = 0, replies = 0, unmatched = 0, tx_bytes = 0, rx_bytes = 0, alloc_failures = 0;
+  };
+  const Stats& stats(size_t link) const { return links_[link].stats; }
+
+  uint64_t ns_of(uint64_t tsc) const { return static_cast<uint64_t>(static_cast<__int128>(tsc) * 1000000000 / tsc_hz_); }
+
+ private:
+  struct Pending {
+    uint32_t seq = 0;
+    uint64_t tsc = 0;  // 0 = slot free
+  };
+  static constexpr uint32_t kPendingSlots = 1024;  // probes in flight per target (seq % slots)
+
+  struct Target {
+    ProbeTarget spec;
+    uint32_t next_seq = 0;
+    uint64_t next_due_tsc = 0;
+    std::unique_ptr<Pending[]> pending;
+  };
+  struct Link {
+    bool enabled = false;
+    uint32_t own_ip = 0;
+    bool metered = false;
+    ProbeSpec spec;
+    uint32_t interval_ms = 0;
+    std::vector<Target> targets;
+    std::unique_ptr<LinkLiveness> liveness;
+    Stats stats;
+  };
+
+  rte_mbuf* build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
+  rte_mbuf* build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
+
+  rte_mempool* pool_;
+  const rte_ether_addr* link_macs_;
+  uint64_t tsc_hz_;
+  SendFn send_;
+  uint16_t ip_id_ = 1;
+  std::array<Link, kMaxLinks> links_;
+};
+
+}  // namespace wansteer

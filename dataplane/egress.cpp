@@ -1,0 +1,253 @@
+// Egress: owner-core hand-off, meters and the strict-priority shaper of each WAN link.
+//
+// Owner-core model. A rate limit must hold in total, not per core: 1 Mbit/s for guest on lte is 1 Mbit/s
+// whatever number of workers steer guest flows. So the egress of WAN link k (its meters, its queues, its token
+// bucket) belongs to exactly one worker, owner = k % n_workers, and only that worker ever writes it: no atomics,
+// no locks. A worker that steers a packet to a link it does not own stages it and, once per loop, pushes the
+// stage into that link's multi-producer/single-consumer rte_ring (bounded; full = counted drop, handoff_full);
+// the owner drains its links' rings every loop. With one worker (the usual small office) nothing is handed off.
+//
+// Shaper. A link with a capacity has a token bucket at that rate (bytes of Ethernet frame, no preamble/FCS) and
+// one bounded queue per class, served in strict priority order. Packets are always queued and the queues are
+// serviced in the same loop iteration, so below capacity a packet leaves in the loop that received it (no added
+// delay), and above capacity the queue forms here, where we choose who waits, not in the modem.
+#include "dataplane/egress.hpp"
+
+#include <array>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <rte_errno.h>
+#include <rte_ring.h>
+
+namespace wansteer {
+
+namespace {
+
+inline constexpr uint32_t kHandoffRingSize = 1024;  // per link: ~8 ms of a 1 Gbit/s link in 1500-byte frames
+inline constexpr uint32_t kHandoffBurstsPerLoop = 4; // how much an owner takes from one ring per loop
+
+// CoDel's control law spaces drops by interval / sqrt(count): 1/sqrt(n) in 16-bit fixed point, built once.
+const std::array<uint32_t, 64> kInvSqrtQ16 = [] {
+  std::array<uint32_t, 64> t{};
+  for (uint32_t i = 1; i < t.size(); i++) t[i] = static_cast<uint32_t>(65536.0 / std::sqrt(static_cast<double>(i)));
+  t[0] = 65536;
+  return t;
+}();
+
+inline uint64_t next_drop_gap(uint64_t interval, uint32_t count) {
+  return (interval * kInvSqrtQ16[count < 63 ? count : 63]) >> 16;
+}
+
+inline void count_drop(WorkerContext& w, rte_mbuf* m, DropReason why) { drop_packet(w, m, 0, why); }
+
+// Meter, then queue (shaped link) or stage for the NIC (unshaped link). Runs on the link's owner only.
+void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now) {
+  const uint8_t cls = meta_of(m)->class_id;
+  LinkEgress& e = w.egress.link[link];
+  ClassLinkEgressCounters& c = w.counters.egress[cls][link];
+  switch (meter_packet(e.meter[cls], snap.egress.meter[cls][link], m, now)) {
+    case MeterVerdict::conform: c.meter_conform.inc(); break;
+    case MeterVerdict::remarked: c.meter_remarked.inc(); break;
+    case MeterVerdict::exceed:
+      c.meter_exceed_drops.inc();
+      count_drop(w, m, DropReason::meter_exceed);
+      return;
+    case MeterVerdict::blocked:
+      c.blocked_drops.inc();
+      count_drop(w, m, DropReason::class_blocked);
+      return;
+  }
+  const ShaperConfig& sc = snap.egress.shaper[link];
+  if (!sc.enabled) {
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    return;
+  }
+  ShaperQueue& q = e.q[cls];
+  if (q.n >= sc.queue_limit[cls]) {
+    c.queue_drops.inc();
+    count_drop(w, m, DropReason::queue_full);
+    return;
+  }
+  uint16_t tail = static_cast<uint16_t>((q.head + q.n) & (kShaperQueueMax - 1));
+  q.pkts[tail] = m;
+  q.enq_tsc[tail] = now;
+  q.n++;
+  e.queued++;
+}
+
+inline rte_mbuf* queue_pop(LinkEgress& e, ShaperQueue& q) {
+  rte_mbuf* m = q.pkts[q.head];
+  q.head = static_cast<uint16_t>((q.head + 1) & (kShaperQueueMax - 1));
+  q.n--;
+  e.queued--;
+  return m;
+}
+
+// Simplified CoDel (RFC 8289) for the low classes, decided when the head packet could be sent: once the
+// sojourn time has stayed above target for a whole interval, drop the head packet, then keep dropping one
+// packet per interval/sqrt(drops) while the sojourn stays above target. Leaving that state (sojourn below
+// target, or the queue empty) forgets the drop count; real CoDel remembers it for a while, we do not.
+// Returns true when the head packet should be dropped.
+inline bool codel_should_drop(ShaperQueue& q, const ShaperConfig& sc, uint64_t now) {
+  uint64_t enq = q.enq_tsc[q.head];
+  uint64_t sojourn = now > enq ? now - enq : 0;
+  if (sojourn < sc.delay_target_tsc) {
+    q.first_above_tsc = 0;
+    q.dropping = false;
+    return false;
+  }
+  if (q.first_above_tsc == 0) {
+    q.first_above_tsc = now + sc.delay_interval_tsc;
+    return false;
+  }
+  if (now < q.first_above_tsc) return false;
+  if (!q.dropping) {
+    q.dropping = true;
+    q.drop_count = 1;
+    q.drop_next_tsc = now + next_drop_gap(sc.delay_interval_tsc, 1);
+    return true;
+  }
+  if (now < q.drop_next_tsc) return false;
+  q.drop_count++;
+  q.drop_next_tsc += next_drop_gap(sc.delay_interval_tsc, q.drop_count);
+  return true;
+}
+
+// Refills the bucket and releases packets in strict priority while tokens allow. A lower class never
+// overtakes a higher one that is waiting for tokens, even with a smaller packet.
+void shaper_service(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint64_t now) {
+  const ShaperConfig& sc = snap.egress.shaper[link];
+  LinkEgress& e = w.egress.link[link];
+  const uint8_t pi = static_cast<uint8_t>(link + 1);
+  if (!sc.enabled) {
+    // Shaping was switched off by a reload: what waits goes out now, class order kept.
+    for (uint32_t c = 0; c < kMaxClasses && e.queued != 0; c++)
+      while (e.q[c].n != 0) tx_enqueue(w, pi, queue_pop(e, e.q[c]));
+    return;
+  }
+  const uint64_t hz = snap.egress.tsc_hz;
+  const uint64_t cap = sc.burst * hz;
+  if (e.shaper_generation != sc.generation) {
+    e.shaper_generation = sc.generation;
+    e.tokens = cap;
+    e.last_tsc = now;
+  }
+  if (now > e.last_tsc) {
+    uint64_t elapsed = now - e.last_tsc;
+    e.last_tsc = now;
+    if (elapsed > hz) elapsed = hz;  // a full second refills any bucket; also keeps elapsed x rate in 64 bits
+    uint64_t t = e.tokens + elapsed * sc.rate;
+    e.tokens = t < cap ? t : cap;
+  }
+  if (e.queued == 0) return;
+  for (uint8_t i = 0; i < sc.n_order; i++) {
+    const uint8_t cls = sc.order[i];
+    ShaperQueue& q = e.q[cls];
+    const bool delay_drop = (sc.delay_drop_mask >> cls) & 1u;
+    while (q.n != 0) {
+      rte_mbuf* m = q.pkts[q.head];
+      const uint64_t cost = uint64_t{m->pkt_len} * hz;
+      if (e.tokens < cost) goto out_of_tokens;
+      if (delay_drop && codel_should_drop(q, sc, now)) {
+        queue_pop(e, q);
+        w.counters.egress[cls][link].codel_drops.inc();
+        count_drop(w, m, DropReason::queue_delay);
+        continue;
+      }
+      e.tokens -= cost;
+      tx_enqueue(w, pi, queue_pop(e, q));
+    }
+    q.dropping = false;  // the queue drained: the next standing queue starts a fresh CoDel episode
+    q.first_above_tsc = 0;
+  }
+out_of_tokens:
+  for (uint8_t i = 0; i < sc.n_order; i++) {
+    const uint8_t cls = sc.order[i];
+    Counter& depth = w.counters.egress[cls][link].queue_depth;
+    if (depth.get() != e.q[cls].n) depth.set(e.q[cls].n);
+  }
+}
+
+void flush_stage(WorkerContext& w, uint8_t link) {
+  uint16_t n = w.egress.n_stage[link];
+  if (n == 0) return;
+  w.egress.n_stage[link] = 0;
+  rte_ring* r = w.egress.handoff[link];
+  unsigned sent = r == nullptr ? 0
+                               : rte_ring_mp_enqueue_burst(r, reinterpret_cast<void**>(w.egress.stage[link]), n,
+                                                           nullptr);
+  w.counters.handoff_sent.add(sent);
+  for (uint16_t i = static_cast<uint16_t>(sent); i < n; i++)
+    count_drop(w, w.egress.stage[link][i], DropReason::handoff_full);
+}
+
+}  // namespace
+
+void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
+  WorkerEgress& eg = w.egress;
+  if (eg.owner_of(link) == w.worker_id) {
+    egress_local(w, snap, link, m, now_tsc);
+    return;
+  }
+  if (eg.n_stage[link] == kBurst) flush_stage(w, link);
+  eg.stage[link][eg.n_stage[link]++] = m;
+}
+
+void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc) {
+  WorkerEgress& eg = w.egress;
+  for (uint8_t l = 0; l < snap.n_links; l++) flush_stage(w, l);
+  for (uint32_t l = w.worker_id; l < snap.n_links; l += eg.n_workers) {
+    const uint8_t link = static_cast<uint8_t>(l);
+    if (rte_ring* r = eg.handoff[link]) {
+      rte_mbuf* pkts[kBurst];
+      for (uint32_t b = 0; b < kHandoffBurstsPerLoop; b++) {
+        unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+        w.counters.handoff_received.add(n);
+        for (unsigned i = 0; i < n; i++) egress_local(w, snap, link, pkts[i], now_tsc);
+        if (n < kBurst) break;
+      }
+    }
+    shaper_service(w, snap, link, now_tsc);
+  }
+}
+
+void egress_drain(WorkerContext& w) {
+  for (uint8_t l = 0; l < kMaxLinks; l++) {
+    for (uint16_t i = 0; i < w.egress.n_stage[l]; i++) rte_pktmbuf_free(w.egress.stage[l][i]);
+    w.egress.n_stage[l] = 0;
+    LinkEgress& e = w.egress.link[l];
+    for (uint32_t c = 0; c < kMaxClasses; c++) {
+      while (e.q[c].n != 0) rte_pktmbuf_free(queue_pop(e, e.q[c]));
+      w.counters.egress[c][l].queue_depth.set(0);
+    }
+  }
+}
+
+bool egress_rings_create(std::vector<WorkerContext*>& workers, uint32_t n_links, int socket,
+                         std::vector<rte_ring*>& rings, std::string* error) {
+  if (workers.size() <= 1) return true;
+  for (uint32_t l = 0; l < n_links; l++) {
+    std::string name = fmt::format("ws_handoff{}", l);
+    rte_ring* r = rte_ring_create(name.c_str(), kHandoffRingSize, socket, RING_F_SC_DEQ);
+    if (r == nullptr) {
+      *error = fmt::format("cannot create hand-off ring {}: {}", name, rte_strerror(rte_errno));
+      return false;
+    }
+    rings.push_back(r);
+    for (WorkerContext* w : workers) w->egress.handoff[l] = r;
+  }
+  for (WorkerContext* w : workers) w->egress.n_workers = static_cast<uint16_t>(workers.size());
+  return true;
+}
+
+void egress_rings_free(std::vector<rte_ring*>& rings) {
+  for (rte_ring* r : rings) {
+    void* p;
+    while (rte_ring_dequeue(r, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+    rte_ring_free(r);
+  }
+  rings.clear();
+}
+
+}  // namespace wansteer

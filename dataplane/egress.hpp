@@ -1,0 +1,33 @@
+// Egress of LAN->WAN packets: hand-off to the link's owner core, per (class, link) meter, and the link's
+// strict-priority shaper at its upstream capacity, feeding the worker's tx staging (tx_enqueue).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/snapshot.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+// A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
+// now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted.
+void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+
+// Once per worker loop, after forwarding: pushes staged hand-offs, takes in what other workers handed over,
+// refills every owned shaper's bucket and releases queued packets, highest priority first, while tokens allow.
+void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
+
+// Frees every packet this worker still holds in shaper queues or hand-off staging (at shutdown).
+void egress_drain(WorkerContext& w);
+
+// Creates the per-link hand-off rings for n_workers > 1 (none are needed for one worker) and points every
+// worker's WorkerEgress at them. `rings` receives them, to free with egress_rings_free after workers stop.
+bool egress_rings_create(std::vector<WorkerContext*>& workers, uint32_t n_links, int socket,
+                         std::vector<rte_ring*>& rings, std::string* error);
+// Frees the packets left in the rings and the rings themselves.
+void egress_rings_free(std::vector<rte_ring*>& rings);
+
+}  // namespace wansteer

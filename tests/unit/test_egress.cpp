@@ -1,0 +1,505 @@
+// Egress tests over ring-backed DPDK ports with an injected clock: strict priority, the shaper's rate bound,
+// no added delay when idle, bounded queues, CoDel-style drops for low classes, the owner-core hand-off between
+// two workers, and (through the real ControlPlane and forwarding) a class blocked on the backup link.
+#include <catch2/catch.hpp>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "control/control_loop.hpp"
+#include "control/egress_plan.hpp"
+#include "control/metrics.hpp"
+#include "dataplane/egress.hpp"
+#include "dataplane/ports.hpp"
+#include "dataplane/worker.hpp"
+#include "tests/unit/packet_builder.hpp"
+
+using namespace wansteer;
+using namespace wansteer::test;
+
+namespace {
+
+constexpr uint64_t kHz = 1000000000;  // the tests' clock: 1 tick = 1 ns
+constexpr uint64_t kMs = kHz / 1000;
+constexpr uint8_t kVoip = 0, kDefault = 1, kGuest = 2;
+
+// LAN + two WAN ports backed by rings (two queues each, one per worker), a pool, a hand-made snapshot.
+struct EgressRig {
+  rte_mempool* pool = nullptr;
+  rte_ring* rx[3][2] = {};
+  rte_ring* tx[3][2] = {};
+  uint16_t ports[3] = {};
+  std::vector<WorkerContext*> workers;
+  std::vector<rte_ring*> handoff;
+  std::unique_ptr<DataplaneSnapshot> snap = std::make_unique<DataplaneSnapshot>();
+  unsigned base_in_use = 0;
+
+  explicit EgressRig(unsigned n_workers = 1) {
+    static int instance = 0;
+    std::string id = std::to_string(instance++);
+    pool = make_test_pool(("egr_pool" + id).c_str(), 4095);
+    REQUIRE(pool);
+    for (int p = 0; p < 3; p++) {
+      for (int q = 0; q < 2; q++) {
+        std::string n = "egr" + id + "_" + std::to_string(p) + std::to_string(q);
+        rx[p][q] = rte_ring_create((n + "rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        tx[p][q] = rte_ring_create((n + "tx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      }
+      int port = rte_eth_from_rings(("net_ring_egr" + id + "_" + std::to_string(p)).c_str(), rx[p], 2, tx[p], 2,
+                                    SOCKET_ID_ANY);
+      REQUIRE(port >= 0);
+      ports[p] = static_cast<uint16_t>(port);
+      std::string err;
+      REQUIRE(port_start(ports[p], 2, pool, &err));
+    }
+    for (unsigned i = 0; i < n_workers; i++) {
+      auto* w = new WorkerContext();
+      w->worker_id = static_cast<uint16_t>(i);
+      w->n_ports = 3;
+      for (int p = 0; p < 3; p++) w->port_ids[p] = ports[p];
+      workers.push_back(w);
+    }
+    std::string err;
+    REQUIRE(egress_rings_create(workers, 2, SOCKET_ID_ANY, handoff, &err));
+    snap->n_links = 2;
+    snap->n_classes = 3;
+    snap->egress.tsc_hz = kHz;
+    for (uint8_t c = 0; c < 3; c++)
+      for (uint8_t l = 0; l < 2; l++) snap->egress.meter[c][l].generation = 1;  // unlimited
+    base_in_use = rte_mempool_in_use_count(pool);
+  }
+
+  ~EgressRig() {
+    for (WorkerContext* w : workers) {
+      egress_drain(*w);
+      tx_flush_all(*w);
+    }
+    egress_rings_free(handoff);
+    for (int p = 0; p < 3; p++) sent(p);
+    CHECK(rte_mempool_in_use_count(pool) == base_in_use);  // every mbuf came back
+    for (int p = 0; p < 3; p++) port_stop_close(ports[p]);
+    for (WorkerContext* w : workers) delete w;
+    for (auto& per_port : rx)
+      for (rte_ring* r : per_port) rte_ring_free(r);
+    for (auto& per_port : tx)
+      for (rte_ring* r : per_port) rte_ring_free(r);
+    rte_mempool_free(pool);
+  }
+
+  // Shapes link `l` at `rate_bps` with `burst` bytes, order voip > default > guest, CoDel on guest only.
+  void shape(uint8_t l, uint64_t rate_bps, uint64_t burst, uint16_t queue_limit = 64) {
+    ShaperConfig& s = snap->egress.shaper[l];
+    s.generation++;
+    s.enabled = true;
+    s.rate = rate_bps / 8;
+    s.burst = burst;
+    s.n_order = 3;
+    s.order[0] = kVoip;
+    s.order[1] = kDefault;
+    s.order[2] = kGuest;
+    for (auto& q : s.queue_limit) q = queue_limit;
+    s.delay_drop_mask = 1u << kGuest;
+    s.delay_target_tsc = 5 * kMs;
+    s.delay_interval_tsc = 100 * kMs;
+  }
+
+  // A frame of `len` bytes of class `cls`; the UDP source port carries the class and a sequence number.
+  rte_mbuf* packet(uint8_t cls, uint16_t len = 1000, uint16_t seq = 0) {
+    Bytes f = PacketBuilder()
+                  .ipv4(ip4("192.168.10.10"), ip4("203.0.113.10"))
+                  .udp(static_cast<uint16_t>(cls * 10000 + seq), 443)
+                  .payload(len - 42u)
+                  .build();
+    rte_mbuf* m = to_mbuf(pool, f);
+    REQUIRE(m != nullptr);
+    meta_of(m)->class_id = cls;
+    meta_of(m)->l3 = static_cast<uint8_t>(L3::ipv4);
+    meta_of(m)->l3_offset = 14;
+    return m;
+  }
+
+  void submit(uint8_t link, rte_mbuf* m, uint64_t now, unsigned worker = 0) {
+    egress_submit(*workers[worker], *snap, link, m, now);
+  }
+  // One worker loop's egress part: service, then transmit what was staged.
+  void service(uint64_t now, unsigned worker = 0) {
+    egress_service(*workers[worker], *snap, now);
+    tx_flush_all(*workers[worker]);
+  }
+  // Classes (from the UDP source port) of what port `p` sent, in order; the mbufs are freed.
+  std::vector<uint8_t> sent(int p, uint64_t* bytes = nullptr) {
+    std::vector<uint8_t> out;
+    for (int q = 0; q < 2; q++) {
+      void* x;
+      while (rte_ring_dequeue(tx[p][q], &x) == 0) {
+        auto* m = static_cast<rte_mbuf*>(x);
+        const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+        out.push_back(static_cast<uint8_t>(((d[34] << 8) | d[35]) / 10000));
+        if (bytes) *bytes += m->pkt_len;
+        rte_pktmbuf_free(m);
+      }
+    }
+    return out;
+  }
+  const ClassLinkEgressCounters& ctr(uint8_t cls, uint8_t link, unsigned worker = 0) {
+    return workers[worker]->counters.egress[cls][link];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("idle shaped link: a packet leaves in the same service call", "[shaper]") {
+  EgressRig rig;
+  rig.shape(1, 5000000, 3125);
+  rig.submit(1, rig.packet(kGuest), 0);
+  rig.service(0);
+  CHECK(rig.sent(2).size() == 1);
+  // and again much later, below capacity: still no wait
+  rig.submit(1, rig.packet(kDefault), 10 * kMs);
+  rig.service(10 * kMs);
+  CHECK(rig.sent(2).size() == 1);
+  CHECK(rig.ctr(kGuest, 1).queue_depth.get() == 0);
+}
+
+TEST_CASE("a saturated shaper serves classes in strict priority order", "[shaper]") {
+  EgressRig rig;
+  rig.shape(1, 5000000, 3125);  // 625000 bytes/s: one 1000-byte packet per 1.6 ms; burst = 3 packets
+  for (uint16_t i = 0; i < 10; i++) rig.submit(1, rig.packet(kGuest, 1000, i), 0);
+  for (uint16_t i = 0; i < 10; i++) rig.submit(1, rig.packet(kDefault, 1000, i), 0);
+  for (uint16_t i = 0; i < 10; i++) rig.submit(1, rig.packet(kVoip, 1000, i), 0);
+  std::vector<uint8_t> order;
+  for (uint64_t t = 0; t <= 60 * kMs; t += kMs / 10) {
+    rig.service(t);
+    for (uint8_t c : rig.sent(2)) order.push_back(c);
+  }
+  REQUIRE(order.size() == 30);
+  for (size_t i = 0; i < 30; i++) CHECK(order[i] == (i < 10 ? kVoip : i < 20 ? kDefault : kGuest));
+  // A voip packet arriving while guest waits goes ahead of all of guest.
+  EgressRig rig2;
+  rig2.shape(1, 5000000, 3125);
+  for (uint16_t i = 0; i < 10; i++) rig2.submit(1, rig2.packet(kGuest, 1000, i), 0);
+  rig2.service(0);
+  CHECK(rig2.sent(2).size() == 3);  // the burst
+  rig2.submit(1, rig2.packet(kVoip), kMs);
+  rig2.service(2 * kMs);             // 2 ms of tokens = 1250 bytes: one packet, and it is voip
+  CHECK(rig2.sent(2) == std::vector<uint8_t>{kVoip});
+}
+
+TEST_CASE("the shaper never exceeds its rate over any window, and fills the link when offered more", "[shaper]") {
+  EgressRig rig;
+  const uint64_t rate = 625000, burst = 3125;  // 5 Mbit/s
+  rig.shape(1, rate * 8, burst, 256);
+  uint64_t released = 0;
+  uint16_t seq = 0;
+  // 10 Mbit/s offered (a 1250-byte packet every ms, alternating classes) for 2 s; service every 100 us.
+  for (uint64_t t = 0; t <= 2000 * kMs; t += kMs / 10) {
+    if (t % kMs == 0) {
+      rig.submit(1, rig.packet(static_cast<uint8_t>(seq % 3), 1250, seq), t);
+      seq++;
+    }
+    rig.service(t);
+    rig.sent(2, &released);
+    // cumulative bound: the bucket's burst plus the rate times the time elapsed
+    REQUIRE(released <= burst + rate * t / kHz);
+  }
+  CHECK(released >= rate * 2 - 2 * 1250);  // and the link was kept busy
+  uint64_t dropped = 0;
+  for (uint8_t c = 0; c < 3; c++) dropped += rig.ctr(c, 1).queue_drops.get() + rig.ctr(c, 1).codel_drops.get();
+  CHECK(dropped > 0);
+  CHECK(rig.ctr(kVoip, 1).queue_drops.get() == 0);  // the top class is always served first
+}
+
+TEST_CASE("queues are bounded: tail drops are counted and the depth gauge shows the queue", "[shaper]") {
+  EgressRig rig;
+  rig.shape(1, 1000000, 3028, 16);
+  for (uint16_t i = 0; i < 50; i++) rig.submit(1, rig.packet(kDefault, 1500, i), 0);
+  CHECK(rig.ctr(kDefault, 1).queue_drops.get() == 50 - 16);
+  CHECK(rig.workers[0]->counters.drop[static_cast<int>(DropReason::queue_full)].get() == 50 - 16);
+  rig.service(0);
+  CHECK(rig.sent(2).size() == 2);  // 3028 bytes of burst = two 1500-byte frames
+  CHECK(rig.ctr(kDefault, 1).queue_depth.get() == 14);
+}
+
+TEST_CASE("CoDel-style drops hit the low classes only, once the delay stays above target", "[shaper]") {
+  EgressRig rig;
+  rig.shape(1, 1000000, 3028, 64);  // 125000 bytes/s: a 1000-byte packet every 8 ms; 64 packets per queue
+  uint16_t seq = 0;
+  // 2 Mbit/s each of voip and guest for 3 s: voip takes the whole link, guest waits ever longer.
+  for (uint64_t t = 0; t <= 3000 * kMs; t += kMs) {
+    if (t % (4 * kMs) == 0) {
+      rig.submit(1, rig.packet(kVoip, 1000, seq), t);
+      rig.submit(1, rig.packet(kGuest, 1000, seq++), t);
+    }
+    rig.service(t);
+    rig.sent(2);
+  }
+  CHECK(rig.ctr(kVoip, 1).codel_drops.get() == 0);
+  CHECK(rig.ctr(kGuest, 1).codel_drops.get() == 0);  // guest never reached the head with tokens: no verdict yet
+  // Now voip stops; once its queue (64 x 8 ms) drains, guest's head packets have waited far beyond 5 ms:
+  // after one more interval (100 ms) above target, they start dropping.
+  uint64_t guest_sent = 0;
+  for (uint64_t t = 3001 * kMs; t <= 4500 * kMs; t += kMs) {
+    rig.service(t);
+    guest_sent += rig.sent(2).size();
+  }
+  CHECK(rig.ctr(kGuest, 1).codel_drops.get() > 0);
+  CHECK(rig.workers[0]->counters.drop[static_cast<int>(DropReason::queue_delay)].get() ==
+        rig.ctr(kGuest, 1).codel_drops.get());
+  CHECK(guest_sent > 0);
+  CHECK(rig.ctr(kVoip, 1).queue_drops.get() > 0);  // voip overloaded the link: tail drops, never delay drops
+}
+
+TEST_CASE("shaping disabled: the same burst goes straight to the NIC", "[shaper]") {
+  EgressRig rig;
+  rig.shape(1, 1000000, 3028, 16);
+  rig.snap->egress.shaper[1].enabled = false;
+  for (uint16_t i = 0; i < 50; i++) rig.submit(1, rig.packet(kGuest, 1500, i), 0);
+  rig.service(0);
+  CHECK(rig.sent(2).size() == 50);
+  CHECK(rig.ctr(kGuest, 1).queue_drops.get() == 0);
+}
+
+TEST_CASE("meter on a shaped link: over-limit packets are dropped before they queue", "[shaper][meter]") {
+  EgressRig rig;
+  rig.shape(1, 5000000, 3125);
+  MeterProfile& p = rig.snap->egress.meter[kGuest][1];
+  p = MeterProfile{};
+  p.generation = 2;
+  p.mode = MeterMode::limit;
+  p.cir = p.pir = 125000;
+  p.cbs = p.pbs = 3000;
+  for (uint16_t i = 0; i < 5; i++) rig.submit(1, rig.packet(kGuest, 1000, i), 0);
+  CHECK(rig.ctr(kGuest, 1).meter_conform.get() == 3);
+  CHECK(rig.ctr(kGuest, 1).meter_exceed_drops.get() == 2);
+  CHECK(rig.workers[0]->counters.drop[static_cast<int>(DropReason::meter_exceed)].get() == 2);
+  rig.service(0);
+  CHECK(rig.sent(2).size() == 3);
+}
+
+TEST_CASE("two workers: link 1 belongs to worker 1, which meters what both steer (limit exact in total)",
+          "[shaper][meter]") {
+  EgressRig rig(2);
+  MeterProfile& p = rig.snap->egress.meter[kGuest][1];
+  p.generation = 2;
+  p.mode = MeterMode::limit;
+  p.cir = p.pir = 125000;  // 1 Mbit/s
+  p.cbs = p.pbs = 10000;   // ten 1000-byte packets
+  // Both workers steer 20 guest packets each to link 1 at the same instant.
+  for (uint16_t i = 0; i < 20; i++) {
+    rig.submit(1, rig.packet(kGuest, 1000, i), 0, 0);
+    rig.submit(1, rig.packet(kGuest, 1000, i), 0, 1);
+  }
+  rig.service(0, 0);  // worker 0 pushes its 20 to link 1's hand-off ring
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 20);
+  rig.service(0, 1);  // worker 1 takes them in and sends what the single meter allows
+  CHECK(rig.workers[1]->counters.handoff_received.get() == 20);
+  CHECK(rig.ctr(kGuest, 1, 1).meter_conform.get() == 10);  // not 2 x 10: one bucket for the link
+  CHECK(rig.ctr(kGuest, 1, 1).meter_exceed_drops.get() == 30);
+  CHECK(rig.ctr(kGuest, 1, 0).meter_conform.get() == 0);
+  CHECK(rig.sent(2).size() == 10);
+  // Link 0 is worker 0's: worker 1 hands its packets over.
+  rig.submit(0, rig.packet(kVoip), 0, 1);
+  rig.service(0, 1);
+  rig.service(0, 0);
+  CHECK(rig.sent(1).size() == 1);
+  CHECK(rig.ctr(kVoip, 0, 0).meter_conform.get() == 1);
+}
+
+namespace {
+
+// Ring ports answer no probes: with probing off, links count as healthy while up.
+const char* kBackupPolicy = R"(
+probing: false
+lan:
+  device: lan0
+  subnets:
+    - address: 192.168.10.1/24
+    - address: 192.168.20.1/24
+      vlan: 20
+  neighbors:
+    - {ip: 192.168.10.10, mac: "02:00:00:00:10:10"}
+links:
+  - name: fiber
+    device: fib0
+    address: 100.64.1.2/30
+    gateway: 100.64.1.1
+    gateway_mac: "02:00:00:00:01:01"
+    capacity: {up: 100mbit}
+  - name: lte
+    device: lte0
+    address: 100.64.2.2/30
+    gateway: 100.64.2.1
+    gateway_mac: "02:00:00:00:02:01"
+    role: backup
+    capacity: {up: 100mbit}
+classes:
+  - name: voip
+    links: [fiber, lte]
+  - name: guest
+    links: [fiber, lte]
+    on_backup: block
+  - name: default
+    links: [fiber, lte]
+    on_backup: {limit: {rate: 64kbit, burst: 3000}}
+rules:
+  - class: guest
+    vlan: 20
+  - class: voip
+    protocol: udp
+    dst_ports: "5060-5061"
+)";
+
+// The real ControlPlane publishing into one worker over three ring-backed ports (as in test_forward.cpp).
+struct ControlRig {
+  rte_mempool* pool = nullptr;
+  rte_ring* rx[3] = {};
+  rte_ring* tx[3] = {};
+  DataplaneRuntime rt;
+  WorkerContext* w = nullptr;
+  std::optional<ControlPlane> cp;
+  std::atomic<bool> stop{false};
+
+  ControlRig() {
+    auto pr = parse_policy(kBackupPolicy, "backup.yaml", ".");
+    INFO((pr.errors.empty() ? "" : pr.errors[0].to_string()));
+    REQUIRE(pr.ok());
+    pool = make_test_pool("egr_cp_pool", 1023);
+    REQUIRE(pool);
+    rt.pool = pool;
+    uint16_t ports[3];
+    for (int i = 0; i < 3; i++) {
+      std::string n = "egrcp_" + std::to_string(i);
+      rx[i] = rte_ring_create((n + "rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      tx[i] = rte_ring_create((n + "tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      int port = rte_eth_from_rings(("net_ring_" + n).c_str(), &rx[i], 1, &tx[i], 1, SOCKET_ID_ANY);
+      REQUIRE(port >= 0);
+      ports[i] = static_cast<uint16_t>(port);
+      std::string err;
+      REQUIRE(port_start(ports[i], 1, pool, &err));
+    }
+    rt.lan_port = ports[0];
+    rte_eth_macaddr_get(ports[0], &rt.lan_mac);
+    for (int l = 0; l < 2; l++) {
+      rt.link_port[l] = ports[l + 1];
+      rte_eth_macaddr_get(ports[l + 1], &rt.link_mac[l]);
+    }
+    rt.to_control = rte_ring_create("egrcp_toc", 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    rt.from_control = rte_ring_create("egrcp_fromc", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    rt.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
+    rte_rcu_qsbr_init(rt.qsbr, 1);
+    w = new WorkerContext();
+    w->n_ports = 3;
+    for (int i = 0; i < 3; i++) w->port_ids[i] = ports[i];
+    w->slot = &rt.slot;
+    w->qsbr = rt.qsbr;
+    w->to_control = rt.to_control;
+    w->from_control = rt.from_control;
+    w->stop = &stop;
+    std::string err;
+    w->flows = FlowCache::create("egrcp_flows", 1024, SOCKET_ID_ANY, &err);
+    REQUIRE(w->flows);
+    rt.workers.push_back(w);
+    cp.emplace(std::move(*pr.policy), rt);
+    REQUIRE(cp->start(&err));
+  }
+
+  ~ControlRig() {
+    egress_drain(*w);
+    cp->drain_rings();
+    cp.reset();
+    for (int i = 0; i < 3; i++) port_stop_close(i == 0 ? rt.lan_port : rt.link_port[i - 1]);
+    delete w;
+    for (int i = 0; i < 3; i++) {
+      rte_ring_free(rx[i]);
+      rte_ring_free(tx[i]);
+    }
+    rte_ring_free(rt.to_control);
+    rte_ring_free(rt.from_control);
+    rte_free(rt.qsbr);
+    rte_mempool_free(pool);
+  }
+
+  void inject(const Bytes& frame) {
+    rte_mbuf* m = to_mbuf(pool, frame);
+    REQUIRE(m != nullptr);
+    REQUIRE(rte_ring_enqueue(rx[0], m) == 0);
+  }
+  void poll() { worker_poll_once(*w, *rt.slot.current.load(), 1000); }
+  size_t sent(int port) {
+    size_t n = 0;
+    void* p;
+    while (rte_ring_dequeue(tx[port], &p) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+      n++;
+    }
+    return n;
+  }
+};
+
+const Mac kStaff{0x02, 0, 0, 0, 0x10, 0x10};
+
+Bytes guest_frame(uint16_t sport) {
+  return PacketBuilder(PacketBuilder::kDefaultDst, Mac{0x02, 0, 0, 0, 0x20, 0x10})
+      .vlan(20)
+      .ipv4(ip4("192.168.20.10"), ip4("203.0.113.10"))
+      .tcp(sport, 443)
+      .build();
+}
+
+Bytes staff_frame(uint16_t sport, uint16_t dport, size_t payload) {
+  return PacketBuilder(PacketBuilder::kDefaultDst, kStaff)
+      .ipv4(ip4("192.168.10.10"), ip4("203.0.113.10"))
+      .udp(sport, dport)
+      .payload(payload)
+      .build();
+}
+
+}  // namespace
+
+TEST_CASE("through control and forwarding: guest blocked and default capped once only the backup carries them",
+          "[shaper][meter]") {
+  ControlRig rig;
+  const int guest = 1, def = 2, fiber = 0, lte = 1;
+  rig.inject(guest_frame(50000));
+  rig.inject(staff_frame(40000, 443, 958));
+  rig.poll();
+  CHECK(rig.sent(1) == 2);  // both on fiber, unlimited there
+  CHECK(rig.w->counters.egress[guest][fiber].meter_conform.get() == 1);
+
+  REQUIRE(rig.cp->handle_command("link down fiber").rfind("link fiber: admin down", 0) == 0);
+  for (uint16_t i = 0; i < 3; i++) rig.inject(guest_frame(static_cast<uint16_t>(50001 + i)));
+  for (uint16_t i = 0; i < 5; i++) rig.inject(staff_frame(static_cast<uint16_t>(40001 + i), 443, 958));  // 1000 B
+  rig.inject(staff_frame(40100, 5060, 200));  // voip: never capped
+  rig.poll();
+  CHECK(rig.sent(2) == 1 + 3);  // voip + the 3000-byte burst of default's 64 kbit/s backup limit
+  CHECK(rig.w->counters.egress[guest][lte].blocked_drops.get() == 3);
+  CHECK(rig.w->counters.egress[def][lte].meter_conform.get() == 3);
+  CHECK(rig.w->counters.egress[def][lte].meter_exceed_drops.get() == 2);
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::class_blocked)].get() == 3);
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::meter_exceed)].get() == 2);
+
+  std::string json = rig.cp->handle_command("show counters --json");
+  CHECK(json.find(R"("lte":{"packets":3,"bytes":)") != std::string::npos);
+  CHECK(json.find(R"("blocked_drops":3)") != std::string::npos);
+  CHECK(json.find(R"("class_blocked":3)") != std::string::npos);
+  CHECK(json.find(R"("meter_exceed_drops":2)") != std::string::npos);
+  CHECK(json.find(R"("capacity_up_bps":100000000)") != std::string::npos);
+  std::string text = rig.cp->handle_command("show counters");
+  CHECK(text.find("EGRESS") != std::string::npos);
+
+  // The Prometheus exporter's view: wansteer_class_drops_total{class,link,reason} and the shaper gauges.
+  MetricsSnapshot ms = rig.cp->metrics_snapshot();
+  auto drops = [&](const char* cls, const char* link, const char* reason) {
+    for (const auto& d : ms.class_drops)
+      if (d.cls == cls && d.link == link && d.reason == reason) return d.count;
+    return uint64_t{999};
+  };
+  CHECK(drops("guest", "lte", "class_blocked") == 3);
+  CHECK(drops("default", "lte", "meter_exceed") == 2);
+  CHECK(drops("voip", "lte", "queue_full") == 0);
+  REQUIRE(ms.links.size() == 2);
+  CHECK(ms.links[lte].egress_queue_packets.size() == 3);
+}
