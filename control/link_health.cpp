@@ -110,7 +110,8 @@ void TargetEstimator::record(const Outcome& o) {
 }
 
 uint32_t TargetEstimator::window_lost() const {
-  return uint32_t(std::count_if(window_.begin(), window_.end(), [](const Outcome& o) { return o.fate != Fate::replied; }));
+  return uint32_t(
+      std::count_if(window_.begin(), window_.end(), [](const Outcome& o) { return o.fate != Fate::replied; }));
 }
 
 LinkMetrics TargetEstimator::metrics() const {
@@ -153,21 +154,22 @@ uint64_t TargetEstimator::last_reply_ns() const { return last_reply_ns_; }
 
 // ---- LinkLiveness ----
 
-LinkLiveness::LinkLiveness(const HealthConfig& cfg, size_t n_targets) : cfg_(cfg), targets_(n_targets, TargetEstimator(cfg)) {}
+LinkLiveness::LinkLiveness(const HealthConfig& cfg, size_t n_targets)
+    : cfg_(cfg), targets_(n_targets, TargetEstimator(cfg)), grace_from_ns_(n_targets, 0) {}
 
 TargetEstimator& LinkLiveness::target(size_t i) { return targets_.at(i); }
 const TargetEstimator& LinkLiveness::target(size_t i) const { return targets_.at(i); }
 
 void LinkLiveness::set_interval(uint32_t interval_ms, uint64_t now_ns) {
+  for (size_t i = 0; i < targets_.size(); i++) grace_from_ns_[i] = target_live(i, now_ns) ? now_ns : 0;
   cfg_.interval_ms = interval_ms;
   for (auto& t : targets_) t.set_interval(interval_ms);
-  grace_from_ns_ = now_ns;
 }
 
 bool LinkLiveness::target_live(size_t i, uint64_t now_ns) const {
   uint64_t last = targets_[i].last_reply_ns();
   if (last == 0) return false;
-  last = std::max(last, grace_from_ns_);
+  last = std::max(last, grace_from_ns_[i]);
   return now_ns < last || now_ns - last < cfg_.detect_ns();
 }
 

@@ -14,7 +14,8 @@ struct HealthConfig {
   uint32_t detect_multiplier = 4;   // link down when no reply from any target for detect_multiplier * interval_ms
   uint32_t loss_window = 100;       // loss measured over the last N probes per target whose fate is known
   uint32_t reply_timeout_ms = 300;  // a probe unanswered this long counts as lost (late replies are ignored)
-  uint32_t hold_down_ms = 10000;    // a link (or a class on a link) that was bad must be good this long before it counts as good again
+  uint32_t hold_down_ms = 10000;    // a link (or a class on a link) that was bad must be good this long before it
+                                    // counts as good again
   uint32_t min_samples = 10;        // SLA judgments need at least this many known probe outcomes in the window
 
   uint64_t detect_ns() const { return uint64_t(detect_multiplier) * interval_ms * 1'000'000ull; }
@@ -26,7 +27,8 @@ struct LinkMetrics {               // what the planner, CLI and metrics see for 
   double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0; // fwd/rev only meaningful with STAMP (0 otherwise)
   double rtt_ms = 0;         // EWMA, alpha 1/8 like TCP SRTT
   double rtt_max_ms = 0;     // max RTT among the probes in the loss window
-  double jitter_ms = 0;      // RFC 3550 interarrival jitter: J += (|D| - J)/16, D = difference of consecutive transit (RTT) samples
+  double jitter_ms = 0;      // RFC 3550 interarrival jitter: J += (|D| - J)/16, D = difference of consecutive
+                             // transit (RTT) samples
   uint64_t probes_sent = 0, probes_lost = 0, replies = 0;
   uint32_t samples = 0;      // known outcomes currently in the window
   bool has_rtt = false;
@@ -49,8 +51,8 @@ class TargetEstimator {
  public:
   explicit TargetEstimator(const HealthConfig& cfg);
   void on_sent(uint32_t seq, uint64_t now_ns);
-  // A reply for `seq`: rtt_ns measured by the caller. For STAMP also pass reflector_seq (the reflector's own counter) so
-  // forward vs reverse loss can be told apart; pass std::nullopt for ICMP.
+  // A reply for `seq`: rtt_ns measured by the caller. For STAMP also pass reflector_seq (the reflector's own
+  // counter) so forward vs reverse loss can be told apart; pass std::nullopt for ICMP.
   void on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, std::optional<uint32_t> reflector_seq = std::nullopt);
   void tick(uint64_t now_ns);          // turns probes older than reply_timeout into losses
   LinkMetrics metrics() const;
@@ -86,12 +88,13 @@ class TargetEstimator {
   std::optional<std::pair<uint32_t, uint32_t>> last_stamp_;  // (sender seq, reflector seq) of the newest reply
 };
 
-enum class LinkState : uint8_t { up, degraded, down };   // degraded is decided by the planner (alive but failing some class SLA); this module reports liveness
+// degraded is decided by the planner (alive but failing some class SLA); this module reports liveness.
+enum class LinkState : uint8_t { up, degraded, down };
 
 // Liveness with hysteresis for one link over all its targets: down as soon as no target replied for detect time
 // (or when suspect() is called: passive signal), back to alive only after replies kept coming (no gap longer than
-// detect time) for hold_down_ms. Link metrics = those of the best live target (lowest loss, then lowest RTT), so one dead
-// target does not condemn a link; all targets dead = down.
+// detect time) for hold_down_ms. Link metrics = those of the best live target (lowest loss, then lowest RTT), so one
+// dead target does not condemn a link; all targets dead = down.
 //
 // Recovery needs one target whose replies kept coming for hold_down (its own streak, see TargetEstimator), counted
 // from the later of the streak start and the last down event (so a suspect() restarts the hold-down too). The very
@@ -123,7 +126,9 @@ class LinkLiveness {
   bool suspect_pending_ = false;
   uint64_t down_since_ns_ = 0;
   uint64_t last_eval_ns_ = 0;
-  uint64_t grace_from_ns_ = 0;   // set_interval(): silence is measured from here at the earliest
+  // set_interval(): per target, silence is measured from here at the earliest (0 = no grace). Only targets live at
+  // the change get it, so a dead target is not revived by a speed-up.
+  std::vector<uint64_t> grace_from_ns_;
 };
 
 struct Sla { double max_loss_pct = 100, max_rtt_ms = 1e9, max_jitter_ms = 1e9; };
