@@ -120,12 +120,13 @@ until grep -q 'wansteer: running' "$WS_STATE/wansteer.log"; do
     [ $SECONDS -lt $deadline ] || { cat "$WS_STATE/wansteer.log"; ws_die "wansteer not running after 30 s"; }
     sleep 0.1
 done
-ws_log "waiting for the link gateways to resolve (ARP)"
+ws_log "waiting for the link gateways to resolve (ARP) and the links to answer probes"
 deadline=$((SECONDS + 10))
-until ctlj show counters 2>/dev/null | "$WS_PY" -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if all(l["gateway_resolved"] for l in c["links"].values()) else 1)'; do
-    [ $SECONDS -lt $deadline ] || ws_die "gateways not resolved after 10 s"
+until ctlj show counters 2>/dev/null | "$WS_PY" -c 'import json,sys; c=json.load(sys.stdin); sys.exit(0 if all(l["gateway_resolved"] and l["state"] == "up" for l in c["links"].values()) else 1)'; do
+    [ $SECONDS -lt $deadline ] || ws_die "links not up after 10 s"
     sleep 0.1
 done
+sleep 1  # a second of probes, so the table below shows measured RTT and jitter
 ctl show links | sed 's/^/    /'
 
 echo
@@ -155,5 +156,40 @@ traffic
 ctlj show counters > "$WS_STATE/c3.json"
 echo
 table "$WS_STATE/c2.json" "$WS_STATE/c3.json"
+echo "    voip to 203.0.113.10 stays on lte: office.yaml steers voip per host pair with on_recovery: stay,"
+echo "    so a call in progress is not moved twice (the pair returns to fiber once idle)."
+
+echo
+ws_log "${ws_bold}round 4: the fiber ISP fails${ws_off} (nftables drops everything in ws-isp1) during a call"
+echo "    a 50 packets/s RTP-like stream office -> 198.51.100.10:20000 (class voip); the outage starts after 1 s"
+rm -f "$WS_STATE/call.txt"
+setsid ip netns exec ws-inet "$WS_PY" "$WS_ROOT/scripts/lib/udpstream.py" recv 198.51.100.10 20000 "$WS_STATE/call.txt" \
+    </dev/null >"$WS_STATE/call-rx.log" 2>&1 &
+RX_PID=$!
+for _ in $(seq 50); do grep -q ready "$WS_STATE/call-rx.log" && break; sleep 0.05; done
+ip netns exec ws-office "$WS_PY" "$WS_ROOT/scripts/lib/udpstream.py" send 198.51.100.10 20000 50 3 >/dev/null &
+TX_PID=$!
+sleep 1
+"$WS_ROOT/scripts/lab.sh" fault isp1 drop | sed 's/^/    /'
+wait "$TX_PID"
+sleep 0.2
+kill "$RX_PID" 2>/dev/null || true
+"$WS_PY" - "$WS_STATE/call.txt" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+isp = {"198.18.1.1": "fiber", "198.18.2.1": "lte"}
+t = [int(r[0]) for r in rows]
+gap = max((b - a for a, b in zip(t, t[1:])), default=0) / 1e6
+by = {}
+for r in rows:
+    by[isp.get(r[1], r[1])] = by.get(isp.get(r[1], r[1]), 0) + 1
+print(f"    the call: {len(rows)} of 150 packets arrived ({', '.join(f'{n} via {k}' for k, n in by.items())}); "
+      f"longest silence {gap:.0f} ms")
+PY
+echo "    what wansteer logged (one JSON line per decision):"
+grep 'wansteer: event' "$WS_STATE/wansteer.log" | grep -E '"link_state"|"steer","class":"voip"' | tail -3 | sed 's/^wansteer: event /    /'
+ctl show links | sed 's/^/    /'
+"$WS_ROOT/scripts/lab.sh" fault isp1 clear >/dev/null
+echo "    (fiber returns after it has answered probes for the 10 s hold-down)"
 echo
 ws_log "demo done"
