@@ -191,7 +191,12 @@ void ControlPlane::sample_counters(uint64_t now) {
     uint64_t tx = 0;
     for (size_t c = 0; c < policy_.classes.size(); c++) tx += t.class_link_packets[c][l];
     uint64_t rx = t.port[l + 1].rx_packets;
-    const uint32_t passive = policy_.links[l].probe.passive_timeout_ms;
+    // One-way traffic (an upload, a UDP stream) brings nothing back by itself: only probe replies are sure to
+    // arrive, so the silence must also outlast a few probe-reply spacings before it means anything.
+    uint32_t passive = policy_.links[l].probe.passive_timeout_ms;
+    if (passive != 0 && prober_ && prober_->enabled(l))
+      passive = std::max<uint32_t>(passive, static_cast<uint32_t>(3 * prober_->current_interval_ms(l) /
+                                                                  std::max<size_t>(1, prober_->n_targets(l))));
     if (tx != user_tx_[l]) {
       // Traffic (re)starting on an idle link: silence is only counted from here (an idle metered link heard
       // nothing for seconds simply because it was probed slowly).

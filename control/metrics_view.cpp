@@ -104,6 +104,8 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
     m.loops = c.loops.get();
     m.busy_loops = c.busy_loops.get();
+    m.busy_cycles = c.busy_cycles.get();
+    m.idle_cycles = c.idle_cycles.get();
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
   }

@@ -49,6 +49,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.handoff_received += c.handoff_received.get();
     t.loops += c.loops.get();
     t.busy_loops += c.busy_loops.get();
+    t.busy_cycles += c.busy_cycles.get();
+    t.idle_cycles += c.idle_cycles.get();
     if (w->flows) t.flow_entries += w->flows->size();
   }
   return t;
@@ -123,8 +125,9 @@ std::string counters_json(const StatsView& v) {
       t.flow_uncached);
   s += fmt::format(R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
                    v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
-  s += fmt::format(R"(,"workers":{{"loops":{},"busy_loops":{},"handoff_sent":{},"handoff_received":{}}})", t.loops,
-                   t.busy_loops, t.handoff_sent, t.handoff_received);
+  s += fmt::format(
+      R"(,"workers":{{"loops":{},"busy_loops":{},"busy_cycles":{},"idle_cycles":{},"handoff_sent":{},"handoff_received":{}}})",
+      t.loops, t.busy_loops, t.busy_cycles, t.idle_cycles, t.handoff_sent, t.handoff_received);
   s += ',';
   s += links_members(v);
   s += fmt::format(R"(,"mempool":{{"in_use":{},"size":{}}}}})", v.mempool_in_use, v.mempool_size);

@@ -54,6 +54,7 @@ struct alignas(64) WorkerCounters {
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet
+  Counter busy_cycles, idle_cycles;     // TSC cycles spent in iterations that moved packets / found none
 };
 
 }  // namespace wansteer

@@ -103,7 +103,14 @@ int worker_main(void* arg) {
       last_sweep = now;
     }
     w.counters.loops.inc();
-    if (n != 0) w.counters.busy_loops.inc();
+    // One TSC read per iteration (not per packet): busy vs idle cycles give the core's real load.
+    const uint64_t spent = rte_rdtsc() - now;
+    if (n != 0) {
+      w.counters.busy_loops.inc();
+      w.counters.busy_cycles.add(spent);
+    } else {
+      w.counters.idle_cycles.add(spent);
+    }
     // Done with this snapshot: control may free the one it replaced.
     rte_rcu_qsbr_quiescent(w.qsbr, w.worker_id);
   }

@@ -3,6 +3,7 @@ nftables on the fiber ISP router injects faults: a hard outage, random loss, los
 The internet namespace records every datagram with its arrival time and which ISP's address it came from.
 
 The policy is office.yaml with a 3 s hold-down (the default is 10 s) so recovery fits in a test."""
+import datetime
 import json
 import subprocess
 import sys
@@ -24,6 +25,9 @@ def lab_policy(workdir):
     text = (REPO / "policies" / "office.yaml").read_text()
     text = text.replace("hold_down_ms: 10000", f"hold_down_ms: {int(HOLD_DOWN_S * 1000)}")
     text = text.replace("prefixes/", str(REPO / "policies" / "prefixes") + "/")
+    # LTE probed every 500 ms while it carries traffic (detect time 2 s), so the passive signal test can show
+    # that "sending but hearing nothing" is caught long before probes would notice.
+    text = text.replace("    metered: true", "    metered: true\n    probe: {interval_ms: 500, reply_timeout_ms: 1000}")
     path = Path(workdir) / "office-fast.yaml"
     path.write_text(text)
     return path
@@ -156,6 +160,37 @@ def test_loss_at_threshold_neither_flaps_nor_fails_over(lab):
     assert len(returns) <= seconds / HOLD_DOWN_S + 1, f"voip flapped: {returns}"
     # the stream itself kept flowing (over one link or the other): no outage-sized gap
     assert udpstream.max_gap_ms(rows) < 300
+
+
+def test_passive_signal_catches_a_silent_link_before_probes_do(lab):
+    """Traffic runs on LTE (fiber administratively down); LTE's ISP stops forwarding. LTE is probed only every
+    500 ms (detect time 2 s), but it keeps sending and hears nothing back: suspected within passive_timeout."""
+    wait_healthy(lab)
+    lab.set_link("fiber", "down")
+    try:
+        n_events = event_count(lab)
+        stream = Stream(lab, "203.0.113.10", 9100, 4)     # class default, now on LTE
+        time.sleep(1.0)
+        t_fault, wall_fault = now_ns(), time.time()
+        lab.fault("isp2", "drop")
+        rows = stream.finish()
+        evs = events_since(lab, n_events)
+    finally:
+        lab.fault("isp2", "clear")
+        lab.set_link("fiber", "up")
+    assert any(r[1] == LTE for r in rows)
+    downs = [e for e in evs if e["event"] == "link_state" and e["link"] == "lte" and e["to"] == "down"]
+    assert downs, evs
+    assert downs[0]["cause"] == "suspect_no_rx", downs
+    took = datetime.datetime.strptime(downs[0]["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() - wall_fault
+    # passive window: max(passive_timeout_ms 150, 3 probe-reply spacings = 3 x 500 ms / 2 targets) = 750 ms
+    assert took < 1.5, f"suspected only {took:.2f} s after the fault (probes alone: 2 s)"
+    last_lte = max(r[0] for r in rows if r[1] == LTE)
+    assert (last_lte - t_fault) / 1e9 < 0.1  # the fault really cut it
+    # the class was withdrawn from LTE (no usable link) well before the 2 s probe detect time
+    steer = [e for e in evs if e["event"] == "steer" and e["class"] == "default" and e["from"] == "lte"]
+    assert steer and steer[0]["to"] == "none", evs
 
 
 def test_probe_counters_and_reflector_split(lab):

@@ -170,3 +170,12 @@ def test_taken_metrics_port_is_a_clear_error(wansteer_tools, observability_env, 
                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert p.returncode == 1, p.stdout + p.stderr
     assert addr in p.stderr, p.stderr
+
+
+def test_worker_cycles_are_counted(wansteer_metrics, wansteer_tools):
+    """The worker measures its own load: with nothing to receive (net_null no-rx), its cycles are idle ones."""
+    def idle():
+        return value(wansteer_metrics.scrape(), "wansteer_worker_idle_cycles_total", worker="0")
+    first = idle()
+    wansteer_tools.wait_for(lambda: idle() > first, timeout=5, what="idle cycles rising")
+    assert value(wansteer_metrics.scrape(), "wansteer_worker_busy_cycles_total", worker="0") == 0
