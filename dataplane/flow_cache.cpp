@@ -2,6 +2,7 @@
 #include "dataplane/flow_cache.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include <rte_errno.h>
@@ -83,6 +84,8 @@ FlowEntry* FlowCache::insert(const FlowKey& key, uint32_t hash, WorkerCounters& 
   count_++;
   c.flow_inserts.inc();
   entries_[pos].hash = hash;
+  entries_[pos].packets = 0;
+  entries_[pos].bytes = 0;
   return &entries_[pos];
 }
 
@@ -94,6 +97,7 @@ void FlowCache::expire_some(uint64_t now, uint64_t idle_tsc, uint32_t budget, Wo
     int32_t pos = rte_hash_iterate(hash_, &key, &data, &cursor_);
     if (pos < 0) {
       cursor_ = 0;
+      publish_top();  // a full sweep is done: what it saw becomes the board control reads
       return;
     }
     const FlowEntry& e = entries_[pos];
@@ -102,8 +106,49 @@ void FlowCache::expire_some(uint64_t now, uint64_t idle_tsc, uint32_t budget, Wo
         count_--;
         c.flow_expired.inc();
       }
+    } else {
+      offer_top(*static_cast<const FlowKey*>(key), e);
     }
   }
+}
+
+void FlowCache::offer_top(const FlowKey& key, const FlowEntry& e) {
+  if (key.zero_pad != 0 || e.packets == 0) return;  // host-pair entries are not flows of their own
+  uint32_t slot = n_top_pending_;
+  if (n_top_pending_ == kTopFlows) {  // full: replace the lightest if this one is heavier
+    slot = 0;
+    for (uint32_t i = 1; i < kTopFlows; i++)
+      if (top_pending_[i].bytes < top_pending_[slot].bytes) slot = i;
+    if (top_pending_[slot].bytes >= e.bytes) return;
+  } else {
+    n_top_pending_++;
+  }
+  top_pending_[slot] = TopFlow{key, e.bytes, e.last_seen_tsc, e.packets, e.class_id, e.link};
+}
+
+void FlowCache::publish_top() {
+  const uint32_t s = board_.seq.load(std::memory_order_relaxed);
+  board_.seq.store(s + 1, std::memory_order_relaxed);  // odd: being written
+  std::atomic_thread_fence(std::memory_order_release);
+  board_.n = n_top_pending_;
+  std::memcpy(board_.flows, top_pending_, sizeof(TopFlow) * n_top_pending_);
+  board_.seq.store(s + 2, std::memory_order_release);
+  n_top_pending_ = 0;
+}
+
+bool FlowCache::read_top_flows(std::vector<TopFlow>* out) const {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    const uint32_t s0 = board_.seq.load(std::memory_order_acquire);
+    if (s0 & 1u) continue;
+    TopFlow copy[kTopFlows];
+    const uint32_t n = std::min(board_.n, kTopFlows);
+    std::memcpy(copy, board_.flows, sizeof(TopFlow) * n);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (board_.seq.load(std::memory_order_relaxed) != s0) continue;
+    out->assign(copy, copy + n);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace wansteer

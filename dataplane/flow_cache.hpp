@@ -2,7 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <atomic>
 #include <string>
+#include <vector>
 
 #include "dataplane/counters.hpp"
 #include "dataplane/packet_meta.hpp"
@@ -25,10 +27,30 @@ static_assert(sizeof(FlowKey) == 48);
 
 struct FlowEntry {
   uint64_t last_seen_tsc;
+  uint64_t bytes;              // forwarded since the flow was (re)classified: for `show flows`
+  uint32_t packets;
   uint32_t policy_generation;  // entries from an older policy are reclassified
   uint32_t hash;               // the hash the key was added with (deletes must use the same one)
   uint8_t class_id;
   uint8_t link;
+};
+
+// The heaviest flows one worker saw during its last full aging sweep, for `wansteerctl show flows`.
+struct TopFlow {
+  FlowKey key;
+  uint64_t bytes;
+  uint64_t last_seen_tsc;
+  uint32_t packets;
+  uint8_t class_id;
+  uint8_t link;
+};
+inline constexpr uint32_t kTopFlows = 16;
+
+// Written by the owning worker (seqlock: seq odd while writing), read by control. The worker never waits.
+struct TopFlowsBoard {
+  std::atomic<uint32_t> seq{0};
+  uint32_t n = 0;
+  TopFlow flows[kTopFlows];
 };
 
 inline void flow_key_from_meta(const PacketMeta& m, FlowKey* k) {
@@ -63,11 +85,18 @@ class FlowCache {
   void expire_some(uint64_t now, uint64_t idle_tsc, uint32_t budget, WorkerCounters& c);
 
   uint32_t size() const { return count_; }
+  // Control thread: a consistent copy of the last published top flows (false if the worker kept writing).
+  bool read_top_flows(std::vector<TopFlow>* out) const;
   uint32_t capacity() const { return capacity_; }
 
  private:
   FlowCache() = default;
   bool evict_one(WorkerCounters& c);
+  void offer_top(const FlowKey& key, const FlowEntry& e);
+  void publish_top();
+  TopFlow top_pending_[kTopFlows];  // the sweep in progress
+  uint32_t n_top_pending_ = 0;
+  TopFlowsBoard board_;
   rte_hash* hash_ = nullptr;
   FlowEntry* entries_ = nullptr;  // indexed by rte_hash key position
   uint32_t capacity_ = 0;

@@ -251,7 +251,11 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
       if (e == nullptr) {
         e = w.flows->insert(keys[i], hashes[i], c);
         // A later packet of the same flow in this burst missed too: it finds this entry next burst.
+      } else {
+        e->packets = 0;  // an expired or older-policy entry starts over as a new flow
+        e->bytes = 0;
       }
+      entry[i] = e;
       if (e != nullptr) {
         e->class_id = meta->class_id;
         e->link = meta->link;
@@ -288,6 +292,10 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     ClassLinkCounters& cl = c.class_link[meta->class_id][link];
     cl.packets.inc();
     cl.bytes.add(m->pkt_len);
+    if (FlowEntry* e = entry[i]) {  // the worker's own entry: plain adds
+      e->packets++;
+      e->bytes += m->pkt_len;
+    }
     egress_submit(w, snap, link, m, now_tsc);  // meter, then the link's shaper (or its owner core)
   }
 }
