@@ -134,11 +134,15 @@ void shaper_service(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t lin
     e.last_tsc = now;
   }
   if (now > e.last_tsc) {
-    uint64_t elapsed = now - e.last_tsc;
+    const uint64_t elapsed = now - e.last_tsc;
     e.last_tsc = now;
-    if (elapsed > hz) elapsed = hz;  // a full second refills any bucket; also keeps elapsed x rate in 64 bits
-    uint64_t t = e.tokens + elapsed * sc.rate;
-    e.tokens = t < cap ? t : cap;
+    // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
+    // cap (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks, more than 2^64).
+    const uint64_t missing = cap - e.tokens;
+    if (sc.rate == 0 || elapsed > missing / sc.rate)
+      e.tokens = sc.rate == 0 ? e.tokens : cap;
+    else
+      e.tokens += elapsed * sc.rate;
   }
   if (e.queued == 0) return;
   for (uint8_t i = 0; i < sc.n_order; i++) {

@@ -3,8 +3,9 @@
 
   udpstream.py recv BIND_ADDR PORT OUTFILE      one line per datagram: "recv_ns src seq send_ns" (CLOCK_MONOTONIC,
                                                 shared by every namespace of this machine); prints "ready" first
-  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T]
-                                                datagrams of 172 bytes (a G.711 20 ms frame + RTP header)
+  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T] [--size B]
+                                                datagrams of 172 bytes (a G.711 20 ms frame + RTP header), or
+                                                B bytes of UDP payload (a paced flood, e.g. for rate limits)
 
 Run each inside its namespace (ip netns exec ...). The receiver keeps going until SIGTERM.
 The analysis helpers (load, gaps) are imported by tests/lab and bench/failover.
@@ -37,7 +38,7 @@ def recv(bind, port, outfile):
             out.write(f"{now} {src} {seq} {sent}\n")
 
 
-def send(dst, port, rate, seconds, sport=0, tos=0):
+def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if tos:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
@@ -46,7 +47,7 @@ def send(dst, port, rate, seconds, sport=0, tos=0):
     period = 1e9 / float(rate)
     n = int(float(rate) * float(seconds))
     start = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-    pad = b"\0" * (PAYLOAD - HEADER.size)
+    pad = b"\0" * (max(size, HEADER.size) - HEADER.size)
     for seq in range(n):
         due = start + int(seq * period)
         while True:  # sleep most of the wait, spin the last bit: keeps the pacing within ~0.1 ms
@@ -94,11 +95,11 @@ if __name__ == "__main__":
     if a[:1] == ["recv"] and len(a) == 4:
         recv(a[1], a[2], a[3])
     elif a[:1] == ["send"] and len(a) >= 5:
-        opts = {"--sport": 0, "--tos": 0}
+        opts = {"--sport": 0, "--tos": 0, "--size": PAYLOAD}
         rest = a[5:]
         for k, v in zip(rest[::2], rest[1::2]):
             opts[k] = int(v, 0)
-        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"])
+        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"], opts["--size"])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

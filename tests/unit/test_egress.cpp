@@ -262,6 +262,22 @@ TEST_CASE("shaping disabled: the same burst goes straight to the NIC", "[shaper]
   CHECK(rig.ctr(kGuest, 1).queue_drops.get() == 0);
 }
 
+TEST_CASE("a fast link's bucket refills to full after an idle gap (no 64-bit overflow in elapsed x rate)",
+          "[shaper]") {
+  // 400 Gbit/s = 5e10 bytes/s. After an idle gap of 368934882 ticks, elapsed x rate is 2^64 + 2.6e10: a refill
+  // computed as elapsed x rate wraps to 26 bytes' worth of tokens, and the burst below would wait.
+  EgressRig rig;
+  rig.shape(1, 400000000000ull, 3000);
+  for (uint16_t i = 0; i < 3; i++) rig.submit(1, rig.packet(kDefault, 1000, i), 0);
+  rig.service(0);
+  REQUIRE(rig.sent(2).size() == 3);  // the bucket is empty now
+  const uint64_t gap = 368934882;
+  for (uint16_t i = 0; i < 3; i++) rig.submit(1, rig.packet(kDefault, 1000, i), gap);
+  rig.service(gap);
+  CHECK(rig.sent(2).size() == 3);  // a full bucket again
+  CHECK(rig.ctr(kDefault, 1).queue_depth.get() == 0);
+}
+
 TEST_CASE("meter on a shaped link: over-limit packets are dropped before they queue", "[shaper][meter]") {
   EgressRig rig;
   rig.shape(1, 5000000, 3125);
