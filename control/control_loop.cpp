@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstring>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fmt/format.h>
 #include <rte_arp.h>
 #include <rte_cycles.h>
@@ -19,6 +22,7 @@
 #include "control/metrics.hpp"
 #include "control/planner.hpp"
 #include "dataplane/classify.hpp"
+#include "dataplane/flow_cache.hpp"
 #include "dataplane/packet_meta.hpp"
 #include "dataplane/rx_timestamp.hpp"
 #include "dataplane/worker.hpp"
@@ -782,6 +786,51 @@ std::string ControlPlane::reload_policy() {
                             policy_.classes.size(), policy_.rules.size(), policy_generation_);
 }
 
+namespace {
+std::string addr_str(const uint8_t* a, uint8_t l3) {
+  if (l3 == static_cast<uint8_t>(L3::ipv4)) return fmt::format("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+  char buf[64];
+  ::inet_ntop(AF_INET6, a, buf, sizeof buf);
+  return buf;
+}
+std::string proto_str(uint8_t p) {
+  return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" : fmt::format("{}", p);
+}
+}  // namespace
+
+// The heaviest flows (by bytes since they were classified) that the workers saw in their last aging sweep
+// (every ~100 ms): each worker publishes its own top list, control merges them.
+std::string ControlPlane::top_flows(size_t n, bool json) {
+  std::vector<TopFlow> all;
+  for (const WorkerContext* wc : rt_.workers) {
+    std::vector<TopFlow> v;
+    if (wc->flows && wc->flows->read_top_flows(&v)) all.insert(all.end(), v.begin(), v.end());
+  }
+  std::sort(all.begin(), all.end(), [](const TopFlow& a, const TopFlow& b) { return a.bytes > b.bytes; });
+  if (all.size() > n) all.resize(n);
+  const uint64_t now = rte_rdtsc();
+  std::string out = json ? "[" : fmt::format("{:<5} {:<40} {:<40} {:<10} {:<7} {:>10} {:>14} {:>8}\n", "PROTO",
+                                             "SOURCE", "DESTINATION", "CLASS", "LINK", "PACKETS", "BYTES", "IDLE s");
+  for (size_t i = 0; i < all.size(); i++) {
+    const TopFlow& f = all[i];
+    const bool v4 = f.key.l3 == static_cast<uint8_t>(L3::ipv4);
+    std::string src = addr_str(f.key.src, f.key.l3), dst = addr_str(f.key.dst, f.key.l3);
+    std::string cls = f.class_id < policy_.classes.size() ? policy_.classes[f.class_id].name : "?";
+    double idle = now > f.last_seen_tsc ? static_cast<double>(now - f.last_seen_tsc) / tsc_hz_ : 0.0;
+    if (json) {
+      out += fmt::format(
+          R"({}{{"proto":"{}","src":"{}","sport":{},"dst":"{}","dport":{},"class":"{}","link":"{}","packets":{},"bytes":{},"idle_s":{:.3f}}})",
+          i ? "," : "", proto_str(f.key.proto), src, f.key.sport, dst, f.key.dport, cls, link_name(f.link), f.packets,
+          f.bytes, idle);
+    } else {
+      auto ep = [&](const std::string& a, uint16_t p) { return v4 ? fmt::format("{}:{}", a, p) : fmt::format("[{}]:{}", a, p); };
+      out += fmt::format("{:<5} {:<40} {:<40} {:<10} {:<7} {:>10} {:>14} {:>8.1f}\n", proto_str(f.key.proto),
+                         ep(src, f.key.sport), ep(dst, f.key.dport), cls, link_name(f.link), f.packets, f.bytes, idle);
+    }
+  }
+  return json ? out + "]\n" : out;
+}
+
 std::string ControlPlane::handle_command(const std::string& line) {
   std::vector<std::string> w = split_words(line);
   bool json = false;
@@ -791,7 +840,8 @@ std::string ControlPlane::handle_command(const std::string& line) {
   });
   if (w.empty() || w[0] == "help")
     return "commands: show counters | show links | show classes | show events [N] | link down NAME | "
-           "link up NAME | drill start LINK SECONDS | drill status | drill stop | reload | ping  (add --json)\n";
+           "link up NAME | show flows [N] | drill start LINK SECONDS | drill status | drill stop | reload | ping  "
+           "(add --json)\n";
   if (w[0] == "ping") return "ok\n";
   if (w[0] == "show" && w.size() == 2 && w[1] == "counters") {
     StatsView v = stats_view();
@@ -817,6 +867,11 @@ std::string ControlPlane::handle_command(const std::string& line) {
     return json ? out + "]\n" : out;
   }
   if (w[0] == "drill") return drill_command(w, json);
+  if (w[0] == "show" && (w.size() == 2 || w.size() == 3) && w[1] == "flows") {
+    size_t n = 10;
+    if (w.size() == 3) n = static_cast<size_t>(std::clamp(std::strtol(w[2].c_str(), nullptr, 10), 1L, 1000L));
+    return top_flows(n, json);
+  }
   if (w[0] == "link" && w.size() == 3 && (w[1] == "down" || w[1] == "up")) return set_link_admin(w[2], w[1] == "up");
   if (w[0] == "reload" && w.size() == 1) return reload_policy();
   return fmt::format("error: unknown command \"{}\"; try: show counters | show links | show classes | "

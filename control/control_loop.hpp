@@ -170,6 +170,7 @@ class ControlPlane {
   std::string drill_command(const std::vector<std::string>& words, bool json);
   void drill_tick(uint64_t now_tsc);
   void drill_finish(uint64_t now_tsc);
+  std::string top_flows(size_t n, bool json);
 
  public:
   const EventLog& events() const { return events_; }

@@ -104,6 +104,12 @@ TargetEstimator::Fate TargetEstimator::pending_tag(uint32_t seq) {
   return f;
 }
 
+void TargetEstimator::forget_losses() {
+  // Keep the replies (the hold-down's good samples), drop the probes the outage swallowed.
+  std::erase_if(window_, [](const Outcome& o) { return o.fate != Fate::replied; });
+  early_tags_.clear();
+}
+
 void TargetEstimator::record(const Outcome& o) {
   window_.push_back(o);
   while (window_.size() > cfg_.loss_window) window_.pop_front();
@@ -207,6 +213,9 @@ LinkLiveness::Verdict LinkLiveness::evaluate(uint64_t now_ns) {
     const uint64_t since = std::max(targets_[i].streak_start_ns(), down_since_ns_);
     if (now_ns >= since && now_ns - since >= cfg_.hold_down_ns()) {
       alive_ = true;
+      // The outage is over and was judged as such; the probes lost during it must not hold the link's SLA
+      // verdicts down for a whole window afterwards (on a slowly probed link, minutes).
+      for (auto& t : targets_) t.forget_losses();
       return {true, true, "recovered"};
     }
   }

@@ -60,6 +60,7 @@ class TargetEstimator {
   // Start of the current run of replies with no gap >= detect time between consecutive replies (0 = never replied).
   uint64_t streak_start_ns() const { return streak_start_ns_; }
   uint32_t window_lost() const;        // lost probes currently in the window
+  void forget_losses();                // drops the losses from the window (the link recovered from an outage)
   void set_interval(uint32_t interval_ms) { cfg_.interval_ms = interval_ms; }  // detect time follows the interval
 
  private:

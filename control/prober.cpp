@@ -141,8 +141,11 @@ void Prober::tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& tx) {
     Link& L = links_[l];
     if (!L.enabled || !L.liveness) continue;
     // A metered link carrying nothing probes at its idle interval; traffic on it switches to the full rate.
-    uint32_t interval = (L.metered && !tx[l].carrying_traffic) ? L.spec.effective_idle_interval_ms(true)
-                                                                : L.spec.interval_ms;
+    // A link that is down is probed at the full rate too, so its recovery is seen (and the hold-down can run)
+    // in seconds rather than after several idle intervals.
+    uint32_t interval = (L.metered && !tx[l].carrying_traffic && L.liveness->alive())
+                            ? L.spec.effective_idle_interval_ms(true)
+                            : L.spec.interval_ms;
     if (interval != L.interval_ms) {
       L.interval_ms = interval;
       L.liveness->set_interval(interval, now_ns);

@@ -28,7 +28,7 @@ class Prober {
   struct LinkTx {
     bool can_send = false;       // admin up and next hop resolved
     rte_ether_addr gateway_mac{};
-    bool carrying_traffic = false;  // user traffic went out recently (metered links probe fast then)
+    bool carrying_traffic = false;  // user traffic went out recently (metered links probe fast then, or when down)
   };
   // Sends the probes that are due and ages unanswered ones. Call every control tick.
   void tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& links);

@@ -22,6 +22,7 @@ static void usage(FILE* f) {
       "  link up NAME         put it back\n"
       "  show classes         where each class runs now, its SLA and the links meeting it\n"
       "  show events [N]      the last N link, SLA and steering changes (default 50)\n"
+      "  show flows [N]       the N heaviest flows now (default 10): addresses, class, link, packets, bytes\n"
       "  drill LINK SECONDS   failover drill: withdraw LINK for SECONDS, then restore it and print a report\n"
       "                       (which classes moved where, how fast, what the backup measured); waits for it\n"
       "  drill status|stop    the running drill's state or last report; stop ends it early\n"

@@ -27,7 +27,7 @@ def lab_policy(workdir):
     text = text.replace("prefixes/", str(REPO / "policies" / "prefixes") + "/")
     # LTE probed every 500 ms while it carries traffic (detect time 2 s), so the passive signal test can show
     # that "sending but hearing nothing" is caught long before probes would notice.
-    text = text.replace("    metered: true", "    metered: true\n    probe: {interval_ms: 500, reply_timeout_ms: 1000}")
+    text = text.replace("    metered: true", "    metered: true\n    probe: {interval_ms: 500, idle_interval_ms: 500, reply_timeout_ms: 1000}")
     path = Path(workdir) / "office-fast.yaml"
     path.write_text(text)
     return path
@@ -71,8 +71,12 @@ def event_count(lab):
 def wait_healthy(lab):
     """No fault, both links up, and voip/default meet their SLA on fiber again."""
     lab.fault("isp1", "clear")
-    lab.tools.wait_for(lambda: all(l["state"] == "up" for l in lab.counters()["links"].values()),
-                       timeout=HOLD_DOWN_S + 10, what="both links up")
+    try:
+        lab.tools.wait_for(lambda: all(l["state"] == "up" for l in lab.counters()["links"].values()),
+                           timeout=HOLD_DOWN_S + 10, what="both links up")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {json.dumps(lab.ws.ctl('show', 'links')['links'])[:3000]} "
+                             f"{lab.ws.ctl('show', 'events', '8')}") from None
     lab.tools.wait_for(lambda: "fiber" in lab.ws.ctl("show", "classes")["voip"]["sla_ok"],
                        timeout=HOLD_DOWN_S + 10, what="voip meets its SLA on fiber")
 

@@ -188,3 +188,19 @@ def test_every_control_command_answers(lab):
     lab.set_link("lte", "down")
     assert c("show", "links")["links"]["lte"]["state"] == "down"
     lab.set_link("lte", "up")
+
+
+def test_show_flows_lists_the_heaviest_flow(lab):
+    stream = Stream(lab.workdir, "198.51.100.10", 9600, 200, 2)
+
+    def found():
+        for f in lab.ws.ctl("show", "flows", "5"):
+            if f["dst"] == "198.51.100.10" and f["dport"] == 9600 and f["packets"] > 50:
+                return f
+        return None
+    f = lab.tools.wait_for(found, timeout=5, what="the stream in show flows")
+    stream.finish()
+    assert f["proto"] == "udp" and f["src"] == "192.168.10.10"
+    assert f["class"] == "default" and f["link"] == "fiber"
+    assert f["bytes"] >= f["packets"] * 200   # 172-byte payload + UDP/IP/Ethernet headers
+    assert "DESTINATION" in lab.ws.ctl("show", "flows", as_json=False)

@@ -401,3 +401,30 @@ TEST_CASE("liveness: after a faster probe interval, silence counts from the chan
   CHECK_FALSE(v.alive);
   CHECK(std::string(v.cause) == "probe_timeout");
 }
+
+TEST_CASE("liveness: recovering from an outage forgets the probes the outage swallowed", "[health]") {
+  HealthConfig c = test_config();
+  LinkLiveness l(c, 1);
+  uint32_t seq = 0;
+  uint64_t t = 0;
+  auto probe = [&](bool answered) {
+    l.target(0).on_sent(seq, t);
+    if (answered) l.target(0).on_reply(seq, t + ms(1), ms(1));
+    seq++;
+    t += ms(c.interval_ms);
+    l.target(0).tick(t);
+    return l.evaluate(t);
+  };
+  for (int i = 0; i < 20; i++) probe(true);
+  REQUIRE(l.alive());
+  for (int i = 0; i < 30; i++) probe(false);  // outage: down, and lost probes fill the window
+  REQUIRE_FALSE(l.alive());
+  CHECK(l.target(0).window_lost() > 0);
+  LinkLiveness::Verdict v{};
+  for (int i = 0; i < 2000 && !v.changed; i++) v = probe(true);  // replies again, through the hold-down
+  REQUIRE(v.changed);
+  CHECK(std::string(v.cause) == "recovered");
+  CHECK(l.target(0).window_lost() == 0);
+  CHECK(l.metrics().loss_pct == 0);
+  CHECK(l.metrics().samples >= c.min_samples);  // the hold-down's replies are still there to judge SLAs
+}
