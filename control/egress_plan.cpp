@@ -7,6 +7,10 @@
 namespace wansteer {
 
 namespace {
+constexpr uint64_t kMinTopQueue = 64;  // packets: see the queue limits below
+}  // namespace
+
+namespace {
 
 MeterProfile profile_of(const RateLimitSpec& r) {
   MeterProfile p;
@@ -85,7 +89,14 @@ EgressPlan plan_egress(const Policy& p, const std::array<bool, kMaxLinks>& usabl
       s.burst = std::max(s.rate * kShaperBurstMs / 1000, kShaperMinBurst);
       uint64_t q = (s.rate * p.shaper.queue_ms / 1000 + kQueueFrameBytes - 1) / kQueueFrameBytes;
       q = std::clamp<uint64_t>(q, kMinQueueLimit, kShaperQueueMax);
-      for (size_t c = 0; c < kMaxClasses; c++) s.queue_limit[c] = static_cast<uint16_t>(q);
+      // The limit is counted in full-size frames, which leaves a class of small packets (voice: ~200 bytes)
+      // only a few slots on a slow link: a burst of calls from a PBX would be tail-dropped on an idle link.
+      // Classes without delay-based drops (the ones served first) get at least kMinTopQueue slots; they wait
+      // behind nothing, so the longer queue costs them no latency.
+      for (size_t c = 0; c < kMaxClasses; c++) {
+        const bool top = !((delay_mask >> c) & 1u);
+        s.queue_limit[c] = static_cast<uint16_t>(top ? std::max<uint64_t>(q, kMinTopQueue) : q);
+      }
       s.n_order = static_cast<uint8_t>(order.size());
       std::copy(order.begin(), order.end(), s.order);
       s.delay_drop_mask = delay_mask;
