@@ -71,7 +71,7 @@ struct Rig {
   std::optional<ControlPlane> cp;
   std::atomic<bool> stop{false};
 
-  Rig() {
+  explicit Rig(Policy policy = office_policy()) {
     static int instance = 0;
     std::string id = std::to_string(instance++);
     pool = make_test_pool(("fwd_pool" + id).c_str(), 2047);
@@ -110,7 +110,7 @@ struct Rig {
     w->flows = FlowCache::create("fwd_flows" + id, 1024, SOCKET_ID_ANY, &err);
     REQUIRE(w->flows);
     rt.workers.push_back(w);
-    cp.emplace(office_policy(), rt);
+    cp.emplace(std::move(policy), rt);
     REQUIRE(cp->start(&err));
   }
 
@@ -300,4 +300,50 @@ TEST_CASE("ipv4_decrement_ttl keeps the header checksum valid for every TTL", "[
     rte_pktmbuf_free(m);
   }
   rte_mempool_free(pool);
+}
+
+TEST_CASE("stick_by host-pair: every flow between two hosts takes the pair's link, in balance mode too",
+          "[forward]") {
+  Policy p = office_policy();
+  p.classes[0].mode = SteerMode::balance;  // voip spread over fiber and lte by flow hash ...
+  auto links_used = [](Rig& rig) {
+    for (uint16_t sport = 42000; sport < 42032; sport++) rig.inject(0, voip_frame(sport));
+    rig.poll();
+    return std::make_pair(rig.sent(1).size(), rig.sent(2).size());
+  };
+  {
+    Rig rig(p);
+    auto [fiber, lte] = links_used(rig);
+    CHECK(fiber + lte == 32);
+    CHECK(fiber > 0);  // per flow: 32 flows land on both links
+    CHECK(lte > 0);
+  }
+  p.classes[0].stick_by = StickBy::host_pair;  // ... unless the pair decides
+  {
+    Rig rig(p);
+    auto [fiber, lte] = links_used(rig);
+    CHECK(fiber + lte == 32);
+    CHECK((fiber == 32 || lte == 32));
+  }
+}
+
+TEST_CASE("on_recovery stay with host-pair: a call's new flows follow it on the backup after recovery",
+          "[forward]") {
+  for (bool stay : {false, true}) {
+    Policy p = office_policy();
+    p.classes[0].stick_by = StickBy::host_pair;
+    p.classes[0].on_recovery = stay ? OnRecovery::stay : OnRecovery::back;
+    Rig rig(p);
+    rig.cp->handle_command("link down fiber");
+    rig.inject(0, voip_frame(43000));  // SIP of the call, while fiber is down: lte
+    rig.poll();
+    REQUIRE(rig.sent(2).size() == 1);
+    rig.cp->handle_command("link up fiber");
+    rig.inject(0, voip_frame(43000));  // the call goes on ...
+    rig.inject(0, voip_frame(43002));  // ... and opens its RTP flow
+    rig.poll();
+    INFO("on_recovery " << (stay ? "stay" : "return"));
+    CHECK(rig.sent(1).size() == (stay ? 0u : 2u));
+    CHECK(rig.sent(2).size() == (stay ? 2u : 0u));
+  }
 }
