@@ -12,7 +12,7 @@ PACKAGES=(
     prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev
     # tests and lab
     python3 python3-scapy python3-pytest tcpdump iproute2 nftables iperf3 ethtool
-    iputils-ping procps kmod prometheus
+    iputils-ping procps kmod prometheus curl
 )
 
 missing=()
