@@ -347,3 +347,26 @@ TEST_CASE("on_recovery stay with host-pair: a call's new flows follow it on the 
     CHECK(rig.sent(2).size() == (stay ? 2u : 0u));
   }
 }
+
+TEST_CASE("with no usable link a flow's state is kept, and it resumes on its link when one returns",
+          "[forward]") {
+  Rig rig;
+  rig.inject(0, voip_frame(44000));
+  rig.poll();
+  REQUIRE(rig.sent(1).size() == 1);
+  const uint64_t misses = rig.w->counters.flow_misses.get();
+  rig.cp->handle_command("link down fiber");
+  rig.cp->handle_command("link down lte");
+  rig.inject(0, voip_frame(44000));
+  rig.poll();
+  CHECK(rig.sent(1).empty());
+  CHECK(rig.sent(2).empty());
+  CHECK(rig.w->counters.class_no_link[0].get() == 1);  // dropped and counted, not torn down
+  rig.cp->handle_command("link up fiber");
+  rig.cp->handle_command("link up lte");
+  rig.inject(0, voip_frame(44000));
+  rig.poll();
+  CHECK(rig.sent(1).size() == 1);                      // back on its own link
+  CHECK(rig.w->counters.flow_misses.get() == misses);  // never reclassified: its cache entry survived
+  CHECK(rig.w->counters.flow_moves.get() == 0);
+}
