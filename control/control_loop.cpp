@@ -81,16 +81,6 @@ bool same_plan(const Plan& a, const Plan& b) {
 
 Sla sla_of(const ClassSpec& c) { return Sla{c.sla.max_loss_pct, c.sla.max_rtt_ms, c.sla.max_jitter_ms}; }
 
-HealthConfig gate_config(const ProbeSpec& p) {
-  HealthConfig h;
-  h.interval_ms = p.interval_ms;
-  h.detect_multiplier = p.detect_multiplier;
-  h.loss_window = p.loss_window;
-  h.reply_timeout_ms = p.reply_timeout_ms;
-  h.hold_down_ms = p.hold_down_ms;
-  h.min_samples = p.min_samples;
-  return h;
-}
 
 }  // namespace
 
@@ -169,7 +159,7 @@ void ControlPlane::rebuild_gates(const Policy* old) {
         ok[c][l] = sla_ok_[oc][l];
         cause[c][l] = sla_cause_[oc][l];
       } else {
-        gates[c].emplace_back(gate_config(policy_.links[l].probe));
+        gates[c].emplace_back(health_config(policy_.links[l].probe));
         ok[c][l] = true;  // a new gate passes until measurements say otherwise
         cause[c][l] = "ok";
       }

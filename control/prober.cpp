@@ -32,6 +32,8 @@ uint64_t unix_ns_now() {
   return static_cast<uint64_t>(duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+}  // namespace
+
 HealthConfig health_config(const ProbeSpec& p) {
   HealthConfig c;
   c.interval_ms = p.interval_ms;
@@ -42,8 +44,6 @@ HealthConfig health_config(const ProbeSpec& p) {
   c.min_samples = p.min_samples;
   return c;
 }
-
-}  // namespace
 
 Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* link_macs, uint64_t tsc_hz,
                SendFn send)
@@ -68,10 +68,9 @@ Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* li
   }
 }
 
-rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) return nullptr;
-  const uint16_t ip_len = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + sizeof(IcmpPayload);
+// Ethernet + IPv4 header of a probe from link `link`'s address to target `target`; returns the IP header.
+rte_ipv4_hdr* Prober::frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac,
+                                   uint8_t proto, uint16_t ip_len) {
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + ip_len));
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
   rte_ether_addr_copy(&gw_mac, &eth->dst_addr);
@@ -84,10 +83,18 @@ rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte
   ip->packet_id = rte_cpu_to_be_16(ip_id_++);
   ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
   ip->time_to_live = 64;
-  ip->next_proto_id = IPPROTO_ICMP;
+  ip->next_proto_id = proto;
   ip->src_addr = rte_cpu_to_be_32(links_[link].own_ip);
   ip->dst_addr = rte_cpu_to_be_32(links_[link].targets[target].spec.address);
   ip->hdr_checksum = rte_ipv4_cksum(ip);
+  return ip;
+}
+
+rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return nullptr;
+  const uint16_t ip_len = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + sizeof(IcmpPayload);
+  rte_ipv4_hdr* ip = frame_header(m, link, target, gw_mac, IPPROTO_ICMP, ip_len);
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
   icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
   icmp->icmp_code = 0;
@@ -104,23 +111,7 @@ rte_mbuf* Prober::build_stamp(size_t link, size_t target, uint32_t seq, const rt
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) return nullptr;
   const uint16_t udp_len = sizeof(rte_udp_hdr) + stamp::kPacketSize;
-  const uint16_t ip_len = sizeof(rte_ipv4_hdr) + udp_len;
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + ip_len));
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-  rte_ether_addr_copy(&gw_mac, &eth->dst_addr);
-  rte_ether_addr_copy(&link_macs_[link], &eth->src_addr);
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  std::memset(ip, 0, sizeof *ip);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->total_length = rte_cpu_to_be_16(ip_len);
-  ip->packet_id = rte_cpu_to_be_16(ip_id_++);
-  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-  ip->time_to_live = 64;
-  ip->next_proto_id = IPPROTO_UDP;
-  ip->src_addr = rte_cpu_to_be_32(links_[link].own_ip);
-  ip->dst_addr = rte_cpu_to_be_32(links_[link].targets[target].spec.address);
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  rte_ipv4_hdr* ip = frame_header(m, link, target, gw_mac, IPPROTO_UDP, sizeof(rte_ipv4_hdr) + udp_len);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
   udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(kProbePortBase + link * 16 + target));
   udp->dst_port = rte_cpu_to_be_16(links_[link].targets[target].spec.port);

@@ -14,8 +14,12 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ipv4_hdr;
 
 namespace wansteer {
+
+// The estimators' settings from a link's probe settings.
+HealthConfig health_config(const ProbeSpec& p);
 
 class Prober {
  public:
@@ -74,6 +78,8 @@ class Prober {
     Stats stats;
   };
 
+  rte_ipv4_hdr* frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac, uint8_t proto,
+                             uint16_t ip_len);
   rte_mbuf* build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
   rte_mbuf* build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
 
