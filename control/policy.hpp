@@ -69,7 +69,7 @@ struct ProbeSpec {
   uint32_t loss_window = 50;         // loss is measured over the last N probes per target
   uint32_t reply_timeout_ms = 300;   // an unanswered probe counts as lost after this
   uint32_t hold_down_ms = 10000;     // a recovered link (or class on it) must stay good this long
-  uint32_t passive_timeout_ms = 150; // sending traffic but receiving nothing this long: suspect now; 0 = off
+  uint32_t passive_timeout_ms = 300; // sending traffic but receiving nothing this long: suspect now; 0 = off
   uint32_t min_samples = 10;         // SLA judgments wait for this many probe outcomes
   uint32_t effective_idle_interval_ms(bool metered) const {
     return idle_interval_ms != 0 ? idle_interval_ms : metered ? 5000 : interval_ms;
