@@ -75,7 +75,7 @@ class FlowCache {
   // Returns nullptr when it still cannot insert (the packet is then forwarded uncached).
   FlowEntry* insert(const FlowKey& key, uint32_t hash, WorkerCounters& c);
 
-  // Visits up to `budget` cached flows from the sweep cursor and removes those idle longer than idle_tsc.
+  // Visits `budget` slots from the sweep cursor and removes the flows there idle longer than idle_tsc.
   void expire_some(uint64_t now, uint64_t idle_tsc, uint32_t budget, WorkerCounters& c);
 
   uint32_t size() const { return count_; }
