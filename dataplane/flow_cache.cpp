@@ -28,7 +28,8 @@ std::unique_ptr<FlowCache> FlowCache::create(const std::string& name, uint32_t c
 
 FlowCache::~FlowCache() { rte_free(slots_); }
 
-FlowEntry* FlowCache::find(const FlowKey& key, uint32_t hash) {
+template <typename Key>
+inline FlowEntry* FlowCache::find_key(const Key& key, uint32_t hash) {
   for (uint32_t d = 0; d < kWindow; d++) {
     Slot& s = slots_[(hash + d) & mask_];
     if (s.key.l3 == kEmpty) return nullptr;
@@ -37,9 +38,16 @@ FlowEntry* FlowCache::find(const FlowKey& key, uint32_t hash) {
   return nullptr;
 }
 
+FlowEntry* FlowCache::find(const FlowKey& key, uint32_t hash) { return find_key(key, hash); }
+
 void FlowCache::lookup_burst(const FlowKey* keys, const uint32_t* hashes, uint16_t n, FlowEntry** out) {
   for (uint16_t i = 0; i < n; i++) rte_prefetch0(&slots_[hashes[i] & mask_]);  // no-op if prefetch() ran
-  for (uint16_t i = 0; i < n; i++) out[i] = find(keys[i], hashes[i]);
+  for (uint16_t i = 0; i < n; i++) out[i] = find_key(keys[i], hashes[i]);
+}
+
+void FlowCache::lookup_burst(const PacketMeta* const* metas, uint16_t n, FlowEntry** out) {
+  // No prefetch pass: the caller (forward_lan_burst) prefetched each home slot with prefetch() already.
+  for (uint16_t i = 0; i < n; i++) out[i] = find_key(*metas[i], metas[i]->flow_hash);
 }
 
 // Deletes slot idx. A tombstone followed by an empty slot can itself become empty (no probe needs to pass it),

@@ -12,6 +12,7 @@
 // the window's least recently seen flow (counted as an eviction), as it evicts at the sweep cursor when the
 // whole cache holds `capacity` flows.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +36,10 @@ struct FlowKey {
   static constexpr uint8_t kHostPair = 0x80;
 };
 static_assert(sizeof(FlowKey) == 40);
+// FlowCache compares cached keys with PacketMeta's first 36 bytes directly (FlowCache::same_key).
+static_assert(offsetof(FlowKey, src) == offsetof(PacketMeta, src) && offsetof(FlowKey, dst) == offsetof(PacketMeta, dst) &&
+              offsetof(FlowKey, sport) == offsetof(PacketMeta, sport) &&
+              offsetof(FlowKey, dport) == offsetof(PacketMeta, dport) && offsetof(FlowKey, dport) == 34);
 
 struct FlowEntry {
   uint64_t last_seen_tsc;
@@ -71,6 +76,10 @@ class FlowCache {
   // Looks up n keys (n <= kBurst) using their precomputed hashes; out[i] is the entry or nullptr.
   void lookup_burst(const FlowKey* keys, const uint32_t* hashes, uint16_t n, FlowEntry** out);
 
+  // The same for the 5-tuple keys of parsed packets, compared with their metadata directly (no FlowKey copies);
+  // the hash is meta->flow_hash.
+  void lookup_burst(const PacketMeta* const* metas, uint16_t n, FlowEntry** out);
+
   // Inserts a key; when the cache is full (or the key's probe window is), evicts one entry and retries.
   // Returns nullptr when it still cannot insert (the packet is then forwarded uncached).
   FlowEntry* insert(const FlowKey& key, uint32_t hash, WorkerCounters& c);
@@ -94,6 +103,12 @@ class FlowCache {
 
   static bool used(const Slot& s) { return s.key.l3 != kEmpty && s.key.l3 != kTombstone; }
   static bool same_key(const FlowKey& a, const FlowKey& b) { return __builtin_memcmp(&a, &b, sizeof(FlowKey)) == 0; }
+  // Equal to same_key(k, flow_key_from_meta(m)): src, dst, sport, dport sit at the same offsets in both.
+  static bool same_key(const FlowKey& k, const PacketMeta& m) {
+    return __builtin_memcmp(&k, &m, 36) == 0 && k.vlan == m.vlan && k.proto == m.proto && k.l3 == m.l3;
+  }
+  template <typename Key>
+  FlowEntry* find_key(const Key& key, uint32_t hash);
   FlowEntry* find(const FlowKey& key, uint32_t hash);
   void remove(uint32_t idx);
   bool evict_one(WorkerCounters& c);

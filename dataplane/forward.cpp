@@ -129,6 +129,10 @@ bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_add
 // ports and protocol zero and a marker, and takes the link from it, so SIP and RTP of one call share a link.
 static void steer_host_pairs(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                              uint64_t now_tsc) {
+  // Most policies steer every class per flow: then there is nothing to do (and no pass over the burst).
+  bool any = false;
+  for (uint32_t cls = 0; cls < kMaxClasses; cls++) any |= snap.steering.cls[cls].by_host_pair;
+  if (!any) return;
   FlowKey keys[kBurst];
   uint32_t hashes[kBurst];
   FlowEntry* entry[kBurst];
@@ -213,15 +217,11 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   if (ns == 0) return;
 
   // 2. Flow cache: hits keep their class and link; misses are classified together in one ACL call.
-  FlowKey keys[kBurst];
-  uint32_t hashes[kBurst];
+  // Looked up straight from the metadata; a FlowKey is built only for the (rare) misses that are inserted.
+  const PacketMeta* steer_meta[kBurst];
   FlowEntry* entry[kBurst];
-  for (uint16_t i = 0; i < ns; i++) {
-    const PacketMeta* meta = meta_of(steer[i]);
-    flow_key_from_meta(*meta, &keys[i]);
-    hashes[i] = meta->flow_hash;
-  }
-  w.flows->lookup_burst(keys, hashes, ns, entry);
+  for (uint16_t i = 0; i < ns; i++) steer_meta[i] = meta_of(steer[i]);
+  w.flows->lookup_burst(steer_meta, ns, entry);
 
   PacketMeta* miss_meta[kBurst];
   uint16_t miss_idx[kBurst];
@@ -251,7 +251,9 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
       meta->link = snap.steering.cls[meta->class_id].pick(meta->flow_hash);
       FlowEntry* e = entry[i];
       if (e == nullptr) {
-        e = w.flows->insert(keys[i], hashes[i], c);
+        FlowKey key;
+        flow_key_from_meta(*meta, &key);
+        e = w.flows->insert(key, meta->flow_hash, c);
         // A later packet of the same flow in this burst missed too: it finds this entry next burst.
       }
       if (e != nullptr) {
