@@ -12,9 +12,31 @@
 
 namespace wansteer {
 
+// The full egress path of egress_submit: hand-off, meter, shaper. Called by it when the bypass does not apply.
+void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+
 // A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
 // now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted.
-void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+//
+// Inline bypass for the common case, a link this worker owns with no shaper and a class without a rate limit:
+// the meter would answer `conform` and the packet would go straight to tx staging, so do exactly that (and
+// count it as conform) without the out-of-line calls. The meter must already be configured for the snapshot's
+// profile (same generation): otherwise the full path runs once and configures it, so nothing observable changes.
+// Checking n_workers == 1 first avoids owner_of's division in the one-worker case.
+inline void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
+                          uint64_t now_tsc) {
+  const WorkerEgress& eg = w.egress;
+  if ((eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) && !snap.egress.shaper[link].enabled) {
+    const uint8_t cls = meta_of(m)->class_id;
+    const ClassMeter& cm = eg.link[link].meter[cls];
+    if (cm.mode == MeterMode::unlimited && cm.generation == snap.egress.meter[cls][link].generation) {
+      w.counters.egress[cls][link].meter_conform.inc();
+      tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+      return;
+    }
+  }
+  egress_submit_slow(w, snap, link, m, now_tsc);
+}
 
 // Once per worker loop, after forwarding: pushes staged hand-offs, takes in what other workers handed over,
 // refills every owned shaper's bucket and releases queued packets, highest priority first, while tokens allow.

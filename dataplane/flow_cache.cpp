@@ -1,119 +1,134 @@
-// FlowCache implementation: rte_hash positions index a flat entry array; aging sweeps a few slots per loop.
+// FlowCache implementation: one cache line per flow, linear probing within a small window, tombstones.
 #include "dataplane/flow_cache.hpp"
 
-#include <cerrno>
 #include <algorithm>
 #include <cstring>
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 namespace wansteer {
 
 std::unique_ptr<FlowCache> FlowCache::create(const std::string& name, uint32_t capacity, int socket,
                                              std::string* error) {
-  rte_hash_parameters p{};
-  p.name = name.c_str();
-  p.entries = capacity;
-  p.key_len = sizeof(FlowKey);
-  p.hash_func = rte_hash_crc;
-  p.hash_func_init_val = 0;
-  p.socket_id = socket;
-  p.extra_flag = 0;  // one thread owns it: no locks, no RCU needed inside the table
+  if (capacity == 0 || capacity > (1u << 30)) {
+    *error = "flow table " + name + ": capacity must be 1..2^30";
+    return nullptr;
+  }
+  // At least 2 x capacity slots: the load factor stays <= 0.5, so probes are short and windows rarely full.
+  uint32_t n = kWindow;
+  while (n < 2 * capacity) n <<= 1;
   std::unique_ptr<FlowCache> fc(new FlowCache());
-  fc->hash_ = rte_hash_create(&p);
-  if (fc->hash_ == nullptr) {
-    *error = std::string("cannot create flow table ") + name + ": " + rte_strerror(rte_errno);
+  fc->slots_ = static_cast<Slot*>(rte_malloc_socket(name.c_str(), sizeof(Slot) * n, RTE_CACHE_LINE_SIZE, socket));
+  if (fc->slots_ == nullptr) {
+    *error = "cannot allocate flow table " + name;
     return nullptr;
   }
-  // rte_hash hands out key positions in [0, entries]; keep one spare slot for safety.
-  fc->slots_ = capacity + 1;
-  fc->entries_ = static_cast<FlowEntry*>(
-      rte_zmalloc_socket(nullptr, sizeof(FlowEntry) * fc->slots_, RTE_CACHE_LINE_SIZE, socket));
-  if (fc->entries_ == nullptr) {
-    *error = "cannot allocate flow entries for " + name;
-    return nullptr;
-  }
+  for (uint32_t i = 0; i < n; i++) fc->slots_[i].key.l3 = kEmpty;
+  fc->mask_ = n - 1;
   fc->capacity_ = capacity;
   return fc;
 }
 
-FlowCache::~FlowCache() {
-  rte_hash_free(hash_);
-  rte_free(entries_);
+FlowCache::~FlowCache() { rte_free(slots_); }
+
+template <typename Key>
+inline FlowEntry* FlowCache::find_key(const Key& key, uint32_t hash) {
+  for (uint32_t d = 0; d < kWindow; d++) {
+    Slot& s = slots_[(hash + d) & mask_];
+    if (s.key.l3 == kEmpty) return nullptr;
+    if (same_key(s.key, key)) return &s.entry;  // a tombstone's l3 never matches a key's
+  }
+  return nullptr;
 }
+
+FlowEntry* FlowCache::find(const FlowKey& key, uint32_t hash) { return find_key(key, hash); }
 
 void FlowCache::lookup_burst(const FlowKey* keys, const uint32_t* hashes, uint16_t n, FlowEntry** out) {
-  const void* key_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
-  int32_t positions[RTE_HASH_LOOKUP_BULK_MAX];
-  for (uint16_t i = 0; i < n; i++) key_ptrs[i] = &keys[i];
-  rte_hash_lookup_with_hash_bulk(hash_, key_ptrs, const_cast<hash_sig_t*>(hashes), n, positions);
-  for (uint16_t i = 0; i < n; i++) {
-    int32_t pos = positions[i];
-    out[i] = (pos >= 0 && static_cast<uint32_t>(pos) < slots_) ? &entries_[pos] : nullptr;
+  for (uint16_t i = 0; i < n; i++) rte_prefetch0(&slots_[hashes[i] & mask_]);  // no-op if prefetch() ran
+  for (uint16_t i = 0; i < n; i++) out[i] = find_key(keys[i], hashes[i]);
+}
+
+void FlowCache::lookup_burst(const PacketMeta* const* metas, uint16_t n, FlowEntry** out) {
+  // No prefetch pass: the caller (forward_lan_burst) prefetched each home slot with prefetch() already.
+  for (uint16_t i = 0; i < n; i++) out[i] = find_key(*metas[i], metas[i]->flow_hash);
+}
+
+// Deletes slot idx. A tombstone followed by an empty slot can itself become empty (no probe needs to pass it),
+// and so can the tombstones before it: this keeps misses from scanning whole windows of dead slots.
+void FlowCache::remove(uint32_t idx) {
+  slots_[idx].key.l3 = kTombstone;
+  count_--;
+  while (slots_[idx].key.l3 == kTombstone && slots_[(idx + 1) & mask_].key.l3 == kEmpty) {
+    slots_[idx].key.l3 = kEmpty;
+    idx = (idx - 1) & mask_;
   }
 }
 
+// Removes the next cached flow at or after the sweep cursor (the cache holds `capacity` of them, so one is near).
 bool FlowCache::evict_one(WorkerCounters& c) {
-  const void* key;
-  void* data;
-  int32_t pos = rte_hash_iterate(hash_, &key, &data, &cursor_);
-  if (pos < 0) {  // reached the end: wrap around once
-    cursor_ = 0;
-    pos = rte_hash_iterate(hash_, &key, &data, &cursor_);
-    if (pos < 0) return false;
+  if (count_ == 0) return false;
+  for (uint32_t i = 0; i <= mask_; i++) {
+    uint32_t idx = cursor_;
+    cursor_ = (cursor_ + 1) & mask_;
+    if (used(slots_[idx])) {
+      remove(idx);
+      c.flow_evictions.inc();
+      return true;
+    }
   }
-  if (rte_hash_del_key_with_hash(hash_, key, entries_[pos].hash) < 0) return false;
-  count_--;
-  c.flow_evictions.inc();
-  return true;
+  return false;
 }
 
 FlowEntry* FlowCache::insert(const FlowKey& key, uint32_t hash, WorkerCounters& c) {
   // Two packets of a new flow in one burst both miss; the second finds the entry the first just added.
-  int32_t pos = rte_hash_lookup_with_hash(hash_, &key, hash);
-  if (pos >= 0 && static_cast<uint32_t>(pos) < slots_) return &entries_[pos];
-  pos = rte_hash_add_key_with_hash(hash_, &key, hash);
-  if (pos == -ENOSPC && evict_one(c)) pos = rte_hash_add_key_with_hash(hash_, &key, hash);
-  if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
+  if (FlowEntry* e = find(key, hash)) return e;
+  if (count_ >= capacity_ && !evict_one(c)) {
     c.flow_uncached.inc();
     return nullptr;
   }
+  uint32_t idx = kWindow;  // first free slot in the window, if any
+  uint32_t oldest = 0;
+  for (uint32_t d = 0; d < kWindow; d++) {
+    uint32_t i = (hash + d) & mask_;
+    if (!used(slots_[i])) {
+      idx = i;
+      break;
+    }
+    if (d == 0 || slots_[i].entry.last_seen_tsc < slots_[oldest].entry.last_seen_tsc) oldest = i;
+  }
+  if (idx == kWindow) {  // window full (rare at load <= 0.5): the least recently seen flow in it makes room
+    remove(oldest);
+    c.flow_evictions.inc();
+    idx = oldest;
+  }
+  Slot& s = slots_[idx];
+  s.key = key;
+  s.entry = FlowEntry{};
   count_++;
   c.flow_inserts.inc();
-  entries_[pos].hash = hash;
-  entries_[pos].packets = 0;
-  entries_[pos].bytes = 0;
-  return &entries_[pos];
+  return &s.entry;
 }
 
 void FlowCache::expire_some(uint64_t now, uint64_t idle_tsc, uint32_t budget, WorkerCounters& c) {
   if (count_ == 0) return;
-  const void* key;
-  void* data;
+  // The budget is in slots, empty ones included: each is a cache line to read whether a flow is there or not.
   for (uint32_t i = 0; i < budget; i++) {
-    int32_t pos = rte_hash_iterate(hash_, &key, &data, &cursor_);
-    if (pos < 0) {
-      cursor_ = 0;
-      publish_top();  // a full sweep is done: what it saw becomes the board control reads
-      return;
-    }
-    const FlowEntry& e = entries_[pos];
-    if (now - e.last_seen_tsc > idle_tsc) {
-      if (rte_hash_del_key_with_hash(hash_, key, e.hash) >= 0) {
-        count_--;
-        c.flow_expired.inc();
-      }
+    uint32_t idx = cursor_;
+    cursor_ = (cursor_ + 1) & mask_;
+    if (cursor_ == 0) publish_top();  // a full sweep is done: what it saw becomes the board control reads
+    const Slot& s = slots_[idx];
+    if (!used(s)) continue;
+    if (now - s.entry.last_seen_tsc > idle_tsc) {
+      remove(idx);
+      c.flow_expired.inc();
     } else {
-      offer_top(*static_cast<const FlowKey*>(key), e);
+      offer_top(s.key, s.entry);
     }
   }
 }
 
 void FlowCache::offer_top(const FlowKey& key, const FlowEntry& e) {
-  if (key.zero_pad != 0 || e.packets == 0) return;  // host-pair entries are not flows of their own
+  if ((key.l3 & FlowKey::kHostPair) || e.packets == 0) return;  // host-pair entries are not flows of their own
   uint32_t slot = n_top_pending_;
   if (n_top_pending_ == kTopFlows) {  // full: replace the lightest if this one is heavier
     slot = 0;

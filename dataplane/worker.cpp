@@ -90,8 +90,8 @@ int worker_main(void* arg) {
   WorkerContext& w = *static_cast<WorkerContext*>(arg);
   rte_rcu_qsbr_thread_register(w.qsbr, w.worker_id);
   rte_rcu_qsbr_thread_online(w.qsbr, w.worker_id);
-  // Aging sweeps a few cache slots every 50 us rather than every loop: enough to visit a 64k table every
-  // ~100 ms, without paying for it on every burst.
+  // Aging sweeps a few cache slots every 50 us rather than every loop: enough to visit the 128k slots of a
+  // 64k-flow cache every ~200 ms (idle timeouts are seconds), without paying for it on every burst.
   const uint64_t sweep_every = rte_get_tsc_hz() / 20000;
   uint64_t last_sweep = 0;
   while (!w.stop->load(std::memory_order_relaxed)) {
