@@ -98,6 +98,15 @@ fi
 [ -x "$WS_BUILD/control/wansteer" ] || ws_die "$WS_BUILD/control/wansteer not built"
 [ -f "$WS_BUILD/eal-fallback" ] && ws_warn "no hugepages: wansteer runs with --no-huge"
 
+# The lab's names are fixed (ws-*): hold its lock (scripts/lib/lablock.py) so a test run or a bench on the same
+# machine waits for the demo instead of tearing its lab down, and the demo waits for them.
+mkdir -p /run/lock
+exec 9>/run/lock/wansteer-lab.lock
+if ! flock -n 9; then
+    ws_log "the lab is in use by another run (a test or a bench); waiting for it"
+    flock 9
+fi
+
 ws_log "building the lab (fresh)"
 "$WS_ROOT/scripts/lab.sh" down >/dev/null
 "$WS_ROOT/scripts/lab.sh" up

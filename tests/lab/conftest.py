@@ -4,12 +4,15 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+from lablock import acquire_lab_lock  # noqa: E402
 LAB_SH = REPO / "scripts" / "lab.sh"
 LABTOOL = REPO / "scripts" / "lib" / "labtool.sh"
 
@@ -34,6 +37,7 @@ class Lab:
 
     # --- lifecycle -------------------------------------------------------------------------
     def up(self):
+        self._lock = acquire_lab_lock()
         env = dict(os.environ, BUILD_DIR=str(self.build_dir), WS_STATE=str(self.workdir))
         subprocess.run(["bash", str(LAB_SH), "down"], check=True, env=env, capture_output=True)
         subprocess.run(["bash", str(LAB_SH), "up"], check=True, env=env, capture_output=True)
@@ -65,6 +69,9 @@ class Lab:
                 except subprocess.TimeoutExpired:
                     self.sink.kill()
             subprocess.run(["bash", str(LAB_SH), "down"], capture_output=True)
+            if getattr(self, "_lock", None) is not None:
+                self._lock.close()
+                self._lock = None
 
     # --- faults (nftables on the ISP routers, see scripts/lab.sh fault) ---------------------
     def fault(self, isp, *what):
