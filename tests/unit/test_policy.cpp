@@ -845,3 +845,64 @@ TEST_CASE("bad probing and SLA values are reported at their line and column", "[
                        "stick_by \"host\" must be one of flow, host-pair");
   }
 }
+
+TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error points into the file",
+          "[policy]") {
+  std::ifstream in(std::string(WANSTEER_SOURCE_DIR) + "/policies/office.yaml");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string good = ss.str();
+  std::vector<std::string> lines;
+  {
+    std::string l;
+    std::istringstream is(good);
+    while (std::getline(is, l)) lines.push_back(l);
+  }
+  // Fragments a hurried edit leaves behind: wrong types, bad numbers, stray YAML syntax, unknown keys.
+  const std::vector<std::string> junk = {": ", "- ", "{", "}", "[", "]", "\"", "'", "#", "  ", "\t", "-1", "1e999",
+                                         "nan", "0x10", "99999999999999999999", "yes", "voice", "stamp", "probe:",
+                                         "sla: {max_loss_pct: x}", "targets: [1.2.3]", "capacity: {up: 5mbps}",
+                                         "on_backup: sometimes", "interval_ms: 0", "&a", "*a", "!!binary", "~"};
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto rnd = [&](uint64_t n) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return n ? state % n : 0;
+  };
+  size_t rejected = 0;
+  for (int round = 0; round < 3000; round++) {
+    std::vector<std::string> v = lines;
+    for (int k = 0, edits = 1 + static_cast<int>(rnd(3)); k < edits; k++) {
+      size_t i = rnd(v.size());
+      switch (rnd(5)) {
+        case 0: v.erase(v.begin() + static_cast<long>(i)); break;                      // a line lost
+        case 1: v.insert(v.begin() + static_cast<long>(i), v[rnd(v.size())]); break;  // a line pasted twice
+        case 2: v[i].insert(rnd(v[i].size() + 1), junk[rnd(junk.size())]); break;     // junk typed in
+        case 3:
+          if (!v[i].empty()) v[i][rnd(v[i].size())] = static_cast<char>(32 + rnd(95));  // a typo
+          break;
+        default: {
+          auto c = v[i].find(':');  // a value replaced by junk
+          if (c != std::string::npos) v[i] = v[i].substr(0, c + 1) + " " + junk[rnd(junk.size())];
+        }
+      }
+    }
+    std::string text;
+    for (const auto& l : v) text += l + "\n";
+    PolicyResult r;
+    REQUIRE_NOTHROW(r = parse_policy(text, "fuzz.yaml", std::string(WANSTEER_SOURCE_DIR) + "/policies"));
+    if (r.ok()) continue;
+    rejected++;
+    for (const auto& e : r.errors) {
+      INFO(e.to_string() << "\n--- policy ---\n" << text);
+      CHECK(e.loc.file == "fuzz.yaml");
+      CHECK(e.loc.line >= 1);
+      CHECK(e.loc.line <= static_cast<int>(v.size()) + 1);
+      CHECK(e.loc.column >= 1);
+      CHECK_FALSE(e.reason.empty());
+    }
+  }
+  CHECK(rejected > 1000);  // the corruptions are real: most files must be refused
+}
