@@ -15,6 +15,7 @@
 #include "dataplane/egress.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
+#include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
 
 using namespace wansteer;
@@ -368,91 +369,17 @@ rules:
     dst_ports: "5060-5061"
 )";
 
-// The real ControlPlane publishing into one worker over three ring-backed ports (as in test_forward.cpp).
-struct ControlRig {
-  rte_mempool* pool = nullptr;
-  rte_ring* rx[3] = {};
-  rte_ring* tx[3] = {};
-  DataplaneRuntime rt;
-  WorkerContext* w = nullptr;
-  std::optional<ControlPlane> cp;
-  std::atomic<bool> stop{false};
-
-  ControlRig() {
+// The shared rig (tests/unit/control_rig.hpp) running kBackupPolicy; frames enter on the LAN port.
+struct BackupRig : ControlRig {
+  BackupRig() : ControlRig(parsed()) {}
+  static Policy parsed() {
     auto pr = parse_policy(kBackupPolicy, "backup.yaml", ".");
     INFO((pr.errors.empty() ? "" : pr.errors[0].to_string()));
     REQUIRE(pr.ok());
-    pool = make_test_pool("egr_cp_pool", 1023);
-    REQUIRE(pool);
-    rt.pool = pool;
-    uint16_t ports[3];
-    for (int i = 0; i < 3; i++) {
-      std::string n = "egrcp_" + std::to_string(i);
-      rx[i] = rte_ring_create((n + "rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      tx[i] = rte_ring_create((n + "tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      int port = rte_eth_from_rings(("net_ring_" + n).c_str(), &rx[i], 1, &tx[i], 1, SOCKET_ID_ANY);
-      REQUIRE(port >= 0);
-      ports[i] = static_cast<uint16_t>(port);
-      std::string err;
-      REQUIRE(port_start(ports[i], 1, pool, &err));
-    }
-    rt.lan_port = ports[0];
-    rte_eth_macaddr_get(ports[0], &rt.lan_mac);
-    for (int l = 0; l < 2; l++) {
-      rt.link_port[l] = ports[l + 1];
-      rte_eth_macaddr_get(ports[l + 1], &rt.link_mac[l]);
-    }
-    rt.to_control = rte_ring_create("egrcp_toc", 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-    rt.from_control = rte_ring_create("egrcp_fromc", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    rt.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE));
-    rte_rcu_qsbr_init(rt.qsbr, 1);
-    w = new WorkerContext();
-    w->n_ports = 3;
-    for (int i = 0; i < 3; i++) w->port_ids[i] = ports[i];
-    w->slot = &rt.slot;
-    w->qsbr = rt.qsbr;
-    w->to_control = rt.to_control;
-    w->from_control = rt.from_control;
-    w->stop = &stop;
-    std::string err;
-    w->flows = FlowCache::create("egrcp_flows", 1024, SOCKET_ID_ANY, &err);
-    REQUIRE(w->flows);
-    rt.workers.push_back(w);
-    cp.emplace(std::move(*pr.policy), rt);
-    REQUIRE(cp->start(&err));
+    return std::move(*pr.policy);
   }
-
-  ~ControlRig() {
-    egress_drain(*w);
-    cp->drain_rings();
-    cp.reset();
-    for (int i = 0; i < 3; i++) port_stop_close(i == 0 ? rt.lan_port : rt.link_port[i - 1]);
-    delete w;
-    for (int i = 0; i < 3; i++) {
-      rte_ring_free(rx[i]);
-      rte_ring_free(tx[i]);
-    }
-    rte_ring_free(rt.to_control);
-    rte_ring_free(rt.from_control);
-    rte_free(rt.qsbr);
-    rte_mempool_free(pool);
-  }
-
-  void inject(const Bytes& frame) {
-    rte_mbuf* m = to_mbuf(pool, frame);
-    REQUIRE(m != nullptr);
-    REQUIRE(rte_ring_enqueue(rx[0], m) == 0);
-  }
-  void poll() { worker_poll_once(*w, *rt.slot.current.load(), 1000); }
-  size_t sent(int port) {
-    size_t n = 0;
-    void* p;
-    while (rte_ring_dequeue(tx[port], &p) == 0) {
-      rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
-      n++;
-    }
-    return n;
-  }
+  void inject(const Bytes& frame) { ControlRig::inject(0, frame); }
+  size_t sent(int port) { return ControlRig::sent(port).size(); }
 };
 
 const Mac kStaff{0x02, 0, 0, 0, 0x10, 0x10};
@@ -477,7 +404,7 @@ Bytes staff_frame(uint16_t sport, uint16_t dport, size_t payload) {
 
 TEST_CASE("through control and forwarding: guest blocked and default capped once only the backup carries them",
           "[shaper][meter]") {
-  ControlRig rig;
+  BackupRig rig;
   const int guest = 1, def = 2, fiber = 0, lte = 1;
   rig.inject(guest_frame(50000));
   rig.inject(staff_frame(40000, 443, 958));
