@@ -24,11 +24,11 @@ const double kStartTimeSeconds =
 
 MetricsSnapshot ControlPlane::metrics_snapshot() {
   MetricsSnapshot s;
-  const CounterTotals t = sum_counters(rt_.workers);
   const DataplaneSnapshot* dp = rt_.slot.current.load(std::memory_order_acquire);  // ours: control publishes it
   const size_t n_links = policy_.links.size(), n_classes = policy_.classes.size();
 
   const StatsView view = stats_view();  // link state and health as `show links` reports them
+  const CounterTotals& t = view.totals;  // workers' counters, summed once (plus control's no_neighbor drops)
   for (size_t l = 0; l < n_links; l++) {
     MetricsSnapshot::Link& m = s.links.emplace_back();
     const LinkSpec& ls = policy_.links[l];
@@ -111,7 +111,6 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
   }
   for (uint32_t r = 0; r < kDropReasonCount; r++) {
     uint64_t n = t.drop[r];
-    if (r == static_cast<uint32_t>(DropReason::no_neighbor)) n += no_neighbor_drops_;  // counted by control
     s.drops.push_back({kDropReasonNames[r], n});
   }
   s.policy_generation = policy_generation_;
