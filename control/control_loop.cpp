@@ -349,7 +349,9 @@ void ControlPlane::replan(uint64_t now) {
 
 std::shared_ptr<const NeighborTable> ControlPlane::build_neighbors(std::string* error) {
   auto t = std::make_shared<NeighborTable>();
-  std::string name = fmt::format("ws_nb{}", neighbor_tables_built_++);
+  // DPDK object names are process-wide: numbered across every ControlPlane (tests run several side by side).
+  static std::atomic<uint64_t> tables_built{0};
+  std::string name = fmt::format("ws_nb{}", tables_built.fetch_add(1));
   rte_hash_parameters p{};
   p.name = name.c_str();
   p.entries = std::max<uint32_t>(64, static_cast<uint32_t>(lan_neighbors_.size() * 2));

@@ -105,7 +105,6 @@ class ControlPlane {
   std::shared_ptr<const NeighborTable> neighbors_;
   uint64_t generation_ = 0;
   uint32_t policy_generation_ = 1;
-  uint64_t neighbor_tables_built_ = 0;
   bool dirty_ = false, neighbors_dirty_ = false;
 
   struct Neighbor {

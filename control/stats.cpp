@@ -43,6 +43,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.flow_expired += c.flow_expired.get();
     t.flow_moves += c.flow_moves.get();
     t.flow_uncached += c.flow_uncached.get();
+    t.fast_lane += c.fast_lane.get();
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
@@ -120,9 +121,9 @@ std::string counters_json(const StatsView& v) {
   for (uint32_t r = 0; r < kDropReasonCount; r++)
     s += fmt::format(R"({}"{}":{})", r ? "," : "", kDropReasonNames[r], t.drop[r]);
   s += fmt::format(
-      R"(}},"flows":{{"entries":{},"hits":{},"misses":{},"inserts":{},"evictions":{},"expired":{},"moves":{},"uncached":{}}})",
+      R"(}},"flows":{{"entries":{},"hits":{},"misses":{},"inserts":{},"evictions":{},"expired":{},"moves":{},"uncached":{},"fast_lane":{}}})",
       t.flow_entries, t.flow_hits, t.flow_misses, t.flow_inserts, t.flow_evictions, t.flow_expired, t.flow_moves,
-      t.flow_uncached);
+      t.flow_uncached, t.fast_lane);
   s += fmt::format(R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
                    v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
   s += fmt::format(
@@ -237,8 +238,9 @@ std::string counters_text(const StatsView& v) {
     s += fmt::format("  {:<26} {:>12}  {}\n", kDropReasonNames[r], t.drop[r], kDropReasonHelp[r]);
   }
   if (!any) s += "  (none)\n";
-  s += fmt::format("\nflows: {} cached, {} hits, {} misses, {} evictions, {} expired, {} moved\n", t.flow_entries,
-                   t.flow_hits, t.flow_misses, t.flow_evictions, t.flow_expired, t.flow_moves);
+  s += fmt::format("\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved\n",
+                   t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired,
+                   t.flow_moves);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);
   return s;
 }

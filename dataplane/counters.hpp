@@ -51,6 +51,7 @@ struct alignas(64) WorkerCounters {
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
   Counter flow_moves;                   // cached flows re-steered because their link was withdrawn
   Counter flow_uncached;                // packets forwarded without a cache entry (table full even after eviction)
+  Counter fast_lane;                    // LAN packets forwarded by the fast lane (cached IPv4 flows), of flow_hits
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet

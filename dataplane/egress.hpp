@@ -23,17 +23,20 @@ void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
 // count it as conform) without the out-of-line calls. The meter must already be configured for the snapshot's
 // profile (same generation): otherwise the full path runs once and configures it, so nothing observable changes.
 // Checking n_workers == 1 first avoids owner_of's division in the one-worker case.
+inline bool egress_bypass(const WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t cls) {
+  const WorkerEgress& eg = w.egress;
+  if ((eg.n_workers != 1 && eg.owner_of(link) != w.worker_id) || snap.egress.shaper[link].enabled) return false;
+  const ClassMeter& cm = eg.link[link].meter[cls];
+  return cm.mode == MeterMode::unlimited && cm.generation == snap.egress.meter[cls][link].generation;
+}
+
 inline void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
                           uint64_t now_tsc) {
-  const WorkerEgress& eg = w.egress;
-  if ((eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) && !snap.egress.shaper[link].enabled) {
-    const uint8_t cls = meta_of(m)->class_id;
-    const ClassMeter& cm = eg.link[link].meter[cls];
-    if (cm.mode == MeterMode::unlimited && cm.generation == snap.egress.meter[cls][link].generation) {
-      w.counters.egress[cls][link].meter_conform.inc();
-      tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
-      return;
-    }
+  const uint8_t cls = meta_of(m)->class_id;
+  if (egress_bypass(w, snap, link, cls)) {
+    w.counters.egress[cls][link].meter_conform.inc();
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    return;
   }
   egress_submit_slow(w, snap, link, m, now_tsc);
 }

@@ -36,7 +36,6 @@ constexpr uint8_t kIpv6DestOpts = 60;
 constexpr uint32_t kMaxIpv6Extensions = 8;
 
 constexpr uint32_t kArpIpv4Len = 28;  // IPv4-over-Ethernet ARP body
-constexpr uint32_t kFlowHashSeed = 0x5eed1234;
 
 inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
@@ -311,8 +310,7 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
     // 8-byte load spanning two pending stores cannot be store-forwarded (it stalled ~10 cycles per packet).
     uint64_t addrs;
     std::memcpy(&addrs, p + off + 12, 8);
-    const uint64_t ports = (uint64_t{meta->sport} << 24) | (uint64_t{meta->dport} << 8) | meta->proto;
-    meta->flow_hash = static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, addrs), ports));
+    meta->flow_hash = ipv4_flow_hash(addrs, meta->sport, meta->dport, meta->proto);
   } else {
     meta->flow_hash = flow_hash_of(*meta);
   }

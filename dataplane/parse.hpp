@@ -4,6 +4,8 @@
 
 #include <rte_mbuf.h>
 
+#include <nmmintrin.h>
+
 #include "dataplane/counters.hpp"
 
 namespace wansteer {
@@ -17,5 +19,14 @@ uint16_t parse_burst(rte_mbuf** pkts, uint16_t n, uint8_t port, WorkerCounters& 
 // Parses one frame into its PacketMeta. Returns true when it parsed; else sets *reason.
 // Exposed for unit tests and the fuzz target; parse_burst is the fast-path entry.
 bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason);
+
+// PacketMeta::flow_hash of an IPv4 5-tuple: CRC32C of the source and destination addresses as they sit in the
+// header (one 8-byte load), then of the ports (host order) and protocol. The general parser and the LAN fast
+// lane both use it, so a flow one of them inserts into the flow cache is found by the other.
+inline constexpr uint32_t kFlowHashSeed = 0x5eed1234;
+inline uint32_t ipv4_flow_hash(uint64_t src_dst_as_in_header, uint16_t sport, uint16_t dport, uint8_t proto) {
+  const uint64_t ports = (uint64_t{sport} << 24) | (uint64_t{dport} << 8) | proto;
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, src_dst_as_in_header), ports));
+}
 
 }  // namespace wansteer

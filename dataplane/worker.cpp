@@ -1,4 +1,4 @@
-// Worker lcore loop: rx burst per port -> parse -> forward; tx staged per port, flushed once per iteration;
+// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> forward; tx staged per port, flushed once per iteration;
 // reports an RCU quiescent state every iteration so control can free old snapshots.
 #include "dataplane/worker.hpp"
 
@@ -8,6 +8,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/egress.hpp"
+#include "dataplane/fast_lane.hpp"
 #include "dataplane/forward.hpp"
 #include "dataplane/parse.hpp"
 
@@ -31,16 +32,18 @@ void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why) {
 void tx_flush(WorkerContext& w, uint8_t pi) {
   WorkerContext::TxQueue& q = w.tx[pi];
   if (q.n == 0) return;
-  uint32_t len[2 * kBurst];
-  for (uint16_t i = 0; i < q.n; i++) len[i] = q.pkts[i]->pkt_len;  // drivers may free mbufs on send
   uint16_t sent = rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts, q.n);
   if (sent < q.n) sent += rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts + sent, q.n - sent);
-  uint64_t bytes = 0;
-  for (uint16_t i = 0; i < sent; i++) bytes += len[i];
+  // q.bytes counted every staged packet; the ones the driver refused are still ours to read and free.
+  uint64_t bytes = q.bytes;
+  for (uint16_t i = sent; i < q.n; i++) {
+    bytes -= q.pkts[i]->pkt_len;
+    drop_packet(w, q.pkts[i], pi, DropReason::tx_full);
+  }
   w.counters.port[pi].tx_packets.add(sent);
   w.counters.port[pi].tx_bytes.add(bytes);
-  for (uint16_t i = sent; i < q.n; i++) drop_packet(w, q.pkts[i], pi, DropReason::tx_full);
   q.n = 0;
+  q.bytes = 0;
 }
 
 void tx_flush_all(WorkerContext& w) {
@@ -73,6 +76,10 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
     w.counters.port[pi].rx_packets.add(n);
     w.counters.port[pi].rx_bytes.add(bytes);
+    if (pi == 0 && w.fast_lane) {
+      n = lan_fast_lane(w, snap, pkts, n, now_tsc);  // cached IPv4 flows; leaves the others in pkts
+      if (n == 0) continue;
+    }
     n = parse_burst(pkts, n, pi, w.counters);
     if (n == 0) continue;
     if (pi == 0)

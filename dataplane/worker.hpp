@@ -29,13 +29,32 @@ struct alignas(64) WorkerContext {
   rte_ring* from_control = nullptr;  // mbufs control wants sent (worker 0 only; m->port holds the port index)
   const std::atomic<bool>* stop = nullptr;
   std::unique_ptr<FlowCache> flows;
+  // LAN packets of cached flows go through the fast lane (dataplane/fast_lane.hpp) before the general path.
+  // Off only in tests that run the same traffic through both and compare.
+  bool fast_lane = true;
+  uint64_t fast_generation = ~uint64_t{0};  // of the snapshot fast_route was built for
 
   // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
   struct TxQueue {
     uint16_t n = 0;
+    uint64_t bytes = 0;  // of the staged packets (counted on enqueue: a driver may free what it sent)
     rte_mbuf* pkts[2 * kBurst];
   };
   TxQueue tx[kMaxPorts];
+
+  // The fast lane's verdict per (class, link), rebuilt whenever the snapshot's generation changes
+  // (dataplane/fast_lane.cpp), with everything a forwarded packet touches one pointer away.
+  struct alignas(64) FastRoute {
+    uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
+    uint8_t ok;       // kDirect or kEgress: cached flows of this class already on this link are the fast lane's
+    uint8_t pad[3];
+    TxQueue* txq;                        // the link port's tx staging
+    ClassLinkCounters* counters;         // counters.class_link[class][link]
+    ClassLinkEgressCounters* egress;     // counters.egress[class][link]
+    static constexpr uint8_t kDirect = 1;  // straight to tx staging (egress would let it through untouched)
+    static constexpr uint8_t kEgress = 2;  // through egress (meter, shaper or hand-off to the link's owner)
+  };
+  FastRoute fast_route[kMaxClasses][kMaxLinks];
 
   // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
   WorkerEgress egress;
@@ -57,6 +76,7 @@ inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m) {
   WorkerContext::TxQueue& q = w.tx[pi];
   if (q.n == 2 * kBurst) tx_flush(w, pi);
   q.pkts[q.n++] = m;
+  q.bytes += m->pkt_len;
 }
 // Sends everything staged; what the driver refuses is freed and counted as tx_full.
 void tx_flush_all(WorkerContext& w);

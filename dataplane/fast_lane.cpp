@@ -1,0 +1,243 @@
+// LAN fast lane (see fast_lane.hpp): pass A checks frames and builds flow keys, pass B looks them up, pass C
+// forwards the hits the general path would forward unchanged. Everything else goes to the general path untouched.
+#include "dataplane/fast_lane.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/egress.hpp"
+#include "dataplane/flow_cache.hpp"
+#include "dataplane/parse.hpp"
+
+namespace wansteer {
+namespace {
+
+constexpr uint32_t kEthLen = 14;
+constexpr uint32_t kIpLen = 20;  // the fast lane takes IPv4 headers without options only
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+
+inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint32_t be32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return rte_be_to_cpu_32(v);
+}
+
+// The 20-byte header's one's-complement sum is all ones (as parse.cpp checks it).
+inline bool header_sums_to_ones(const uint8_t* ip) {
+  uint64_t s = 0;
+  for (int i = 0; i < 5; i++) {
+    uint32_t v;
+    std::memcpy(&v, ip + 4 * i, 4);
+    s += v;
+  }
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffffffffu) + (s >> 32);
+  uint32_t t = static_cast<uint32_t>((s & 0xffff) + (s >> 16));
+  t = (t & 0xffff) + (t >> 16);
+  t = (t & 0xffff) + (t >> 16);
+  return t == 0xffff;
+}
+
+// True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
+// complete TCP or UDP header in the first segment, to a unicast destination outside the LAN subnets. These are
+// the packets whose every general-path check is known to pass; the general path judges all others.
+// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
+inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p, const DataplaneSnapshot& snap) {
+  const uint32_t seg = m->data_len;
+  if (seg < kEthLen + kIpLen + 8) return false;
+  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
+  std::memcpy(&et, p + 12, 8);
+  if ((et & 0xffffffu) != 0x450008u) return false;  // 0x0800, then 0x45: IPv4 without options
+  const uint8_t* ip = p + kEthLen;
+  uint64_t w0, w1;  // the first 16 header bytes
+  uint32_t dst_be;
+  std::memcpy(&w0, ip, 8);
+  std::memcpy(&w1, ip + 8, 8);
+  std::memcpy(&dst_be, ip + 16, 4);
+  if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
+  if ((w1 & 0xff) <= 1) return false;                  // TTL left to decrement
+  const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
+  if (total < kIpLen + 8 || kEthLen + total > seg) return false;  // whole IP packet in the first segment
+  const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
+  if (proto == kProtoTcp) {
+    if (total < kIpLen + 20) return false;
+    const uint32_t hl = (ip[kIpLen + 12] >> 4) * 4u;
+    if (hl < 20 || hl > total - kIpLen) return false;
+  } else if (proto != kProtoUdp) {
+    return false;
+  }
+  // One's-complement sum of the five 32-bit words is all ones when the checksum is right.
+  uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  uint32_t t = static_cast<uint32_t>((sum & 0xffff) + (sum >> 16));
+  t = (t & 0xffff) + (t >> 16);
+  t = (t & 0xffff) + (t >> 16);
+  if (t != 0xffff) return false;
+  const uint32_t dst = rte_be_to_cpu_32(dst_be);
+  if (dst >= 0xE0000000u) return false;  // multicast, limited broadcast: the general path drops them
+  for (uint8_t s = 0; s < snap.n_lan; s++)
+    if ((dst & snap.lan[s].mask) == snap.lan[s].network) return false;  // the edge itself, or LAN-local
+  return true;
+}
+
+// Decides once per snapshot, for every (class, link), whether a cached flow of that class on that link is the
+// fast lane's: the class is steered per flow, flows may stay on the link and the link has a next hop. Direct when
+// egress would let the packet straight through (this worker owns the link, no shaper, no rate limit), as
+// egress_submit's bypass does; else through the egress path (meter, shaper, hand-off), which needs PacketMeta.
+void build_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
+  const WorkerEgress& eg = w.egress;
+  for (uint32_t c = 0; c < kMaxClasses; c++) {
+    const ClassSteering& cs = snap.steering.cls[c];
+    for (uint32_t l = 0; l < kMaxLinks; l++) {
+      WorkerContext::FastRoute& r = w.fast_route[c][l];
+      r = WorkerContext::FastRoute{};
+      if (l >= snap.n_links) continue;
+      const uint8_t link = static_cast<uint8_t>(l);
+      const LinkConfig& L = snap.links[l];
+      if (cs.by_host_pair || !cs.may_stay(link) || !L.gateway_resolved) continue;
+      const bool bypass = (eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) &&
+                          !snap.egress.shaper[l].enabled && snap.egress.meter[c][l].mode == MeterMode::unlimited;
+      r.ok = bypass ? WorkerContext::FastRoute::kDirect : WorkerContext::FastRoute::kEgress;
+      std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
+      std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
+      r.txq = &w.tx[l + 1];
+      r.counters = &w.counters.class_link[c][l];
+      r.egress = &w.counters.egress[c][l];
+    }
+  }
+  w.fast_generation = snap.generation;
+}
+
+// PacketMeta as parse_packet writes it for such a frame, plus class and link: only needed when egress meters,
+// queues or hands the packet to another core. Called after the rewrite (TTL already decremented).
+inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls, uint8_t link) {
+  PacketMeta* meta = meta_of(m);
+  std::memset(meta, 0, sizeof(*meta));
+  std::memcpy(meta->src.data(), ip + 12, 4);
+  std::memcpy(meta->dst.data(), ip + 16, 4);
+  meta->sport = be16(ip + kIpLen);
+  meta->dport = be16(ip + kIpLen + 2);
+  meta->l3_offset = kEthLen;
+  meta->l4_offset = kEthLen + kIpLen;
+  meta->l3_len = be16(ip + 2);
+  meta->l3 = static_cast<uint8_t>(L3::ipv4);
+  meta->proto = ip[9];
+  meta->dscp = ip[1] >> 2;
+  if (be16(ip + 6) & 0x2000) meta->flags = PacketMeta::kFlagFragment;  // a first fragment
+  meta->port = 0;
+  meta->class_id = cls;
+  meta->link = link;
+  meta->flow_hash = hash;
+}
+
+}  // namespace
+
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc) {
+  FlowCache* flows = w.flows.get();
+  if (flows == nullptr || n == 0) return n;
+  static_assert(kBurst <= 64, "one bit per packet in `rest`");
+  uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
+
+  if (w.fast_generation != snap.generation) build_routes(w, snap);
+
+  // Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once.
+  FlowKey4 keys[kBurst];
+  uint32_t hashes[kBurst];
+  uint8_t* frame[kBurst];
+  uint8_t at[kBurst];  // candidate j is pkts[at[j]]
+  uint16_t nc = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    rte_mbuf* m = pkts[i];
+    uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+    if (!fast_candidate(m, p, snap)) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
+    const uint8_t* ip = p + kEthLen;
+    uint64_t addrs;
+    uint32_t ports_be;  // source and destination port as on the wire
+    std::memcpy(&addrs, ip + 12, 8);
+    std::memcpy(&ports_be, ip + kIpLen, 4);
+    const uint8_t proto = ip[9];
+    // Host-order ports as FlowKey keeps them (sport in the low half): each 16-bit half byte-swapped.
+    const uint32_t ports = std::rotr(rte_bswap32(ports_be), 16);
+    keys[nc] = FlowKey4{addrs, FlowKey4::tail_of(ports, proto)};
+    hashes[nc] = ipv4_flow_hash(addrs, static_cast<uint16_t>(ports), static_cast<uint16_t>(ports >> 16), proto);
+    flows->prefetch(hashes[nc]);
+    frame[nc] = p;
+    at[nc++] = static_cast<uint8_t>(i);
+  }
+
+  // Pass B: look each key up; hits of a fast route are forwarded here, everything else is left as it came.
+  WorkerCounters& c = w.counters;
+  const uint16_t generation = flow_generation(snap.policy_generation);
+  const uint64_t idle = snap.flow_idle_tsc;
+  uint32_t hits = 0;
+  for (uint16_t j = 0; j < nc; j++) {
+    const uint16_t i = at[j];
+    FlowEntry* e = flows->find(keys[j], hashes[j]);
+    // A miss, an expired or older-policy entry (classified again), a host-pair class, a flow that must move or
+    // a link without a next hop: all the general path's.
+    if (e == nullptr || e->policy_generation != generation || now_tsc - e->last_seen_tsc > idle ||
+        e->link >= kMaxLinks) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
+    const WorkerContext::FastRoute& r = w.fast_route[e->class_id & (kMaxClasses - 1)][e->link];
+    if (r.ok == 0) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
+    rte_mbuf* m = pkts[i];
+    uint8_t* p = frame[j];
+    uint8_t* ip = p + kEthLen;
+    const uint32_t len = m->pkt_len;
+    hits++;
+    e->last_seen_tsc = now_tsc;
+    e->packets++;
+    e->bytes += len;
+
+    // TTL - 1 and the header checksum updated incrementally (RFC 1624: HC' = ~(~HC + 0xFEFF), the TTL/protocol
+    // word dropping by 0x0100), as ipv4_decrement_ttl does, on the little-endian word at TTL (TTL, protocol,
+    // checksum): one's-complement sums do not depend on byte order, so the checksum is updated byte-swapped
+    // with the swapped constant 0xFFFE. TTL > 1 here, so the decrement borrows nothing from the protocol.
+    uint32_t word;
+    std::memcpy(&word, ip + 8, 4);
+    uint32_t sum = (~word >> 16) + 0xFFFEu;
+    sum = (sum & 0xffff) + (sum >> 16);
+    word = ((word - 1) & 0xffff) | (~sum << 16);
+    std::memcpy(ip + 8, &word, 4);
+    std::memcpy(p, r.eth, sizeof r.eth);
+
+    r.counters->packets.inc();
+    r.counters->bytes.add(len);
+    if (r.ok == WorkerContext::FastRoute::kDirect) {
+      r.egress->meter_conform.inc();
+      WorkerContext::TxQueue& q = *r.txq;
+      if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(e->link + 1));
+      q.pkts[q.n++] = m;
+      q.bytes += len;
+    } else {
+      fill_meta(m, ip, hashes[j], e->class_id, e->link);
+      egress_submit_slow(w, snap, e->link, m, now_tsc);
+    }
+  }
+  c.flow_hits.add(hits);
+  c.fast_lane.add(hits);
+
+  // What is left keeps its order, at the front of pkts.
+  uint16_t left = 0;
+  while (rest != 0) {
+    pkts[left++] = pkts[__builtin_ctzll(rest)];
+    rest &= rest - 1;
+  }
+  return left;
+}
+
+}  // namespace wansteer
