@@ -44,10 +44,12 @@ inline bool header_sums_to_ones(const uint8_t* ip) {
 }
 
 // True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP or UDP header in the first segment, to a unicast destination outside the LAN subnets. These are
-// the packets whose every general-path check is known to pass; the general path judges all others.
+// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
+// on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need
+// no test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and
+// every reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries.
 // Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
-inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p, const DataplaneSnapshot& snap) {
+inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
   const uint32_t seg = m->data_len;
   if (seg < kEthLen + kIpLen + 8) return false;
   uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
@@ -71,18 +73,11 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p, const DataplaneS
   } else if (proto != kProtoUdp) {
     return false;
   }
-  // One's-complement sum of the five 32-bit words is all ones when the checksum is right.
-  uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
-  sum = (sum & 0xffffffffu) + (sum >> 32);
-  uint32_t t = static_cast<uint32_t>((sum & 0xffff) + (sum >> 16));
-  t = (t & 0xffff) + (t >> 16);
-  t = (t & 0xffff) + (t >> 16);
-  if (t != 0xffff) return false;
-  const uint32_t dst = rte_be_to_cpu_32(dst_be);
-  if (dst >= 0xE0000000u) return false;  // multicast, limited broadcast: the general path drops them
-  for (uint8_t s = 0; s < snap.n_lan; s++)
-    if ((dst & snap.lan[s].mask) == snap.lan[s].network) return false;  // the edge itself, or LAN-local
-  return true;
+  // One's-complement sum of the five 32-bit words is all ones when the checksum is right. Folded with rotations:
+  // the high half of x + rotr(x, half) is the end-around-carry sum of x's halves (as Linux's csum_fold does).
+  const uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
+  const uint32_t s32 = static_cast<uint32_t>((sum + std::rotr(sum, 32)) >> 32);
+  return (s32 + std::rotr(s32, 16)) >> 16 == 0xffff;
 }
 
 // Decides once per snapshot, for every (class, link), whether a cached flow of that class on that link is the
@@ -155,7 +150,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
-    if (!fast_candidate(m, p, snap)) {
+    if (!fast_candidate(m, p)) {
       rest |= uint64_t{1} << i;
       continue;
     }
@@ -167,8 +162,9 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     const uint8_t proto = ip[9];
     // Host-order ports as FlowKey keeps them (sport in the low half): each 16-bit half byte-swapped.
     const uint32_t ports = std::rotr(rte_bswap32(ports_be), 16);
-    keys[nc] = FlowKey4{addrs, FlowKey4::tail_of(ports, proto)};
-    hashes[nc] = ipv4_flow_hash(addrs, static_cast<uint16_t>(ports), static_cast<uint16_t>(ports >> 16), proto);
+    const uint64_t tail = FlowKey4::tail_of(ports, proto);
+    keys[nc] = FlowKey4{addrs, tail};
+    hashes[nc] = ipv4_flow_hash(addrs, tail);
     flows->prefetch(hashes[nc]);
     frame[nc] = p;
     at[nc++] = static_cast<uint8_t>(i);
@@ -203,23 +199,28 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     e->packets++;
     e->bytes += len;
 
-    // TTL - 1 and the header checksum updated incrementally (RFC 1624: HC' = ~(~HC + 0xFEFF), the TTL/protocol
-    // word dropping by 0x0100), as ipv4_decrement_ttl does, on the little-endian word at TTL (TTL, protocol,
-    // checksum): one's-complement sums do not depend on byte order, so the checksum is updated byte-swapped
-    // with the swapped constant 0xFFFE. TTL > 1 here, so the decrement borrows nothing from the protocol.
-    uint32_t word;
-    std::memcpy(&word, ip + 8, 4);
-    uint32_t sum = (~word >> 16) + 0xFFFEu;
-    sum = (sum & 0xffff) + (sum >> 16);
-    word = ((word - 1) & 0xffff) | (~sum << 16);
-    std::memcpy(ip + 8, &word, 4);
+    // TTL - 1, and the header checksum + 0x0100 with end-around carry (the TTL/protocol word dropped by 0x0100),
+    // as Linux's ip_decrease_ttl does it: on the checksum as read little-endian that is + 1, because one's-
+    // complement sums do not depend on byte order. For every checksum value this gives what RFC 1624's
+    // HC' = ~(~HC + 0xFEFF) in ipv4_decrement_ttl gives (all 65536 checked; and tests/unit/test_fast_lane.cpp).
+    uint16_t ck16;
+    std::memcpy(&ck16, ip + 10, 2);
+    uint32_t ck = uint32_t{ck16} + 1;
+    ck += ck >= 0xffff;
+    ck16 = static_cast<uint16_t>(ck);
+    std::memcpy(ip + 10, &ck16, 2);
+    ip[8] = static_cast<uint8_t>(ip[8] - 1);
     std::memcpy(p, r.eth, sizeof r.eth);
 
-    r.counters->packets.inc();
-    r.counters->bytes.add(len);
-    if (r.ok == WorkerContext::FastRoute::kDirect) {
-      r.egress->meter_conform.inc();
-      WorkerContext::TxQueue& q = *r.txq;
+    ClassLinkCounters* const cl = r.counters;  // read r once: the stores below may alias it for the compiler
+    WorkerContext::TxQueue* const txq = r.txq;
+    Counter* const conform = &r.egress->meter_conform;
+    const uint8_t how = r.ok;
+    cl->packets.inc();
+    cl->bytes.add(len);
+    if (how == WorkerContext::FastRoute::kDirect) {
+      conform->inc();
+      WorkerContext::TxQueue& q = *txq;
       if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(e->link + 1));
       q.pkts[q.n++] = m;
       q.bytes += len;

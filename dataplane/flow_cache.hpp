@@ -23,6 +23,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/packet_meta.hpp"
+#include "dataplane/parse.hpp"
 
 namespace wansteer {
 
@@ -80,10 +81,8 @@ struct TopFlowsBoard {
 struct FlowKey4 {
   uint64_t addrs;  // source (low 4 bytes) and destination address as they sit in the IPv4 header
   uint64_t tail;   // FlowKey's last 8 bytes: sport | dport << 16 | vlan (0) << 32 | proto << 48 | l3 << 56
-  // ports: sport | dport << 16, host order.
-  static uint64_t tail_of(uint32_t ports, uint8_t proto) {
-    return uint64_t{ports} | uint64_t{proto} << 48 | uint64_t{4} << 56;
-  }
+  // ports: sport | dport << 16, host order. The word the IPv4 flow hash is taken over, too.
+  static uint64_t tail_of(uint32_t ports, uint8_t proto) { return ipv4_flow_tail(ports, proto); }
 };
 static_assert(offsetof(FlowKey, sport) == 32 && offsetof(FlowKey, vlan) == 36 && offsetof(FlowKey, proto) == 38 &&
               offsetof(FlowKey, l3) == 39 && static_cast<uint8_t>(L3::ipv4) == 4);

@@ -217,8 +217,8 @@ inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
   return parse_l4(p, pos, lim, end, kProtoIcmpv6, meta, reason);
 }
 
-// CRC32C over 8-byte words with SSE4.2: two short independent chains (source, destination) so the
-// latency is a few instructions, not one 4-byte step per word of a 36-byte run. IPv4 uses one word.
+// IPv6 (and ARP) flows. CRC32C over 8-byte words with SSE4.2: two short independent chains (source,
+// destination) so the latency is a few instructions, not one 4-byte step per word of a 36-byte run.
 inline uint32_t flow_hash_of(const PacketMeta& m) {
   uint64_t s0, s1, d0, d1;
   std::memcpy(&s0, m.src.data(), 8);
@@ -226,14 +226,9 @@ inline uint32_t flow_hash_of(const PacketMeta& m) {
   std::memcpy(&d0, m.dst.data(), 8);
   std::memcpy(&d1, m.dst.data() + 8, 8);
   const uint64_t ports = (uint64_t{m.sport} << 24) | (uint64_t{m.dport} << 8) | m.proto;
-  uint64_t h;
-  if (m.l3 == static_cast<uint8_t>(L3::ipv4)) {
-    h = _mm_crc32_u64(kFlowHashSeed, (s0 & 0xffffffffu) | (d0 << 32));
-  } else {
-    uint64_t a = _mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, s0), s1);
-    uint64_t b = _mm_crc32_u64(_mm_crc32_u64(~kFlowHashSeed, d0), d1);
-    h = a ^ (b << 7) ^ (b >> 25) ^ 0x6;  // rotate b so swapped addresses hash differently
-  }
+  const uint64_t a = _mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, s0), s1);
+  const uint64_t b = _mm_crc32_u64(_mm_crc32_u64(~kFlowHashSeed, d0), d1);
+  const uint64_t h = a ^ (b << 7) ^ (b >> 25) ^ 0x6;  // rotate b so swapped addresses hash differently
   return static_cast<uint32_t>(_mm_crc32_u64(h, ports));
 }
 
@@ -305,12 +300,13 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
   static_assert(offsetof(PacketMeta, sport) == offsetof(PacketMeta, dst) + 16);
   static_assert(offsetof(PacketMeta, dport) == offsetof(PacketMeta, sport) + 2);
   if (meta->l3 == static_cast<uint8_t>(L3::ipv4)) {
-    // Same value as flow_hash_of, but the addresses come from the packet (source then destination, one
-    // 8-byte load), not from meta->src/dst: those were just written by narrow stores after the memset, and an
+    // The addresses come from the packet (source then destination, one 8-byte load), not from
+    // meta->src/dst: those were just written by narrow stores after the memset, and an
     // 8-byte load spanning two pending stores cannot be store-forwarded (it stalled ~10 cycles per packet).
     uint64_t addrs;
     std::memcpy(&addrs, p + off + 12, 8);
-    meta->flow_hash = ipv4_flow_hash(addrs, meta->sport, meta->dport, meta->proto);
+    meta->flow_hash =
+        ipv4_flow_hash(addrs, ipv4_flow_tail(meta->sport | uint32_t{meta->dport} << 16, meta->proto));
   } else {
     meta->flow_hash = flow_hash_of(*meta);
   }

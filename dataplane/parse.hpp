@@ -21,12 +21,15 @@ uint16_t parse_burst(rte_mbuf** pkts, uint16_t n, uint8_t port, WorkerCounters& 
 bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason);
 
 // PacketMeta::flow_hash of an IPv4 5-tuple: CRC32C of the source and destination addresses as they sit in the
-// header (one 8-byte load), then of the ports (host order) and protocol. The general parser and the LAN fast
-// lane both use it, so a flow one of them inserts into the flow cache is found by the other.
+// header (one 8-byte load), then of ipv4_flow_tail: ports (host order), protocol and the IPv4 marker, laid out
+// like the last 8 bytes of an untagged IPv4 FlowKey (the fast lane builds that word for its key anyway). The
+// general parser and the LAN fast lane both use it, so a flow one inserts into the flow cache the other finds.
 inline constexpr uint32_t kFlowHashSeed = 0x5eed1234;
-inline uint32_t ipv4_flow_hash(uint64_t src_dst_as_in_header, uint16_t sport, uint16_t dport, uint8_t proto) {
-  const uint64_t ports = (uint64_t{sport} << 24) | (uint64_t{dport} << 8) | proto;
-  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, src_dst_as_in_header), ports));
+inline uint64_t ipv4_flow_tail(uint32_t sport_dport, uint8_t proto) {  // sport | dport << 16
+  return uint64_t{sport_dport} | uint64_t{proto} << 48 | uint64_t{4} << 56;
+}
+inline uint32_t ipv4_flow_hash(uint64_t src_dst_as_in_header, uint64_t tail) {
+  return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(kFlowHashSeed, src_dst_as_in_header), tail));
 }
 
 }  // namespace wansteer
