@@ -135,7 +135,6 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
 uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_tsc) {
   FlowCache* flows = w.flows.get();
-  if (flows == nullptr || n == 0) return n;
   static_assert(kBurst <= 64, "one bit per packet in `rest`");
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
 
@@ -147,9 +146,11 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   uint8_t* frame[kBurst];
   uint8_t at[kBurst];  // candidate j is pkts[at[j]]
   uint16_t nc = 0;
+  uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+    rx_bytes += m->pkt_len;
     if (!fast_candidate(m, p)) {
       rest |= uint64_t{1} << i;
       continue;
@@ -169,12 +170,13 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     frame[nc] = p;
     at[nc++] = static_cast<uint8_t>(i);
   }
+  w.counters.port[0].rx_packets.add(n);
+  w.counters.port[0].rx_bytes.add(rx_bytes);
 
   // Pass B: look each key up; hits of a fast route are forwarded here, everything else is left as it came.
   WorkerCounters& c = w.counters;
   const uint16_t generation = flow_generation(snap.policy_generation);
   const uint64_t idle = snap.flow_idle_tsc;
-  uint32_t hits = 0;
   for (uint16_t j = 0; j < nc; j++) {
     const uint16_t i = at[j];
     FlowEntry* e = flows->find(keys[j], hashes[j]);
@@ -194,7 +196,6 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
     const uint32_t len = m->pkt_len;
-    hits++;
     e->last_seen_tsc = now_tsc;
     e->packets++;
     e->bytes += len;
@@ -229,6 +230,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
       egress_submit_slow(w, snap, e->link, m, now_tsc);
     }
   }
+  const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest));  // all but those left over
   c.flow_hits.add(hits);
   c.fast_lane.add(hits);
 

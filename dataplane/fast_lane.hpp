@@ -26,8 +26,8 @@
 
 namespace wansteer {
 
-// Forwards the packets of pkts[0..n) that it can (LAN port, rx counters already counted) and moves the others,
-// in their original order, to the front of pkts. Returns how many are left for the general path.
+// Counts pkts[0..n) as received on the LAN port, forwards those it can and moves the others, in their original
+// order, to the front of pkts. Returns how many are left for the general path. Needs w.flows.
 uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_tsc);
 

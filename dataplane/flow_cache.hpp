@@ -85,7 +85,7 @@ struct FlowKey4 {
   static uint64_t tail_of(uint32_t ports, uint8_t proto) { return ipv4_flow_tail(ports, proto); }
 };
 static_assert(offsetof(FlowKey, sport) == 32 && offsetof(FlowKey, vlan) == 36 && offsetof(FlowKey, proto) == 38 &&
-              offsetof(FlowKey, l3) == 39 && static_cast<uint8_t>(L3::ipv4) == 4);
+              offsetof(FlowKey, l3) == 39 && offsetof(FlowKey, dst) == 16 && static_cast<uint8_t>(L3::ipv4) == 4);
 
 inline void flow_key_from_meta(const PacketMeta& m, FlowKey* k) {
   __builtin_memcpy(k->src, m.src.data(), 16);
@@ -119,15 +119,18 @@ class FlowCache {
   void lookup_burst(const PacketMeta* const* metas, uint16_t n, FlowEntry** out);
 
   // The entry of an IPv4 key of the LAN fast lane (which prefetched its home slot), or nullptr.
-  // Five 8-byte words of a slot's key against the expected ones.
+  // Three 8-byte words of a slot's key are compared: source and destination, each with the 4 bytes after it, and
+  // the last word (ports, vlan, protocol, l3). The other two words are zero in every IPv4 key (its addresses are
+  // zero-padded to 16 bytes), and a slot whose l3 is ipv4 holds an IPv4 key; empty and deleted slots, and
+  // host-pair keys, have other l3 values. The last word also says whether the slot is empty.
   FlowEntry* find(const FlowKey4& k, uint32_t hash) {
     const uint64_t src = k.addrs & 0xffffffffu, dst = k.addrs >> 32;
     for (uint32_t d = 0; d < kWindow; d++) {
       Slot& s = slots_[(hash + d) & mask_];
-      if (s.key.l3 == kEmpty) return nullptr;
       const auto* w = reinterpret_cast<const uint8_t*>(&s.key);
-      if (((word(w) ^ src) | word(w + 8) | (word(w + 16) ^ dst) | word(w + 24) | (word(w + 32) ^ k.tail)) == 0)
-        return &s.entry;
+      const uint64_t last = word(w + 32);
+      if (((word(w) ^ src) | (word(w + 16) ^ dst) | (last ^ k.tail)) == 0) return &s.entry;
+      if ((last >> 56) == kEmpty) return nullptr;
     }
     return nullptr;
   }

@@ -72,13 +72,14 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     uint16_t n = rte_eth_rx_burst(w.port_ids[pi], w.worker_id, pkts, kBurst);
     if (n == 0) continue;
     total += n;
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
-    w.counters.port[pi].rx_packets.add(n);
-    w.counters.port[pi].rx_bytes.add(bytes);
-    if (pi == 0 && w.fast_lane) {
-      n = lan_fast_lane(w, snap, pkts, n, now_tsc);  // cached IPv4 flows; leaves the others in pkts
+    if (pi == 0 && w.fast_lane && w.flows) {
+      n = lan_fast_lane(w, snap, pkts, n, now_tsc);  // counts rx; forwards cached IPv4 flows, leaves the others
       if (n == 0) continue;
+    } else {
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
+      w.counters.port[pi].rx_packets.add(n);
+      w.counters.port[pi].rx_bytes.add(bytes);
     }
     n = parse_burst(pkts, n, pi, w.counters);
     if (n == 0) continue;
