@@ -13,6 +13,8 @@
 #include "control/egress_plan.hpp"
 #include "control/metrics.hpp"
 #include "dataplane/egress.hpp"
+#include "dataplane/fast_lane.hpp"
+#include "dataplane/parse.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/control_rig.hpp"
@@ -151,6 +153,55 @@ struct EgressRig {
 };
 
 }  // namespace
+
+TEST_CASE("two workers: the fast lane hands a cached flow on a link the other worker owns to its owner",
+          "[shaper][fast_lane]") {
+  EgressRig rig(2);
+  WorkerContext& w1 = *rig.workers[1];
+  std::string err;
+  w1.flows = FlowCache::create("egr_fast_flows", 1024, SOCKET_ID_ANY, &err);
+  REQUIRE(w1.flows);
+  const rte_ether_addr gw{{0x02, 0, 0, 0, 0x01, 0x01}};
+  for (uint8_t l = 0; l < 2; l++) {
+    rig.snap->links[l].gateway_resolved = true;
+    rig.snap->links[l].gateway_mac = gw;
+  }
+  rig.snap->generation = 7;
+  rig.snap->policy_generation = 3;
+  rig.snap->flow_idle_tsc = 1000 * kMs;
+  rig.snap->steering.cls[kVoip].stay_mask = 0b11;
+  // Link 0 belongs to worker 0; 1000 bytes per ms on it for voip, so 3 of 5 back-to-back 1000-byte packets pass.
+  MeterProfile& mp = rig.snap->egress.meter[kVoip][0];
+  mp.generation = 2;
+  mp.mode = MeterMode::limit;
+  mp.cir = mp.pir = 1000000;
+  mp.cbs = mp.pbs = 3000;
+  // The flow is cached on worker 1 (class voip, link 0), as the general path would have left it.
+  rte_mbuf* first = rig.packet(kVoip, 1000, 1);
+  DropReason why;
+  REQUIRE(parse_packet(first, 0, &why));
+  FlowKey key;
+  flow_key_from_meta(*meta_of(first), &key);
+  FlowEntry* e = w1.flows->insert(key, meta_of(first)->flow_hash, w1.counters);
+  REQUIRE(e != nullptr);
+  *e = FlowEntry{0, 0, 0, flow_generation(3), kVoip, 0};
+  rte_pktmbuf_free(first);
+
+  rte_mbuf* pkts[5];
+  for (auto& m : pkts) m = rig.packet(kVoip, 1000, 1);
+  CHECK(lan_fast_lane(w1, *rig.snap, pkts, 5, 10) == 0);  // all five taken by the fast lane
+  CHECK(w1.counters.fast_lane.get() == 5);
+  CHECK(w1.counters.class_link[kVoip][0].packets.get() == 5);
+  rig.service(10, 1);  // worker 1 pushes them into link 0's hand-off ring
+  CHECK(w1.counters.handoff_sent.get() == 5);
+  CHECK(rig.sent(1).empty());
+  rig.service(10, 0);  // the owner meters them: one bucket for the link
+  CHECK(rig.workers[0]->counters.handoff_received.get() == 5);
+  CHECK(rig.ctr(kVoip, 0, 0).meter_conform.get() == 3);
+  CHECK(rig.ctr(kVoip, 0, 0).meter_exceed_drops.get() == 2);
+  CHECK(rig.sent(1).size() == 3);
+  w1.flows.reset();
+}
 
 TEST_CASE("idle shaped link: a packet leaves in the same service call", "[shaper]") {
   EgressRig rig;
