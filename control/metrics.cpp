@@ -162,6 +162,8 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
     auto ic = counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
     auto fe = gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
     auto ev = counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
+    auto fl = counter("wansteer_worker_fast_lane_packets_total",
+                      "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
     for (const auto& w : s.workers) {
       Labels lb{{"worker", std::to_string(w.id)}};
       pk.add(lb, static_cast<double>(w.packets));
@@ -171,6 +173,7 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
       ic.add(lb, static_cast<double>(w.idle_cycles));
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
+      fl.add(lb, static_cast<double>(w.fast_lane));
     }
   }
   // --- global

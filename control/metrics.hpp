@@ -64,6 +64,7 @@ struct MetricsSnapshot {
     uint64_t packets = 0;  // received, all ports
     uint64_t loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
     uint64_t flow_cache_entries = 0, flow_evictions = 0;
+    uint64_t fast_lane = 0;  // LAN packets forwarded by the fast lane
   };
   struct Drop {
     std::string reason;

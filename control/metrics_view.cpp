@@ -108,6 +108,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.idle_cycles = c.idle_cycles.get();
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
+    m.fast_lane = c.fast_lane.get();
   }
   for (uint32_t r = 0; r < kDropReasonCount; r++) {
     uint64_t n = t.drop[r];
