@@ -87,7 +87,9 @@ int run(int argc, char** argv) {
       ("final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")
       ("metrics", po::value<std::string>(), "serve Prometheus metrics on ADDR:PORT (default: the policy's "
                                             "metrics.listen, else 127.0.0.1:9469)")
-      ("no-metrics", "do not serve Prometheus metrics");
+      ("no-metrics", "do not serve Prometheus metrics")
+      ("no-fast-lane", "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
+                       "forwards cached IPv4 flows exactly as it does, only sooner)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(own_argc, argv, opts), vm);
@@ -218,6 +220,7 @@ int run(int argc, char** argv) {
     w->from_control = i == 0 ? rt.from_control : nullptr;
     w->stop = &g_workers_stop;
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket, &err);
+    w->fast_lane = !vm.count("no-fast-lane");
     rt.workers.push_back(w);
     if (!w->flows) {
       fmt::print(stderr, "wansteer: {}\n", err);

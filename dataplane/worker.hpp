@@ -30,7 +30,7 @@ struct alignas(64) WorkerContext {
   const std::atomic<bool>* stop = nullptr;
   std::unique_ptr<FlowCache> flows;
   // LAN packets of cached flows go through the fast lane (dataplane/fast_lane.hpp) before the general path.
-  // Off only in tests that run the same traffic through both and compare.
+  // Off in tests that run the same traffic through both and compare, and with wansteer --no-fast-lane.
   bool fast_lane = true;
   uint64_t fast_generation = ~uint64_t{0};  // of the snapshot fast_route was built for
 
