@@ -1,5 +1,5 @@
-// LAN fast lane (see fast_lane.hpp): pass A checks frames and builds flow keys, pass B looks them up, pass C
-// forwards the hits the general path would forward unchanged. Everything else goes to the general path untouched.
+// LAN fast lane (see fast_lane.hpp): pass A checks frames, builds flow keys and prefetches their cache lines; pass
+// B looks them up and forwards the hits the general path would forward unchanged. The rest goes there untouched.
 #include "dataplane/fast_lane.hpp"
 
 #include <bit>
@@ -21,27 +21,6 @@ constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
 
 inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-inline uint32_t be32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return rte_be_to_cpu_32(v);
-}
-
-// The 20-byte header's one's-complement sum is all ones (as parse.cpp checks it).
-inline bool header_sums_to_ones(const uint8_t* ip) {
-  uint64_t s = 0;
-  for (int i = 0; i < 5; i++) {
-    uint32_t v;
-    std::memcpy(&v, ip + 4 * i, 4);
-    s += v;
-  }
-  s = (s & 0xffffffffu) + (s >> 32);
-  s = (s & 0xffffffffu) + (s >> 32);
-  uint32_t t = static_cast<uint32_t>((s & 0xffff) + (s >> 16));
-  t = (t & 0xffff) + (t >> 16);
-  t = (t & 0xffff) + (t >> 16);
-  return t == 0xffff;
-}
 
 // True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
 // complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not

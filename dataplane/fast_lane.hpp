@@ -1,5 +1,5 @@
-// The LAN fast lane: packets of already cached IPv4 flows, forwarded in three tight passes straight from the
-// frame, before (and instead of) parse_burst + forward_lan_burst. Everything else is left to that general path.
+// The LAN fast lane: packets of already cached IPv4 flows, forwarded in two tight passes straight from the frame,
+// before (and instead of) parse_burst + forward_lan_burst. Everything else is left to that general path.
 //
 // Why. In bench/throughput the general path spent ~27 cycles per packet parsing into PacketMeta (a 64-byte
 // record, every field written for every packet) and ~47 forwarding in five passes over it, while almost every
@@ -11,11 +11,13 @@
 //
 // Equivalence. A packet the fast lane forwards leaves exactly as the general path would send it, with the same
 // counters; anything it is not sure of (VLAN tag, IP options, a later fragment, TTL <= 1, a bad checksum or
-// length, a LAN or non-unicast destination, a flow miss, an expired or older-policy entry, a flow that must
-// move, a host-pair class, a link without a next hop) is handed to the general path untouched, which parses and
-// forwards it from scratch (tests/unit/test_fast_lane.cpp runs the same traffic both ways and compares).
-// Order: packets of one flow keep their order unless one of them is such an exception (IP options, say) in the
-// same burst as an ordinary one; the exception then leaves after the ordinary packets of that burst.
+// length, a flow miss (which includes every destination the general path never caches: the edge, the LAN,
+// multicast), an expired or older-policy entry, a flow that must move, a host-pair class, a link without a next
+// hop, IPv6, ARP, ICMP) is handed to the general path untouched, which parses and forwards it from scratch
+// (tests/unit/test_fast_lane.cpp runs the same traffic both ways and compares; so does a pipeline test with
+// wansteer --no-fast-lane). Order: packets of one flow keep their order unless one of them is such an exception
+// (IP options, say) in the same burst as an ordinary one; the exception then leaves after the ordinary packets
+// of that burst. Packets of different flows may change order within a burst.
 #pragma once
 #include <cstdint>
 
