@@ -22,6 +22,33 @@
 
 namespace wansteer::test {
 
+inline const MacAddress kRigFiberGw{0x02, 0, 0, 0, 0x01, 0x01};
+inline const MacAddress kRigLteGw{0x02, 0, 0, 0, 0x02, 0x01};
+
+// The test office's skeleton: LAN 192.168.10.0/24 untagged and 192.168.20.0/24 on VLAN 20; fiber (primary) and
+// lte (backup) with static gateway MACs and probing off (ring ports answer no probes: links count as healthy
+// while up). Classes and rules are the caller's.
+inline Policy rig_office_skeleton() {
+  Policy p;
+  p.path = "test";
+  p.lan.subnets = {LanSubnetSpec{Ipv4Cidr{ip4("192.168.10.1"), 24}, 0},
+                   LanSubnetSpec{Ipv4Cidr{ip4("192.168.20.1"), 24}, 20}};
+  LinkSpec fiber;
+  fiber.name = "fiber";
+  fiber.address = Ipv4Cidr{ip4("100.64.1.2"), 30};
+  fiber.gateway = ip4("100.64.1.1");
+  fiber.gateway_mac = kRigFiberGw;
+  fiber.probe.enabled = false;
+  LinkSpec lte = fiber;
+  lte.name = "lte";
+  lte.address = Ipv4Cidr{ip4("100.64.2.2"), 30};
+  lte.gateway = ip4("100.64.2.1");
+  lte.gateway_mac = kRigLteGw;
+  lte.role = LinkRole::backup;
+  p.links = {fiber, lte};
+  return p;
+}
+
 struct ControlRig {
   rte_mempool* pool = nullptr;
   rte_ring* rx[3] = {};

@@ -19,32 +19,14 @@ using namespace wansteer::test;
 namespace {
 
 const Mac kHost{0x02, 0, 0, 0, 0x10, 0x10};
-const MacAddress kFiberGw{0x02, 0, 0, 0, 0x01, 0x01};
-const MacAddress kLteGw{0x02, 0, 0, 0, 0x02, 0x01};
 
 // Fiber primary, lte backup; voip (UDP 5060, or DSCP 46), payments (TCP 443 to 198.51.100.0/28), guest (VLAN 20,
 // fiber only), default. `variant` adds egress work or host-pair steering so those routes are compared too.
 enum class Variant { plain, egress, host_pair };
 
 Policy policy(Variant v) {
-  Policy p;
-  p.path = "test";
-  p.lan.subnets = {LanSubnetSpec{Ipv4Cidr{ip4("192.168.10.1"), 24}, 0},
-                   LanSubnetSpec{Ipv4Cidr{ip4("192.168.20.1"), 24}, 20}};
-  LinkSpec fiber;
-  fiber.name = "fiber";
-  fiber.address = Ipv4Cidr{ip4("100.64.1.2"), 30};
-  fiber.gateway = ip4("100.64.1.1");
-  fiber.gateway_mac = kFiberGw;
-  fiber.probe.enabled = false;
-  LinkSpec lte = fiber;
-  lte.name = "lte";
-  lte.address = Ipv4Cidr{ip4("100.64.2.2"), 30};
-  lte.gateway = ip4("100.64.2.1");
-  lte.gateway_mac = kLteGw;
-  lte.role = LinkRole::backup;
-  if (v == Variant::egress) fiber.capacity_up_bps = 10'000'000'000ull;  // shaped: every packet queued, released
-  p.links = {fiber, lte};
+  Policy p = rig_office_skeleton();
+  if (v == Variant::egress) p.links[0].capacity_up_bps = 10'000'000'000ull;  // shaped: every packet queued, released
   p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}}, ClassSpec{"payments", SteerMode::balance, {0, 1}, {}},
                ClassSpec{"guest", SteerMode::priority, {0}, {}}, ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
   if (v == Variant::host_pair) p.classes[0].stick_by = StickBy::host_pair;

@@ -23,31 +23,15 @@ namespace {
 
 const Mac kHost{0x02, 0, 0, 0, 0x10, 0x10};
 const Mac kGuest{0x02, 0, 0, 0, 0x20, 0x10};
-const MacAddress kFiberGw{0x02, 0, 0, 0, 0x01, 0x01};
-const MacAddress kLteGw{0x02, 0, 0, 0, 0x02, 0x01};
+const MacAddress& kFiberGw = kRigFiberGw;
+const MacAddress& kLteGw = kRigLteGw;
 
 Policy office_policy() {
-  Policy p;
-  p.path = "test";
-  p.lan.subnets = {LanSubnetSpec{Ipv4Cidr{ip4("192.168.10.1"), 24}, 0},
-                   LanSubnetSpec{Ipv4Cidr{ip4("192.168.20.1"), 24}, 20}};
+  Policy p = rig_office_skeleton();
   MacAddress h, g;
   std::copy(kHost.begin(), kHost.end(), h.begin());
   std::copy(kGuest.begin(), kGuest.end(), g.begin());
   p.lan.neighbors = {StaticNeighbor{ip4("192.168.10.10"), h}, StaticNeighbor{ip4("192.168.20.10"), g}};
-  LinkSpec fiber;
-  fiber.name = "fiber";
-  fiber.address = Ipv4Cidr{ip4("100.64.1.2"), 30};
-  fiber.gateway = ip4("100.64.1.1");
-  fiber.gateway_mac = kFiberGw;
-  fiber.probe.enabled = false;  // ring ports answer no probes: links count as healthy while up
-  LinkSpec lte = fiber;
-  lte.name = "lte";
-  lte.address = Ipv4Cidr{ip4("100.64.2.2"), 30};
-  lte.gateway = ip4("100.64.2.1");
-  lte.gateway_mac = kLteGw;
-  lte.role = LinkRole::backup;
-  p.links = {fiber, lte};
   p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}}, ClassSpec{"guest", SteerMode::priority, {0}, {}},
                ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
   p.default_class = 2;
