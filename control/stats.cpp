@@ -22,11 +22,12 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     for (uint32_t r = 0; r < kDropReasonCount; r++) t.drop[r] += c.drop[r].get();
     for (uint32_t k = 0; k < kMaxClasses; k++) {
       for (uint32_t l = 0; l < kMaxLinks; l++) {
-        t.class_link_packets[k][l] += c.class_link[k][l].packets.get();
-        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get();
+        const uint64_t direct = c.fast_direct[k][l].packets.get();
+        t.class_link_packets[k][l] += c.class_link[k][l].packets.get() + direct;
+        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get() + c.fast_direct[k][l].bytes.get();
         const ClassLinkEgressCounters& e = c.egress[k][l];
         EgressTotals& et = t.egress[k][l];
-        et.meter_conform += e.meter_conform.get();
+        et.meter_conform += e.meter_conform.get() + direct;
         et.meter_exceed_drops += e.meter_exceed_drops.get();
         et.meter_remarked += e.meter_remarked.get();
         et.blocked_drops += e.blocked_drops.get();

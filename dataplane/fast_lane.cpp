@@ -80,8 +80,6 @@ void build_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
       std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
       std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
       r.txq = &w.tx[l + 1];
-      r.counters = &w.counters.class_link[c][l];
-      r.egress = &w.counters.egress[c][l];
     }
   }
   w.fast_generation = snap.generation;
@@ -166,11 +164,14 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
       rest |= uint64_t{1} << i;
       continue;
     }
-    const WorkerContext::FastRoute& r = w.fast_route[e->class_id & (kMaxClasses - 1)][e->link];
-    if (r.ok == 0) {
+    const uint8_t cls = e->class_id & (kMaxClasses - 1), link = e->link;
+    const WorkerContext::FastRoute& r = w.fast_route[cls][link];
+    const uint8_t how = r.ok;
+    if (how == 0) {
       rest |= uint64_t{1} << i;
       continue;
     }
+    WorkerContext::TxQueue* const txq = r.txq;  // r read before the frame is written (bytes may alias anything)
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
@@ -183,30 +184,28 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     // as Linux's ip_decrease_ttl does it: on the checksum as read little-endian that is + 1, because one's-
     // complement sums do not depend on byte order. For every checksum value this gives what RFC 1624's
     // HC' = ~(~HC + 0xFEFF) in ipv4_decrement_ttl gives (all 65536 checked; and tests/unit/test_fast_lane.cpp).
-    uint16_t ck16;
-    std::memcpy(&ck16, ip + 10, 2);
-    uint32_t ck = uint32_t{ck16} + 1;
+    // Both in one 4-byte word: TTL, protocol, checksum (TTL > 1: its decrement borrows nothing).
+    uint32_t word;
+    std::memcpy(&word, ip + 8, 4);
+    uint32_t ck = (word >> 16) + 1;
     ck += ck >= 0xffff;
-    ck16 = static_cast<uint16_t>(ck);
-    std::memcpy(ip + 10, &ck16, 2);
-    ip[8] = static_cast<uint8_t>(ip[8] - 1);
+    word = ((word - 1) & 0xffff) | (ck << 16);
+    std::memcpy(ip + 8, &word, 4);
     std::memcpy(p, r.eth, sizeof r.eth);
 
-    ClassLinkCounters* const cl = r.counters;  // read r once: the stores below may alias it for the compiler
-    WorkerContext::TxQueue* const txq = r.txq;
-    Counter* const conform = &r.egress->meter_conform;
-    const uint8_t how = r.ok;
-    cl->packets.inc();
-    cl->bytes.add(len);
     if (how == WorkerContext::FastRoute::kDirect) {
-      conform->inc();
+      ClassLinkCounters& d = c.fast_direct[cls][link];  // class x link and meter conform, summed by control
+      d.packets.inc();
+      d.bytes.add(len);
       WorkerContext::TxQueue& q = *txq;
-      if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(e->link + 1));
+      if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(link + 1));
       q.pkts[q.n++] = m;
       q.bytes += len;
     } else {
-      fill_meta(m, ip, hashes[j], e->class_id, e->link);
-      egress_submit_slow(w, snap, e->link, m, now_tsc);
+      c.class_link[cls][link].packets.inc();
+      c.class_link[cls][link].bytes.add(len);
+      fill_meta(m, ip, hashes[j], cls, link);
+      egress_submit_slow(w, snap, link, m, now_tsc);
     }
   }
   const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest));  // all but those left over

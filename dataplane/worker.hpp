@@ -44,13 +44,11 @@ struct alignas(64) WorkerContext {
 
   // The fast lane's verdict per (class, link), rebuilt whenever the snapshot's generation changes
   // (dataplane/fast_lane.cpp), with everything a forwarded packet touches one pointer away.
-  struct alignas(64) FastRoute {
+  struct alignas(32) FastRoute {
     uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
     uint8_t ok;       // kDirect or kEgress: cached flows of this class already on this link are the fast lane's
     uint8_t pad[3];
-    TxQueue* txq;                        // the link port's tx staging
-    ClassLinkCounters* counters;         // counters.class_link[class][link]
-    ClassLinkEgressCounters* egress;     // counters.egress[class][link]
+    TxQueue* txq;     // the link port's tx staging
     static constexpr uint8_t kDirect = 1;  // straight to tx staging (egress would let it through untouched)
     static constexpr uint8_t kEgress = 2;  // through egress (meter, shaper or hand-off to the link's owner)
   };
