@@ -23,10 +23,16 @@ void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
 // count it as conform) without the out-of-line calls. The meter must already be configured for the snapshot's
 // profile (same generation): otherwise the full path runs once and configures it, so nothing observable changes.
 // Checking n_workers == 1 first avoids owner_of's division in the one-worker case.
-inline bool egress_bypass(const WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t cls) {
+// This worker owns `link`'s egress and the link has no shaper: what egress_submit's bypass and the fast lane's
+// direct routes both require.
+inline bool owns_unshaped(const WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link) {
   const WorkerEgress& eg = w.egress;
-  if ((eg.n_workers != 1 && eg.owner_of(link) != w.worker_id) || snap.egress.shaper[link].enabled) return false;
-  const ClassMeter& cm = eg.link[link].meter[cls];
+  return (eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) && !snap.egress.shaper[link].enabled;
+}
+
+inline bool egress_bypass(const WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t cls) {
+  if (!owns_unshaped(w, snap, link)) return false;
+  const ClassMeter& cm = w.egress.link[link].meter[cls];
   return cm.mode == MeterMode::unlimited && cm.generation == snap.egress.meter[cls][link].generation;
 }
 

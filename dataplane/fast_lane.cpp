@@ -64,7 +64,6 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
 // egress would let the packet straight through (this worker owns the link, no shaper, no rate limit), as
 // egress_submit's bypass does; else through the egress path (meter, shaper, hand-off), which needs PacketMeta.
 void build_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
-  const WorkerEgress& eg = w.egress;
   for (uint32_t c = 0; c < kMaxClasses; c++) {
     const ClassSteering& cs = snap.steering.cls[c];
     for (uint32_t l = 0; l < kMaxLinks; l++) {
@@ -74,8 +73,8 @@ void build_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
       const uint8_t link = static_cast<uint8_t>(l);
       const LinkConfig& L = snap.links[l];
       if (cs.by_host_pair || !cs.may_stay(link) || !L.gateway_resolved) continue;
-      const bool bypass = (eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) &&
-                          !snap.egress.shaper[l].enabled && snap.egress.meter[c][l].mode == MeterMode::unlimited;
+      // The profile's mode, not the worker's meter state: an unlimited profile needs no configuring to pass.
+      const bool bypass = owns_unshaped(w, snap, link) && snap.egress.meter[c][l].mode == MeterMode::unlimited;
       r.ok = bypass ? WorkerContext::FastRoute::kDirect : WorkerContext::FastRoute::kEgress;
       std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
       std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
