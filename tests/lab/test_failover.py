@@ -177,6 +177,7 @@ def test_passive_signal_catches_a_silent_link_before_probes_do(lab):
         time.sleep(1.0)
         t_fault, wall_fault = now_ns(), time.time()
         lab.fault("isp2", "drop")
+        t_applied = now_ns()   # the fault is in place somewhere between t_fault and here (a busy host: 0.1 s+)
         rows = stream.finish()
         evs = events_since(lab, n_events)
     finally:
@@ -191,7 +192,9 @@ def test_passive_signal_catches_a_silent_link_before_probes_do(lab):
     # passive window: max(passive_timeout_ms 300, 3 probe-reply spacings = 3 x 500 ms / 2 targets) = 750 ms
     assert took < 1.5, f"suspected only {took:.2f} s after the fault (probes alone: 2 s)"
     last_lte = max(r[0] for r in rows if r[1] == LTE)
-    assert (last_lte - t_fault) / 1e9 < 0.1  # the fault really cut it
+    # the fault really cut it: nothing of the stream arrived once the fault command had returned, but what was
+    # already in flight (a busy host may run the receiver late; wide margin, the verdict must hold under load)
+    assert (last_lte - t_applied) / 1e9 < 0.5, f"LTE still delivered {(last_lte - t_applied) / 1e9:.2f} s later"
     # the class was withdrawn from LTE (no usable link) well before the 2 s probe detect time
     steer = [e for e in evs if e["event"] == "steer" and e["class"] == "default" and e["from"] == "lte"]
     assert steer and steer[0]["to"] == "none", evs
