@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "dataplane/egress_config.hpp"
+#include "dataplane/egress_plan.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/meter.hpp"
 

@@ -6,7 +6,7 @@
 #include <rte_mbuf.h>
 #include <rte_meter.h>
 
-#include "dataplane/egress_config.hpp"
+#include "dataplane/egress_plan.hpp"
 #include "dataplane/packet_meta.hpp"
 
 namespace wansteer {

@@ -7,7 +7,7 @@
 
 #include <rte_ether.h>
 
-#include "dataplane/egress_config.hpp"
+#include "dataplane/egress_plan.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/steering.hpp"
 
@@ -59,7 +59,7 @@ struct DataplaneSnapshot {
   LinkConfig links[kMaxLinks];
   SteeringTable steering;
   uint64_t flow_idle_tsc = 0;     // flow cache idle timeout in TSC ticks
-  EgressPlan egress;              // rate limits and shapers (control/egress_plan.cpp); run-time state is per owner
+  EgressPlan egress;              // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
 };
 
 // The one pointer control swaps. dp: ro (acquire), cp: rw (release), old one freed after an RCU grace period.

@@ -14,9 +14,9 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "control/control_loop.hpp"
+#include "control/runtime/control_plane.hpp"
 #include "dataplane/egress.hpp"
-#include "dataplane/ports.hpp"
+#include "dataplane/setup/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/packet_builder.hpp"
 

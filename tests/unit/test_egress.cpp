@@ -9,13 +9,13 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "control/control_loop.hpp"
-#include "control/egress_plan.hpp"
-#include "control/metrics.hpp"
+#include "control/runtime/control_plane.hpp"
+#include "control/runtime/egress_plan.hpp"
+#include "control/operations/metrics.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/fast_lane.hpp"
 #include "dataplane/parse.hpp"
-#include "dataplane/ports.hpp"
+#include "dataplane/setup/ports.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"

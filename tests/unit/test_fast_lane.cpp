@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "control/stats.hpp"
+#include "control/operations/stats.hpp"
 #include "dataplane/fast_lane.hpp"
 #include "tests/unit/control_rig.hpp"
 

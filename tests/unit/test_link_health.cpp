@@ -2,7 +2,7 @@
 // STAMP forward/reverse loss split, liveness detect time, suspect and hold-down, SLA gates.
 #include <catch2/catch.hpp>
 
-#include "control/link_health.hpp"
+#include "control/health/link_health.hpp"
 
 using namespace wansteer;
 

@@ -20,8 +20,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
-#include "control/metrics.hpp"
-#include "control/policy.hpp"
+#include "control/operations/metrics.hpp"
+#include "control/policy/policy.hpp"
 
 using namespace wansteer;
 

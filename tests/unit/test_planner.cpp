@@ -2,7 +2,7 @@
 // with no usable allowed link gets no link (dropped and counted) instead of a forbidden one.
 #include <catch2/catch.hpp>
 
-#include "control/planner.hpp"
+#include "control/steering/planner.hpp"
 
 using namespace wansteer;
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "control/policy.hpp"
+#include "control/policy/policy.hpp"
 
 using namespace wansteer;
 namespace fs = std::filesystem;

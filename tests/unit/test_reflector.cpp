@@ -20,7 +20,7 @@
 
 #include <fmt/core.h>
 
-#include "control/stamp.hpp"
+#include "control/health/stamp.hpp"
 
 using namespace wansteer;
 

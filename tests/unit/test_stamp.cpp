@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "control/stamp.hpp"
+#include "control/health/stamp.hpp"
 
 using namespace wansteer;
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <rte_cycles.h>
 
-#include "control/control_loop.hpp"
+#include "control/runtime/control_plane.hpp"
 
 namespace wansteer {
 

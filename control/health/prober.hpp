@@ -9,8 +9,8 @@
 
 #include <rte_ether.h>
 
-#include "control/link_health.hpp"
-#include "control/policy.hpp"
+#include "control/health/link_health.hpp"
+#include "control/policy/policy.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "control/policy.hpp"
+#include "control/policy/policy.hpp"
 
 namespace wansteer {
 

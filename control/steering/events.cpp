@@ -1,5 +1,5 @@
 // EventLog implementation: JSON lines via fmt, a bounded deque of recent events, failover totals.
-#include "control/events.hpp"
+#include "control/steering/events.hpp"
 
 #include <chrono>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // STAMP (RFC 8762) unauthenticated test packets: byte-exact codec and NTP timestamp conversion.
-#include "control/stamp.hpp"
+#include "control/health/stamp.hpp"
 
 #include <cmath>
 #include <cstring>

@@ -1,5 +1,5 @@
 // Port set-up: device lookup, queue configuration with offloads masked to capabilities, start and close.
-#include "dataplane/ports.hpp"
+#include "dataplane/setup/ports.hpp"
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>

@@ -1,6 +1,6 @@
 // Prober implementation: frames are built on the control thread from the packet pool and sent through worker 0's
 // hand-off ring, so they leave on the link's own port; replies come back with the worker's receive TSC.
-#include "control/prober.hpp"
+#include "control/health/prober.hpp"
 
 #include <chrono>
 #include <cstring>
@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#include "control/stamp.hpp"
+#include "control/health/stamp.hpp"
 #include "dataplane/packet_meta.hpp"
 #include "dataplane/rx_timestamp.hpp"
 

@@ -1,6 +1,6 @@
 // MetricsExporter: renders MetricsSnapshot as Prometheus metric families and serves them with prometheus-cpp's
 // pull Exposer. The HTTP threads only ever touch State (mutex + condition variable), never control state.
-#include "control/metrics.hpp"
+#include "control/operations/metrics.hpp"
 
 #include <algorithm>
 #include <atomic>

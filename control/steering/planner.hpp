@@ -2,7 +2,7 @@
 #pragma once
 #include <array>
 
-#include "control/policy.hpp"
+#include "control/policy/policy.hpp"
 #include "dataplane/steering.hpp"
 
 namespace wansteer {

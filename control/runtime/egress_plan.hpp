@@ -4,8 +4,8 @@
 #include <array>
 #include <cstdint>
 
-#include "control/policy.hpp"
-#include "dataplane/egress_config.hpp"
+#include "control/policy/policy.hpp"
+#include "dataplane/egress_plan.hpp"
 
 namespace wansteer {
 

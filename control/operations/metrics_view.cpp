@@ -4,8 +4,8 @@
 
 #include <rte_mempool.h>
 
-#include "control/control_loop.hpp"
-#include "control/metrics.hpp"
+#include "control/runtime/control_plane.hpp"
+#include "control/operations/metrics.hpp"
 #include "dataplane/worker.hpp"
 
 #ifndef WANSTEER_VERSION

@@ -1,6 +1,6 @@
 // Egress planning: effective per (class, link) meter profiles (backup variants chosen from link roles and
 // usability) and per link shaper settings, with generation numbers that change only when settings do.
-#include "control/egress_plan.hpp"
+#include "control/runtime/egress_plan.hpp"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // CtlServer implementation with plain POSIX sockets (control thread only).
-#include "control/ctl_server.hpp"
+#include "control/operations/ctl_server.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -1,6 +1,6 @@
 // Planner implementation: qualifying links per class from health and SLA, the mode's pick among them, and the
 // stay mask that decides which cached flows move (withdrawn link: always; SLA breach and recovery: per class).
-#include "control/planner.hpp"
+#include "control/steering/planner.hpp"
 
 #include <cstring>
 

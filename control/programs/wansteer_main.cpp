@@ -17,12 +17,12 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "control/control_loop.hpp"
-#include "control/ctl_server.hpp"
-#include "control/eal_args.hpp"
-#include "control/metrics.hpp"
-#include "control/policy.hpp"
-#include "dataplane/ports.hpp"
+#include "control/runtime/control_plane.hpp"
+#include "control/operations/ctl_server.hpp"
+#include "control/runtime/eal_args.hpp"
+#include "control/operations/metrics.hpp"
+#include "control/policy/policy.hpp"
+#include "dataplane/setup/ports.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/worker.hpp"
 

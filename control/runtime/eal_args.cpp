@@ -1,10 +1,10 @@
 // EAL arguments: defaults chosen for a lab edge (no PCI scan, huge pages unlinked so a crash leaks nothing).
-#include "control/eal_args.hpp"
+#include "control/runtime/eal_args.hpp"
 
 #include <fstream>
 #include <sstream>
 
-#include "dataplane/ports.hpp"
+#include "dataplane/setup/ports.hpp"
 
 namespace wansteer {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "control/policy.hpp"
+#include "control/policy/policy.hpp"
 #include "dataplane/counters.hpp"
 
 namespace wansteer {

@@ -1,12 +1,12 @@
 // Policy loader: reads the operator's YAML policy with yaml-cpp, validates every key and compiles the rules
 // into ClassRules. Every problem becomes a PolicyError with FILE:LINE:COLUMN, all of them collected in file order.
-#include "control/policy.hpp"
+#include "control/policy/policy.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "control/metrics.hpp"
+#include "control/operations/metrics.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -22,7 +22,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
 
-#include "control/stamp.hpp"
+#include "control/health/stamp.hpp"
 
 namespace po = boost::program_options;
 using namespace wansteer;

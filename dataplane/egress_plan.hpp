@@ -1,5 +1,5 @@
 // EgressPlan: the compiled rate limits and shaper settings per (class, link), part of the immutable snapshot.
-// Control fills it (control/egress_plan.cpp); the owning worker keeps the run-time state (dataplane/egress.hpp).
+// Control fills it (control/runtime/egress_plan.cpp); the owning worker keeps the run-time state (dataplane/egress.hpp).
 #pragma once
 #include <cstdint>
 

@@ -9,12 +9,12 @@
 
 #include <rte_ether.h>
 
-#include "control/events.hpp"
-#include "control/link_health.hpp"
-#include "control/planner.hpp"
-#include "control/policy.hpp"
-#include "control/prober.hpp"
-#include "control/stats.hpp"
+#include "control/steering/events.hpp"
+#include "control/health/link_health.hpp"
+#include "control/steering/planner.hpp"
+#include "control/policy/policy.hpp"
+#include "control/health/prober.hpp"
+#include "control/operations/stats.hpp"
 #include "dataplane/snapshot.hpp"
 
 struct rte_mempool;
@@ -75,7 +75,7 @@ class ControlPlane {
 
   // The exporter run() serves scrapes for (nullptr: none). Not owned.
   void set_metrics(MetricsExporter* m) { metrics_ = m; }
-  // What a scrape reports now (control/metrics_view.cpp).
+  // What a scrape reports now (control/operations/metrics_view.cpp).
   MetricsSnapshot metrics_snapshot();
 
  private:

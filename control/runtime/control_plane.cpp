@@ -1,5 +1,5 @@
 // ControlPlane implementation. Everything here runs on the main lcore; workers only see what publish() swaps in.
-#include "control/control_loop.hpp"
+#include "control/runtime/control_plane.hpp"
 
 #include <chrono>
 #include <cstring>
@@ -17,10 +17,10 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "control/ctl_server.hpp"
-#include "control/egress_plan.hpp"
-#include "control/metrics.hpp"
-#include "control/planner.hpp"
+#include "control/operations/ctl_server.hpp"
+#include "control/runtime/egress_plan.hpp"
+#include "control/operations/metrics.hpp"
+#include "control/steering/planner.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/packet_meta.hpp"

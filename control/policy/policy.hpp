@@ -106,7 +106,7 @@ enum class OnBreach : uint8_t { move, stay };     // flows on a link that went o
 enum class OnRecovery : uint8_t { back, stay };   // flows on a fallback link when the preferred one is good again
 enum class StickBy : uint8_t { flow, host_pair }; // what shares a link: one 5-tuple, or all flows of a host pair
 
-// A class's rate limit (control/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in bytes.
+// A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in bytes.
 struct RateLimitSpec {
   uint64_t rate_bps = 0;
   uint64_t burst_bytes = 0;       // 0 = default (kDefaultBurstMs of rate, at least two full frames)

@@ -1,6 +1,6 @@
 // Link health estimators and state machines: loss window, RTT EWMA, RFC 3550 jitter, STAMP forward/reverse loss
 // split, liveness with hold-down, SLA gates. All times are caller-supplied nanoseconds (injected clock).
-#include "control/link_health.hpp"
+#include "control/health/link_health.hpp"
 
 #include <algorithm>
 #include <cmath>

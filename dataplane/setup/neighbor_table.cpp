@@ -1,4 +1,4 @@
-// Snapshot helpers that need DPDK: freeing a NeighborTable's rte_hash (called on control after a grace period).
+// NeighborTable teardown (control thread, after an RCU grace period): frees the rte_hash behind a snapshot's table.
 #include "dataplane/snapshot.hpp"
 
 #include <rte_hash.h>

@@ -1,6 +1,6 @@
 // Rendering of counters for the control socket, the exit summary and --final-stats. Names come from the
 // validated policy ([a-z0-9_-]) and the drop-reason list, so JSON needs no escaping.
-#include "control/stats.hpp"
+#include "control/operations/stats.hpp"
 
 #include <fmt/format.h>
 
