@@ -9,7 +9,9 @@ ws_require_root "$@"
 PACKAGES=(
     # build
     meson ninja-build pkg-config g++ dpdk libdpdk-dev libboost-program-options-dev
-    prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev
+    prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev
+    # style checks run by scripts/test.sh; dpdk-testpmd (dpdk-dev) is the benchmarks' baseline
+    clang-format clang-tidy dpdk-dev
     # tests and lab
     python3 python3-scapy python3-pytest tcpdump iproute2 nftables iperf3 ethtool
     iputils-ping procps kmod prometheus curl
