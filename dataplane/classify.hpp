@@ -27,7 +27,7 @@ class Classifier {
   void classify_burst(PacketMeta* const* metas, uint16_t n) const;
 
   uint8_t default_class() const { return default_class_; }
-  uint32_t rule_count() const { return n_rules_; }   // ACL rules after expanding lists
+  uint32_t rule_count() const { return n_rules_; }  // ACL rules after expanding lists
 
  private:
   Classifier() = default;

@@ -51,15 +51,15 @@ struct alignas(64) WorkerCounters {
   // them to class_link and to egress meter_conform when it sums counters, so the fast lane counts each packet
   // once, not three times.
   ClassLinkCounters fast_direct[kMaxClasses][kMaxLinks];
-  Counter class_no_link[kMaxClasses];   // packets of a class dropped because no allowed link was usable
+  Counter class_no_link[kMaxClasses];  // packets of a class dropped because no allowed link was usable
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
-  Counter flow_moves;                   // cached flows re-steered because their link was withdrawn
-  Counter flow_uncached;                // packets forwarded without a cache entry (table full even after eviction)
-  Counter fast_lane;                    // LAN packets forwarded by the fast lane (cached IPv4 flows), of flow_hits
+  Counter flow_moves;     // cached flows re-steered because their link was withdrawn
+  Counter flow_uncached;  // packets forwarded without a cache entry (table full even after eviction)
+  Counter fast_lane;      // LAN packets forwarded by the fast lane (cached IPv4 flows), of flow_hits
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
-  Counter loops, busy_loops;            // poll iterations, and those that moved at least one packet
-  Counter busy_cycles, idle_cycles;     // TSC cycles spent in iterations that moved packets / found none
+  Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
+  Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none
 };
 
 }  // namespace wansteer

@@ -24,8 +24,8 @@ namespace wansteer {
 
 namespace {
 
-inline constexpr uint32_t kHandoffRingSize = 1024;  // per link: ~8 ms of a 1 Gbit/s link in 1500-byte frames
-inline constexpr uint32_t kHandoffBurstsPerLoop = 4; // how much an owner takes from one ring per loop
+inline constexpr uint32_t kHandoffRingSize = 1024;    // per link: ~8 ms of a 1 Gbit/s link in 1500-byte frames
+inline constexpr uint32_t kHandoffBurstsPerLoop = 4;  // how much an owner takes from one ring per loop
 
 // CoDel's control law spaces drops by interval / sqrt(count): 1/sqrt(n) in 16-bit fixed point, built once.
 const std::array<uint32_t, 64> kInvSqrtQ16 = [] {
@@ -47,8 +47,12 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   LinkEgress& e = w.egress.link[link];
   ClassLinkEgressCounters& c = w.counters.egress[cls][link];
   switch (meter_packet(e.meter[cls], snap.egress.meter[cls][link], m, now)) {
-    case MeterVerdict::conform: c.meter_conform.inc(); break;
-    case MeterVerdict::remarked: c.meter_remarked.inc(); break;
+    case MeterVerdict::conform:
+      c.meter_conform.inc();
+      break;
+    case MeterVerdict::remarked:
+      c.meter_remarked.inc();
+      break;
     case MeterVerdict::exceed:
       c.meter_exceed_drops.inc();
       count_drop(w, m, DropReason::meter_exceed);
@@ -178,9 +182,8 @@ void flush_stage(WorkerContext& w, uint8_t link) {
   if (n == 0) return;
   w.egress.n_stage[link] = 0;
   rte_ring* r = w.egress.handoff[link];
-  unsigned sent = r == nullptr ? 0
-                               : rte_ring_mp_enqueue_burst(r, reinterpret_cast<void**>(w.egress.stage[link]), n,
-                                                           nullptr);
+  unsigned sent =
+      r == nullptr ? 0 : rte_ring_mp_enqueue_burst(r, reinterpret_cast<void**>(w.egress.stage[link]), n, nullptr);
   w.counters.handoff_sent.add(sent);
   for (uint16_t i = static_cast<uint16_t>(sent); i < n; i++)
     count_drop(w, w.egress.stage[link][i], DropReason::handoff_full);
@@ -188,8 +191,7 @@ void flush_stage(WorkerContext& w, uint8_t link) {
 
 }  // namespace
 
-void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
-                        uint64_t now_tsc) {
+void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
   WorkerEgress& eg = w.egress;
   if (eg.owner_of(link) == w.worker_id) {
     egress_local(w, snap, link, m, now_tsc);

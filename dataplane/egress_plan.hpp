@@ -1,5 +1,6 @@
 // EgressPlan: the compiled rate limits and shaper settings per (class, link), part of the immutable snapshot.
-// Control fills it (control/runtime/egress_plan.cpp); the owning worker keeps the run-time state (dataplane/egress.hpp).
+// Control fills it (control/runtime/egress_plan.cpp); the owning worker keeps the run-time state
+// (dataplane/egress.hpp).
 #pragma once
 #include <cstdint>
 
@@ -19,8 +20,8 @@ struct MeterProfile {
   uint32_t generation = 0;  // changes whenever anything below changes: the owner then reconfigures its meter
   MeterMode mode = MeterMode::unlimited;
   ExceedAction exceed = ExceedAction::drop;
-  uint8_t remark_dscp = 0;  // DSCP written into packets over the committed rate when exceed == remark
-  bool has_peak = false;    // trTCM with a peak rate: above committed = exceed action, above peak = drop
+  uint8_t remark_dscp = 0;    // DSCP written into packets over the committed rate when exceed == remark
+  bool has_peak = false;      // trTCM with a peak rate: above committed = exceed action, above peak = drop
   uint64_t cir = 0, cbs = 0;  // committed rate (bytes/s) and burst (bytes)
   uint64_t pir = 0, pbs = 0;  // peak rate and burst; equal to cir/cbs when has_peak is false
 
@@ -39,11 +40,11 @@ struct ShaperConfig {
   uint64_t rate = 0;        // bytes per second (link capacity.up / 8)
   uint64_t burst = 0;       // bytes the bucket holds: a few ms of rate, at least two full frames
   uint8_t n_order = 0;
-  uint8_t order[kMaxClasses] = {};          // class ids, highest priority first
-  uint16_t queue_limit[kMaxClasses] = {};   // per class id, packets (1..kShaperQueueMax)
-  uint16_t delay_drop_mask = 0;             // bit c: class c gets CoDel-style sojourn drops at dequeue
-  uint64_t delay_target_tsc = 0;            // sojourn time above which a low class starts to drop
-  uint64_t delay_interval_tsc = 0;          // how long the sojourn must stay above target before dropping
+  uint8_t order[kMaxClasses] = {};         // class ids, highest priority first
+  uint16_t queue_limit[kMaxClasses] = {};  // per class id, packets (1..kShaperQueueMax)
+  uint16_t delay_drop_mask = 0;            // bit c: class c gets CoDel-style sojourn drops at dequeue
+  uint64_t delay_target_tsc = 0;           // sojourn time above which a low class starts to drop
+  uint64_t delay_interval_tsc = 0;         // how long the sojourn must stay above target before dropping
 
   bool same_rate(const ShaperConfig& o) const { return enabled == o.enabled && rate == o.rate && burst == o.burst; }
 };

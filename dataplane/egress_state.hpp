@@ -30,7 +30,7 @@ struct alignas(64) LinkEgress {
   uint32_t shaper_generation = 0;  // of the ShaperConfig the bucket was set up for; 0 = never
   uint64_t tokens = 0;             // bytes x tsc_hz, so refill (elapsed ticks x bytes/s) is exact integer math
   uint64_t last_tsc = 0;
-  uint32_t queued = 0;             // packets in all class queues together
+  uint32_t queued = 0;  // packets in all class queues together
   ShaperQueue q[kMaxClasses];
 };
 
@@ -39,7 +39,7 @@ struct WorkerEgress {
   rte_ring* handoff[kMaxLinks] = {};  // per link, multi-producer / single-consumer (the owner); null with 1 worker
   uint16_t n_stage[kMaxLinks] = {};   // packets for links owned elsewhere, pushed to handoff once per loop
   rte_mbuf* stage[kMaxLinks][kBurst];
-  LinkEgress link[kMaxLinks];         // only the entries of owned links are used
+  LinkEgress link[kMaxLinks];  // only the entries of owned links are used
 
   uint8_t owner_of(uint8_t link) const { return static_cast<uint8_t>(link % n_workers); }
 };

@@ -41,7 +41,7 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
   std::memcpy(&w1, ip + 8, 8);
   std::memcpy(&dst_be, ip + 16, 4);
   if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
-  if ((w1 & 0xff) <= 1) return false;                  // TTL left to decrement
+  if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
   const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
   if (total < kIpLen + 8 || kEthLen + total > seg) return false;  // whole IP packet in the first segment
   const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
@@ -108,8 +108,7 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
 
 }  // namespace
 
-uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
-                       uint64_t now_tsc) {
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   FlowCache* flows = w.flows.get();
   static_assert(kBurst <= 64, "one bit per packet in `rest`");
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path

@@ -30,7 +30,6 @@ namespace wansteer {
 
 // Counts pkts[0..n) as received on the LAN port, forwards those it can and moves the others, in their original
 // order, to the front of pkts. Returns how many are left for the general path. Needs w.flows.
-uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
-                       uint64_t now_tsc);
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc);
 
 }  // namespace wansteer

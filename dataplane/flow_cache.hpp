@@ -40,13 +40,14 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 40);
 // FlowCache compares cached keys with PacketMeta's first 36 bytes directly (FlowCache::same_key).
-static_assert(offsetof(FlowKey, src) == offsetof(PacketMeta, src) && offsetof(FlowKey, dst) == offsetof(PacketMeta, dst) &&
+static_assert(offsetof(FlowKey, src) == offsetof(PacketMeta, src) &&
+              offsetof(FlowKey, dst) == offsetof(PacketMeta, dst) &&
               offsetof(FlowKey, sport) == offsetof(PacketMeta, sport) &&
               offsetof(FlowKey, dport) == offsetof(PacketMeta, dport) && offsetof(FlowKey, dport) == 34);
 
 struct FlowEntry {
   uint64_t last_seen_tsc;
-  uint64_t bytes;              // forwarded since the flow was (re)classified: for `show flows`
+  uint64_t bytes;  // forwarded since the flow was (re)classified: for `show flows`
   uint32_t packets;
   uint16_t policy_generation;  // flow_generation(snapshot's): entries from an older policy are reclassified
   uint8_t class_id;
@@ -101,8 +102,7 @@ inline void flow_key_from_meta(const PacketMeta& m, FlowKey* k) {
 class FlowCache {
  public:
   // Control/start-up thread. Returns nullptr and sets *error on failure.
-  static std::unique_ptr<FlowCache> create(const std::string& name, uint32_t capacity, int socket,
-                                           std::string* error);
+  static std::unique_ptr<FlowCache> create(const std::string& name, uint32_t capacity, int socket, std::string* error);
   ~FlowCache();
   FlowCache(const FlowCache&) = delete;
   FlowCache& operator=(const FlowCache&) = delete;
@@ -148,8 +148,8 @@ class FlowCache {
   uint32_t capacity() const { return capacity_; }
 
  private:
-  static constexpr uint32_t kWindow = 8;     // slots probed per key
-  static constexpr uint8_t kEmpty = 0xff;    // in key.l3: never used since the last clean-up, ends a probe
+  static constexpr uint32_t kWindow = 8;       // slots probed per key
+  static constexpr uint8_t kEmpty = 0xff;      // in key.l3: never used since the last clean-up, ends a probe
   static constexpr uint8_t kTombstone = 0xfe;  // in key.l3: deleted, probes continue past it
 
   struct alignas(64) Slot {
@@ -179,10 +179,10 @@ class FlowCache {
 
   FlowCache() = default;
   Slot* slots_ = nullptr;
-  uint32_t mask_ = 0;      // number of slots - 1 (a power of two, at least 2 x capacity)
+  uint32_t mask_ = 0;  // number of slots - 1 (a power of two, at least 2 x capacity)
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
-  uint32_t cursor_ = 0;    // slot index where aging and whole-cache eviction continue
+  uint32_t cursor_ = 0;             // slot index where aging and whole-cache eviction continue
   TopFlow top_pending_[kTopFlows];  // the heaviest flows of the sweep in progress
   uint32_t n_top_pending_ = 0;
   TopFlowsBoard board_;

@@ -69,8 +69,7 @@ inline uint8_t steer_cached(const ClassSteering& cs, FlowEntry* e, uint32_t hash
 inline bool is_probe_reply(const PacketMeta* meta) {
   if (meta->flags & PacketMeta::kFlagFragment) return false;
   if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY;
-  return meta->proto == IPPROTO_UDP && meta->dport >= kProbePortBase &&
-         meta->dport < kProbePortBase + kProbePortCount;
+  return meta->proto == IPPROTO_UDP && meta->dport >= kProbePortBase && meta->dport < kProbePortBase + kProbePortCount;
 }
 
 }  // namespace
@@ -102,8 +101,7 @@ bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan) {
 
 bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac) {
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4) || meta->proto != IPPROTO_ICMP ||
-      meta->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || (meta->flags & PacketMeta::kFlagFragment) ||
-      meta->l4_offset == 0)
+      meta->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || (meta->flags & PacketMeta::kFlagFragment) || meta->l4_offset == 0)
     return false;
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta->l3_offset);
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta->l4_offset);
@@ -157,8 +155,8 @@ static void steer_host_pairs(WorkerContext& w, const DataplaneSnapshot& snap, rt
     PacketMeta* meta = metas[j];
     const ClassSteering& cs = snap.steering.cls[meta->class_id];
     FlowEntry* e = entry[j];
-    if (e != nullptr && e->policy_generation == flow_generation(snap.policy_generation) && e->class_id == meta->class_id &&
-        now_tsc - e->last_seen_tsc <= snap.flow_idle_tsc) {
+    if (e != nullptr && e->policy_generation == flow_generation(snap.policy_generation) &&
+        e->class_id == meta->class_id && now_tsc - e->last_seen_tsc <= snap.flow_idle_tsc) {
       meta->link = steer_cached(cs, e, hashes[j], c);
     } else {
       if (e == nullptr) e = w.flows->insert(keys[j], hashes[j], c);
@@ -173,8 +171,7 @@ static void steer_host_pairs(WorkerContext& w, const DataplaneSnapshot& snap, rt
   }
 }
 
-void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
-                       uint64_t now_tsc) {
+void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   WorkerCounters& c = w.counters;
   rte_mbuf* steer[kBurst];
   uint16_t ns = 0;
@@ -304,8 +301,8 @@ void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   }
 }
 
-void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts,
-                       uint16_t n, uint64_t now_tsc) {
+void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc) {
   const uint8_t pi = static_cast<uint8_t>(link + 1);
   const LinkConfig& L = snap.links[link];
   const NeighborTable* nt = snap.neighbors.get();

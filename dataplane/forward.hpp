@@ -12,13 +12,12 @@
 namespace wansteer {
 
 // Packets that parsed, received on the LAN port. Each one is sent, handed to control or dropped+counted.
-void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
-                       uint64_t now_tsc);
+void forward_lan_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc);
 
 // Packets that parsed, received on WAN link `link`.
 // Probe replies addressed to the link's own address go to control with their receive TSC (now_tsc).
-void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts,
-                       uint16_t n, uint64_t now_tsc);
+void forward_wan_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc);
 
 // Small per-packet helpers, pure functions over the frame (unit-tested).
 // Decrements IPv4 TTL with an incremental checksum update (RFC 1624). Returns false when TTL <= 1.

@@ -1,8 +1,8 @@
 // Per-packet metadata written once by parse_burst into the mbuf private area; later stages read it, never re-parse.
 #pragma once
+#include <rte_mbuf.h>
 #include <array>
 #include <cstdint>
-#include <rte_mbuf.h>
 
 namespace wansteer {
 
@@ -12,31 +12,31 @@ struct PacketMeta {
   // Addresses in network byte order exactly as on the wire; IPv4 uses the first 4 bytes.
   std::array<uint8_t, 16> src;
   std::array<uint8_t, 16> dst;
-  uint16_t sport;        // host order; 0 when not TCP/UDP or not first fragment
-  uint16_t dport;        // host order
-  uint16_t l3_offset;    // bytes from frame start to the IP (or ARP) header
-  uint16_t l4_offset;    // bytes from frame start to the L4 header (0 when absent)
-  uint16_t l3_len;       // IP total length claimed by the header (bytes, incl. IP header)
-  uint16_t vlan;         // outer VLAN id (0 = untagged)
-  uint16_t inner_vlan;   // QinQ inner VLAN id (0 = none)
-  uint8_t l3;            // L3 enum
-  uint8_t proto;         // IP protocol / IPv6 upper-layer next header
-  uint8_t dscp;          // 0..63
-  uint8_t vlan_count;    // 0, 1 or 2 tags
-  uint8_t flags;         // kFlag* bits
-  uint8_t icmp_type;     // ICMP / ICMPv6 type when proto is ICMP
-  uint8_t port;          // ingress port index (0 = LAN, 1.. = WAN link index + 1)
-  uint8_t class_id;      // set by classify (or flow cache hit)
-  uint8_t link;          // set by steer: WAN link index, or kNoLink
-  uint8_t cp_reason;     // why the packet is handed to control (kToControl*), 0 otherwise
-  uint32_t flow_hash;    // hash of the 5-tuple, used by steering and the flow cache
+  uint16_t sport;       // host order; 0 when not TCP/UDP or not first fragment
+  uint16_t dport;       // host order
+  uint16_t l3_offset;   // bytes from frame start to the IP (or ARP) header
+  uint16_t l4_offset;   // bytes from frame start to the L4 header (0 when absent)
+  uint16_t l3_len;      // IP total length claimed by the header (bytes, incl. IP header)
+  uint16_t vlan;        // outer VLAN id (0 = untagged)
+  uint16_t inner_vlan;  // QinQ inner VLAN id (0 = none)
+  uint8_t l3;           // L3 enum
+  uint8_t proto;        // IP protocol / IPv6 upper-layer next header
+  uint8_t dscp;         // 0..63
+  uint8_t vlan_count;   // 0, 1 or 2 tags
+  uint8_t flags;        // kFlag* bits
+  uint8_t icmp_type;    // ICMP / ICMPv6 type when proto is ICMP
+  uint8_t port;         // ingress port index (0 = LAN, 1.. = WAN link index + 1)
+  uint8_t class_id;     // set by classify (or flow cache hit)
+  uint8_t link;         // set by steer: WAN link index, or kNoLink
+  uint8_t cp_reason;    // why the packet is handed to control (kToControl*), 0 otherwise
+  uint32_t flow_hash;   // hash of the 5-tuple, used by steering and the flow cache
 
   static constexpr uint8_t kFlagFragment = 1;       // IPv4/IPv6 fragment (any)
   static constexpr uint8_t kFlagLaterFragment = 2;  // not the first fragment: no L4 header present
 
-  static constexpr uint8_t kToControlArp = 1;        // ARP: control answers and learns neighbours
-  static constexpr uint8_t kToControlResolve = 2;    // LAN destination without a known MAC: control ARPs, drops it
-  static constexpr uint8_t kToControlProbe = 3;      // reply to one of control's link probes, with its rx TSC
+  static constexpr uint8_t kToControlArp = 1;      // ARP: control answers and learns neighbours
+  static constexpr uint8_t kToControlResolve = 2;  // LAN destination without a known MAC: control ARPs, drops it
+  static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
 };
 
 // Control's probes leave from these UDP ports (STAMP session-sender) and ICMP identifiers, so a worker can tell

@@ -41,8 +41,8 @@ inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8
 
 // Parses the L4 header found at [pos, lim) inside the IP payload that ends at `end` (lim <= end: the
 // part of the payload inside the first segment). ICMP means ICMP for IPv4 and ICMPv6 for IPv6.
-inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end, uint8_t icmp_proto,
-                     PacketMeta* meta, DropReason* reason) {
+inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end, uint8_t icmp_proto, PacketMeta* meta,
+                     DropReason* reason) {
   const uint32_t avail = lim - pos;
   meta->l4_offset = static_cast<uint16_t>(pos);
   switch (meta->proto) {
@@ -179,8 +179,7 @@ inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
   uint8_t nh = ip[6];
   for (uint32_t n_ext = 0;; ++n_ext) {
     uint32_t ext_len;
-    if (nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6DestOpts || nh == kIpv6Ah ||
-        nh == kIpv6Fragment) {
+    if (nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6DestOpts || nh == kIpv6Ah || nh == kIpv6Fragment) {
       if (n_ext == kMaxIpv6Extensions || pos + 8 > lim) {  // every extension header is at least 8 bytes
         *reason = DropReason::bad_ipv6_extension;
         return false;
@@ -305,8 +304,7 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
     // 8-byte load spanning two pending stores cannot be store-forwarded (it stalled ~10 cycles per packet).
     uint64_t addrs;
     std::memcpy(&addrs, p + off + 12, 8);
-    meta->flow_hash =
-        ipv4_flow_hash(addrs, ipv4_flow_tail(meta->sport | uint32_t{meta->dport} << 16, meta->proto));
+    meta->flow_hash = ipv4_flow_hash(addrs, ipv4_flow_tail(meta->sport | uint32_t{meta->dport} << 16, meta->proto));
   } else {
     meta->flow_hash = flow_hash_of(*meta);
   }

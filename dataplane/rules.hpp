@@ -27,12 +27,12 @@ struct Prefix6 {
 // prefixes never matches IPv6 packets (and vice versa).
 struct ClassRule {
   uint8_t class_id = 0;
-  int16_t proto = -1;           // IP protocol number, -1 = any
-  std::vector<uint8_t> dscp;    // empty = any
-  PortRange sport, dport;       // TCP/UDP ports; a non-any range never matches non-TCP/UDP packets
+  int16_t proto = -1;         // IP protocol number, -1 = any
+  std::vector<uint8_t> dscp;  // empty = any
+  PortRange sport, dport;     // TCP/UDP ports; a non-any range never matches non-TCP/UDP packets
   std::vector<Prefix4> src4, dst4;
   std::vector<Prefix6> src6, dst6;
-  int32_t vlan = -1;            // outer VLAN id; -1 = any, 0 = untagged only
+  int32_t vlan = -1;  // outer VLAN id; -1 = any, 0 = untagged only
 
   bool src_any() const { return src4.empty() && src6.empty(); }
   bool dst_any() const { return dst4.empty() && dst6.empty(); }

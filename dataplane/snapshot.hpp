@@ -18,21 +18,21 @@ namespace wansteer {
 class Classifier;
 
 struct LanSubnet {
-  uint32_t own_ip = 0;  // host order: the edge's address on this subnet
-  uint32_t network = 0; // host order
-  uint32_t mask = 0;    // host order
-  uint16_t vlan = 0;    // 0 = untagged
+  uint32_t own_ip = 0;   // host order: the edge's address on this subnet
+  uint32_t network = 0;  // host order
+  uint32_t mask = 0;     // host order
+  uint16_t vlan = 0;     // 0 = untagged
 };
 
 struct LinkConfig {
-  uint16_t port_id = 0;       // DPDK port id
-  uint32_t own_ip = 0;        // host order
+  uint16_t port_id = 0;  // DPDK port id
+  uint32_t own_ip = 0;   // host order
   uint32_t network = 0, mask = 0;
-  uint32_t gateway_ip = 0;    // host order
+  uint32_t gateway_ip = 0;  // host order
   rte_ether_addr own_mac{};
   rte_ether_addr gateway_mac{};
   bool gateway_resolved = false;
-  bool backup = false;        // role: backup
+  bool backup = false;  // role: backup
 };
 
 // LAN hosts' MAC addresses, looked up by IPv4 address. Built by control from ARP and static entries.
@@ -40,7 +40,7 @@ struct NeighborTable {
   rte_hash* by_ip = nullptr;  // key: uint32_t IPv4 (host order); data: index into entries
   struct Entry {
     rte_ether_addr mac;
-    uint8_t subnet;           // index into DataplaneSnapshot::lan
+    uint8_t subnet;  // index into DataplaneSnapshot::lan
   };
   std::unique_ptr<Entry[]> entries;
   uint32_t count = 0;
@@ -48,8 +48,8 @@ struct NeighborTable {
 };
 
 struct DataplaneSnapshot {
-  uint64_t generation = 0;        // bumps on every publish
-  uint32_t policy_generation = 0; // bumps when classes/rules change: cached flows from older ones are reclassified
+  uint64_t generation = 0;         // bumps on every publish
+  uint32_t policy_generation = 0;  // bumps when classes/rules change: cached flows from older ones are reclassified
   std::shared_ptr<const Classifier> classifier;
   std::shared_ptr<const NeighborTable> neighbors;
   uint8_t n_links = 0, n_classes = 0, n_lan = 0;
@@ -58,8 +58,8 @@ struct DataplaneSnapshot {
   LanSubnet lan[kMaxLanSubnets];
   LinkConfig links[kMaxLinks];
   SteeringTable steering;
-  uint64_t flow_idle_tsc = 0;     // flow cache idle timeout in TSC ticks
-  EgressPlan egress;              // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
+  uint64_t flow_idle_tsc = 0;  // flow cache idle timeout in TSC ticks
+  EgressPlan egress;           // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
 };
 
 // The one pointer control swaps. dp: ro (acquire), cp: rw (release), old one freed after an RCU grace period.

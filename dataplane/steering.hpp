@@ -15,7 +15,7 @@ struct ClassSteering {
   uint16_t usable_mask = 0;   // bit i: allowed and alive now (admin up, next hop known, answering probes)
   uint16_t stay_mask = 0;     // bit i: a cached flow already on link i may stay there (see the planner)
   SteerMode mode = SteerMode::priority;
-  bool by_host_pair = false;  // flows of one (src, dst) host pair share one link (SIP + RTP of a call)
+  bool by_host_pair = false;      // flows of one (src, dst) host pair share one link (SIP + RTP of a call)
   uint8_t pick_slot[kPickSlots];  // link index per slot for new (or moved) flows, kNoLink when nothing is usable
 
   uint8_t pick(uint32_t flow_hash) const { return pick_slot[flow_hash & (kPickSlots - 1)]; }

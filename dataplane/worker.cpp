@@ -1,5 +1,5 @@
-// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> forward; tx staged per port, flushed once per iteration;
-// reports an RCU quiescent state every iteration so control can free old snapshots.
+// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> forward; tx staged per port,
+// flushed once per iteration; reports an RCU quiescent state every iteration so control can free old snapshots.
 #include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>

@@ -20,9 +20,9 @@ namespace wansteer {
 // Everything one worker owns. Allocated on its socket, cache-line aligned; other threads only read counters.
 struct alignas(64) WorkerContext {
   // set up by control before launch, read-only afterwards
-  uint16_t worker_id = 0;       // 0..n_workers-1, also the QSBR thread id and the queue index on every port
-  uint8_t n_ports = 0;          // LAN + links
-  uint16_t port_ids[kMaxPorts]; // index 0 = LAN, i+1 = link i
+  uint16_t worker_id = 0;        // 0..n_workers-1, also the QSBR thread id and the queue index on every port
+  uint8_t n_ports = 0;           // LAN + links
+  uint16_t port_ids[kMaxPorts];  // index 0 = LAN, i+1 = link i
   const SnapshotSlot* slot = nullptr;
   rte_rcu_qsbr* qsbr = nullptr;
   rte_ring* to_control = nullptr;    // mbufs handed to control (multi-producer: all workers)
@@ -48,7 +48,7 @@ struct alignas(64) WorkerContext {
     uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
     uint8_t ok;       // kDirect or kEgress: cached flows of this class already on this link are the fast lane's
     uint8_t pad[3];
-    TxQueue* txq;     // the link port's tx staging
+    TxQueue* txq;                          // the link port's tx staging
     static constexpr uint8_t kDirect = 1;  // straight to tx staging (egress would let it through untouched)
     static constexpr uint8_t kEgress = 2;  // through egress (meter, shaper or hand-off to the link's owner)
   };
@@ -57,7 +57,7 @@ struct alignas(64) WorkerContext {
   // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
   WorkerEgress egress;
 
-  WorkerCounters counters;      // dp: rw (this worker), cp: ro
+  WorkerCounters counters;  // dp: rw (this worker), cp: ro
 };
 
 // rte_eal_remote_launch entry point; arg is a WorkerContext*.

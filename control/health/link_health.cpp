@@ -295,9 +295,12 @@ SlaGate::Verdict SlaGate::evaluate(const LinkMetrics& m, const Sla& sla, uint64_
 
 std::string_view to_string(LinkState s) {
   switch (s) {
-    case LinkState::up: return "up";
-    case LinkState::degraded: return "degraded";
-    case LinkState::down: return "down";
+    case LinkState::up:
+      return "up";
+    case LinkState::degraded:
+      return "degraded";
+    case LinkState::down:
+      return "down";
   }
   return "?";
 }

@@ -23,14 +23,14 @@ struct HealthConfig {
   uint64_t hold_down_ns() const { return uint64_t(hold_down_ms) * 1'000'000ull; }
 };
 
-struct LinkMetrics {               // what the planner, CLI and metrics see for one link
-  double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0; // fwd/rev only meaningful with STAMP (0 otherwise)
-  double rtt_ms = 0;         // EWMA, alpha 1/8 like TCP SRTT
-  double rtt_max_ms = 0;     // max RTT among the probes in the loss window
-  double jitter_ms = 0;      // RFC 3550 interarrival jitter: J += (|D| - J)/16, D = difference of consecutive
-                             // transit (RTT) samples
+struct LinkMetrics {                                        // what the planner, CLI and metrics see for one link
+  double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0;  // fwd/rev only meaningful with STAMP (0 otherwise)
+  double rtt_ms = 0;                                        // EWMA, alpha 1/8 like TCP SRTT
+  double rtt_max_ms = 0;                                    // max RTT among the probes in the loss window
+  double jitter_ms = 0;  // RFC 3550 interarrival jitter: J += (|D| - J)/16, D = difference of consecutive
+                         // transit (RTT) samples
   uint64_t probes_sent = 0, probes_lost = 0, replies = 0;
-  uint32_t samples = 0;      // known outcomes currently in the window
+  uint32_t samples = 0;  // known outcomes currently in the window
   bool has_rtt = false;
 };
 
@@ -54,13 +54,13 @@ class TargetEstimator {
   // A reply for `seq`: rtt_ns measured by the caller. For STAMP also pass reflector_seq (the reflector's own
   // counter) so forward vs reverse loss can be told apart; pass std::nullopt for ICMP.
   void on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, std::optional<uint32_t> reflector_seq = std::nullopt);
-  void tick(uint64_t now_ns);          // turns probes older than reply_timeout into losses
+  void tick(uint64_t now_ns);  // turns probes older than reply_timeout into losses
   LinkMetrics metrics() const;
-  uint64_t last_reply_ns() const;      // 0 = never
+  uint64_t last_reply_ns() const;  // 0 = never
   // Start of the current run of replies with no gap >= detect time between consecutive replies (0 = never replied).
   uint64_t streak_start_ns() const { return streak_start_ns_; }
-  uint32_t window_lost() const;        // lost probes currently in the window
-  void forget_losses();                // drops the losses from the window (the link recovered from an outage)
+  uint32_t window_lost() const;  // lost probes currently in the window
+  void forget_losses();          // drops the losses from the window (the link recovered from an outage)
   void set_interval(uint32_t interval_ms) { cfg_.interval_ms = interval_ms; }  // detect time follows the interval
 
  private:
@@ -79,8 +79,8 @@ class TargetEstimator {
   Fate pending_tag(uint32_t seq);
 
   HealthConfig cfg_;
-  std::deque<Pending> pending_;   // sent, fate unknown; oldest first
-  std::deque<Outcome> window_;    // known fates, oldest first, at most loss_window
+  std::deque<Pending> pending_;                        // sent, fate unknown; oldest first
+  std::deque<Outcome> window_;                         // known fates, oldest first, at most loss_window
   std::vector<std::pair<uint32_t, Fate>> early_tags_;  // direction inferred for probes still pending
   uint64_t probes_sent_ = 0, probes_lost_ = 0, replies_ = 0;
   uint64_t last_reply_ns_ = 0, streak_start_ns_ = 0;
@@ -106,12 +106,16 @@ class LinkLiveness {
   TargetEstimator& target(size_t i);
   const TargetEstimator& target(size_t i) const;
   size_t n_targets() const { return targets_.size(); }
-  void suspect(uint64_t now_ns);       // passive signal: withdraw now; cleared only by the normal recovery path
+  void suspect(uint64_t now_ns);  // passive signal: withdraw now; cleared only by the normal recovery path
   // cause: "start" (first up), "probe_timeout", "suspect_no_rx", "recovered" when changed; otherwise "alive",
   // "no_reply" or "hold_down" (replies flowing, waiting out the hold-down).
-  struct Verdict { bool alive; bool changed; const char* cause; };
-  Verdict evaluate(uint64_t now_ns);   // call every control tick
-  LinkMetrics metrics() const;         // best live target's, or aggregate if none alive
+  struct Verdict {
+    bool alive;
+    bool changed;
+    const char* cause;
+  };
+  Verdict evaluate(uint64_t now_ns);  // call every control tick
+  LinkMetrics metrics() const;        // best live target's, or aggregate if none alive
   bool alive() const { return alive_; }
   // The probe interval changed (a metered link speeding up or slowing down): detect time follows it, and after a
   // speed-up the targets get one new detect time from now before silence counts against them.
@@ -132,7 +136,9 @@ class LinkLiveness {
   std::vector<uint64_t> grace_from_ns_;
 };
 
-struct Sla { double max_loss_pct = 100, max_rtt_ms = 1e9, max_jitter_ms = 1e9; };
+struct Sla {
+  double max_loss_pct = 100, max_rtt_ms = 1e9, max_jitter_ms = 1e9;
+};
 
 // SLA judgment with hold-down for one (class, link): fails as soon as metrics break the SLA (with >= min_samples),
 // passes again only after the SLA has held continuously for hold_down_ms. Starts passing (nothing known yet is not
@@ -141,7 +147,11 @@ class SlaGate {
  public:
   SlaGate(const HealthConfig& cfg);
   // cause "loss", "rtt", "jitter", "recovered" when changed; otherwise "ok", the breach, "hold_down" or "few_samples".
-  struct Verdict { bool ok; bool changed; const char* cause; };
+  struct Verdict {
+    bool ok;
+    bool changed;
+    const char* cause;
+  };
   Verdict evaluate(const LinkMetrics& m, const Sla& sla, uint64_t now_ns);
   bool ok() const { return ok_; }
 

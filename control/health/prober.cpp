@@ -45,8 +45,7 @@ HealthConfig health_config(const ProbeSpec& p) {
   return c;
 }
 
-Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* link_macs, uint64_t tsc_hz,
-               SendFn send)
+Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* link_macs, uint64_t tsc_hz, SendFn send)
     : pool_(pool), link_macs_(link_macs), tsc_hz_(tsc_hz), send_(std::move(send)) {
   for (size_t l = 0; l < policy.links.size() && l < kMaxLinks; l++) {
     const LinkSpec& ls = policy.links[l];
@@ -69,8 +68,8 @@ Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* li
 }
 
 // Ethernet + IPv4 header of a probe from link `link`'s address to target `target`; returns the IP header.
-rte_ipv4_hdr* Prober::frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac,
-                                   uint8_t proto, uint16_t ip_len) {
+rte_ipv4_hdr* Prober::frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac, uint8_t proto,
+                                   uint16_t ip_len) {
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + ip_len));
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
   rte_ether_addr_copy(&gw_mac, &eth->dst_addr);

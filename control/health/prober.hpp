@@ -30,7 +30,7 @@ class Prober {
 
   // What the prober needs to know about a link right now.
   struct LinkTx {
-    bool can_send = false;       // admin up and next hop resolved
+    bool can_send = false;  // admin up and next hop resolved
     rte_ether_addr gateway_mac{};
     bool carrying_traffic = false;  // user traffic went out recently (metered links probe fast then, or when down)
   };
@@ -52,7 +52,9 @@ class Prober {
   };
   const Stats& stats(size_t link) const { return links_[link].stats; }
 
-  uint64_t ns_of(uint64_t tsc) const { return static_cast<uint64_t>(static_cast<__int128>(tsc) * 1000000000 / tsc_hz_); }
+  uint64_t ns_of(uint64_t tsc) const {
+    return static_cast<uint64_t>(static_cast<__int128>(tsc) * 1000000000 / tsc_hz_);
+  }
 
  private:
   struct Pending {

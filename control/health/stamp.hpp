@@ -24,14 +24,14 @@ struct SenderPacket {
 };
 
 struct ReflectorPacket {
-  uint32_t seq = 0;                 // the reflector's own counter (stateful mode), or the sender's (stateless)
-  uint64_t timestamp = 0;           // transmit time at the reflector
+  uint32_t seq = 0;        // the reflector's own counter (stateful mode), or the sender's (stateless)
+  uint64_t timestamp = 0;  // transmit time at the reflector
   uint16_t error_estimate = 0;
-  uint64_t receive_timestamp = 0;   // when the reflector received the sender's packet
-  uint32_t sender_seq = 0;          // copied from the sender's packet
+  uint64_t receive_timestamp = 0;  // when the reflector received the sender's packet
+  uint32_t sender_seq = 0;         // copied from the sender's packet
   uint64_t sender_timestamp = 0;
   uint16_t sender_error_estimate = 0;
-  uint8_t sender_ttl = 0;           // TTL / hop limit of the sender's packet as received
+  uint8_t sender_ttl = 0;  // TTL / hop limit of the sender's packet as received
 };
 
 // Byte offsets in the packets (RFC 8762 sections 4.2.1 and 4.3.1); every other byte is MBZ (must be zero).

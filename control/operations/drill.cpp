@@ -19,7 +19,8 @@ constexpr uint64_t kDrillSampleMs = 100;  // the backup's loss/RTT/jitter are sa
 std::string ControlPlane::drill_command(const std::vector<std::string>& w, bool json) {
   // w[0] == "drill"
   if (w.size() == 4 && w[1] == "start") {
-    if (drill_.active) return fmt::format("error: a drill on {} is running; `drill stop` ends it\n", link_name(drill_.link));
+    if (drill_.active)
+      return fmt::format("error: a drill on {} is running; `drill stop` ends it\n", link_name(drill_.link));
     int l = policy_.link_index(w[2]);
     if (l < 0) return fmt::format("error: unknown link \"{}\"\n", w[2]);
     char* end = nullptr;
@@ -56,7 +57,8 @@ std::string ControlPlane::drill_command(const std::vector<std::string>& w, bool 
   if (w.size() == 2 && w[1] == "status") {
     if (drill_.active) {
       double left = static_cast<double>(drill_.end_tsc - std::min(drill_.end_tsc, rte_rdtsc())) / tsc_hz_;
-      return json ? fmt::format("{{\"running\":true,\"link\":\"{}\",\"seconds_left\":{:.1f}}}\n", link_name(drill_.link), left)
+      return json ? fmt::format("{{\"running\":true,\"link\":\"{}\",\"seconds_left\":{:.1f}}}\n",
+                                link_name(drill_.link), left)
                   : fmt::format("drill on {} running, {:.1f} s left\n", link_name(drill_.link), left);
     }
     if (!drill_.done) return json ? "{\"running\":false,\"report\":null}\n" : "no drill has run\n";
@@ -119,8 +121,9 @@ void ControlPlane::drill_finish(uint64_t now) {
         drill_.loss_max[c], ra, drill_.rtt_max[c], ja, drill_.jitter_max[c], n);
   }
   json += "}}";
-  text += "MOVE ms: drill start to the class's first packet on its new link; '-' = no traffic of that class moved.\n"
-          "LOSS/RTT/JITTER: the new link's probe measurements, sampled every 100 ms during the drill.\n";
+  text +=
+      "MOVE ms: drill start to the class's first packet on its new link; '-' = no traffic of that class moved.\n"
+      "LOSS/RTT/JITTER: the new link's probe measurements, sampled every 100 ms during the drill.\n";
   const uint8_t l = drill_.link;
   drill_.active = false;
   drill_.done = true;

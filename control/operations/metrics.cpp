@@ -57,12 +57,15 @@ double b(bool x) { return x ? 1.0 : 0.0; }
 
 std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
   std::vector<MetricFamily> out;
-  auto counter = [&](const char* name, const char* help) { return FamilyBuilder(out, name, help, MetricType::Counter); };
+  auto counter = [&](const char* name, const char* help) {
+    return FamilyBuilder(out, name, help, MetricType::Counter);
+  };
   auto gauge = [&](const char* name, const char* help) { return FamilyBuilder(out, name, help, MetricType::Gauge); };
 
   // --- links
   {
-    auto state = gauge("wansteer_link_state", "Link health state: 1 for the current state (up, degraded, down), else 0");
+    auto state =
+        gauge("wansteer_link_state", "Link health state: 1 for the current state (up, degraded, down), else 0");
     auto up = gauge("wansteer_link_up", "1 when the link can carry traffic (state up or degraded), else 0");
     auto admin = gauge("wansteer_link_admin_up", "1 when the operator has the link up (wansteerctl link up|down)");
     auto info = gauge("wansteer_link_info", "Always 1; the role label says whether the link is primary or backup");
@@ -95,7 +98,8 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
   }
   // --- egress shaper, per link and class
   {
-    auto depth = gauge("wansteer_egress_queue_depth_packets", "Packets waiting in the link's egress queue of the class");
+    auto depth =
+        gauge("wansteer_egress_queue_depth_packets", "Packets waiting in the link's egress queue of the class");
     auto drops = counter("wansteer_egress_drops_total", "Packets the link's egress shaper dropped, per class");
     for (const auto& l : s.links) {
       for (size_t c = 0; c < s.classes.size(); c++) {
@@ -129,7 +133,8 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
     }
   }
   {
-    auto f = counter("wansteer_class_drops_total", "Packets of the class dropped on the link, by reason (meter, shaper)");
+    auto f =
+        counter("wansteer_class_drops_total", "Packets of the class dropped on the link, by reason (meter, shaper)");
     for (const auto& d : s.class_drops)
       f.add({{"class", d.cls}, {"link", d.link}, {"reason", d.reason}}, static_cast<double>(d.count));
   }
@@ -192,8 +197,7 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
       .add({}, static_cast<double>(s.mempool_in_use));
   gauge("wansteer_mempool_size_mbufs", "Packet buffers in the mempool").add({}, static_cast<double>(s.mempool_size));
   gauge("wansteer_start_time_seconds", "Unix time the daemon started").add({}, s.start_time_seconds);
-  gauge("wansteer_build_info", "Always 1; the version label says which build runs")
-      .add({{"version", s.version}}, 1.0);
+  gauge("wansteer_build_info", "Always 1; the version label says which build runs").add({{"version", s.version}}, 1.0);
   return out;
 }
 
@@ -222,8 +226,8 @@ struct MetricsExporter::State {
   std::atomic<bool> requested{false};  // http: set, cp: exchange(false)
   std::mutex mu;
   std::condition_variable delivered_cv;
-  uint64_t delivered = 0;                           // guarded by mu: snapshots handed over so far
-  std::shared_ptr<const MetricsSnapshot> last;     // guarded by mu
+  uint64_t delivered = 0;                       // guarded by mu: snapshots handed over so far
+  std::shared_ptr<const MetricsSnapshot> last;  // guarded by mu
   std::atomic<uint64_t> scrapes{0}, stale_scrapes{0};
 };
 

@@ -54,7 +54,7 @@ struct MetricsSnapshot {
     uint64_t count = 0;
   };
   struct Histogram {
-    std::vector<double> bounds = kFailoverDurationBuckets;         // upper bounds, ascending (+Inf implied)
+    std::vector<double> bounds = kFailoverDurationBuckets;  // upper bounds, ascending (+Inf implied)
     std::vector<uint64_t> cumulative = std::vector<uint64_t>(kFailoverDurationBuckets.size(), 0);
     double sum = 0;
     uint64_t count = 0;  // also the +Inf bucket

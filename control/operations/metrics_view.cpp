@@ -4,8 +4,8 @@
 
 #include <rte_mempool.h>
 
-#include "control/runtime/control_plane.hpp"
 #include "control/operations/metrics.hpp"
+#include "control/runtime/control_plane.hpp"
 #include "dataplane/worker.hpp"
 
 #ifndef WANSTEER_VERSION
@@ -27,7 +27,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
   const DataplaneSnapshot* dp = rt_.slot.current.load(std::memory_order_acquire);  // ours: control publishes it
   const size_t n_links = policy_.links.size(), n_classes = policy_.classes.size();
 
-  const StatsView view = stats_view();  // link state and health as `show links` reports them
+  const StatsView view = stats_view();   // link state and health as `show links` reports them
   const CounterTotals& t = view.totals;  // workers' counters, summed once (plus control's no_neighbor drops)
   for (size_t l = 0; l < n_links; l++) {
     MetricsSnapshot::Link& m = s.links.emplace_back();

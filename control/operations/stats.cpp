@@ -59,8 +59,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
 }
 
 static std::string port_json(const PortTotals& p) {
-  return fmt::format(R"({{"rx_packets":{},"rx_bytes":{},"tx_packets":{},"tx_bytes":{},"drops":{}}})",
-                     p.rx_packets, p.rx_bytes, p.tx_packets, p.tx_bytes, p.drops);
+  return fmt::format(R"({{"rx_packets":{},"rx_bytes":{},"tx_packets":{},"tx_bytes":{},"drops":{}}})", p.rx_packets,
+                     p.rx_bytes, p.tx_packets, p.tx_bytes, p.drops);
 }
 
 // The members shared by `show links` and `show counters`: "lan_mac":..,"links":{..}
@@ -78,8 +78,8 @@ static std::string links_members(const StatsView& v) {
         R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{},)",
         l ? "," : "", pol.links[l].name, lv.admin_up ? "up" : "down",
         pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
-        lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps,
-        pol.links[l].capacity_down_bps, pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
+        lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps, pol.links[l].capacity_down_bps,
+        pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
     s += fmt::format(
         R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{},"targets":[)",
         lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
@@ -107,8 +107,7 @@ std::string counters_json(const StatsView& v) {
   s += R"(},"classes":{)";
   for (size_t c = 0; c < pol.classes.size(); c++) {
     s += fmt::format(R"({}"{}":{{"links":{{)", c ? "," : "", pol.classes[c].name);
-    for (size_t l = 0; l < pol.links.size(); l++)
-    {
+    for (size_t l = 0; l < pol.links.size(); l++) {
       const EgressTotals& e = t.egress[c][l];
       s += fmt::format(
           R"({}"{}":{{"packets":{},"bytes":{},"meter_conform":{},"meter_exceed_drops":{},"meter_remarked":{},)"
@@ -125,8 +124,9 @@ std::string counters_json(const StatsView& v) {
       R"(}},"flows":{{"entries":{},"hits":{},"misses":{},"inserts":{},"evictions":{},"expired":{},"moves":{},"uncached":{},"fast_lane":{}}})",
       t.flow_entries, t.flow_hits, t.flow_misses, t.flow_inserts, t.flow_evictions, t.flow_expired, t.flow_moves,
       t.flow_uncached, t.fast_lane);
-  s += fmt::format(R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
-                   v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
+  s += fmt::format(
+      R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
+      v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
   s += fmt::format(
       R"(,"workers":{{"loops":{},"busy_loops":{},"busy_cycles":{},"idle_cycles":{},"handoff_sent":{},"handoff_received":{}}})",
       t.loops, t.busy_loops, t.busy_cycles, t.idle_cycles, t.handoff_sent, t.handoff_received);
@@ -140,18 +140,18 @@ std::string links_json(const StatsView& v) { return "{" + links_members(v) + "}"
 
 std::string links_text(const StatsView& v) {
   const Policy& pol = *v.policy;
-  std::string s = fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7} {:>9} {:>9} {:>10} {:<16} {:<18} {}\n", "LINK", "STATE",
-                              "ADMIN", "ROLE", "LOSS%", "RTT ms", "JITTER", "PROBES", "GATEWAY", "GATEWAY MAC",
-                              "CAUSE");
+  std::string s =
+      fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7} {:>9} {:>9} {:>10} {:<16} {:<18} {}\n", "LINK", "STATE", "ADMIN",
+                  "ROLE", "LOSS%", "RTT ms", "JITTER", "PROBES", "GATEWAY", "GATEWAY MAC", "CAUSE");
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
     const LinkView& lv = v.links[l];
     uint32_t gw = pol.links[l].gateway;
-    s += fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7.2f} {:>9.2f} {:>9.2f} {:>10} {:<16} {:<18} {}\n",
-                     pol.links[l].name, lv.state, lv.admin_up ? "up" : "down",
-                     pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.loss_pct, lv.rtt_ms,
-                     lv.jitter_ms, lv.probing ? fmt::format("{}", lv.probes_sent) : "off",
-                     fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
-                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
+    s +=
+        fmt::format("{:<10} {:<9} {:<6} {:<8} {:>7.2f} {:>9.2f} {:>9.2f} {:>10} {:<16} {:<18} {}\n", pol.links[l].name,
+                    lv.state, lv.admin_up ? "up" : "down", pol.links[l].role == LinkRole::backup ? "backup" : "primary",
+                    lv.loss_pct, lv.rtt_ms, lv.jitter_ms, lv.probing ? fmt::format("{}", lv.probes_sent) : "off",
+                    fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
+                    lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
   }
   return s;
 }
@@ -169,9 +169,8 @@ std::string classes_json(const StatsView& v) {
     const ClassView& cv = v.classes[c];
     s += fmt::format(
         R"({}"{}":{{"links":{},"fallback":{},"sla":"{}","max_loss_pct":{},"max_rtt_ms":{},"max_jitter_ms":{},"sla_ok":{},"backup_seconds":{:.3f},"no_link_drops":{}}})",
-        c ? "," : "", pol.classes[c].name, name_list(cv.links), cv.fallback ? "true" : "false", cv.sla,
-        cv.max_loss_pct, cv.max_rtt_ms, cv.max_jitter_ms, name_list(cv.sla_ok), cv.backup_seconds,
-        v.totals.class_no_link[c]);
+        c ? "," : "", pol.classes[c].name, name_list(cv.links), cv.fallback ? "true" : "false", cv.sla, cv.max_loss_pct,
+        cv.max_rtt_ms, cv.max_jitter_ms, name_list(cv.sla_ok), cv.backup_seconds, v.totals.class_no_link[c]);
   }
   return s + "}";
 }
@@ -221,7 +220,8 @@ std::string counters_text(const StatsView& v) {
   for (size_t c = 0; c < pol.classes.size(); c++)
     for (size_t l = 0; l < pol.links.size(); l++) {
       const EgressTotals& e = t.egress[c][l];
-      if (e.meter_exceed_drops + e.meter_remarked + e.blocked_drops + e.queue_drops + e.codel_drops + e.queue_depth == 0)
+      if (e.meter_exceed_drops + e.meter_remarked + e.blocked_drops + e.queue_drops + e.codel_drops + e.queue_depth ==
+          0)
         continue;
       eg += fmt::format("{:<12} {:<12} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10} {:>8}\n", pol.classes[c].name,
                         pol.links[l].name, e.meter_conform, e.meter_exceed_drops, e.meter_remarked, e.blocked_drops,

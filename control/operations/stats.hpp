@@ -29,8 +29,8 @@ struct CounterTotals {
   uint64_t class_no_link[kMaxClasses] = {};
   EgressTotals egress[kMaxClasses][kMaxLinks];
   uint64_t handoff_sent = 0, handoff_received = 0;
-  uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0,
-           flow_expired = 0, flow_moves = 0, flow_uncached = 0, fast_lane = 0;
+  uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0, flow_expired = 0,
+           flow_moves = 0, flow_uncached = 0, fast_lane = 0;
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
 };
 
@@ -41,8 +41,8 @@ struct LinkView {
   std::string gateway_mac;
   std::string own_mac;
   uint16_t port_id = 0;
-  std::string state = "down";   // up, degraded (alive, out of some class's SLA), down
-  std::string cause;            // why it is in that state (last change)
+  std::string state = "down";  // up, degraded (alive, out of some class's SLA), down
+  std::string cause;           // why it is in that state (last change)
   bool probing = false;
   double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, rtt_max_ms = 0, jitter_ms = 0;
   uint64_t probes_sent = 0, probes_lost = 0, probe_replies = 0, probe_tx_bytes = 0, probe_rx_bytes = 0;

@@ -236,7 +236,8 @@ std::optional<AnyPrefix> parse_prefix(std::string_view text, std::string& why) {
     return std::nullopt;
   }
   std::array<uint8_t, 16> net = *a;
-  for (unsigned bit = static_cast<unsigned>(len); bit < 128; ++bit) net[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+  for (unsigned bit = static_cast<unsigned>(len); bit < 128; ++bit)
+    net[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
   if (net != *a) {
     why = fmt::format("{} has host bits set after the /{} (did you mean {}/{}?)", text, len, ip6_str(net), len);
     return std::nullopt;
@@ -254,10 +255,14 @@ std::optional<MacAddress> parse_mac(std::string_view s) {
     for (size_t k = 0; k < 2; ++k) {
       char c = s[i * 3 + k];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     mac[i] = static_cast<uint8_t>(v);
   }
@@ -266,9 +271,8 @@ std::optional<MacAddress> parse_mac(std::string_view s) {
 
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > kMaxNameLen) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return std::all_of(n.begin(), n.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 
 // "link \"fiber\"" when the item has a valid name, else "link 3": used before the name itself is validated,
@@ -281,10 +285,14 @@ std::string label(const char* kind, const YAML::Node& n, size_t index) {
 
 const char* kind_of(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map of keys";
-    case YAML::NodeType::Null: return "nothing";
-    default: return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map of keys";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a single value";
   }
 }
 
@@ -335,9 +343,9 @@ class Compiler {
   std::string file_, base_dir_;
   std::vector<Pending> errors_;
   Policy policy_;
-  bool lan_ok_ = false;           // the LAN section parsed well enough to check rules against it
-  bool links_ok_ = false;         // the links list is readable, so unknown link names are real mistakes
-  bool classes_ok_ = false;       // likewise for class names in rules
+  bool lan_ok_ = false;                      // the LAN section parsed well enough to check rules against it
+  bool links_ok_ = false;                    // the links list is readable, so unknown link names are real mistakes
+  bool classes_ok_ = false;                  // likewise for class names in rules
   std::map<std::string, PrefixList> lists_;  // by resolved path: each file read (and its errors reported) once
 
   // -- error reporting
@@ -372,7 +380,8 @@ class Compiler {
   std::vector<uint8_t> class_list(const Field& f, const std::string& what);
   std::optional<double> number(const Item& it, const std::string& what, double lo, double hi);
   std::optional<bool> boolean(const Item& it, const std::string& what);
-  std::optional<std::string> choice(const Item& it, const std::string& what, std::initializer_list<const char*> options);
+  std::optional<std::string> choice(const Item& it, const std::string& what,
+                                    std::initializer_list<const char*> options);
 
   // -- sections
   void parse_probe(const Item& it, const std::string& what, ProbeSpec& spec);
@@ -409,13 +418,13 @@ std::optional<Fields> Compiler::map_fields(const Item& it, const std::string& wh
     }
     const std::string& key = k.Scalar();
     if (std::find(valid_names.begin(), valid_names.end(), key) == valid_names.end()) {
-      error(k.Mark(), fmt::format("{}: unknown key \"{}\"{}; valid keys are {}", what, key,
-                                  suggest(key, valid_names), join(valid_names)));
+      error(k.Mark(), fmt::format("{}: unknown key \"{}\"{}; valid keys are {}", what, key, suggest(key, valid_names),
+                                  join(valid_names)));
       continue;
     }
     if (const Field* first = out.get(key)) {
-      error(k.Mark(), fmt::format("{}: key \"{}\" appears twice (first on line {})", what, key,
-                                  first->key.Mark().line + 1));
+      error(k.Mark(),
+            fmt::format("{}: key \"{}\" appears twice (first on line {})", what, key, first->key.Mark().line + 1));
       continue;
     }
     out.items.push_back(Field{key, k, v});
@@ -464,8 +473,8 @@ std::optional<std::vector<Item>> Compiler::list(const Item& it, const std::strin
   }
   if (it.node.IsScalar() && scalar_ok) return std::vector<Item>{it};
   if (!it.node.IsSequence()) {
-    error(it.mark, fmt::format("{} must be a list{}, got {}", what, scalar_ok ? " or a single value" : "",
-                               kind_of(it.node)));
+    error(it.mark,
+          fmt::format("{} must be a list{}, got {}", what, scalar_ok ? " or a single value" : "", kind_of(it.node)));
     return std::nullopt;
   }
   if (it.node.size() == 0 && !empty_ok) {
@@ -484,8 +493,8 @@ std::optional<std::string> Compiler::name(const Item& it, const std::string& wha
   auto s = text(it, what);
   if (!s) return std::nullopt;
   if (!valid_name(*s)) {
-    error(it.mark, fmt::format("{} \"{}\" is not a valid name: use 1 to {} characters from a-z, 0-9, _ and -",
-                               what, *s, kMaxNameLen));
+    error(it.mark, fmt::format("{} \"{}\" is not a valid name: use 1 to {} characters from a-z, 0-9, _ and -", what, *s,
+                               kMaxNameLen));
     return std::nullopt;
   }
   return s;
@@ -534,9 +543,9 @@ void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& s
     if (auto b = boolean(it, what)) spec.enabled = *b;
     return;
   }
-  auto m = map_fields(it, what, {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier",
-                                 "loss_window", "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms",
-                                 "min_samples"});
+  auto m = map_fields(it, what,
+                      {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier", "loss_window",
+                       "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms", "min_samples"});
   if (!m) return;
   auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
     if (const Field* f = m->get(key))
@@ -560,8 +569,10 @@ void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& s
         ProbeTarget t;
         const Item& ti = (*items)[i];
         if (ti.node.IsScalar()) {  // a bare address: ICMP echo
-          if (auto a = ip4(ti, tw)) t.address = *a;
-          else continue;
+          if (auto a = ip4(ti, tw))
+            t.address = *a;
+          else
+            continue;
         } else {
           auto tm = map_fields(ti, tw, {"address", "kind", "port"});
           if (!tm) continue;
@@ -584,9 +595,8 @@ void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& s
     }
   }
   if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))
-    error(at(*m->get("reply_timeout_ms")),
-          fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}", what, spec.reply_timeout_ms,
-                      spec.interval_ms));
+    error(at(*m->get("reply_timeout_ms")), fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}", what,
+                                                       spec.reply_timeout_ms, spec.interval_ms));
 }
 
 // sla: voice | interactive | bulk | {preset, max_loss_pct, max_rtt_ms, max_jitter_ms}
@@ -622,8 +632,8 @@ std::optional<MacAddress> Compiler::mac(const Item& it, const std::string& what)
   if (!s) return std::nullopt;
   auto m = parse_mac(*s);
   if (!m) {
-    error(it.mark, fmt::format("{} \"{}\" is not a MAC address like \"02:00:00:00:01:01\" (quote it in YAML)",
-                               what, *s));
+    error(it.mark,
+          fmt::format("{} \"{}\" is not a MAC address like \"02:00:00:00:01:01\" (quote it in YAML)", what, *s));
     return std::nullopt;
   }
   if ((*m)[0] & 1u) {
@@ -663,8 +673,8 @@ std::optional<Ipv4Cidr> Compiler::iface_address(const Item& it, const std::strin
   }
   Ipv4Cidr c{*a, static_cast<uint8_t>(len)};
   if (len <= 30 && c.addr == c.network()) {
-    error(it.mark, fmt::format("{} {} is the subnet's network address; give the edge's own address, e.g. {}/{}",
-                               what, *s, ip4_str(c.network() + 1), len));
+    error(it.mark, fmt::format("{} {} is the subnet's network address; give the edge's own address, e.g. {}/{}", what,
+                               *s, ip4_str(c.network() + 1), len));
     return std::nullopt;
   }
   if (len <= 30 && c.addr == (c.network() | ~c.mask())) {
@@ -699,10 +709,10 @@ std::optional<PortRange> Compiler::port_range(const Item& it, const std::string&
   return PortRange{static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
 }
 
-constexpr uint64_t kMinRate = 8000;              // 8 kbit/s: 1000 bytes per second
-constexpr uint64_t kMaxRate = 400000000000;      // 400 Gbit/s
-constexpr uint64_t kMinBurst = 1514;             // one full frame: a smaller bucket could never pass one
-constexpr uint64_t kMaxBurst = 1000000000;       // 1 GB
+constexpr uint64_t kMinRate = 8000;          // 8 kbit/s: 1000 bytes per second
+constexpr uint64_t kMaxRate = 400000000000;  // 400 Gbit/s
+constexpr uint64_t kMinBurst = 1514;         // one full frame: a smaller bucket could never pass one
+constexpr uint64_t kMaxBurst = 1000000000;   // 1 GB
 
 std::optional<uint64_t> Compiler::rate(const Item& it, const std::string& what) {
   auto s = text(it, what);
@@ -745,12 +755,16 @@ std::optional<RateLimitSpec> Compiler::rate_limit(const Item& it, const std::str
   RateLimitSpec r;
   bool ok = require(*m, "rate", what);
   if (const Field* f = m->get("rate")) {
-    if (auto v = rate(item(*f), what + " rate")) r.rate_bps = *v;
-    else ok = false;
+    if (auto v = rate(item(*f), what + " rate"))
+      r.rate_bps = *v;
+    else
+      ok = false;
   }
   if (const Field* f = m->get("burst")) {
-    if (auto v = size(item(*f), what + " burst", kMinBurst, kMaxBurst)) r.burst_bytes = *v;
-    else ok = false;
+    if (auto v = size(item(*f), what + " burst", kMinBurst, kMaxBurst))
+      r.burst_bytes = *v;
+    else
+      ok = false;
   }
   if (const Field* f = m->get("peak_rate")) {
     if (auto v = rate(item(*f), what + " peak_rate")) {
@@ -776,7 +790,8 @@ std::optional<RateLimitSpec> Compiler::rate_limit(const Item& it, const std::str
   }
   if (const Field* f = m->get("exceed")) {
     if (auto s = text(item(*f), what + " exceed")) {
-      if (*s == "remark") r.remark = true;
+      if (*s == "remark")
+        r.remark = true;
       else if (*s != "drop") {
         error(at(*f), fmt::format("{}: exceed \"{}\" must be drop or remark", what, *s));
         ok = false;
@@ -812,9 +827,12 @@ void Compiler::parse_capacity(const Field& f, LinkSpec& spec, const std::string&
 void Compiler::parse_on_backup(const Field& f, ClassLimitSpec& spec, const std::string& what) {
   if (f.value.IsScalar()) {
     const std::string& s = f.value.Scalar();
-    if (s == "block") spec.on_backup = BackupMode::block;
-    else if (s == "unlimited") spec.on_backup = BackupMode::unlimited;
-    else error(at(f), fmt::format("{}: on_backup \"{}\" must be block, unlimited or a map with limit", what, s));
+    if (s == "block")
+      spec.on_backup = BackupMode::block;
+    else if (s == "unlimited")
+      spec.on_backup = BackupMode::unlimited;
+    else
+      error(at(f), fmt::format("{}: on_backup \"{}\" must be block, unlimited or a map with limit", what, s));
     return;
   }
   auto m = map_fields(item(f), what + " on_backup", {"limit"});
@@ -839,8 +857,8 @@ std::vector<uint8_t> Compiler::class_list(const Field& f, const std::string& wha
     int idx = policy_.class_index(*n);
     if (idx < 0) {
       if (classes_ok_)
-        error(r.mark, fmt::format("{}: unknown class \"{}\"{}; classes are {}", what, *n, suggest(*n, names),
-                                  join(names)));
+        error(r.mark,
+              fmt::format("{}: unknown class \"{}\"{}; classes are {}", what, *n, suggest(*n, names), join(names)));
     } else if (std::find(out.begin(), out.end(), idx) != out.end()) {
       error(r.mark, fmt::format("{}: class \"{}\" is listed twice", what, *n));
     } else {
@@ -873,7 +891,10 @@ void Compiler::parse_lan(const Field& f) {
       for (size_t i = 0; i < items->size(); ++i) {
         std::string what = fmt::format("lan subnet {}", i + 1);
         auto sm = map_fields((*items)[i], what, {"address", "vlan"});
-        if (!sm) { ok = false; continue; }
+        if (!sm) {
+          ok = false;
+          continue;
+        }
         LanSubnetSpec spec;
         bool sub_ok = require(*sm, "address", what);
         if (const Field* a = sm->get("address")) {
@@ -882,8 +903,8 @@ void Compiler::parse_lan(const Field& f) {
             for (size_t j = 0; j < policy_.lan.subnets.size(); ++j) {
               const auto& other = policy_.lan.subnets[j].address;
               if (other.len && overlaps(other, *c)) {
-                error(at(*a), fmt::format("{}: {} overlaps an earlier lan subnet ({})", what, cidr_str(*c),
-                                          cidr_str(other)));
+                error(at(*a),
+                      fmt::format("{}: {} overlaps an earlier lan subnet ({})", what, cidr_str(*c), cidr_str(other)));
                 sub_ok = false;
               }
             }
@@ -892,8 +913,10 @@ void Compiler::parse_lan(const Field& f) {
           }
         }
         if (const Field* v = sm->get("vlan")) {
-          if (auto n = integer(item(*v), what + " vlan", 0, 4094)) spec.vlan = static_cast<uint16_t>(*n);
-          else sub_ok = false;
+          if (auto n = integer(item(*v), what + " vlan", 0, 4094))
+            spec.vlan = static_cast<uint16_t>(*n);
+          else
+            sub_ok = false;
         }
         ok &= sub_ok;
         // Failed subnets are kept only when their address parsed, so later checks don't compare against 0.0.0.0/0.
@@ -938,8 +961,10 @@ void Compiler::parse_lan(const Field& f) {
           }
         }
         if (const Field* mf = nm->get("mac")) {
-          if (auto mm = mac(item(*mf), what + " mac")) n.mac = *mm;
-          else n_ok = false;
+          if (auto mm = mac(item(*mf), what + " mac"))
+            n.mac = *mm;
+          else
+            n_ok = false;
         }
         if (n_ok) policy_.lan.neighbors.push_back(n);
       }
@@ -958,14 +983,14 @@ void Compiler::parse_links(const Field& f) {
     LinkSpec spec;
     spec.loc = loc((*items)[i].mark);
     std::string what = label("link", (*items)[i].node, i);
-    auto m = map_fields((*items)[i], what, {"name", "device", "address", "gateway", "gateway_mac", "role", "weight",
-                                                "metered", "probe", "capacity", "shaping"});
+    auto m = map_fields((*items)[i], what,
+                        {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
+                         "capacity", "shaping"});
     spec.probe = probing_;
     if (m) {
       if (const Field* nf = m->get("name")) {
         if (auto n = name(item(*nf), what + " name")) {
-          if (policy_.link_index(*n) >= 0)
-            error(at(*nf), fmt::format("link name \"{}\" is used twice", *n));
+          if (policy_.link_index(*n) >= 0) error(at(*nf), fmt::format("link name \"{}\" is used twice", *n));
           what = fmt::format("link \"{}\"", *n);
         }
         // Keep even an invalid name so classes naming it don't produce a second, misleading error.
@@ -999,13 +1024,13 @@ void Compiler::parse_links(const Field& f) {
           spec.gateway = *gw;
           if (addr) {
             if (!inside(*gw, *addr))
-              error(at(*g), fmt::format("{}: gateway {} is not inside {} (the link's subnet is {})", what,
-                                        ip4_str(*gw), cidr_str(*addr), net_str(*addr)));
+              error(at(*g), fmt::format("{}: gateway {} is not inside {} (the link's subnet is {})", what, ip4_str(*gw),
+                                        cidr_str(*addr), net_str(*addr)));
             else if (*gw == addr->addr)
               error(at(*g), fmt::format("{}: gateway {} is the edge's own address", what, ip4_str(*gw)));
             else if (addr->len <= 30 && (*gw == addr->network() || *gw == (addr->network() | ~addr->mask())))
-              error(at(*g), fmt::format("{}: gateway {} is the network or broadcast address of {}", what,
-                                        ip4_str(*gw), net_str(*addr)));
+              error(at(*g), fmt::format("{}: gateway {} is the network or broadcast address of {}", what, ip4_str(*gw),
+                                        net_str(*addr)));
           }
         }
       }
@@ -1013,9 +1038,12 @@ void Compiler::parse_links(const Field& f) {
         if (auto mm = mac(item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
       if (const Field* r = m->get("role")) {
         if (auto s = text(item(*r), what + " role")) {
-          if (*s == "primary") spec.role = LinkRole::primary;
-          else if (*s == "backup") spec.role = LinkRole::backup;
-          else error(at(*r), fmt::format("{}: role \"{}\" must be primary or backup", what, *s));
+          if (*s == "primary")
+            spec.role = LinkRole::primary;
+          else if (*s == "backup")
+            spec.role = LinkRole::backup;
+          else
+            error(at(*r), fmt::format("{}: role \"{}\" must be primary or backup", what, *s));
         }
       }
       if (const Field* w = m->get("weight"))
@@ -1053,9 +1081,9 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
       spec.loc = loc((*items)[i].mark);
       std::string what = label("class", (*items)[i].node, i);
       ClassLimitSpec limits;
-      auto m = map_fields((*items)[i], what,
-                          {"name", "links", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit",
-                           "on_backup"});
+      auto m = map_fields(
+          (*items)[i], what,
+          {"name", "links", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit", "on_backup"});
       if (m) {
         if (const Field* nf = m->get("name")) {
           if (auto n = name(item(*nf), what + " name")) {
@@ -1074,8 +1102,8 @@ void Compiler::parse_classes(const Field* f, const YAML::Mark& root_mark) {
               if (!n || !links_ok_) continue;
               int idx = policy_.link_index(*n);
               if (idx < 0) {
-                error(r.mark, fmt::format("{}: unknown link \"{}\"{}; links are {}", what, *n,
-                                          suggest(*n, link_names), join(link_names)));
+                error(r.mark, fmt::format("{}: unknown link \"{}\"{}; links are {}", what, *n, suggest(*n, link_names),
+                                          join(link_names)));
               } else if (std::find(spec.links.begin(), spec.links.end(), idx) != spec.links.end()) {
                 error(r.mark, fmt::format("{}: link \"{}\" is listed twice", what, *n));
               } else {
@@ -1164,15 +1192,18 @@ const PrefixList* Compiler::prefix_list(const Item& it, const std::string& what)
       if (++errors <= kMaxErrorsPerPrefixList) error_in(SourceLoc{path, line_no, col}, it.mark, why);
       continue;
     }
-    if (p->v6) pl.v6.push_back(p->p6);
-    else pl.v4.push_back(p->p4);
+    if (p->v6)
+      pl.v6.push_back(p->p6);
+    else
+      pl.v4.push_back(p->p4);
   }
   if (errors > kMaxErrorsPerPrefixList)
     error_in(SourceLoc{path, line_no, 1}, it.mark,
              fmt::format("{} more bad lines not shown; is this a prefix list?", errors - kMaxErrorsPerPrefixList));
   if (ok && pl.v4.empty() && pl.v6.empty()) {
     // An empty list would leave the rule's address side empty, which means "any address": refuse it.
-    error_in(SourceLoc{path, 1, 1}, it.mark, "prefix list contains no prefixes (a rule using it would match any address)");
+    error_in(SourceLoc{path, 1, 1}, it.mark,
+             "prefix list contains no prefixes (a rule using it would match any address)");
     ok = false;
   }
   pl.ok = ok;
@@ -1198,8 +1229,8 @@ void Compiler::parse_rule(const Item& it, size_t index) {
         if (classes_ok_) {
           std::vector<std::string> names;
           for (const auto& c : policy_.classes) names.push_back(c.name);
-          error(at(*cf), fmt::format("{}: unknown class \"{}\"{}; classes are {}", what, *n, suggest(*n, names),
-                                     join(names)));
+          error(at(*cf),
+                fmt::format("{}: unknown class \"{}\"{}; classes are {}", what, *n, suggest(*n, names), join(names)));
         }
       }
     } else {
@@ -1219,8 +1250,10 @@ void Compiler::parse_rule(const Item& it, size_t index) {
   if (const Field* f = m->get("dscp")) {
     if (auto items = list(item(*f), what + " dscp", true, false)) {
       for (const auto& e : *items) {
-        if (auto v = integer(e, what + " dscp", 0, 63)) base.dscp.push_back(static_cast<uint8_t>(*v));
-        else ok = false;
+        if (auto v = integer(e, what + " dscp", 0, 63))
+          base.dscp.push_back(static_cast<uint8_t>(*v));
+        else
+          ok = false;
       }
     } else {
       ok = false;
@@ -1231,8 +1264,10 @@ void Compiler::parse_rule(const Item& it, size_t index) {
     if (auto s = text(item(*proto_field), what + " protocol")) {
       static const std::map<std::string, int16_t> kNames{{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}};
       uint64_t num = 0;
-      if (auto n = kNames.find(*s); n != kNames.end()) base.proto = n->second;
-      else if (parse_decimal(*s, num) && num <= 255) base.proto = static_cast<int16_t>(num);
+      if (auto n = kNames.find(*s); n != kNames.end())
+        base.proto = n->second;
+      else if (parse_decimal(*s, num) && num <= 255)
+        base.proto = static_cast<int16_t>(num);
       else {
         error(at(*proto_field),
               fmt::format("{}: protocol \"{}\" must be tcp, udp, icmp, icmpv6 or a number 0..255", what, *s));
@@ -1248,8 +1283,10 @@ void Compiler::parse_rule(const Item& it, size_t index) {
     if (const Field* f = m->get(key)) {
       if (auto items = list(item(*f), what + " " + key, true, false)) {
         for (const auto& e : *items) {
-          if (auto r = port_range(e, what + " " + key)) out.push_back(*r);
-          else ok = false;
+          if (auto r = port_range(e, what + " " + key))
+            out.push_back(*r);
+          else
+            ok = false;
         }
       } else {
         ok = false;
@@ -1270,7 +1307,10 @@ void Compiler::parse_rule(const Item& it, size_t index) {
       if (auto items = list(item(*f), what + " " + key, true, false)) {
         for (const auto& e : *items) {
           auto s = text(e, what + " " + key);
-          if (!s) { ok = false; continue; }
+          if (!s) {
+            ok = false;
+            continue;
+          }
           std::string why;
           auto p = parse_prefix(*s, why);
           if (!p) {
@@ -1292,7 +1332,10 @@ void Compiler::parse_rule(const Item& it, size_t index) {
       if (auto items = list(item(*f), what + " " + key, true, false)) {
         for (const auto& e : *items) {
           const PrefixList* pl = prefix_list(e, what + " " + key);
-          if (!pl || !pl->ok) { ok = false; continue; }
+          if (!pl || !pl->ok) {
+            ok = false;
+            continue;
+          }
           v4.insert(v4.end(), pl->v4.begin(), pl->v4.end());
           v6.insert(v6.end(), pl->v6.begin(), pl->v6.end());
         }
@@ -1411,8 +1454,10 @@ void Compiler::parse_shaper(const Field* f) {
   if (m) {
     if (const Field* p = m->get("priority")) sp.priority = class_list(*p, "shaper priority");
     if (const Field* d = m->get("delay_drop")) {
-      if (d->value.IsSequence() && d->value.size() == 0) sp.delay_drop.clear();
-      else sp.delay_drop = class_list(*d, "shaper delay_drop");
+      if (d->value.IsSequence() && d->value.size() == 0)
+        sp.delay_drop.clear();
+      else
+        sp.delay_drop = class_list(*d, "shaper delay_drop");
     }
     if (const Field* t = m->get("delay_target_ms"))
       if (auto v = integer(item(*t), "shaper delay_target_ms", 1, 1000)) sp.delay_target_ms = static_cast<uint32_t>(*v);
@@ -1460,17 +1505,21 @@ PolicyResult Compiler::run(const std::string& text_in) {
   if (errors_.empty()) {
     if (root.IsNull()) {
       error(YAML::Mark::null_mark(), "policy file is empty");
-    } else if (auto top = map_fields(Item{root, root.Mark()}, "policy",
-                                     {"name", "lan", "links", "classes", "rules", "flow_cache", "probing",
-                                      "metrics", "shaper"})) {
+    } else if (auto top = map_fields(
+                   Item{root, root.Mark()}, "policy",
+                   {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "metrics", "shaper"})) {
       // Probing defaults first: every link starts from them.
       if (const Field* pr = top->get("probing")) parse_probe(item(*pr), "probing", probing_);
       if (const Field* n = top->get("name"))
         if (auto s = text(item(*n), "name")) policy_.name = *s;
-      if (const Field* lan = top->get("lan")) parse_lan(*lan);
-      else require(*top, "lan", "policy");
-      if (const Field* links = top->get("links")) parse_links(*links);
-      else require(*top, "links", "policy");
+      if (const Field* lan = top->get("lan"))
+        parse_lan(*lan);
+      else
+        require(*top, "lan", "policy");
+      if (const Field* links = top->get("links"))
+        parse_links(*links);
+      else
+        require(*top, "links", "policy");
       parse_classes(top->get("classes"), top->mark);
       if (const Field* rules = top->get("rules")) parse_rules(*rules);
       if (const Field* fc = top->get("flow_cache")) parse_flow_cache(*fc);

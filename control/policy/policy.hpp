@@ -56,21 +56,21 @@ enum class ProbeKind : uint8_t { icmp, stamp };
 struct ProbeTarget {
   uint32_t address = 0;  // host order
   ProbeKind kind = ProbeKind::icmp;
-  uint16_t port = 862;   // STAMP reflector's UDP port
+  uint16_t port = 862;  // STAMP reflector's UDP port
 };
 
 // How a link is probed and judged. Top-level `probing:` gives the defaults, a link's `probe:` overrides them.
 struct ProbeSpec {
-  bool enabled = true;               // false: the link counts as healthy whenever it is up and resolved
-  std::vector<ProbeTarget> targets;  // empty: ICMP echo to the link's gateway
-  uint32_t interval_ms = 20;         // per target
-  uint32_t idle_interval_ms = 0;     // metered link carrying no traffic; 0 = 5000 when metered, else interval_ms
-  uint32_t detect_multiplier = 4;    // down after this many intervals without any reply (20 ms x 4 = 80 ms)
-  uint32_t loss_window = 50;         // loss is measured over the last N probes per target
-  uint32_t reply_timeout_ms = 300;   // an unanswered probe counts as lost after this
-  uint32_t hold_down_ms = 10000;     // a recovered link (or class on it) must stay good this long
-  uint32_t passive_timeout_ms = 300; // sending traffic but receiving nothing this long: suspect now; 0 = off
-  uint32_t min_samples = 10;         // SLA judgments wait for this many probe outcomes
+  bool enabled = true;                // false: the link counts as healthy whenever it is up and resolved
+  std::vector<ProbeTarget> targets;   // empty: ICMP echo to the link's gateway
+  uint32_t interval_ms = 20;          // per target
+  uint32_t idle_interval_ms = 0;      // metered link carrying no traffic; 0 = 5000 when metered, else interval_ms
+  uint32_t detect_multiplier = 4;     // down after this many intervals without any reply (20 ms x 4 = 80 ms)
+  uint32_t loss_window = 50;          // loss is measured over the last N probes per target
+  uint32_t reply_timeout_ms = 300;    // an unanswered probe counts as lost after this
+  uint32_t hold_down_ms = 10000;      // a recovered link (or class on it) must stay good this long
+  uint32_t passive_timeout_ms = 300;  // sending traffic but receiving nothing this long: suspect now; 0 = off
+  uint32_t min_samples = 10;          // SLA judgments wait for this many probe outcomes
   uint32_t effective_idle_interval_ms(bool metered) const {
     return idle_interval_ms != 0 ? idle_interval_ms : metered ? 5000 : interval_ms;
   }
@@ -102,11 +102,12 @@ struct SlaSpec {
 // The named presets (voice: 1 % / 150 ms / 30 ms, from common VoIP practice).
 std::optional<SlaSpec> sla_preset(const std::string& name);
 
-enum class OnBreach : uint8_t { move, stay };     // flows on a link that went out of SLA (still alive)
-enum class OnRecovery : uint8_t { back, stay };   // flows on a fallback link when the preferred one is good again
-enum class StickBy : uint8_t { flow, host_pair }; // what shares a link: one 5-tuple, or all flows of a host pair
+enum class OnBreach : uint8_t { move, stay };      // flows on a link that went out of SLA (still alive)
+enum class OnRecovery : uint8_t { back, stay };    // flows on a fallback link when the preferred one is good again
+enum class StickBy : uint8_t { flow, host_pair };  // what shares a link: one 5-tuple, or all flows of a host pair
 
-// A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in bytes.
+// A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in
+// bytes.
 struct RateLimitSpec {
   uint64_t rate_bps = 0;
   uint64_t burst_bytes = 0;       // 0 = default (kDefaultBurstMs of rate, at least two full frames)
@@ -127,15 +128,15 @@ enum class BackupMode : uint8_t {
 struct ClassLimitSpec {
   std::optional<RateLimitSpec> limit;  // applies on every link (unless on_backup says otherwise)
   BackupMode on_backup = BackupMode::same;
-  RateLimitSpec backup_limit;          // when on_backup == limit
+  RateLimitSpec backup_limit;  // when on_backup == limit
 };
 
 struct ShaperSpec {
-  std::vector<uint8_t> priority;    // class ids, highest first; after loading it lists every class
-  std::vector<uint8_t> delay_drop;  // classes with CoDel-style sojourn drops; default: the last two of priority
-  uint32_t delay_target_ms = 5;     // sojourn above this ...
-  uint32_t delay_interval_ms = 100; // ... for this long starts dropping
-  uint32_t queue_ms = 50;           // queue limit per class: this long at the link's rate, in 1500-byte frames
+  std::vector<uint8_t> priority;     // class ids, highest first; after loading it lists every class
+  std::vector<uint8_t> delay_drop;   // classes with CoDel-style sojourn drops; default: the last two of priority
+  uint32_t delay_target_ms = 5;      // sojourn above this ...
+  uint32_t delay_interval_ms = 100;  // ... for this long starts dropping
+  uint32_t queue_ms = 50;            // queue limit per class: this long at the link's rate, in 1500-byte frames
 };
 
 struct ClassSpec {
@@ -150,8 +151,8 @@ struct ClassSpec {
 };
 
 struct FlowCacheSpec {
-  uint32_t size = 65536;          // entries per worker
-  uint32_t idle_timeout_s = 30;   // a flow idle this long is forgotten (and reclassified when it returns)
+  uint32_t size = 65536;         // entries per worker
+  uint32_t idle_timeout_s = 30;  // a flow idle this long is forgotten (and reclassified when it returns)
 };
 
 struct MetricsSpec {
@@ -162,9 +163,9 @@ struct Policy {
   std::string path;
   std::string name;
   LanSpec lan;
-  std::vector<LinkSpec> links;      // 1..kMaxLinks (2..8 expected for a real edge)
-  std::vector<ClassSpec> classes;   // index = class id; always contains "default"
-  std::vector<ClassRule> rules;     // policy order; class_id indexes classes
+  std::vector<LinkSpec> links;     // 1..kMaxLinks (2..8 expected for a real edge)
+  std::vector<ClassSpec> classes;  // index = class id; always contains "default"
+  std::vector<ClassRule> rules;    // policy order; class_id indexes classes
   uint8_t default_class = 0;
   FlowCacheSpec flow_cache;
   std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest

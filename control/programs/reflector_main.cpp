@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <boost/program_options.hpp>
 
 #include "control/health/stamp.hpp"
 
@@ -89,14 +89,13 @@ int main(int argc, char** argv) {
       "STAMP Session-Reflector (RFC 8762, unauthenticated, stateful). Prints one summary line on SIGINT/SIGTERM:\n"
       "received (datagrams), reflected, short (< 44 bytes, ignored), dropped (--loss-pct), sessions (ever seen).\n"
       "Options");
-  desc.add_options()
-      ("help,h", "this help")
-      ("listen", po::value(&listen)->default_value(listen), "address to listen on (IPv4 or IPv6)")
-      ("port", po::value(&port)->default_value(port), "UDP port (0: any free port, printed on start)")
-      ("delay-ms", po::value(&delay_ms)->default_value(0), "hold each reply this long before sending it")
-      ("jitter-ms", po::value(&jitter_ms)->default_value(0), "plus or minus a uniform random amount up to this")
-      ("loss-pct", po::value(&loss_pct)->default_value(0), "drop this share of test packets on receive, at random")
-      ("verbose,v", po::bool_switch(&verbose), "print every test packet on stderr");
+  desc.add_options()("help,h", "this help")("listen", po::value(&listen)->default_value(listen),
+                                            "address to listen on (IPv4 or IPv6)")(
+      "port", po::value(&port)->default_value(port), "UDP port (0: any free port, printed on start)")(
+      "delay-ms", po::value(&delay_ms)->default_value(0), "hold each reply this long before sending it")(
+      "jitter-ms", po::value(&jitter_ms)->default_value(0), "plus or minus a uniform random amount up to this")(
+      "loss-pct", po::value(&loss_pct)->default_value(0), "drop this share of test packets on receive, at random")(
+      "verbose,v", po::bool_switch(&verbose), "print every test packet on stderr");
   try {
     po::variables_map vm;
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -290,8 +289,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={}\n", c.received,
-             c.reflected, c.short_packets, c.dropped, c.sessions);
+  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={}\n", c.received, c.reflected,
+             c.short_packets, c.dropped, c.sessions);
   std::fflush(stdout);
   close(sfd);
   close(fd);

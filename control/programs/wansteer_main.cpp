@@ -1,12 +1,11 @@
 // wansteer daemon: loads the policy, starts DPDK ports and worker lcores, runs the control thread until a
 // signal, then stops, closes ports and prints final counters.
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -16,14 +15,15 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <boost/program_options.hpp>
 
-#include "control/runtime/control_plane.hpp"
 #include "control/operations/ctl_server.hpp"
-#include "control/runtime/eal_args.hpp"
 #include "control/operations/metrics.hpp"
 #include "control/policy/policy.hpp"
-#include "dataplane/setup/ports.hpp"
+#include "control/runtime/control_plane.hpp"
+#include "control/runtime/eal_args.hpp"
 #include "dataplane/egress.hpp"
+#include "dataplane/setup/ports.hpp"
 #include "dataplane/worker.hpp"
 
 namespace po = boost::program_options;
@@ -79,17 +79,18 @@ int run(int argc, char** argv) {
     }
   }
   po::options_description opts(kUsage);
-  opts.add_options()("help,h", "show this help")
-      ("policy,p", po::value<std::string>(), "policy file to run (YAML; see policies/README.md)")
-      ("check", po::value<std::string>(), "validate this policy file: exit 0, or print FILE:LINE:COLUMN: reason")
-      ("workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")
-      ("ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")
-      ("final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")
-      ("metrics", po::value<std::string>(), "serve Prometheus metrics on ADDR:PORT (default: the policy's "
-                                            "metrics.listen, else 127.0.0.1:9469)")
-      ("no-metrics", "do not serve Prometheus metrics")
-      ("no-fast-lane", "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
-                       "forwards cached IPv4 flows exactly as it does, only sooner)");
+  opts.add_options()("help,h", "show this help")("policy,p", po::value<std::string>(),
+                                                 "policy file to run (YAML; see policies/README.md)")(
+      "check", po::value<std::string>(), "validate this policy file: exit 0, or print FILE:LINE:COLUMN: reason")(
+      "workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")(
+      "ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")(
+      "final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")(
+      "metrics", po::value<std::string>(),
+      "serve Prometheus metrics on ADDR:PORT (default: the policy's "
+      "metrics.listen, else 127.0.0.1:9469)")("no-metrics", "do not serve Prometheus metrics")(
+      "no-fast-lane",
+      "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
+      "forwards cached IPv4 flows exactly as it does, only sooner)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(own_argc, argv, opts), vm);
@@ -134,8 +135,8 @@ int run(int argc, char** argv) {
   // An address the operator chose must be served; the built-in default yields (with a warning) to another
   // wansteer already on it, so several instances (tests, a lab) can run side by side.
   bool metrics_explicit = vm.count("metrics") || policy.metrics.listen;
-  std::string metrics_listen = vm.count("metrics") ? vm["metrics"].as<std::string>()
-                                                   : policy.metrics.listen.value_or(kDefaultMetricsListen);
+  std::string metrics_listen =
+      vm.count("metrics") ? vm["metrics"].as<std::string>() : policy.metrics.listen.value_or(kDefaultMetricsListen);
   if (std::string why; !vm.count("no-metrics") && !valid_listen_address(metrics_listen, &why)) {
     fmt::print(stderr, "wansteer: --metrics: {}\n", why);
     return 2;
@@ -245,7 +246,7 @@ int run(int argc, char** argv) {
   }
   int rc = ok ? 0 : 1;
   if (ok) {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);

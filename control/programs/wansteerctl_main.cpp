@@ -111,8 +111,8 @@ static int request(const std::string& path, std::string cmd, std::string* reply)
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size());
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    std::fprintf(stderr, "wansteerctl: cannot reach wansteer at %s: %s (is it running? right --ctl?)\n",
-                 path.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "wansteerctl: cannot reach wansteer at %s: %s (is it running? right --ctl?)\n", path.c_str(),
+                 std::strerror(errno));
     ::close(fd);
     return 3;
   }

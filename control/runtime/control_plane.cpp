@@ -18,8 +18,8 @@
 #include <rte_ring.h>
 
 #include "control/operations/ctl_server.hpp"
-#include "control/runtime/egress_plan.hpp"
 #include "control/operations/metrics.hpp"
+#include "control/runtime/egress_plan.hpp"
 #include "control/steering/planner.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/flow_cache.hpp"
@@ -37,8 +37,8 @@ uint64_t now_ms() {
 }
 
 std::string mac_str(const rte_ether_addr& a) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", a.addr_bytes[0], a.addr_bytes[1],
-                     a.addr_bytes[2], a.addr_bytes[3], a.addr_bytes[4], a.addr_bytes[5]);
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", a.addr_bytes[0], a.addr_bytes[1], a.addr_bytes[2],
+                     a.addr_bytes[3], a.addr_bytes[4], a.addr_bytes[5]);
 }
 
 rte_ether_addr to_ether(const MacAddress& m) {
@@ -60,7 +60,7 @@ std::vector<std::string> split_words(const std::string& line) {
   return w;
 }
 
-constexpr uint64_t kGatewayRetryMs = 200;     // unresolved gateway: ask again this often
+constexpr uint64_t kGatewayRetryMs = 200;      // unresolved gateway: ask again this often
 constexpr uint64_t kGatewayRefreshMs = 15000;  // resolved gateway: re-ask so a changed MAC is noticed
 constexpr uint64_t kNeighborRetryMs = 1000;    // LAN host without a MAC: at most one ARP per second
 constexpr uint64_t kTrafficRecentMs = 10000;   // a metered link that sent user traffic this recently probes fast
@@ -78,9 +78,7 @@ bool same_plan(const Plan& a, const Plan& b) {
   return true;
 }
 
-
 Sla sla_of(const ClassSpec& c) { return Sla{c.sla.max_loss_pct, c.sla.max_rtt_ms, c.sla.max_jitter_ms}; }
-
 
 }  // namespace
 
@@ -150,7 +148,8 @@ void ControlPlane::rebuild_gates(const Policy* old) {
   for (size_t c = 0; c < policy_.classes.size() && c < kMaxClasses; c++) {
     const ClassSpec& cs = policy_.classes[c];
     int oc = old ? old->class_index(cs.name) : -1;
-    bool keep = oc >= 0 && static_cast<size_t>(oc) < gates_.size() && old->classes[oc].sla.max_loss_pct == cs.sla.max_loss_pct &&
+    bool keep = oc >= 0 && static_cast<size_t>(oc) < gates_.size() &&
+                old->classes[oc].sla.max_loss_pct == cs.sla.max_loss_pct &&
                 old->classes[oc].sla.max_rtt_ms == cs.sla.max_rtt_ms &&
                 old->classes[oc].sla.max_jitter_ms == cs.sla.max_jitter_ms;
     for (size_t l = 0; l < policy_.links.size(); l++) {
@@ -328,14 +327,14 @@ void ControlPlane::replan(uint64_t now) {
     Event e;
     uint8_t from = have_plan_ ? o.first : kNoLink;
     LinkMetrics m = (prober_ && from < policy_.links.size() && prober_->enabled(from))
-                        ? prober_->liveness(from).metrics() : LinkMetrics{};
+                        ? prober_->liveness(from).metrics()
+                        : LinkMetrics{};
     e = health_event("steer", m);
     e.cls = policy_.classes[c].name;
     e.from = link_name(from);
     e.to = link_name(n.first);
-    e.cause = (from == n.first && n.fallback != o.fallback)
-                  ? (n.fallback ? "no_link_meets_sla" : "sla_met_again")
-                  : steer_cause(c, from, n.first);
+    e.cause = (from == n.first && n.fallback != o.fallback) ? (n.fallback ? "no_link_meets_sla" : "sla_met_again")
+                                                            : steer_cause(c, from, n.first);
     if (n.fallback && e.cause.rfind("sla_", 0) == 0) e.cause += "+fallback";
     if (from != kNoLink && n.first != kNoLink && from != n.first) {
       pending_move_[c] = PendingMove{true, n.first, now, last_totals_.class_link_packets[c][n.first]};
@@ -426,8 +425,8 @@ void ControlPlane::send_to_worker(rte_mbuf* m, uint8_t port_index) {
   if (rte_ring_sp_enqueue(rt_.from_control, m) != 0) rte_pktmbuf_free(m);
 }
 
-void ControlPlane::send_arp_request(uint8_t port_index, uint16_t vlan, const rte_ether_addr& our_mac,
-                                    uint32_t our_ip, uint32_t target_ip) {
+void ControlPlane::send_arp_request(uint8_t port_index, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip,
+                                    uint32_t target_ip) {
   rte_mbuf* m = rte_pktmbuf_alloc(rt_.pool);
   if (m == nullptr) return;
   uint16_t hdr = vlan ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
@@ -751,8 +750,10 @@ std::string ControlPlane::reload_policy() {
       same = a.targets[t].address == b.targets[t].address && a.targets[t].kind == b.targets[t].kind &&
              a.targets[t].port == b.targets[t].port;
     if (!same) {
-      note += fmt::format("note: link {}: probe settings changed; they take effect when wansteer restarts "
-                          "(probing continues with the running settings)\n", np.links[l].name);
+      note += fmt::format(
+          "note: link {}: probe settings changed; they take effect when wansteer restarts "
+          "(probing continues with the running settings)\n",
+          np.links[l].name);
       np.links[l].probe = policy_.links[l].probe;
       np.links[l].metered = policy_.links[l].metered;
     }
@@ -764,7 +765,8 @@ std::string ControlPlane::reload_policy() {
     }
   }
   bool same_classes = np.classes.size() == policy_.classes.size();
-  for (size_t c = 0; same_classes && c < np.classes.size(); c++) same_classes = np.classes[c].name == policy_.classes[c].name;
+  for (size_t c = 0; same_classes && c < np.classes.size(); c++)
+    same_classes = np.classes[c].name == policy_.classes[c].name;
   if (!same_classes) have_plan_ = false;  // class numbers changed: the old plan says nothing about the new ones
   Policy old = std::move(policy_);
   policy_ = std::move(np);
@@ -801,8 +803,9 @@ std::string ControlPlane::top_flows(size_t n, bool json) {
   std::sort(all.begin(), all.end(), [](const TopFlow& a, const TopFlow& b) { return a.bytes > b.bytes; });
   if (all.size() > n) all.resize(n);
   const uint64_t now = rte_rdtsc();
-  std::string out = json ? "[" : fmt::format("{:<5} {:<40} {:<40} {:<10} {:<7} {:>10} {:>14} {:>8}\n", "PROTO",
-                                             "SOURCE", "DESTINATION", "CLASS", "LINK", "PACKETS", "BYTES", "IDLE s");
+  std::string out = json ? "["
+                         : fmt::format("{:<5} {:<40} {:<40} {:<10} {:<7} {:>10} {:>14} {:>8}\n", "PROTO", "SOURCE",
+                                       "DESTINATION", "CLASS", "LINK", "PACKETS", "BYTES", "IDLE s");
   for (size_t i = 0; i < all.size(); i++) {
     const TopFlow& f = all[i];
     const bool v4 = f.key.l3 == static_cast<uint8_t>(L3::ipv4);
@@ -815,7 +818,9 @@ std::string ControlPlane::top_flows(size_t n, bool json) {
           i ? "," : "", proto_str(f.key.proto), src, f.key.sport, dst, f.key.dport, cls, link_name(f.link), f.packets,
           f.bytes, idle);
     } else {
-      auto ep = [&](const std::string& a, uint16_t p) { return v4 ? fmt::format("{}:{}", a, p) : fmt::format("[{}]:{}", a, p); };
+      auto ep = [&](const std::string& a, uint16_t p) {
+        return v4 ? fmt::format("{}:{}", a, p) : fmt::format("[{}]:{}", a, p);
+      };
       out += fmt::format("{:<5} {:<40} {:<40} {:<10} {:<7} {:>10} {:>14} {:>8.1f}\n", proto_str(f.key.proto),
                          ep(src, f.key.sport), ep(dst, f.key.dport), cls, link_name(f.link), f.packets, f.bytes, idle);
     }
@@ -866,9 +871,10 @@ std::string ControlPlane::handle_command(const std::string& line) {
   }
   if (w[0] == "link" && w.size() == 3 && (w[1] == "down" || w[1] == "up")) return set_link_admin(w[2], w[1] == "up");
   if (w[0] == "reload" && w.size() == 1) return reload_policy();
-  return fmt::format("error: unknown command \"{}\"; try: show counters | show links | show classes | "
-                     "show events [N] | link down NAME | link up NAME | reload\n",
-                     line);
+  return fmt::format(
+      "error: unknown command \"{}\"; try: show counters | show links | show classes | "
+      "show events [N] | link down NAME | link up NAME | reload\n",
+      line);
 }
 
 }  // namespace wansteer

@@ -9,12 +9,12 @@
 
 #include <rte_ether.h>
 
-#include "control/steering/events.hpp"
 #include "control/health/link_health.hpp"
-#include "control/steering/planner.hpp"
-#include "control/policy/policy.hpp"
 #include "control/health/prober.hpp"
 #include "control/operations/stats.hpp"
+#include "control/policy/policy.hpp"
+#include "control/steering/events.hpp"
+#include "control/steering/planner.hpp"
 #include "dataplane/snapshot.hpp"
 
 struct rte_mempool;
@@ -111,8 +111,8 @@ class ControlPlane {
     rte_ether_addr mac;
     uint8_t subnet;
   };
-  std::map<uint32_t, Neighbor> lan_neighbors_;      // learned from ARP and static entries
-  std::map<uint32_t, uint64_t> arp_asked_ms_;       // rate limit of our ARP requests per target
+  std::map<uint32_t, Neighbor> lan_neighbors_;  // learned from ARP and static entries
+  std::map<uint32_t, uint64_t> arp_asked_ms_;   // rate limit of our ARP requests per target
   bool admin_up_[kMaxLinks];
   bool gw_resolved_[kMaxLinks];
   rte_ether_addr gw_mac_[kMaxLinks];
@@ -121,9 +121,9 @@ class ControlPlane {
 
   // ---- link health and steering (issue: measured failover)
   std::unique_ptr<Prober> prober_;
-  std::vector<std::vector<SlaGate>> gates_;          // [class][link]
-  bool alive_[kMaxLinks] = {};                       // liveness verdict (probes, passive signal)
-  std::string link_cause_[kMaxLinks];                // why the link is in its state
+  std::vector<std::vector<SlaGate>> gates_;  // [class][link]
+  bool alive_[kMaxLinks] = {};               // liveness verdict (probes, passive signal)
+  std::string link_cause_[kMaxLinks];        // why the link is in its state
   bool sla_ok_[kMaxClasses][kMaxLinks] = {};
   std::string sla_cause_[kMaxClasses][kMaxLinks];
   Plan plan_{};
@@ -142,8 +142,8 @@ class ControlPlane {
     uint64_t since_tsc = 0, base_packets = 0;
   };
   PendingMove pending_move_[kMaxClasses];
-  std::vector<double> failover_bounds_;              // histogram bucket upper bounds, seconds
-  std::vector<uint64_t> failover_buckets_;           // non-cumulative counts, one more than bounds (+Inf)
+  std::vector<double> failover_bounds_;     // histogram bucket upper bounds, seconds
+  std::vector<uint64_t> failover_buckets_;  // non-cumulative counts, one more than bounds (+Inf)
   double failover_sum_s_ = 0;
   uint64_t failover_count_ = 0;
   double last_failover_s_[kMaxClasses] = {};
@@ -159,7 +159,7 @@ class ControlPlane {
     CounterTotals base;
     uint8_t from[kMaxClasses] = {};
     uint8_t to[kMaxClasses] = {};
-    double move_s[kMaxClasses] = {};     // < 0: no first packet on the new link yet
+    double move_s[kMaxClasses] = {};  // < 0: no first packet on the new link yet
     double loss_sum[kMaxClasses] = {}, rtt_sum[kMaxClasses] = {}, jitter_sum[kMaxClasses] = {};
     double loss_max[kMaxClasses] = {}, rtt_max[kMaxClasses] = {}, jitter_max[kMaxClasses] = {};
     uint32_t samples[kMaxClasses] = {};

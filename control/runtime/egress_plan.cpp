@@ -35,9 +35,12 @@ MeterProfile effective(const Policy& p, size_t c, bool backup) {
         m.mode = MeterMode::block;
         return m;
       }
-      case BackupMode::unlimited: return MeterProfile{};
-      case BackupMode::limit: return profile_of(cl.backup_limit);
-      case BackupMode::same: break;
+      case BackupMode::unlimited:
+        return MeterProfile{};
+      case BackupMode::limit:
+        return profile_of(cl.backup_limit);
+      case BackupMode::same:
+        break;
     }
   }
   return cl.limit ? profile_of(*cl.limit) : MeterProfile{};

@@ -9,11 +9,11 @@
 
 namespace wansteer {
 
-inline constexpr uint64_t kDefaultBurstMs = 50;    // a limit's default burst: this long at its rate ...
-inline constexpr uint64_t kMinDefaultBurst = 3028; // ... but at least two full frames
-inline constexpr uint64_t kShaperBurstMs = 5;      // shaper bucket: this long at link rate ...
-inline constexpr uint64_t kShaperMinBurst = 3028;  // ... but at least two full frames
-inline constexpr uint64_t kQueueFrameBytes = 1500; // queue limits count packets: queue_ms of rate in such frames
+inline constexpr uint64_t kDefaultBurstMs = 50;     // a limit's default burst: this long at its rate ...
+inline constexpr uint64_t kMinDefaultBurst = 3028;  // ... but at least two full frames
+inline constexpr uint64_t kShaperBurstMs = 5;       // shaper bucket: this long at link rate ...
+inline constexpr uint64_t kShaperMinBurst = 3028;   // ... but at least two full frames
+inline constexpr uint64_t kQueueFrameBytes = 1500;  // queue limits count packets: queue_ms of rate in such frames
 inline constexpr uint32_t kMinQueueLimit = 16;
 
 // Whether backup profiles (on_backup) apply to link `l` now: the link's role is backup, or no primary link

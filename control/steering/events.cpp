@@ -46,9 +46,9 @@ std::string Event::json() const {
 
 void EventLog::emit(Event e) {
   if (e.unix_ms == 0)
-    e.unix_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+    e.unix_ms = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
   fmt::print("wansteer: event {}\n", e.json());
   std::fflush(stdout);
   if (e.kind == "steer" && !e.from.empty() && !e.to.empty() && e.from != e.to)

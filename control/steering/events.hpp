@@ -12,9 +12,9 @@ namespace wansteer {
 
 struct Event {
   uint64_t unix_ms = 0;
-  std::string kind;   // "link_state", "steer", "admin", "sla"
-  std::string link;   // link_state/sla: the link
-  std::string cls;    // steer/sla: the class
+  std::string kind;  // "link_state", "steer", "admin", "sla"
+  std::string link;  // link_state/sla: the link
+  std::string cls;   // steer/sla: the class
   std::string from, to;
   std::string cause;  // probe_timeout, suspect_no_rx, recovered, admin_down, sla_loss, no_link_meets_sla, ...
   double loss_pct = 0, rtt_ms = 0, jitter_ms = 0;  // the measurements behind the decision

@@ -42,7 +42,8 @@ bool port_start(uint16_t port_id, uint16_t n_queues, rte_mempool* pool, std::str
   conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE & info.tx_offload_capa;
   if (n_queues > 1 && info.flow_type_rss_offloads != 0) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-    conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   }
   rc = rte_eth_dev_configure(port_id, n_queues, n_queues, &conf);
   if (rc != 0) {
@@ -82,8 +83,7 @@ void port_stop_close(uint16_t port_id) {
 }
 
 rte_mempool* create_packet_pool(const char* name, unsigned n_mbufs, int socket, std::string* error) {
-  rte_mempool* mp =
-      rte_pktmbuf_pool_create(name, n_mbufs, 256, kMbufPrivSize, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  rte_mempool* mp = rte_pktmbuf_pool_create(name, n_mbufs, 256, kMbufPrivSize, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
   if (mp == nullptr) *error = std::string("cannot create packet pool: ") + rte_strerror(rte_errno);
   return mp;
 }

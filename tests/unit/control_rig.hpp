@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <catch2/catch.hpp>
 
 #include "control/runtime/control_plane.hpp"
 #include "dataplane/egress.hpp"

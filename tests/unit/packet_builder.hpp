@@ -34,7 +34,10 @@ inline Ip6 ip6(const char* s) {
 }
 inline std::array<uint8_t, 16> ip4_bytes16(uint32_t host) {  // PacketMeta layout: IPv4 in the first 4 bytes
   std::array<uint8_t, 16> a{};
-  a[0] = host >> 24; a[1] = host >> 16; a[2] = host >> 8; a[3] = host;
+  a[0] = host >> 24;
+  a[1] = host >> 16;
+  a[2] = host >> 8;
+  a[3] = host;
   return a;
 }
 
@@ -43,8 +46,8 @@ struct Ipv4Opts {
   uint8_t dscp = 0, ecn = 0, ttl = 64;
   uint16_t id = 1;
   bool df = false, mf = false;
-  uint16_t frag_offset = 0;     // in 8-byte units
-  Bytes options;                // appended after the base header, zero-padded to a multiple of 4
+  uint16_t frag_offset = 0;                    // in 8-byte units
+  Bytes options;                               // appended after the base header, zero-padded to a multiple of 4
   std::optional<uint8_t> version, ihl, proto;  // ihl in 32-bit words
   std::optional<uint16_t> total_length, checksum;
 };
@@ -84,9 +87,15 @@ class PacketBuilder {
 
   PacketBuilder& arp(uint16_t op, uint32_t spa, uint32_t tpa, Mac sha = kDefaultSrc, Mac tha = Mac{}) {
     push({Kind::arp, b_.size(), 28, 0x0806});
-    put16(1); put16(0x0800); b_.push_back(6); b_.push_back(4); put16(op);
-    b_.insert(b_.end(), sha.begin(), sha.end()); put32(spa);
-    b_.insert(b_.end(), tha.begin(), tha.end()); put32(tpa);
+    put16(1);
+    put16(0x0800);
+    b_.push_back(6);
+    b_.push_back(4);
+    put16(op);
+    b_.insert(b_.end(), sha.begin(), sha.end());
+    put32(spa);
+    b_.insert(b_.end(), tha.begin(), tha.end());
+    put32(tpa);
     return *this;
   }
 
@@ -117,7 +126,7 @@ class PacketBuilder {
     push(l);
     const uint8_t tc = static_cast<uint8_t>((o.dscp << 2) | (o.ecn & 3));
     put32((uint32_t{o.version.value_or(6)} << 28) | (uint32_t{tc} << 20) | (o.flow_label & 0xfffff));
-    put16(0);  // payload length, fixed up
+    put16(0);         // payload length, fixed up
     b_.push_back(0);  // next header, fixed up
     b_.push_back(o.hop_limit);
     b_.insert(b_.end(), src.begin(), src.end());
@@ -160,27 +169,43 @@ class PacketBuilder {
     while (options.size() % 4) options.push_back(0);
     const size_t len = 20 + options.size();
     push({Kind::tcp, b_.size(), len, 6});
-    put16(sport); put16(dport); put32(1000); put32(0);
+    put16(sport);
+    put16(dport);
+    put32(1000);
+    put32(0);
     b_.push_back(static_cast<uint8_t>(data_offset.value_or(static_cast<uint8_t>(len / 4)) << 4));
     b_.push_back(flags);
-    put16(65535); put16(0); put16(0);
+    put16(65535);
+    put16(0);
+    put16(0);
     b_.insert(b_.end(), options.begin(), options.end());
     return *this;
   }
   PacketBuilder& udp(uint16_t sport, uint16_t dport) {
     push({Kind::udp, b_.size(), 8, 17});
-    put16(sport); put16(dport); put16(0); put16(0);
+    put16(sport);
+    put16(dport);
+    put16(0);
+    put16(0);
     return *this;
   }
   // ICMP (IPv4) header: type, code, checksum, then 4 bytes of id/sequence.
   PacketBuilder& icmp(uint8_t type, uint8_t code = 0, uint16_t id = 1, uint16_t seq = 1) {
     push({Kind::icmp, b_.size(), 8, 1});
-    b_.push_back(type); b_.push_back(code); put16(0); put16(id); put16(seq);
+    b_.push_back(type);
+    b_.push_back(code);
+    put16(0);
+    put16(id);
+    put16(seq);
     return *this;
   }
   PacketBuilder& icmp6(uint8_t type, uint8_t code = 0, uint16_t id = 1, uint16_t seq = 1) {
     push({Kind::icmp6, b_.size(), 8, 58});
-    b_.push_back(type); b_.push_back(code); put16(0); put16(id); put16(seq);
+    b_.push_back(type);
+    b_.push_back(code);
+    put16(0);
+    put16(id);
+    put16(seq);
     return *this;
   }
   // Raw upper-layer bytes announced as protocol `proto` (e.g. 47 GRE, or 6 with too few bytes for a TCP header).
@@ -244,8 +269,10 @@ class PacketBuilder {
     // L4 checksums last, once every IP field they cover is final.
     for (size_t i = 0; i < layers_.size(); ++i) {
       const Layer& l = layers_[i];
-      const size_t ck = l.kind == Kind::tcp ? 16 : l.kind == Kind::udp ? 6
-                        : (l.kind == Kind::icmp || l.kind == Kind::icmp6) ? 2 : 0;
+      const size_t ck = l.kind == Kind::tcp                               ? 16
+                        : l.kind == Kind::udp                             ? 6
+                        : (l.kind == Kind::icmp || l.kind == Kind::icmp6) ? 2
+                                                                          : 0;
       if (!ck) continue;
       const Layer* ip = nullptr;
       for (size_t j = i; j-- > 0;)
@@ -283,8 +310,14 @@ class PacketBuilder {
     Ipv6Opts v6{};
   };
   void push(const Layer& l) { layers_.push_back(l); }
-  void put16(uint16_t v) { b_.push_back(v >> 8); b_.push_back(v & 0xff); }
-  void put32(uint32_t v) { put16(v >> 16); put16(v & 0xffff); }
+  void put16(uint16_t v) {
+    b_.push_back(v >> 8);
+    b_.push_back(v & 0xff);
+  }
+  void put32(uint32_t v) {
+    put16(v >> 16);
+    put16(v & 0xffff);
+  }
   static void w16(Bytes& f, size_t at, uint16_t v) {
     if (at + 2 > f.size()) return;
     f[at] = v >> 8;

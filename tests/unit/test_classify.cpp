@@ -80,8 +80,7 @@ bool in6(const std::vector<Prefix6>& l, const PacketMeta& m, bool src) {
   const auto& a = src ? m.src : m.dst;
   for (const auto& p : l) {
     bool ok = true;
-    for (int bit = 0; bit < p.len && ok; ++bit)
-      ok = ((a[bit / 8] ^ p.addr[bit / 8]) & (0x80 >> (bit % 8))) == 0;
+    for (int bit = 0; bit < p.len && ok; ++bit) ok = ((a[bit / 8] ^ p.addr[bit / 8]) & (0x80 >> (bit % 8))) == 0;
     if (ok) return true;
   }
   return false;
@@ -181,7 +180,7 @@ TEST_CASE("classify: IPv6 prefixes", "[classify]") {
   CHECK(cls(*c, meta6(17, "2001:db8::1", "2001:db8:0:2::9")) == kDefault);
   CHECK(cls(*c, meta6(17, "2001:db9::1", "2001:db8:0:1::9")) == kDefault);
   CHECK(cls(*c, meta6(17, "2001:db8::1", "2001:db8:8000::1")) == 7);
-  CHECK(cls(*c, meta6(17, "2001:db8::1", "2001:db8:ffff::1")) == 7);   // inside /33
+  CHECK(cls(*c, meta6(17, "2001:db8::1", "2001:db8:ffff::1")) == 7);  // inside /33
   CHECK(cls(*c, meta6(17, "2001:db8::1", "2001:db8:7fff::1")) == kDefault);
   CHECK(cls(*c, meta6(17, "2001:db8::1", "fd00::42")) == 7);
   CHECK(cls(*c, meta6(17, "2001:db8::1", "fd00::43")) == kDefault);
@@ -214,7 +213,8 @@ TEST_CASE("classify: a list of 500 destination prefixes", "[classify]") {
   CHECK(c->rule_count() == 500);
   int hits = 0, misses = 0;
   for (int i = 0; i < 500; ++i) {
-    const std::string in = "20." + std::to_string(i / 200) + "." + std::to_string(i % 200) + "." + std::to_string(i % 256);
+    const std::string in =
+        "20." + std::to_string(i / 200) + "." + std::to_string(i % 200) + "." + std::to_string(i % 256);
     hits += cls(*c, meta4(6, "10.0.0.1", in.c_str())) == 11;
     const std::string out = "20." + std::to_string(3 + i / 200) + "." + std::to_string(i % 200) + ".1";
     misses += cls(*c, meta4(6, "10.0.0.1", out.c_str())) == kDefault;
@@ -335,9 +335,16 @@ TEST_CASE("classify: random rules and mixed bursts agree with the reference matc
   const char* v6pool[] = {"2001:db8::", "2001:db8:1::", "fd00::", "2606:4700::", "::"};
   auto rand_port_range = [&] {
     switch (rng() % 4) {
-      case 0: { uint16_t lo = rng() % 2000; return PortRange{lo, uint16_t(lo + rng() % 500)}; }
-      case 1: { uint16_t p = rng() % 1024; return PortRange{p, p}; }
-      default: return PortRange{};
+      case 0: {
+        uint16_t lo = rng() % 2000;
+        return PortRange{lo, uint16_t(lo + rng() % 500)};
+      }
+      case 1: {
+        uint16_t p = rng() % 1024;
+        return PortRange{p, p};
+      }
+      default:
+        return PortRange{};
     }
   };
   for (int round = 0; round < 20; ++round) {

@@ -9,9 +9,9 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "control/operations/metrics.hpp"
 #include "control/runtime/control_plane.hpp"
 #include "control/runtime/egress_plan.hpp"
-#include "control/operations/metrics.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/fast_lane.hpp"
 #include "dataplane/parse.hpp"
@@ -236,7 +236,7 @@ TEST_CASE("a saturated shaper serves classes in strict priority order", "[shaper
   rig2.service(0);
   CHECK(rig2.sent(2).size() == 3);  // the burst
   rig2.submit(1, rig2.packet(kVoip), kMs);
-  rig2.service(2 * kMs);             // 2 ms of tokens = 1250 bytes: one packet, and it is voip
+  rig2.service(2 * kMs);  // 2 ms of tokens = 1250 bytes: one packet, and it is voip
   CHECK(rig2.sent(2) == std::vector<uint8_t>{kVoip});
 }
 
@@ -314,8 +314,7 @@ TEST_CASE("shaping disabled: the same burst goes straight to the NIC", "[shaper]
   CHECK(rig.ctr(kGuest, 1).queue_drops.get() == 0);
 }
 
-TEST_CASE("a fast link's bucket refills to full after an idle gap (no 64-bit overflow in elapsed x rate)",
-          "[shaper]") {
+TEST_CASE("a fast link's bucket refills to full after an idle gap (no 64-bit overflow in elapsed x rate)", "[shaper]") {
   // 400 Gbit/s = 5e10 bytes/s. After an idle gap of 368934882 ticks, elapsed x rate is 2^64 + 2.6e10: a refill
   // computed as elapsed x rate wraps to 26 bytes' worth of tokens, and the burst below would wait.
   EgressRig rig;

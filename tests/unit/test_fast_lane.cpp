@@ -6,8 +6,8 @@
 #include <random>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "control/operations/stats.hpp"
 #include "dataplane/fast_lane.hpp"
@@ -27,8 +27,9 @@ enum class Variant { plain, egress, host_pair };
 Policy policy(Variant v) {
   Policy p = rig_office_skeleton();
   if (v == Variant::egress) p.links[0].capacity_up_bps = 10'000'000'000ull;  // shaped: every packet queued, released
-  p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}}, ClassSpec{"payments", SteerMode::balance, {0, 1}, {}},
-               ClassSpec{"guest", SteerMode::priority, {0}, {}}, ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
+  p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}},
+               ClassSpec{"payments", SteerMode::balance, {0, 1}, {}}, ClassSpec{"guest", SteerMode::priority, {0}, {}},
+               ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
   if (v == Variant::host_pair) p.classes[0].stick_by = StickBy::host_pair;
   p.default_class = 3;
   ClassRule guest;
@@ -69,22 +70,22 @@ Bytes frame(std::mt19937& rng, uint32_t f) {
   const int x = pick(rng);
   Ipv4Opts o;
   o.ttl = static_cast<uint8_t>(2 + f % 60);
-  if (x == 0) o.ttl = 1;                              // expires here
+  if (x == 0) o.ttl = 1;                             // expires here
   if (x == 1) o.options = {0x01, 0x01, 0x01, 0x00};  // NOPs + EOL: IHL 6
-  if (x == 2) o.checksum = 0x1234;                    // wrong header checksum
-  if (x == 3) o.mf = true;                            // a first fragment (ports present)
-  if (x == 4) o.frag_offset = 8;                      // a later fragment
-  if (x == 5) o.total_length = 400;                   // claims more than the frame holds
+  if (x == 2) o.checksum = 0x1234;                   // wrong header checksum
+  if (x == 3) o.mf = true;                           // a first fragment (ports present)
+  if (x == 4) o.frag_offset = 8;                     // a later fragment
+  if (x == 5) o.total_length = 400;                  // claims more than the frame holds
   if (x == 6) o.dscp = 46;
   if (x == 7) o.df = true;
   PacketBuilder b(PacketBuilder::kDefaultDst, kHost);
-  if (x == 8) b.vlan(20);                                                   // guest
-  if (x == 9) return b.ipv4(src, ip4("192.168.10.77"), o).udp(sport, 53).build();   // LAN-local
-  if (x == 10) return b.ipv4(src, ip4("224.0.0.5"), o).udp(sport, 53).build();     // multicast
+  if (x == 8) b.vlan(20);                                                              // guest
+  if (x == 9) return b.ipv4(src, ip4("192.168.10.77"), o).udp(sport, 53).build();      // LAN-local
+  if (x == 10) return b.ipv4(src, ip4("224.0.0.5"), o).udp(sport, 53).build();         // multicast
   if (x == 11) return b.ipv4(src, ip4("192.168.10.1"), o).icmp(8).payload(8).build();  // ping the edge
-  if (x == 12) return b.ipv4(src, dst, o).icmp(8).payload(8).build();                // ping the internet
+  if (x == 12) return b.ipv4(src, dst, o).icmp(8).payload(8).build();                  // ping the internet
   if (x == 13) return b.ipv6(ip6("fd00::10"), ip6("2001:db8::1")).udp(sport, 5060).payload(8).build();
-  if (x == 14) return b.ipv4(src, dst, o).tcp(sport, 443, 0x10, {}, 4).build();      // data offset 4 (bad)
+  if (x == 14) return b.ipv4(src, dst, o).tcp(sport, 443, 0x10, {}, 4).build();            // data offset 4 (bad)
   if (x == 15) return b.ipv4(src, dst, o).udp(sport, 5060).payload(4).trailer(6).build();  // Ethernet padding
   if (x == 16) {  // truncated inside the UDP header
     Bytes t = b.ipv4(src, dst, o).udp(sport, 5060).build();
@@ -93,10 +94,14 @@ Bytes frame(std::mt19937& rng, uint32_t f) {
   }
   b.ipv4(src, f % 3 == 0 ? ip4("198.51.100.5") : dst, o);  // a third to the payments range
   switch (f % 4) {
-    case 0: return b.udp(sport, 5060).payload(20 + f).build();
-    case 1: return b.tcp(sport, 443, 0x10).payload(f).build();
-    case 2: return b.tcp(sport, 443, 0x10, {0x01, 0x01, 0x01, 0x01}).payload(3).build();  // TCP options
-    default: return b.udp(sport, static_cast<uint16_t>(1000 + f)).payload(1).build();
+    case 0:
+      return b.udp(sport, 5060).payload(20 + f).build();
+    case 1:
+      return b.tcp(sport, 443, 0x10).payload(f).build();
+    case 2:
+      return b.tcp(sport, 443, 0x10, {0x01, 0x01, 0x01, 0x01}).payload(3).build();  // TCP options
+    default:
+      return b.udp(sport, static_cast<uint16_t>(1000 + f)).payload(1).build();
   }
 }
 
@@ -217,14 +222,11 @@ TEST_CASE("fast lane: same frames and counters as the general path, plain policy
   compare(Variant::plain);
 }
 
-TEST_CASE("fast lane: same frames and counters with a shaper, a re-marking limit and a backup block",
-          "[fast_lane]") {
+TEST_CASE("fast lane: same frames and counters with a shaper, a re-marking limit and a backup block", "[fast_lane]") {
   compare(Variant::egress);
 }
 
-TEST_CASE("fast lane: same frames and counters with a host-pair class", "[fast_lane]") {
-  compare(Variant::host_pair);
-}
+TEST_CASE("fast lane: same frames and counters with a host-pair class", "[fast_lane]") { compare(Variant::host_pair); }
 
 TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement_ttl, for every TTL and checksum",
           "[fast_lane]") {

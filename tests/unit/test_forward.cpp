@@ -116,8 +116,7 @@ TEST_CASE("guest traffic loses its VLAN tag on the way out and never reaches lte
   CHECK(rig.w->counters.drop[static_cast<int>(DropReason::no_usable_link)].get() == 1);
 }
 
-TEST_CASE("a cached flow moves at once when its link is withdrawn, and new flows return after link up",
-          "[forward]") {
+TEST_CASE("a cached flow moves at once when its link is withdrawn, and new flows return after link up", "[forward]") {
   Rig rig;
   rig.inject(0, voip_frame(41000));
   rig.poll();
@@ -189,7 +188,8 @@ TEST_CASE("ipv4_decrement_ttl keeps the header checksum valid for every TTL", "[
   rte_mempool* pool = make_test_pool("ttl_pool", 63);
   REQUIRE(pool);
   for (int ttl = 2; ttl <= 255; ttl++) {
-    Bytes f = PacketBuilder().ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), Ipv4Opts{.ttl = static_cast<uint8_t>(ttl)})
+    Bytes f = PacketBuilder()
+                  .ipv4(ip4("10.0.0.1"), ip4("10.0.0.2"), Ipv4Opts{.ttl = static_cast<uint8_t>(ttl)})
                   .udp(1, 2)
                   .build();
     rte_mbuf* m = to_mbuf(pool, f);
@@ -204,8 +204,7 @@ TEST_CASE("ipv4_decrement_ttl keeps the header checksum valid for every TTL", "[
   rte_mempool_free(pool);
 }
 
-TEST_CASE("stick_by host-pair: every flow between two hosts takes the pair's link, in balance mode too",
-          "[forward]") {
+TEST_CASE("stick_by host-pair: every flow between two hosts takes the pair's link, in balance mode too", "[forward]") {
   Policy p = office_policy();
   p.classes[0].mode = SteerMode::balance;  // voip spread over fiber and lte by flow hash ...
   auto links_used = [](Rig& rig) {
@@ -229,8 +228,7 @@ TEST_CASE("stick_by host-pair: every flow between two hosts takes the pair's lin
   }
 }
 
-TEST_CASE("on_recovery stay with host-pair: a call's new flows follow it on the backup after recovery",
-          "[forward]") {
+TEST_CASE("on_recovery stay with host-pair: a call's new flows follow it on the backup after recovery", "[forward]") {
   for (bool stay : {false, true}) {
     Policy p = office_policy();
     p.classes[0].stick_by = StickBy::host_pair;
@@ -250,8 +248,7 @@ TEST_CASE("on_recovery stay with host-pair: a call's new flows follow it on the 
   }
 }
 
-TEST_CASE("with no usable link a flow's state is kept, and it resumes on its link when one returns",
-          "[forward]") {
+TEST_CASE("with no usable link a flow's state is kept, and it resumes on its link when one returns", "[forward]") {
   Rig rig;
   rig.inject(0, voip_frame(44000));
   rig.poll();

@@ -11,8 +11,8 @@
 #include <rte_cycles.h>
 #include <rte_ip.h>
 
-#include "control/runtime/egress_plan.hpp"
 #include "control/policy/policy.hpp"
+#include "control/runtime/egress_plan.hpp"
 #include "dataplane/meter.hpp"
 #include "tests/unit/packet_builder.hpp"
 

@@ -1,10 +1,10 @@
 // Exporter tests: a MetricsSnapshot rendered through the exporter's Collectable and prometheus-cpp's
 // TextSerializer has the agreed names, labels and units, every link/class series, cumulative histogram
 // buckets; the scrape/control hand-over delivers fresh snapshots and falls back to the last one on timeout.
-#include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <future>
@@ -127,8 +127,8 @@ TEST_CASE("every configured link and class has its series even when zero", "[met
   std::string t = render(metric_families(sample_snapshot()));
   for (const char* c : {"voip", "default"}) {
     for (const char* l : {"fiber", "lte"}) {
-      for (const char* m : {"wansteer_class_link_packets_total", "wansteer_class_link_bytes_total",
-                            "wansteer_class_active_link"})
+      for (const char* m :
+           {"wansteer_class_link_packets_total", "wansteer_class_link_bytes_total", "wansteer_class_active_link"})
         CHECK(t.find(fmt::format(R"({}{{class="{}",link="{}"}} )", m, c, l)) != std::string::npos);
       CHECK(t.find(fmt::format(R"(wansteer_egress_drops_total{{link="{}",class="{}"}})", l, c)) != std::string::npos);
     }
@@ -136,16 +136,16 @@ TEST_CASE("every configured link and class has its series even when zero", "[met
     CHECK(t.find(fmt::format(R"(wansteer_class_backup_seconds_total{{class="{}"}})", c)) != std::string::npos);
   }
   for (const char* l : {"fiber", "lte"})
-    for (const char* m : {"wansteer_link_probes_sent_total", "wansteer_link_probes_lost_total",
-                          "wansteer_link_jitter_seconds", "wansteer_link_rtt_max_seconds",
-                          "wansteer_link_tx_packets_total", "wansteer_link_tx_bytes_total",
-                          "wansteer_link_rx_packets_total"})
+    for (const char* m :
+         {"wansteer_link_probes_sent_total", "wansteer_link_probes_lost_total", "wansteer_link_jitter_seconds",
+          "wansteer_link_rtt_max_seconds", "wansteer_link_tx_packets_total", "wansteer_link_tx_bytes_total",
+          "wansteer_link_rx_packets_total"})
       CHECK(t.find(fmt::format(R"({}{{link="{}"}})", m, l)) != std::string::npos);
 }
 
 TEST_CASE("metric names follow Prometheus conventions", "[metrics]") {
-  const std::set<std::string> units = {"_total", "_seconds", "_bytes", "_ratio", "_packets", "_mbufs", "_info",
-                                       "_up", "_state", "_generation", "_entries", "_link", "_fallback"};
+  const std::set<std::string> units = {"_total", "_seconds", "_bytes",      "_ratio",   "_packets", "_mbufs",   "_info",
+                                       "_up",    "_state",   "_generation", "_entries", "_link",    "_fallback"};
   for (const auto& f : metric_families(sample_snapshot())) {
     INFO(f.name);
     CHECK(std::regex_match(f.name, std::regex("wansteer_[a-z0-9_]+")));

@@ -75,16 +75,24 @@ std::vector<GoodCase> good_cases() {
   c.push_back({"ipv4 tcp untagged dscp46",
                PacketBuilder().ipv4(kA4, kB4, {.dscp = 46}).tcp(40000, 443).payload(10).build(),
                with(v4(6, 40000, 443, 14, 34, 50), [](Expect& e) { e.dscp = 46; })});
-  c.push_back({"ipv4 tcp with options",
-               PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x10, Bytes(12, 1)).build(), v4(6, 1, 2, 14, 34, 52)});
-  c.push_back({"ipv4 udp vlan 100", PacketBuilder().vlan(100, 0x8100, 5).ipv4(kA4, kB4).udp(5060, 5061).payload(4).build(),
-               with(v4(17, 5060, 5061, 18, 38, 32), [](Expect& e) { e.vlan = 100; e.vlan_count = 1; })});
+  c.push_back({"ipv4 tcp with options", PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x10, Bytes(12, 1)).build(),
+               v4(6, 1, 2, 14, 34, 52)});
+  c.push_back({"ipv4 udp vlan 100",
+               PacketBuilder().vlan(100, 0x8100, 5).ipv4(kA4, kB4).udp(5060, 5061).payload(4).build(),
+               with(v4(17, 5060, 5061, 18, 38, 32), [](Expect& e) {
+                 e.vlan = 100;
+                 e.vlan_count = 1;
+               })});
   c.push_back({"ipv4 udp 802.1ad single tag vid 4095",
                PacketBuilder().vlan(4095, 0x88a8, 7).ipv4(kA4, kB4).udp(53, 53).build(),
-               with(v4(17, 53, 53, 18, 38, 28), [](Expect& e) { e.vlan = 4095; e.vlan_count = 1; })});
-  c.push_back({"ipv4 icmp with 8 bytes of options",
-               PacketBuilder().ipv4(kA4, kB4, {.options = Bytes{0x94, 0x04, 0, 0, 0x01, 0x01, 0x01, 0x00}}).icmp(8).build(),
-               with(v4(1, 0, 0, 14, 42, 36), [](Expect& e) { e.icmp_type = 8; })});
+               with(v4(17, 53, 53, 18, 38, 28), [](Expect& e) {
+                 e.vlan = 4095;
+                 e.vlan_count = 1;
+               })});
+  c.push_back(
+      {"ipv4 icmp with 8 bytes of options",
+       PacketBuilder().ipv4(kA4, kB4, {.options = Bytes{0x94, 0x04, 0, 0, 0x01, 0x01, 0x01, 0x00}}).icmp(8).build(),
+       with(v4(1, 0, 0, 14, 42, 36), [](Expect& e) { e.icmp_type = 8; })});
   c.push_back({"ipv4 first fragment udp",
                PacketBuilder().ipv4(kA4, kB4, {.mf = true}).udp(1000, 2000).payload(100).build(),
                with(v4(17, 1000, 2000, 14, 34, 128), [](Expect& e) { e.flags = F; })});
@@ -96,14 +104,18 @@ std::vector<GoodCase> good_cases() {
                with(v4(6, 0, 0, 14, 0, 28), [](Expect& e) { e.flags = F | L; })});
   c.push_back({"ipv4 gre (other upper layer)", PacketBuilder().ipv4(kA4, kB4).raw_l4(47, Bytes(4, 0)).build(),
                v4(47, 0, 0, 14, 34, 24)});
-  c.push_back({"ipv4 udp with ethernet padding",
-               PacketBuilder().ipv4(kA4, kB4).udp(7, 9).trailer(18).build(), v4(17, 7, 9, 14, 34, 28)});
+  c.push_back({"ipv4 udp with ethernet padding", PacketBuilder().ipv4(kA4, kB4).udp(7, 9).trailer(18).build(),
+               v4(17, 7, 9, 14, 34, 28)});
   c.push_back({"ipv6 tcp qinq",
                PacketBuilder().vlan(200, 0x88a8).vlan(300, 0x8100).ipv6(kA6, kB6, {.dscp = 10}).tcp(5000, 80).build(),
                with(v6(6, 5000, 80, 22, 62, 60), [](Expect& e) {
-                 e.vlan = 200; e.inner_vlan = 300; e.vlan_count = 2; e.dscp = 10;
+                 e.vlan = 200;
+                 e.inner_vlan = 300;
+                 e.vlan_count = 2;
+                 e.dscp = 10;
                })});
-  c.push_back({"ipv6 udp dscp 63", PacketBuilder().ipv6(kA6, kB6, {.dscp = 63, .ecn = 3}).udp(1, 65535).payload(3).build(),
+  c.push_back({"ipv6 udp dscp 63",
+               PacketBuilder().ipv6(kA6, kB6, {.dscp = 63, .ecn = 3}).udp(1, 65535).payload(3).build(),
                with(v6(17, 1, 65535, 14, 54, 51), [](Expect& e) { e.dscp = 63; })});
   c.push_back({"ipv6 hop-by-hop + tcp", PacketBuilder().ipv6(kA6, kB6).ipv6_ext(0).tcp(10, 20).build(),
                v6(6, 10, 20, 14, 62, 68)});
@@ -111,32 +123,43 @@ std::vector<GoodCase> good_cases() {
                v6(17, 10, 20, 14, 78, 72)});
   c.push_back({"ipv6 destination options + icmpv6", PacketBuilder().ipv6(kA6, kB6).ipv6_ext(60, 1).icmp6(128).build(),
                with(v6(58, 0, 0, 14, 70, 64), [](Expect& e) { e.icmp_type = 128; })});
-  c.push_back({"ipv6 AH + tcp", PacketBuilder().ipv6(kA6, kB6).ipv6_ah(4).tcp(22, 2222).build(),
-               v6(6, 22, 2222, 14, 78, 84)});
-  c.push_back({"ipv6 first fragment + udp", PacketBuilder().ipv6(kA6, kB6).ipv6_frag(0, true).udp(3, 4).payload(16).build(),
+  c.push_back(
+      {"ipv6 AH + tcp", PacketBuilder().ipv6(kA6, kB6).ipv6_ah(4).tcp(22, 2222).build(), v6(6, 22, 2222, 14, 78, 84)});
+  c.push_back({"ipv6 first fragment + udp",
+               PacketBuilder().ipv6(kA6, kB6).ipv6_frag(0, true).udp(3, 4).payload(16).build(),
                with(v6(17, 3, 4, 14, 62, 72), [](Expect& e) { e.flags = F; })});
-  c.push_back({"ipv6 later fragment", PacketBuilder().ipv6(kA6, kB6).ipv6_frag(100, false).raw_l4(17, Bytes(24, 7)).build(),
+  c.push_back({"ipv6 later fragment",
+               PacketBuilder().ipv6(kA6, kB6).ipv6_frag(100, false).raw_l4(17, Bytes(24, 7)).build(),
                with(v6(17, 0, 0, 14, 0, 72), [](Expect& e) { e.flags = F | L; })});
   c.push_back({"ipv6 atomic fragment header is not a fragment",
                PacketBuilder().ipv6(kA6, kB6).ipv6_frag(0, false).udp(3, 4).build(), v6(17, 3, 4, 14, 62, 56)});
   c.push_back({"ipv6 no next header", PacketBuilder().ipv6(kA6, kB6).ipv6_ext(60).build(), v6(59, 0, 0, 14, 0, 48)});
   c.push_back({"ipv6 chain of 8 extensions + udp",
-               PacketBuilder().ipv6(kA6, kB6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(43).ipv6_frag(0, true).ipv6_ah(2)
-                   .ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).udp(8, 9).build(),
+               PacketBuilder()
+                   .ipv6(kA6, kB6)
+                   .ipv6_ext(0)
+                   .ipv6_ext(60)
+                   .ipv6_ext(43)
+                   .ipv6_frag(0, true)
+                   .ipv6_ah(2)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .udp(8, 9)
+                   .build(),
                with(v6(17, 8, 9, 14, 54 + 7 * 8 + 16, 40 + 7 * 8 + 16 + 8), [](Expect& e) { e.flags = F; })});
-  c.push_back({"arp request vlan 7",
-               PacketBuilder().vlan(7).arp(1, ip4("10.0.0.5"), ip4("10.0.0.1")).trailer(18).build(),
-               [] {
-                 Expect e{};
-                 e.l3 = L3::arp;
-                 e.src = ip4_bytes16(ip4("10.0.0.5"));
-                 e.dst = ip4_bytes16(ip4("10.0.0.1"));
-                 e.l3_offset = 18;
-                 e.l3_len = 28;
-                 e.vlan = 7;
-                 e.vlan_count = 1;
-                 return e;
-               }()});
+  c.push_back(
+      {"arp request vlan 7", PacketBuilder().vlan(7).arp(1, ip4("10.0.0.5"), ip4("10.0.0.1")).trailer(18).build(), [] {
+         Expect e{};
+         e.l3 = L3::arp;
+         e.src = ip4_bytes16(ip4("10.0.0.5"));
+         e.dst = ip4_bytes16(ip4("10.0.0.1"));
+         e.l3_offset = 18;
+         e.l3_len = 28;
+         e.vlan = 7;
+         e.vlan_count = 1;
+         return e;
+       }()});
   return c;
 }
 
@@ -158,8 +181,8 @@ std::vector<BadCase> bad_cases() {
   c.push_back({"empty frame", {}, D::truncated_ethernet});
   c.push_back({"13 bytes", cut(udp4, 13), D::truncated_ethernet});
   c.push_back({"vlan tag cut", cut(PacketBuilder().vlan(5).ipv4(kA4, kB4).udp(1, 2).build(), 16), D::truncated_vlan});
-  c.push_back({"second vlan tag cut",
-               cut(PacketBuilder().vlan(5, 0x88a8).vlan(6).ipv4(kA4, kB4).udp(1, 2).build(), 21), D::truncated_vlan});
+  c.push_back({"second vlan tag cut", cut(PacketBuilder().vlan(5, 0x88a8).vlan(6).ipv4(kA4, kB4).udp(1, 2).build(), 21),
+               D::truncated_vlan});
   c.push_back({"three tags", PacketBuilder().vlan(1, 0x88a8).vlan(2).vlan(3).ipv4(kA4, kB4).udp(1, 2).build(),
                D::too_many_vlans});
   c.push_back({"lldp", PacketBuilder().ethertype(0x88cc).payload(40).build(), D::unsupported_ethertype});
@@ -167,16 +190,17 @@ std::vector<BadCase> bad_cases() {
                D::unsupported_ethertype});
   c.push_back({"arp 27 bytes", cut(PacketBuilder().arp(1, 1, 2).build(), 14 + 27), D::truncated_arp});
   c.push_back({"ipv4 19 bytes", cut(udp4, 14 + 19), D::truncated_ipv4});
-  c.push_back({"ipv4 version 5", PacketBuilder().ipv4(kA4, kB4, {.version = 5}).udp(1, 2).build(), D::bad_ipv4_version});
+  c.push_back(
+      {"ipv4 version 5", PacketBuilder().ipv4(kA4, kB4, {.version = 5}).udp(1, 2).build(), D::bad_ipv4_version});
   c.push_back({"ipv4 version 6 under ethertype ipv4",
                PacketBuilder().ethertype(0x0800).ipv6(kA6, kB6).udp(1, 2).build(), D::bad_ipv4_version});
   c.push_back({"ipv4 ihl 4", PacketBuilder().ipv4(kA4, kB4, {.ihl = 4}).udp(1, 2).build(), D::bad_ipv4_header_length});
   c.push_back({"ipv4 ihl 15 beyond frame", PacketBuilder().ipv4(kA4, kB4, {.ihl = 15}).udp(1, 2).build(),
                D::bad_ipv4_header_length});
-  c.push_back({"ipv4 total length below ihl",
-               PacketBuilder().ipv4(kA4, kB4, {.total_length = 19}).udp(1, 2).build(), D::bad_ipv4_total_length});
-  c.push_back({"ipv4 total length beyond frame",
-               PacketBuilder().ipv4(kA4, kB4, {.total_length = 29}).udp(1, 2).build(), D::bad_ipv4_total_length});
+  c.push_back({"ipv4 total length below ihl", PacketBuilder().ipv4(kA4, kB4, {.total_length = 19}).udp(1, 2).build(),
+               D::bad_ipv4_total_length});
+  c.push_back({"ipv4 total length beyond frame", PacketBuilder().ipv4(kA4, kB4, {.total_length = 29}).udp(1, 2).build(),
+               D::bad_ipv4_total_length});
   c.push_back({"ipv4 bad checksum", PacketBuilder().ipv4(kA4, kB4, {.checksum = 0x1234}).udp(1, 2).build(),
                D::bad_ipv4_checksum});
   {
@@ -185,19 +209,32 @@ std::vector<BadCase> bad_cases() {
     c.push_back({"ipv4 ttl flipped", f, D::bad_ipv4_checksum});
   }
   c.push_back({"ipv6 39 bytes", cut(PacketBuilder().ipv6(kA6, kB6).udp(1, 2).build(), 14 + 39), D::truncated_ipv6});
-  c.push_back({"ipv6 version 4", PacketBuilder().ipv6(kA6, kB6, {.version = 4}).udp(1, 2).build(), D::bad_ipv6_version});
-  c.push_back({"ipv6 payload beyond frame",
-               PacketBuilder().ipv6(kA6, kB6, {.payload_length = 9}).udp(1, 2).build(), D::bad_ipv6_payload_length});
+  c.push_back(
+      {"ipv6 version 4", PacketBuilder().ipv6(kA6, kB6, {.version = 4}).udp(1, 2).build(), D::bad_ipv6_version});
+  c.push_back({"ipv6 payload beyond frame", PacketBuilder().ipv6(kA6, kB6, {.payload_length = 9}).udp(1, 2).build(),
+               D::bad_ipv6_payload_length});
   c.push_back({"ipv6 nine extensions",
-               PacketBuilder().ipv6(kA6, kB6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60)
-                   .ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).udp(1, 2).build(),
+               PacketBuilder()
+                   .ipv6(kA6, kB6)
+                   .ipv6_ext(0)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .ipv6_ext(60)
+                   .udp(1, 2)
+                   .build(),
                D::bad_ipv6_extension});
   c.push_back({"ipv6 extension beyond payload length",
                PacketBuilder().ipv6(kA6, kB6, {.payload_length = 16}).ipv6_ext(0, 3).build(), D::bad_ipv6_extension});
-  c.push_back({"ipv6 extension cut short", cut(PacketBuilder().ipv6(kA6, kB6, {.payload_length = 4}).ipv6_ext(0).build(), 14 + 44),
+  c.push_back({"ipv6 extension cut short",
+               cut(PacketBuilder().ipv6(kA6, kB6, {.payload_length = 4}).ipv6_ext(0).build(), 14 + 44),
                D::bad_ipv6_extension});
-  c.push_back({"ipv6 AH longer than payload",
-               PacketBuilder().ipv6(kA6, kB6, {.payload_length = 16}).ipv6_ah(4).build(), D::bad_ipv6_extension});
+  c.push_back({"ipv6 AH longer than payload", PacketBuilder().ipv6(kA6, kB6, {.payload_length = 16}).ipv6_ah(4).build(),
+               D::bad_ipv6_extension});
   c.push_back({"tcp 10 bytes", PacketBuilder().ipv4(kA4, kB4).raw_l4(6, Bytes(10, 0)).build(), D::truncated_l4});
   c.push_back({"udp 7 bytes", PacketBuilder().ipv4(kA4, kB4).raw_l4(17, Bytes(7, 0)).build(), D::truncated_l4});
   c.push_back({"icmp 3 bytes", PacketBuilder().ipv4(kA4, kB4).raw_l4(1, Bytes(3, 0)).build(), D::truncated_l4});
@@ -206,10 +243,10 @@ std::vector<BadCase> bad_cases() {
                PacketBuilder().ipv6(kA6, kB6).ipv6_ext(60).raw_l4(17, Bytes(7, 0)).build(), D::truncated_l4});
   c.push_back({"tcp header beyond ip total length (rest is padding)",
                PacketBuilder().ipv4(kA4, kB4, {.total_length = 30}).tcp(1, 2).build(), D::truncated_l4});
-  c.push_back({"tcp data offset 4", PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x02, {}, 4).build(),
-               D::bad_tcp_header_length});
-  c.push_back({"tcp data offset 15 beyond packet", PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x02, {}, 15).payload(8).build(),
-               D::bad_tcp_header_length});
+  c.push_back(
+      {"tcp data offset 4", PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x02, {}, 4).build(), D::bad_tcp_header_length});
+  c.push_back({"tcp data offset 15 beyond packet",
+               PacketBuilder().ipv4(kA4, kB4).tcp(1, 2, 0x02, {}, 15).payload(8).build(), D::bad_tcp_header_length});
   c.push_back({"tcp6 data offset 6 beyond packet", PacketBuilder().ipv6(kA6, kB6).tcp(1, 2, 0x02, {}, 6).build(),
                D::bad_tcp_header_length});
   return c;
@@ -317,7 +354,8 @@ TEST_CASE("parse: flow hash depends on the 5-tuple only", "[parse]") {
   CHECK(h1 != hash_of(PacketBuilder().ipv4(kA4, kB4).tcp(1000, 53).build()));
   CHECK(h1 != hash_of(PacketBuilder().ipv4(kB4, kA4).udp(1000, 53).build()));
   const uint32_t g1 = hash_of(PacketBuilder().ipv6(kA6, kB6).udp(1000, 53).build());
-  const uint32_t g2 = hash_of(PacketBuilder().ipv6(kA6, kB6, {.hop_limit = 1}).ipv6_ext(0).udp(1000, 53).payload(9).build());
+  const uint32_t g2 =
+      hash_of(PacketBuilder().ipv6(kA6, kB6, {.hop_limit = 1}).ipv6_ext(0).udp(1000, 53).payload(9).build());
   CHECK(g1 == g2);
   CHECK(g1 != h1);
   CHECK(g1 != hash_of(PacketBuilder().ipv6(kB6, kA6).udp(1000, 53).build()));
@@ -406,7 +444,8 @@ TEST_CASE("parse_burst: 100k random mutations of valid frames never crash or lea
           f.resize(rng() % (f.size() + 1));
           break;
         case 1:  // flip a few bytes, mostly in the headers
-          for (int k = 1 + rng() % 4; k > 0 && !f.empty(); --k) f[rng() % std::min<size_t>(f.size(), 80)] ^= 1 + rng() % 255;
+          for (int k = 1 + rng() % 4; k > 0 && !f.empty(); --k)
+            f[rng() % std::min<size_t>(f.size(), 80)] ^= 1 + rng() % 255;
           break;
         case 2:  // both
           for (int k = 1 + rng() % 4; k > 0 && !f.empty(); --k) f[rng() % f.size()] = static_cast<uint8_t>(rng());
@@ -442,7 +481,7 @@ TEST_CASE("parse_burst: 100k random mutations of valid frames never crash or lea
   CHECK(sent == kIterations);
   CHECK(kept_total + total_drops(*counters) == sent);
   CHECK(counters->port[1].drops.get() == total_drops(*counters));
-  CHECK(kept_total > 1000);          // the mutations leave plenty of frames valid...
-  CHECK(kept_total < sent - 1000);   // ...and break plenty of others
+  CHECK(kept_total > 1000);         // the mutations leave plenty of frames valid...
+  CHECK(kept_total < sent - 1000);  // ...and break plenty of others
   CHECK(rte_mempool_in_use_count(pool) == base);
 }

@@ -105,7 +105,7 @@ TEST_CASE("SLA: a class leaves a link that breaks its SLA; a laxer class stays",
   CHECK(plan.table.cls[0].pick(7) == 2);
   CHECK_FALSE(plan.table.cls[0].may_stay(0));  // on_sla_breach: move (default) => cached voip flows leave fiber
   CHECK(plan.table.cls[0].usable(0));          // but fiber is alive
-  CHECK(plan.cls[3].first == 2);                // default's order is lte, cable, fiber and all qualify
+  CHECK(plan.cls[3].first == 2);               // default's order is lte, cable, fiber and all qualify
 }
 
 TEST_CASE("SLA: on_sla_breach stay keeps cached flows on an alive link out of SLA", "[planner]") {
@@ -114,9 +114,9 @@ TEST_CASE("SLA: on_sla_breach stay keeps cached flows on an alive link out of SL
   PlanInput in = healthy({true, true, true});
   in.sla_ok[0][0] = false;
   Plan plan = plan_steering(p, in, nullptr);
-  CHECK(plan.table.cls[0].pick(1) == 2);       // new flows go to lte
-  CHECK(plan.table.cls[0].may_stay(0));        // existing ones stay on fiber
-  in.alive[0] = false;                         // ... until fiber dies
+  CHECK(plan.table.cls[0].pick(1) == 2);  // new flows go to lte
+  CHECK(plan.table.cls[0].may_stay(0));   // existing ones stay on fiber
+  in.alive[0] = false;                    // ... until fiber dies
   plan = plan_steering(p, in, nullptr);
   CHECK_FALSE(plan.table.cls[0].may_stay(0));
 }
@@ -125,8 +125,8 @@ TEST_CASE("SLA: no allowed link meets it: the best alive one is used, not a blac
   Policy p = three_link_policy();
   PlanInput in = healthy({true, true, true});
   in.sla_ok[0][0] = in.sla_ok[0][2] = false;  // voip allows fiber and lte: both out of SLA
-  in.score[0] = link_score(40, 5, 3);          // 80
-  in.score[2] = link_score(60, 2, 1);          // 74: lte is less bad
+  in.score[0] = link_score(40, 5, 3);         // 80
+  in.score[2] = link_score(60, 2, 1);         // 74: lte is less bad
   Plan plan = plan_steering(p, in, nullptr);
   CHECK(plan.cls[0].fallback);
   CHECK(plan.cls[0].first == 2);
@@ -143,8 +143,8 @@ TEST_CASE("recovery: flows return to the preferred link, or stay with on_recover
   CHECK_FALSE(plan.table.cls[0].may_stay(2));  // a voip flow still on lte returns to fiber
   p.classes[0].on_recovery = OnRecovery::stay;
   plan = plan_steering(p, in, nullptr);
-  CHECK(plan.table.cls[0].pick(3) == 0);       // new calls take fiber
-  CHECK(plan.table.cls[0].may_stay(2));        // the call in progress stays on lte until idle
+  CHECK(plan.table.cls[0].pick(3) == 0);  // new calls take fiber
+  CHECK(plan.table.cls[0].may_stay(2));   // the call in progress stays on lte until idle
 }
 
 TEST_CASE("best mode picks the lowest score and does not swap for a marginal gain", "[planner]") {

@@ -1,7 +1,7 @@
 // Unit tests for the policy loader: valid policies compile to the expected values, and every kind of mistake
 // is reported at its exact FILE:LINE:COLUMN. Also loads the shipped example policies.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -19,28 +19,28 @@ namespace {
 
 // A valid policy whose line numbers the error tests below rely on (line N of the text = index N-1).
 const std::vector<std::string> kBase = {
-    "name: t",                             // 1
-    "lan:",                                // 2
-    "  device: lan0",                      // 3
-    "  subnets:",                          // 4
-    "    - address: 192.168.10.1/24",      // 5
-    "    - address: 192.168.20.1/24",      // 6
-    "      vlan: 20",                      // 7
-    "links:",                              // 8
-    "  - name: fiber",                     // 9
-    "    device: fib0",                    // 10
-    "    address: 100.64.1.2/30",          // 11
-    "    gateway: 100.64.1.1",             // 12
-    "  - name: lte",                       // 13
-    "    device: lte0",                    // 14
-    "    address: 100.64.2.2/30",          // 15
-    "    gateway: 100.64.2.1",             // 16
-    "classes:",                            // 17
-    "  - name: voip",                      // 18
-    "    links: [fiber, lte]",             // 19
-    "rules:",                              // 20
-    "  - class: voip",                     // 21
-    "    dscp: 46",                        // 22
+    "name: t",                         // 1
+    "lan:",                            // 2
+    "  device: lan0",                  // 3
+    "  subnets:",                      // 4
+    "    - address: 192.168.10.1/24",  // 5
+    "    - address: 192.168.20.1/24",  // 6
+    "      vlan: 20",                  // 7
+    "links:",                          // 8
+    "  - name: fiber",                 // 9
+    "    device: fib0",                // 10
+    "    address: 100.64.1.2/30",      // 11
+    "    gateway: 100.64.1.1",         // 12
+    "  - name: lte",                   // 13
+    "    device: lte0",                // 14
+    "    address: 100.64.2.2/30",      // 15
+    "    gateway: 100.64.2.1",         // 16
+    "classes:",                        // 17
+    "  - name: voip",                  // 18
+    "    links: [fiber, lte]",         // 19
+    "rules:",                          // 20
+    "  - class: voip",                 // 21
+    "    dscp: 46",                    // 22
 };
 
 // kBase with some 1-based lines replaced (a replacement may hold several lines, or none to delete the line).
@@ -48,8 +48,10 @@ std::string base_with(const std::map<int, std::string>& replace = {}, const std:
   std::string out;
   for (size_t i = 0; i < kBase.size(); ++i) {
     auto r = replace.find(static_cast<int>(i + 1));
-    if (r == replace.end()) out += kBase[i] + "\n";
-    else if (!r->second.empty()) out += r->second + "\n";
+    if (r == replace.end())
+      out += kBase[i] + "\n";
+    else if (!r->second.empty())
+      out += r->second + "\n";
   }
   return out + append;
 }
@@ -307,8 +309,9 @@ TEST_CASE("the base policy used by the error tests is valid, with defaults appli
 }
 
 TEST_CASE("an explicit default class keeps its position and links", "[policy]") {
-  auto r = parse_policy(base_with({{19, "    links: [fiber, lte]\n  - name: default\n    links: [lte]\n"
-                                         "  - name: bulk\n    links: [fiber]"}}),
+  auto r = parse_policy(base_with({{19,
+                                    "    links: [fiber, lte]\n  - name: default\n    links: [lte]\n"
+                                    "  - name: bulk\n    links: [fiber]"}}),
                         "t.yaml", ".");
   INFO(dump(r.errors));
   REQUIRE(r.ok());
@@ -443,13 +446,17 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
                        "\"Fiber\" is not a valid name");
   }
   SECTION("name too long") {
-    check_single_error(base_with({{18, "  - name: " + std::string(33, 'v')}, {21, "  - class: " + std::string(33, 'v')}}),
-                       18, 11, "is not a valid name");
+    check_single_error(
+        base_with({{18, "  - name: " + std::string(33, 'v')}, {21, "  - class: " + std::string(33, 'v')}}), 18, 11,
+        "is not a valid name");
   }
-  SECTION("bad role") { check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    role: standby"}}), 17, 11,
-                                           "must be primary or backup"); }
+  SECTION("bad role") {
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    role: standby"}}), 17, 11,
+                       "must be primary or backup");
+  }
   SECTION("weight out of range") {
-    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    weight: 0"}}), 17, 13, "out of range: allowed 1 to 1000");
+    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    weight: 0"}}), 17, 13,
+                       "out of range: allowed 1 to 1000");
   }
   SECTION("bad gateway MAC") {
     check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    gateway_mac: \"02:00:00:00:01\""}}), 17, 18,
@@ -481,8 +488,9 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     check_single_error(base_with(drop), 1, 1, "missing required key \"lan\"");
   }
   SECTION("neighbor outside the LAN") {
-    check_single_error(base_with({{7, "      vlan: 20\n  neighbors:\n    - {ip: 10.9.9.9, mac: \"02:00:00:00:10:10\"}"}}),
-                       9, 12, "is not inside any lan subnet");
+    check_single_error(
+        base_with({{7, "      vlan: 20\n  neighbors:\n    - {ip: 10.9.9.9, mac: \"02:00:00:00:10:10\"}"}}), 9, 12,
+        "is not inside any lan subnet");
   }
   SECTION("YAML syntax error") {
     auto errs = errors_of(base_with({{19, "    links: [fiber, lte"}}));
@@ -533,7 +541,8 @@ TEST_CASE("prefix lists: read relative to the policy, errors point into the list
   TempDir dir;
   const std::string rule = "    dst_prefix_lists: [prefixes/a.txt]";
   SECTION("a bad line is reported at the list's own line and column") {
-    dir.write("prefixes/a.txt", "# comment\n52.112.0.0/14\n  52.112.0.1/14  # host bits\n2001:db8::/129\n1.2.3.0/24 x\n");
+    dir.write("prefixes/a.txt",
+              "# comment\n52.112.0.0/14\n  52.112.0.1/14  # host bits\n2001:db8::/129\n1.2.3.0/24 x\n");
     auto r = parse_policy(base_with({{22, rule}}), "t.yaml", dir.path.string());
     INFO(dump(r.errors));
     REQUIRE(r.errors.size() == 3);
@@ -667,17 +676,18 @@ int col_of(const std::string& line, const std::string& token) { return static_ca
 }  // namespace
 
 TEST_CASE("limits, capacities and shaper settings compile to the expected values", "[policy][meter][shaper]") {
-  std::string text = base_with(
-      {{12, "    gateway: 100.64.1.1\n    capacity: {up: 1.5mbit, down: 50mbit}"},
-       {16, "    gateway: 100.64.2.1\n    role: backup\n    capacity: {up: 5mbit}\n    shaping: false"},
-       {19, "    links: [fiber, lte]\n"
-            "    limit: {rate: 10mbit, burst: 64kb, peak_rate: 20mbit, peak_burst: 128kib, exceed: remark, "
-            "remark_dscp: 8}\n"
-            "    on_backup: {limit: {rate: 500kbit}}\n"
-            "  - name: guest\n"
-            "    links: [fiber]\n"
-            "    on_backup: block"}},
-      "shaper:\n  priority: [voip, default]\n  delay_target_ms: 10\n");
+  std::string text =
+      base_with({{12, "    gateway: 100.64.1.1\n    capacity: {up: 1.5mbit, down: 50mbit}"},
+                 {16, "    gateway: 100.64.2.1\n    role: backup\n    capacity: {up: 5mbit}\n    shaping: false"},
+                 {19,
+                  "    links: [fiber, lte]\n"
+                  "    limit: {rate: 10mbit, burst: 64kb, peak_rate: 20mbit, peak_burst: 128kib, exceed: remark, "
+                  "remark_dscp: 8}\n"
+                  "    on_backup: {limit: {rate: 500kbit}}\n"
+                  "  - name: guest\n"
+                  "    links: [fiber]\n"
+                  "    on_backup: block"}},
+                "shaper:\n  priority: [voip, default]\n  delay_target_ms: 10\n");
   auto r = parse_policy(text, "t.yaml", ".");
   INFO(dump(r.errors));
   REQUIRE(r.ok());
@@ -711,8 +721,9 @@ TEST_CASE("mistakes in limits, capacities and the shaper are reported at their l
           "[policy][meter][shaper]") {
   SECTION("a rate with an unknown unit") {
     std::string l = "    capacity: {up: 5mbps}";
-    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5mbps"),
-                       "link \"fiber\" capacity up \"5mbps\" is not a rate: write a number with bit, kbit, mbit or gbit");
+    check_single_error(
+        base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5mbps"),
+        "link \"fiber\" capacity up \"5mbps\" is not a rate: write a number with bit, kbit, mbit or gbit");
   }
   SECTION("a rate below 8 kbit/s") {
     std::string l = "    capacity: {up: 1kbit}";
@@ -778,10 +789,12 @@ TEST_CASE("mistakes in limits, capacities and the shaper are reported at their l
 }
 
 TEST_CASE("probing and SLA keys: defaults, presets, overrides per link", "[policy]") {
-  auto r = parse_policy(base_with({{19, "    links: [fiber, lte]\n    sla: voice\n    on_recovery: stay\n"
-                                        "    stick_by: host-pair\n    mode: best"},
-                                   {16, "    gateway: 100.64.2.1\n    metered: true\n"
-                                        "    probe: {interval_ms: 50, targets: [{address: 192.0.2.1, kind: stamp}]}"}},
+  auto r = parse_policy(base_with({{19,
+                                    "    links: [fiber, lte]\n    sla: voice\n    on_recovery: stay\n"
+                                    "    stick_by: host-pair\n    mode: best"},
+                                   {16,
+                                    "    gateway: 100.64.2.1\n    metered: true\n"
+                                    "    probe: {interval_ms: 50, targets: [{address: 192.0.2.1, kind: stamp}]}"}},
                                   "probing:\n  targets: [198.51.100.1]\n  hold_down_ms: 3000\n"),
                         "t.yaml", ".");
   INFO(dump(r.errors));
@@ -833,8 +846,9 @@ TEST_CASE("bad probing and SLA values are reported at their line and column", "[
     check_single_error(base_with({}, "probing: {interval_ms: 1}\n"), 23, 24, "interval_ms 1 is out of range");
   }
   SECTION("probe target kind") {
-    check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    probe: {targets: [{address: 192.0.2.1, kind: twamp}]}"}}),
-                       17, 50, "kind \"twamp\" must be one of icmp, stamp");
+    check_single_error(
+        base_with({{16, "    gateway: 100.64.2.1\n    probe: {targets: [{address: 192.0.2.1, kind: twamp}]}"}}), 17, 50,
+        "kind \"twamp\" must be one of icmp, stamp");
   }
   SECTION("metered is a yes/no") {
     check_single_error(base_with({{16, "    gateway: 100.64.2.1\n    metered: sometimes"}}), 17, 14,
@@ -846,8 +860,7 @@ TEST_CASE("bad probing and SLA values are reported at their line and column", "[
   }
 }
 
-TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error points into the file",
-          "[policy]") {
+TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error points into the file", "[policy]") {
   std::ifstream in(std::string(WANSTEER_SOURCE_DIR) + "/policies/office.yaml");
   REQUIRE(in);
   std::stringstream ss;
@@ -860,10 +873,35 @@ TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error 
     while (std::getline(is, l)) lines.push_back(l);
   }
   // Fragments a hurried edit leaves behind: wrong types, bad numbers, stray YAML syntax, unknown keys.
-  const std::vector<std::string> junk = {": ", "- ", "{", "}", "[", "]", "\"", "'", "#", "  ", "\t", "-1", "1e999",
-                                         "nan", "0x10", "99999999999999999999", "yes", "voice", "stamp", "probe:",
-                                         "sla: {max_loss_pct: x}", "targets: [1.2.3]", "capacity: {up: 5mbps}",
-                                         "on_backup: sometimes", "interval_ms: 0", "&a", "*a", "!!binary", "~"};
+  const std::vector<std::string> junk = {": ",
+                                         "- ",
+                                         "{",
+                                         "}",
+                                         "[",
+                                         "]",
+                                         "\"",
+                                         "'",
+                                         "#",
+                                         "  ",
+                                         "\t",
+                                         "-1",
+                                         "1e999",
+                                         "nan",
+                                         "0x10",
+                                         "99999999999999999999",
+                                         "yes",
+                                         "voice",
+                                         "stamp",
+                                         "probe:",
+                                         "sla: {max_loss_pct: x}",
+                                         "targets: [1.2.3]",
+                                         "capacity: {up: 5mbps}",
+                                         "on_backup: sometimes",
+                                         "interval_ms: 0",
+                                         "&a",
+                                         "*a",
+                                         "!!binary",
+                                         "~"};
   uint64_t state = 0x9e3779b97f4a7c15ull;
   auto rnd = [&](uint64_t n) {
     state ^= state << 13;
@@ -877,9 +915,15 @@ TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error 
     for (int k = 0, edits = 1 + static_cast<int>(rnd(3)); k < edits; k++) {
       size_t i = rnd(v.size());
       switch (rnd(5)) {
-        case 0: v.erase(v.begin() + static_cast<long>(i)); break;                      // a line lost
-        case 1: v.insert(v.begin() + static_cast<long>(i), v[rnd(v.size())]); break;  // a line pasted twice
-        case 2: v[i].insert(rnd(v[i].size() + 1), junk[rnd(junk.size())]); break;     // junk typed in
+        case 0:
+          v.erase(v.begin() + static_cast<long>(i));
+          break;  // a line lost
+        case 1:
+          v.insert(v.begin() + static_cast<long>(i), v[rnd(v.size())]);
+          break;  // a line pasted twice
+        case 2:
+          v[i].insert(rnd(v[i].size() + 1), junk[rnd(junk.size())]);
+          break;  // junk typed in
         case 3:
           if (!v[i].empty()) v[i][rnd(v[i].size())] = static_cast<char>(32 + rnd(95));  // a typo
           break;
