@@ -12,6 +12,8 @@ PACKAGES=(
     prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev
     # style checks run by scripts/test.sh; dpdk-testpmd (dpdk-dev) is the benchmarks' baseline
     clang-format clang-tidy dpdk-dev
+    # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan
+    clang-14 libfuzzer-14-dev libclang-rt-14-dev
     # tests and lab
     python3 python3-scapy python3-pytest tcpdump iproute2 nftables iperf3 ethtool
     iputils-ping procps kmod prometheus curl
