@@ -1,9 +1,16 @@
 // The probe-id contract: every (link, target) within the limits maps to a distinct port and ICMP id that decode
-// back to it, ids outside the limits decode to nothing, and the worker's port test covers exactly the scheme.
+// back to it, ids outside the limits decode to nothing, the worker's port test covers exactly the scheme, and the
+// policy accepts as many probe targets per link as the scheme has room for and no more.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <string>
 
+#include <fmt/format.h>
+
+#include "control/policy/policy.hpp"
 #include "dataplane/probe_ids.hpp"
 
 using namespace wansteer;
@@ -42,4 +49,35 @@ TEST_CASE("probe ids: ids beyond the limits decode to nothing", "[probe_ids]") {
   CHECK_FALSE(is_probe_port(kProbePortBase - 1));
   CHECK_FALSE(is_probe_port(kProbePortBase + kProbeIdCount));
   CHECK(is_probe_port(kProbePortBase + kProbeIdCount - 1));
+}
+
+namespace {
+
+// office.yaml with its probing targets replaced by `n` ICMP targets.
+PolicyResult office_with_targets(uint32_t n) {
+  std::ifstream in(std::string(WANSTEER_SOURCE_DIR) + "/policies/office.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const std::string from = "probing:\n  targets:\n";
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  const size_t end = text.find("  interval_ms:", at);
+  std::string targets;
+  for (uint32_t i = 0; i < n; i++) targets += fmt::format("    - {{address: 192.0.2.{}, kind: icmp}}\n", i + 1);
+  text.replace(at + from.size(), end - at - from.size(), targets);
+  return parse_policy(text, "office.yaml", std::string(WANSTEER_SOURCE_DIR) + "/policies");
+}
+
+}  // namespace
+
+TEST_CASE("probe ids: the policy takes kMaxProbeTargets targets per link and refuses one more", "[probe_ids]") {
+  PolicyResult ok = office_with_targets(kMaxProbeTargets);
+  CHECK(ok.ok());
+  REQUIRE(ok.policy);
+  CHECK(ok.policy->links[0].probe.targets.size() == kMaxProbeTargets);
+  PolicyResult over = office_with_targets(kMaxProbeTargets + 1);
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.errors[0].to_string().find(fmt::format("at most {} probe targets per link", kMaxProbeTargets)) !=
+        std::string::npos);
 }
