@@ -13,6 +13,7 @@
 #include "dataplane/classify.hpp"
 #include "dataplane/egress.hpp"
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
 
 namespace wansteer {
@@ -69,7 +70,7 @@ inline uint8_t steer_cached(const ClassSteering& cs, FlowEntry* e, uint32_t hash
 inline bool is_probe_reply(const PacketMeta* meta) {
   if (meta->flags & PacketMeta::kFlagFragment) return false;
   if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY;
-  return meta->proto == IPPROTO_UDP && meta->dport >= kProbePortBase && meta->dport < kProbePortBase + kProbePortCount;
+  return meta->proto == IPPROTO_UDP && is_probe_port(meta->dport);
 }
 
 }  // namespace

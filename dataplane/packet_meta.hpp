@@ -39,11 +39,6 @@ struct PacketMeta {
   static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
 };
 
-// Control's probes leave from these UDP ports (STAMP session-sender) and ICMP identifiers, so a worker can tell
-// a probe reply from other traffic addressed to a link's own address.
-inline constexpr uint16_t kProbePortBase = 40860;
-inline constexpr uint16_t kProbePortCount = 128;  // link * 16 + target
-inline constexpr uint16_t kProbeIcmpIdBase = 0x5700;
 static_assert(sizeof(PacketMeta) <= 64, "PacketMeta must fit one cache line in the mbuf private area");
 
 inline constexpr uint16_t kMbufPrivSize = 64;

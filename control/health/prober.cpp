@@ -13,6 +13,7 @@
 
 #include "control/health/stamp.hpp"
 #include "dataplane/packet_meta.hpp"
+#include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
 
 namespace wansteer {
@@ -57,7 +58,7 @@ Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* li
     L.interval_ms = ls.probe.interval_ms;
     std::vector<ProbeTarget> targets = ls.probe.targets;
     if (targets.empty()) targets.push_back(ProbeTarget{ls.gateway, ProbeKind::icmp, 862});
-    for (size_t t = 0; t < targets.size() && t < 16; t++) {
+    for (size_t t = 0; t < targets.size() && t < kMaxProbeTargets; t++) {
       Target T;
       T.spec = targets[t];
       T.pending = std::make_unique<Pending[]>(kPendingSlots);
@@ -97,7 +98,7 @@ rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(ip + 1);
   icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
   icmp->icmp_code = 0;
-  icmp->icmp_ident = rte_cpu_to_be_16(static_cast<uint16_t>(kProbeIcmpIdBase + link * 16 + target));
+  icmp->icmp_ident = rte_cpu_to_be_16(probe_icmp_id(link, target));
   icmp->icmp_seq_nb = rte_cpu_to_be_16(static_cast<uint16_t>(seq));
   IcmpPayload pl{rte_cpu_to_be_32(kIcmpMagic), rte_cpu_to_be_32(seq), tsc};
   std::memcpy(icmp + 1, &pl, sizeof pl);
@@ -112,7 +113,7 @@ rte_mbuf* Prober::build_stamp(size_t link, size_t target, uint32_t seq, const rt
   const uint16_t udp_len = sizeof(rte_udp_hdr) + stamp::kPacketSize;
   rte_ipv4_hdr* ip = frame_header(m, link, target, gw_mac, IPPROTO_UDP, sizeof(rte_ipv4_hdr) + udp_len);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-  udp->src_port = rte_cpu_to_be_16(static_cast<uint16_t>(kProbePortBase + link * 16 + target));
+  udp->src_port = rte_cpu_to_be_16(probe_port(link, target));
   udp->dst_port = rte_cpu_to_be_16(links_[link].targets[target].spec.port);
   udp->dgram_len = rte_cpu_to_be_16(udp_len);
   stamp::SenderPacket sp;
@@ -187,17 +188,17 @@ void Prober::on_reply(rte_mbuf* m, uint8_t link) {
     uint16_t id = rte_be_to_cpu_16(icmp->icmp_ident);
     IcmpPayload pl;
     std::memcpy(&pl, icmp + 1, sizeof pl);
-    if (rte_be_to_cpu_32(pl.magic) != kIcmpMagic || id < kProbeIcmpIdBase + link * 16 ||
-        id >= kProbeIcmpIdBase + link * 16 + L.targets.size())
+    const std::optional<ProbeSlot> slot = probe_slot_of_icmp_id(id);
+    if (rte_be_to_cpu_32(pl.magic) != kIcmpMagic || !slot || slot->link != link || slot->target >= L.targets.size())
       return void(L.stats.unmatched++);
-    target = id - kProbeIcmpIdBase - link * 16u;
+    target = slot->target;
     seq = rte_be_to_cpu_32(pl.seq);
   } else if (meta->proto == IPPROTO_UDP) {
-    uint16_t port = meta->dport;
-    if (port < kProbePortBase + link * 16 || port >= kProbePortBase + link * 16 + L.targets.size() ||
+    const std::optional<ProbeSlot> slot = probe_slot_of_port(meta->dport);
+    if (!slot || slot->link != link || slot->target >= L.targets.size() ||
         l4_len < sizeof(rte_udp_hdr) + stamp::kPacketSize)
       return void(L.stats.unmatched++);
-    target = port - kProbePortBase - link * 16u;
+    target = slot->target;
     stamp::ReflectorPacket rp;
     if (!stamp::decode_reflector(l4 + sizeof(rte_udp_hdr), l4_len - sizeof(rte_udp_hdr), &rp))
       return void(L.stats.unmatched++);

@@ -1,8 +1,11 @@
-// Rendering of counters for the control socket, the exit summary and --final-stats. Names come from the
-// validated policy ([a-z0-9_-]) and the drop-reason list, so JSON needs no escaping.
+// Rendering of counters for the control socket, the exit summary and --final-stats: text tables by fmt, JSON by
+// nlohmann::json (escaped and well-formed whatever a name holds).
 #include "control/operations/stats.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "dataplane/worker.hpp"
 
@@ -58,85 +61,139 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
   return t;
 }
 
-static std::string port_json(const PortTotals& p) {
-  return fmt::format(R"({{"rx_packets":{},"rx_bytes":{},"tx_packets":{},"tx_bytes":{},"drops":{}}})", p.rx_packets,
-                     p.rx_bytes, p.tx_packets, p.tx_bytes, p.drops);
+namespace {
+
+using Json = nlohmann::ordered_json;  // keys in the order written: people read these, and older tools diffed them
+
+// Rates and times carry three decimals (loss to 0.001 %, RTT to the microsecond): more digits are noise.
+double milli(double x) { return std::round(x * 1000.0) / 1000.0; }
+
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+Json port_json(const PortTotals& p) {
+  return Json{{"rx_packets", p.rx_packets},
+              {"rx_bytes", p.rx_bytes},
+              {"tx_packets", p.tx_packets},
+              {"tx_bytes", p.tx_bytes},
+              {"drops", p.drops}};
 }
 
-// The members shared by `show links` and `show counters`: "lan_mac":..,"links":{..}
-static std::string links_members(const StatsView& v) {
-  const Policy& pol = *v.policy;
-  std::string s = fmt::format(R"("lan_mac":"{}","lan_port_id":{},"links":{{)", v.lan_mac, v.lan_port_id);
-  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
-    const LinkView& lv = v.links[l];
-    std::string classes;
-    for (size_t c = 0; c < pol.classes.size(); c++)
-      for (uint8_t a : pol.classes[c].links)
-        if (a == l) classes += fmt::format(R"({}"{}")", classes.empty() ? "" : ",", pol.classes[c].name);
-    s += fmt::format(
-        R"({}"{}":{{"admin":"{}","role":"{}","gateway_resolved":{},"gateway_mac":"{}","mac":"{}","port_id":{},"allowed_for":[{}],)"
-        R"("capacity_up_bps":{},"capacity_down_bps":{},"shaping":{},)",
-        l ? "," : "", pol.links[l].name, lv.admin_up ? "up" : "down",
-        pol.links[l].role == LinkRole::backup ? "backup" : "primary", lv.gateway_resolved ? "true" : "false",
-        lv.gateway_mac, lv.own_mac, lv.port_id, classes, pol.links[l].capacity_up_bps, pol.links[l].capacity_down_bps,
-        pol.links[l].capacity_up_bps != 0 && pol.links[l].shaping ? "true" : "false");
-    s += fmt::format(
-        R"("state":"{}","cause":"{}","probing":{},"loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"rtt_max_ms":{:.3f},"jitter_ms":{:.3f},"probes_sent":{},"probes_lost":{},"probe_replies":{},"probe_tx_bytes":{},"probe_rx_bytes":{},"probe_interval_ms":{},"targets":[)",
-        lv.state, lv.cause, lv.probing ? "true" : "false", lv.loss_pct, lv.fwd_loss_pct, lv.rev_loss_pct, lv.rtt_ms,
-        lv.rtt_max_ms, lv.jitter_ms, lv.probes_sent, lv.probes_lost, lv.probe_replies, lv.probe_tx_bytes,
-        lv.probe_rx_bytes, lv.probe_interval_ms);
-    for (size_t t = 0; t < lv.targets.size(); t++) {
-      const LinkView::Target& tg = lv.targets[t];
-      s += fmt::format(
-          R"({}{{"address":"{}","kind":"{}","loss_pct":{:.3f},"fwd_loss_pct":{:.3f},"rev_loss_pct":{:.3f},"rtt_ms":{:.3f},"jitter_ms":{:.3f},"samples":{}}})",
-          t ? "," : "", tg.address, tg.kind, tg.loss_pct, tg.fwd_loss_pct, tg.rev_loss_pct, tg.rtt_ms, tg.jitter_ms,
-          tg.samples);
-    }
-    s += "]}";
-  }
-  s += '}';
-  return s;
+Json target_json(const LinkView::Target& tg) {
+  return Json{{"address", tg.address},
+              {"kind", tg.kind},
+              {"loss_pct", milli(tg.loss_pct)},
+              {"fwd_loss_pct", milli(tg.fwd_loss_pct)},
+              {"rev_loss_pct", milli(tg.rev_loss_pct)},
+              {"rtt_ms", milli(tg.rtt_ms)},
+              {"jitter_ms", milli(tg.jitter_ms)},
+              {"samples", tg.samples}};
 }
+
+// One link for `show links` and `show counters`: its settings from the policy, then what control sees now.
+Json link_json(const Policy& pol, size_t l, const LinkView& lv) {
+  const LinkSpec& spec = pol.links[l];
+  Json allowed_for = Json::array();
+  for (const ClassSpec& cls : pol.classes)
+    for (uint8_t a : cls.links)
+      if (a == l) allowed_for.push_back(cls.name);
+  Json targets = Json::array();
+  for (const LinkView::Target& tg : lv.targets) targets.push_back(target_json(tg));
+  return Json{{"admin", lv.admin_up ? "up" : "down"},
+              {"role", spec.role == LinkRole::backup ? "backup" : "primary"},
+              {"gateway_resolved", lv.gateway_resolved},
+              {"gateway_mac", lv.gateway_mac},
+              {"mac", lv.own_mac},
+              {"port_id", lv.port_id},
+              {"allowed_for", std::move(allowed_for)},
+              {"capacity_up_bps", spec.capacity_up_bps},
+              {"capacity_down_bps", spec.capacity_down_bps},
+              {"shaping", spec.capacity_up_bps != 0 && spec.shaping},
+              {"state", lv.state},
+              {"cause", lv.cause},
+              {"probing", lv.probing},
+              {"loss_pct", milli(lv.loss_pct)},
+              {"fwd_loss_pct", milli(lv.fwd_loss_pct)},
+              {"rev_loss_pct", milli(lv.rev_loss_pct)},
+              {"rtt_ms", milli(lv.rtt_ms)},
+              {"rtt_max_ms", milli(lv.rtt_max_ms)},
+              {"jitter_ms", milli(lv.jitter_ms)},
+              {"probes_sent", lv.probes_sent},
+              {"probes_lost", lv.probes_lost},
+              {"probe_replies", lv.probe_replies},
+              {"probe_tx_bytes", lv.probe_tx_bytes},
+              {"probe_rx_bytes", lv.probe_rx_bytes},
+              {"probe_interval_ms", lv.probe_interval_ms},
+              {"targets", std::move(targets)}};
+}
+
+// The members shared by `show links` and `show counters`: lan_mac, lan_port_id and links, added to `j`.
+void add_links_members(const StatsView& v, Json& j) {
+  const Policy& pol = *v.policy;
+  j["lan_mac"] = v.lan_mac;
+  j["lan_port_id"] = v.lan_port_id;
+  Json links = Json::object();
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
+    links[pol.links[l].name] = link_json(pol, l, v.links[l]);
+  j["links"] = std::move(links);
+}
+
+Json egress_json(const CounterTotals& t, size_t c, size_t l) {
+  const EgressTotals& e = t.egress[c][l];
+  return Json{{"packets", t.class_link_packets[c][l]}, {"bytes", t.class_link_bytes[c][l]},
+              {"meter_conform", e.meter_conform},      {"meter_exceed_drops", e.meter_exceed_drops},
+              {"meter_remarked", e.meter_remarked},    {"blocked_drops", e.blocked_drops},
+              {"queue_drops", e.queue_drops},          {"codel_drops", e.codel_drops},
+              {"queue_depth", e.queue_depth}};
+}
+
+Json class_counters_json(const Policy& pol, const CounterTotals& t) {
+  Json classes = Json::object();
+  for (size_t c = 0; c < pol.classes.size(); c++) {
+    Json links = Json::object();
+    for (size_t l = 0; l < pol.links.size(); l++) links[pol.links[l].name] = egress_json(t, c, l);
+    classes[pol.classes[c].name] = Json{{"links", std::move(links)}, {"no_link_drops", t.class_no_link[c]}};
+  }
+  return classes;
+}
+
+}  // namespace
 
 std::string counters_json(const StatsView& v) {
   const Policy& pol = *v.policy;
   const CounterTotals& t = v.totals;
-  std::string s = fmt::format(R"({{"generation":{},"ports":{{"lan":{})", v.generation, port_json(t.port[0]));
-  for (size_t l = 0; l < pol.links.size(); l++)
-    s += fmt::format(R"(,"{}":{})", pol.links[l].name, port_json(t.port[l + 1]));
-  s += R"(},"classes":{)";
-  for (size_t c = 0; c < pol.classes.size(); c++) {
-    s += fmt::format(R"({}"{}":{{"links":{{)", c ? "," : "", pol.classes[c].name);
-    for (size_t l = 0; l < pol.links.size(); l++) {
-      const EgressTotals& e = t.egress[c][l];
-      s += fmt::format(
-          R"({}"{}":{{"packets":{},"bytes":{},"meter_conform":{},"meter_exceed_drops":{},"meter_remarked":{},)"
-          R"("blocked_drops":{},"queue_drops":{},"codel_drops":{},"queue_depth":{}}})",
-          l ? "," : "", pol.links[l].name, t.class_link_packets[c][l], t.class_link_bytes[c][l], e.meter_conform,
-          e.meter_exceed_drops, e.meter_remarked, e.blocked_drops, e.queue_drops, e.codel_drops, e.queue_depth);
-    }
-    s += fmt::format(R"(}},"no_link_drops":{}}})", t.class_no_link[c]);
-  }
-  s += R"(},"drops":{)";
-  for (uint32_t r = 0; r < kDropReasonCount; r++)
-    s += fmt::format(R"({}"{}":{})", r ? "," : "", kDropReasonNames[r], t.drop[r]);
-  s += fmt::format(
-      R"(}},"flows":{{"entries":{},"hits":{},"misses":{},"inserts":{},"evictions":{},"expired":{},"moves":{},"uncached":{},"fast_lane":{}}})",
-      t.flow_entries, t.flow_hits, t.flow_misses, t.flow_inserts, t.flow_evictions, t.flow_expired, t.flow_moves,
-      t.flow_uncached, t.fast_lane);
-  s += fmt::format(
-      R"(,"control":{{"arp_replies":{},"arp_requests":{},"neighbors":{},"icmp_echo_replies":{},"handed_to_control":{}}})",
-      v.arp_replies, v.arp_requests, v.neighbors, t.icmp_echo_replies, t.to_control);
-  s += fmt::format(
-      R"(,"workers":{{"loops":{},"busy_loops":{},"busy_cycles":{},"idle_cycles":{},"handoff_sent":{},"handoff_received":{}}})",
-      t.loops, t.busy_loops, t.busy_cycles, t.idle_cycles, t.handoff_sent, t.handoff_received);
-  s += ',';
-  s += links_members(v);
-  s += fmt::format(R"(,"mempool":{{"in_use":{},"size":{}}}}})", v.mempool_in_use, v.mempool_size);
-  return s;
+  Json ports = Json::object();
+  ports["lan"] = port_json(t.port[0]);
+  for (size_t l = 0; l < pol.links.size(); l++) ports[pol.links[l].name] = port_json(t.port[l + 1]);
+  Json drops = Json::object();
+  for (uint32_t r = 0; r < kDropReasonCount; r++) drops[kDropReasonNames[r]] = t.drop[r];
+  Json j{{"generation", v.generation},
+         {"ports", std::move(ports)},
+         {"classes", class_counters_json(pol, t)},
+         {"drops", std::move(drops)}};
+  j["flows"] = Json{{"entries", t.flow_entries}, {"hits", t.flow_hits},           {"misses", t.flow_misses},
+                    {"inserts", t.flow_inserts}, {"evictions", t.flow_evictions}, {"expired", t.flow_expired},
+                    {"moves", t.flow_moves},     {"uncached", t.flow_uncached},   {"fast_lane", t.fast_lane}};
+  j["control"] = Json{{"arp_replies", v.arp_replies},
+                      {"arp_requests", v.arp_requests},
+                      {"neighbors", v.neighbors},
+                      {"icmp_echo_replies", t.icmp_echo_replies},
+                      {"handed_to_control", t.to_control}};
+  j["workers"] = Json{{"loops", t.loops},
+                      {"busy_loops", t.busy_loops},
+                      {"busy_cycles", t.busy_cycles},
+                      {"idle_cycles", t.idle_cycles},
+                      {"handoff_sent", t.handoff_sent},
+                      {"handoff_received", t.handoff_received}};
+  add_links_members(v, j);
+  j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
+  return dump(j);
 }
 
-std::string links_json(const StatsView& v) { return "{" + links_members(v) + "}"; }
+std::string links_json(const StatsView& v) {
+  Json j = Json::object();
+  add_links_members(v, j);
+  return dump(j);
+}
 
 std::string links_text(const StatsView& v) {
   const Policy& pol = *v.policy;
@@ -156,23 +213,22 @@ std::string links_text(const StatsView& v) {
   return s;
 }
 
-static std::string name_list(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += fmt::format(R"({}"{}")", s.empty() ? "" : ",", n);
-  return "[" + s + "]";
-}
-
 std::string classes_json(const StatsView& v) {
   const Policy& pol = *v.policy;
-  std::string s = "{";
+  Json j = Json::object();
   for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
     const ClassView& cv = v.classes[c];
-    s += fmt::format(
-        R"({}"{}":{{"links":{},"fallback":{},"sla":"{}","max_loss_pct":{},"max_rtt_ms":{},"max_jitter_ms":{},"sla_ok":{},"backup_seconds":{:.3f},"no_link_drops":{}}})",
-        c ? "," : "", pol.classes[c].name, name_list(cv.links), cv.fallback ? "true" : "false", cv.sla, cv.max_loss_pct,
-        cv.max_rtt_ms, cv.max_jitter_ms, name_list(cv.sla_ok), cv.backup_seconds, v.totals.class_no_link[c]);
+    j[pol.classes[c].name] = Json{{"links", cv.links},
+                                  {"fallback", cv.fallback},
+                                  {"sla", cv.sla},
+                                  {"max_loss_pct", cv.max_loss_pct},
+                                  {"max_rtt_ms", cv.max_rtt_ms},
+                                  {"max_jitter_ms", cv.max_jitter_ms},
+                                  {"sla_ok", cv.sla_ok},
+                                  {"backup_seconds", milli(cv.backup_seconds)},
+                                  {"no_link_drops", v.totals.class_no_link[c]}};
   }
-  return s + "}";
+  return dump(j);
 }
 
 std::string classes_text(const StatsView& v) {

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "control/operations/metrics.hpp"
+#include "dataplane/probe_ids.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -586,8 +587,8 @@ void Compiler::parse_probe(const Item& it, const std::string& what, ProbeSpec& s
           if (const Field* p = tm->get("port"))
             if (auto v = integer(item(*p), tw + " port", 1, 65535)) t.port = static_cast<uint16_t>(*v);
         }
-        if (spec.targets.size() >= 8) {
-          error(ti.mark, fmt::format("{}: at most 8 probe targets per link", what));
+        if (spec.targets.size() >= kMaxProbeTargets) {
+          error(ti.mark, fmt::format("{}: at most {} probe targets per link", what, kMaxProbeTargets));
           break;
         }
         spec.targets.push_back(t);

@@ -1,27 +1,16 @@
-// EventLog implementation: JSON lines via fmt, a bounded deque of recent events, failover totals.
+// EventLog implementation: JSON lines via nlohmann::json, a bounded deque of recent events, failover totals.
 #include "control/steering/events.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace wansteer {
 
 namespace {
-
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string iso_time(uint64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
@@ -31,17 +20,23 @@ std::string iso_time(uint64_t unix_ms) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, unix_ms % 1000);
 }
 
+double rounded(double x, double scale) { return std::round(x * scale) / scale; }
+
 }  // namespace
 
 std::string Event::json() const {
-  std::string s = fmt::format("{{\"time\":{},\"event\":{}", quoted(iso_time(unix_ms)), quoted(kind));
-  if (!link.empty()) s += ",\"link\":" + quoted(link);
-  if (!cls.empty()) s += ",\"class\":" + quoted(cls);
-  if (!from.empty()) s += ",\"from\":" + quoted(from);
-  if (!to.empty()) s += ",\"to\":" + quoted(to);
-  s += ",\"cause\":" + quoted(cause);
-  s += fmt::format(",\"loss_pct\":{:.2f},\"rtt_ms\":{:.3f},\"jitter_ms\":{:.3f}}}", loss_pct, rtt_ms, jitter_ms);
-  return s;
+  // Keys in this order, empty ones left out: operators grep and read these lines as they come.
+  nlohmann::ordered_json j{{"time", iso_time(unix_ms)}, {"event", kind}};
+  if (!link.empty()) j["link"] = link;
+  if (!cls.empty()) j["class"] = cls;
+  if (!from.empty()) j["from"] = from;
+  if (!to.empty()) j["to"] = to;
+  j["cause"] = cause;
+  // Loss to 0.01 %, times to the microsecond: the precision the estimators have.
+  j["loss_pct"] = rounded(loss_pct, 100.0);
+  j["rtt_ms"] = rounded(rtt_ms, 1000.0);
+  j["jitter_ms"] = rounded(jitter_ms, 1000.0);
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void EventLog::emit(Event e) {

@@ -1,0 +1,98 @@
+// StampReflector: the session logic of a stateful STAMP Session-Reflector (RFC 8762): per-client sequence
+// numbers, emulated loss, delay and jitter, and the queue of replies waiting for their release time. No sockets.
+#pragma once
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control/health/stamp.hpp"
+
+namespace wansteer {
+
+struct ReflectorSettings {
+  double delay_ms = 0;                           // hold each reply this long
+  double jitter_ms = 0;                          // plus or minus a uniform random amount up to this
+  double loss_pct = 0;                           // drop this share of test packets on receive
+  uint64_t session_idle_ns = 60'000'000'000ull;  // RFC 8762 leaves it to us; 60 s outlives any probe gap
+};
+
+struct ReflectorCounters {
+  uint64_t received = 0, reflected = 0, short_packets = 0, dropped = 0, sessions = 0;
+};
+
+// A test packet as it came off the socket.
+struct StampDatagram {
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  sockaddr_storage from{};
+  socklen_t from_len = 0;
+  int ttl = 0;                  // TTL / hop limit it arrived with
+  uint64_t rx_realtime_ns = 0;  // kernel receive time (CLOCK_REALTIME)
+  uint64_t rx_mono_ns = 0;      // CLOCK_MONOTONIC when read
+};
+
+// A reply waiting to go out.
+struct StampReply {
+  uint64_t release_ns = 0;  // CLOCK_MONOTONIC
+  uint64_t order = 0;       // arrival order: equal release times keep it
+  sockaddr_storage to{};
+  socklen_t to_len = 0;
+  stamp::ReflectorPacket pkt;
+  std::vector<uint8_t> tail;  // bytes after the 44-byte base packet, echoed so both directions have the same size
+  bool operator>(const StampReply& o) const {
+    return release_ns != o.release_ns ? release_ns > o.release_ns : order > o.order;
+  }
+};
+
+// What became of one test packet (for the program's verbose log).
+struct ReflectorVerdict {
+  enum class Kind { too_short, dropped, send_now, held } kind = Kind::too_short;
+  uint32_t sender_seq = 0, reply_seq = 0;
+  double hold_ms = 0;
+};
+
+class StampReflector {
+ public:
+  using UniformFn = std::function<double()>;  // a random number in [0, 1): injected so tests can choose it
+
+  StampReflector(ReflectorSettings settings, UniformFn uniform, uint16_t own_error_estimate);
+
+  // Takes one received datagram. A reply due now is written to `*now` (kind send_now); a held one is queued.
+  ReflectorVerdict on_datagram(const StampDatagram& d, StampReply* now);
+  // The earliest queued reply whose release time has come, if any.
+  bool pop_due(uint64_t now_mono_ns, StampReply* out);
+  // How long to wait for the next release (rounded up, so a wait never ends before it and spins), at most `cap_ms`.
+  int wait_ms(uint64_t now_mono_ns, int cap_ms) const;
+  // Forgets sessions idle for session_idle_ns; runs its sweep at most once a second.
+  void expire_idle(uint64_t now_mono_ns);
+  // Stamps the transmit time and writes the reply's bytes to `buf`; returns their count.
+  static size_t encode(StampReply& r, uint64_t tx_realtime_ns, uint8_t* buf);
+  void on_sent() { counters_.reflected++; }
+
+  const ReflectorCounters& counters() const { return counters_; }
+  size_t session_count() const { return sessions_.size(); }
+  size_t queued() const { return queue_.size(); }
+
+ private:
+  struct Session {
+    uint32_t next_seq = 0;
+    uint64_t last_seen_ns = 0;  // CLOCK_MONOTONIC
+  };
+
+  ReflectorSettings settings_;
+  UniformFn uniform_;
+  uint16_t own_error_;
+  // Session key: the sender's address and port as raw bytes (RFC 8762 section 4.3: the counter is per session).
+  std::unordered_map<std::string, Session> sessions_;
+  std::priority_queue<StampReply, std::vector<StampReply>, std::greater<>> queue_;
+  ReflectorCounters counters_;
+  uint64_t order_ = 0;
+  uint64_t next_sweep_ns_ = 0;
+};
+
+}  // namespace wansteer

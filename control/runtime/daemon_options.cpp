@@ -1,0 +1,84 @@
+// Parsing of the daemon's command line with boost::program_options: options before "--", EAL arguments after.
+#include "control/runtime/daemon_options.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+
+#include "dataplane/limits.hpp"
+
+namespace po = boost::program_options;
+
+namespace wansteer {
+
+namespace {
+
+po::options_description describe(const char* usage) {
+  po::options_description opts(usage);
+  opts.add_options()("help,h", "show this help")("policy,p", po::value<std::string>(),
+                                                 "policy file to run (YAML; see policies/README.md)")(
+      "check", po::value<std::string>(), "validate this policy file: exit 0, or print FILE:LINE:COLUMN: reason")(
+      "workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")(
+      "ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")(
+      "final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")(
+      "metrics", po::value<std::string>(),
+      "serve Prometheus metrics on ADDR:PORT (default: the policy's "
+      "metrics.listen, else 127.0.0.1:9469)")("no-metrics", "do not serve Prometheus metrics")(
+      "no-fast-lane",
+      "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
+      "forwards cached IPv4 flows exactly as it does, only sooner)");
+  return opts;
+}
+
+template <typename T>
+std::optional<T> get(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? std::optional<T>(vm[name].as<T>()) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage, DaemonOptions* out) {
+  // Everything after "--" belongs to the EAL.
+  int own_argc = argc;
+  for (int i = 1; i < argc; i++) {
+    if (std::string(argv[i]) == "--") {
+      own_argc = i;
+      out->eal_user.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+  po::options_description opts = describe(usage);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(own_argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "wansteer: {}\n(try wansteer --help)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  out->check_path = get<std::string>(vm, "check");
+  if (out->check_path) return std::nullopt;  // --check needs nothing else
+  if (!vm.count("policy")) {
+    fmt::print(stderr, "wansteer: --policy FILE is required (or --check FILE); see wansteer --help\n");
+    return 2;
+  }
+  out->policy_path = vm["policy"].as<std::string>();
+  out->workers = vm["workers"].as<unsigned>();
+  if (out->workers < 1 || out->workers > kMaxWorkers) {
+    fmt::print(stderr, "wansteer: --workers must be 1..{}\n", kMaxWorkers);
+    return 2;
+  }
+  out->ctl_path = vm["ctl"].as<std::string>();
+  out->final_stats_path = get<std::string>(vm, "final-stats");
+  out->metrics_listen = get<std::string>(vm, "metrics");
+  out->no_metrics = vm.count("no-metrics") != 0;
+  out->fast_lane = !vm.count("no-fast-lane");
+  return std::nullopt;
+}
+
+}  // namespace wansteer

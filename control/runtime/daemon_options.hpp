@@ -1,0 +1,25 @@
+// The wansteer daemon's command line: its options as a struct, parsed and checked before anything starts.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wansteer {
+
+struct DaemonOptions {
+  std::optional<std::string> check_path;  // --check FILE: validate and exit
+  std::string policy_path;                // --policy FILE
+  unsigned workers = 1;
+  std::string ctl_path = "/run/wansteer/wansteer.sock";
+  std::optional<std::string> final_stats_path;
+  std::optional<std::string> metrics_listen;  // --metrics ADDR:PORT
+  bool no_metrics = false;
+  bool fast_lane = true;
+  std::vector<std::string> eal_user;  // everything after "--"
+};
+
+// Parses argv into `*out`. Returns the exit status when the program should stop now: 0 after --help (printed
+// with `usage` as its heading), 2 for a bad command line (with the message on stderr); nothing to go on.
+std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage, DaemonOptions* out);
+
+}  // namespace wansteer

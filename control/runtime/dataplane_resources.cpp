@@ -1,0 +1,123 @@
+// DataplaneResources implementation: the daemon's DPDK set-up steps and their release.
+#include "control/runtime/dataplane_resources.hpp"
+
+#include <fmt/format.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/egress.hpp"
+#include "dataplane/setup/ports.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+DataplaneResources::~DataplaneResources() {
+  stop_workers();
+  free_handoff_rings();  // no-op unless start-up failed before the workers ran
+  for (WorkerContext* w : rt_.workers) delete w;
+  rte_ring_free(rt_.to_control);
+  rte_ring_free(rt_.from_control);
+  rte_free(rt_.qsbr);
+  rte_mempool_free(rt_.pool);
+}
+
+bool DataplaneResources::setup(const Policy& policy, unsigned workers, bool fast_lane, std::string* error) {
+  workers_ = workers;
+  socket_ = static_cast<int>(rte_socket_id());
+  if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
+      !create_workers(policy, fast_lane, error))
+    return false;
+  // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over.
+  return egress_rings_create(rt_.workers, static_cast<uint32_t>(policy.links.size()), socket_, handoff_rings_, error);
+}
+
+bool DataplaneResources::create_pool(const Policy& policy, std::string* error) {
+  const unsigned n_ports = 1 + static_cast<unsigned>(policy.links.size());
+  // Shaper queues hold packets too: allow 2048 per link (a 100 Mbit/s link queues ~420 per class at 50 ms).
+  const unsigned n_mbufs = n_ports * workers_ * (1024 + 1024 + 2 * kBurst) + workers_ * 512 + 4096 +
+                           static_cast<unsigned>(policy.links.size()) * 2048;
+  rt_.pool = create_packet_pool("wansteer_pkts", n_mbufs, socket_, error);
+  return rt_.pool != nullptr;
+}
+
+bool DataplaneResources::start_ports(const Policy& policy, std::string* error) {
+  auto start_port = [&](const std::string& what, const std::string& device, uint16_t* id) {
+    std::string why;
+    if (!find_port(device, id, &why) || !port_start(*id, static_cast<uint16_t>(workers_), rt_.pool, &why)) {
+      *error = fmt::format("{} ({}): {}", what, device, why);
+      return false;
+    }
+    return true;
+  };
+  if (!start_port("lan", policy.lan.device, &rt_.lan_port)) return false;
+  rte_eth_macaddr_get(rt_.lan_port, &rt_.lan_mac);
+  for (size_t l = 0; l < policy.links.size(); l++) {
+    if (!start_port("link " + policy.links[l].name, policy.links[l].device, &rt_.link_port[l])) return false;
+    rte_eth_macaddr_get(rt_.link_port[l], &rt_.link_mac[l]);
+  }
+  return true;
+}
+
+bool DataplaneResources::create_rings(std::string* error) {
+  rt_.to_control = rte_ring_create("ws_to_control", 1024, socket_, RING_F_SC_DEQ);
+  rt_.from_control = rte_ring_create("ws_from_control", 1024, socket_, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers_);
+  rt_.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("ws_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (rt_.to_control == nullptr || rt_.from_control == nullptr || rt_.qsbr == nullptr ||
+      rte_rcu_qsbr_init(rt_.qsbr, workers_) != 0) {
+    *error = "cannot allocate rings or RCU state";
+    return false;
+  }
+  return true;
+}
+
+bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, std::string* error) {
+  for (unsigned i = 0; i < workers_; i++) {
+    auto* w = new WorkerContext();
+    rt_.workers.push_back(w);  // owned from here on, freed by the destructor whatever happens next
+    w->worker_id = static_cast<uint16_t>(i);
+    w->n_ports = static_cast<uint8_t>(1 + policy.links.size());
+    w->port_ids[0] = rt_.lan_port;
+    for (size_t l = 0; l < policy.links.size(); l++) w->port_ids[l + 1] = rt_.link_port[l];
+    w->slot = &rt_.slot;
+    w->qsbr = rt_.qsbr;
+    w->to_control = rt_.to_control;
+    w->from_control = i == 0 ? rt_.from_control : nullptr;
+    w->stop = &workers_stop_;
+    w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
+    w->fast_lane = fast_lane;
+    if (!w->flows) return false;
+  }
+  return true;
+}
+
+void DataplaneResources::launch_workers() {
+  unsigned i = 0;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    if (i >= workers_) break;
+    rte_eal_remote_launch(worker_main, rt_.workers[i++], lcore);
+  }
+  launched_ = true;
+}
+
+void DataplaneResources::stop_workers() {
+  if (!launched_) return;
+  workers_stop_.store(true);
+  rte_eal_mp_wait_lcore();
+  launched_ = false;
+}
+
+void DataplaneResources::free_handoff_rings() { egress_rings_free(handoff_rings_); }
+
+void DataplaneResources::close_ports() {
+  uint16_t pid;
+  RTE_ETH_FOREACH_DEV(pid) port_stop_close(pid);
+}
+
+}  // namespace wansteer

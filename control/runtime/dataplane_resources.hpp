@@ -1,0 +1,51 @@
+// DataplaneResources: what the daemon sets up in DPDK for the data plane (packet pool, ports, rings, RCU state,
+// worker contexts, hand-off rings, the worker lcores), each step a call, all of it released in a safe order.
+#pragma once
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "control/policy/policy.hpp"
+#include "control/runtime/control_plane.hpp"
+
+struct rte_ring;
+
+namespace wansteer {
+
+class DataplaneResources {
+ public:
+  DataplaneResources() = default;
+  DataplaneResources(const DataplaneResources&) = delete;
+  DataplaneResources& operator=(const DataplaneResources&) = delete;
+  // Stops the workers if they still run, then frees rings, worker contexts, RCU state and the pool. Close the
+  // ports first (close_ports) so their rx rings have given their mbufs back.
+  ~DataplaneResources();
+
+  // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails.
+  bool setup(const Policy& policy, unsigned workers, bool fast_lane, std::string* error);
+  // Starts worker i on the i-th worker lcore.
+  void launch_workers();
+  // Tells the workers to stop and waits for them.
+  void stop_workers();
+  // Frees the rings workers hand packets over by, and the packets still in them (after stop_workers).
+  void free_handoff_rings();
+  // Stops and closes every ethdev: pcap outputs are completed, rx rings give their mbufs back to the pool.
+  static void close_ports();
+
+  DataplaneRuntime& runtime() { return rt_; }
+
+ private:
+  bool create_pool(const Policy& policy, std::string* error);
+  bool start_ports(const Policy& policy, std::string* error);
+  bool create_rings(std::string* error);
+  bool create_workers(const Policy& policy, bool fast_lane, std::string* error);
+
+  DataplaneRuntime rt_;
+  unsigned workers_ = 0;
+  int socket_ = 0;
+  std::vector<rte_ring*> handoff_rings_;
+  std::atomic<bool> workers_stop_{false};
+  bool launched_ = false;
+};
+
+}  // namespace wansteer
