@@ -24,7 +24,7 @@ const double kStartTimeSeconds =
 
 MetricsSnapshot ControlPlane::metrics_snapshot() {
   MetricsSnapshot s;
-  const DataplaneSnapshot* dp = rt_.slot.current.load(std::memory_order_acquire);  // ours: control publishes it
+  const DataplaneSnapshot* dp = publisher_.current();  // ours: control publishes it
   const size_t n_links = policy_.links.size(), n_classes = policy_.classes.size();
 
   const StatsView view = stats_view();   // link state and health as `show links` reports them
@@ -34,7 +34,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     const LinkSpec& ls = policy_.links[l];
     m.name = ls.name;
     m.role = ls.role == LinkRole::backup ? "backup" : "primary";
-    m.admin_up = admin_up_[l];
+    m.admin_up = monitor_.admin_up(l);
     const LinkView& lv = view.links[l];
     m.state = lv.state;
     m.loss_ratio = lv.loss_pct / 100.0;
@@ -72,8 +72,8 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.name = policy_.classes[c].name;
     for (size_t l = 0; l < n_links; l++) m.per_link.push_back({t.class_link_packets[c][l], t.class_link_bytes[c][l]});
     m.no_link_drops = t.class_no_link[c];
-    m.backup_seconds_total = backup_seconds_[c];
-    m.sla_fallback = plan_.cls[c].fallback;
+    m.backup_seconds_total = steering_.backup_seconds(c);
+    m.sla_fallback = steering_.plan().cls[c].fallback;
     if (dp != nullptr) {
       // The links flows of this class are steered to now: every distinct link in its pick slots.
       uint32_t seen = 0;
@@ -88,15 +88,11 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     const auto& [cls, from, to, cause] = key;
     s.failovers.push_back({cls, from, to, cause, n});
   }
-  s.failover_duration.bounds = failover_bounds_;
-  s.failover_duration.cumulative.assign(failover_bounds_.size(), 0);
-  uint64_t running = 0;
-  for (size_t b = 0; b < failover_bounds_.size(); b++) {
-    running += failover_buckets_[b];
-    s.failover_duration.cumulative[b] = running;
-  }
-  s.failover_duration.sum = failover_sum_s_;
-  s.failover_duration.count = failover_count_;
+  const FailoverTiming& ft = steering_.timing();
+  s.failover_duration.bounds = kFailoverDurationBuckets;
+  s.failover_duration.cumulative = ft.cumulative();
+  s.failover_duration.sum = ft.sum_seconds();
+  s.failover_duration.count = ft.count();
   for (const WorkerContext* w : rt_.workers) {
     MetricsSnapshot::Worker& m = s.workers.emplace_back();
     const WorkerCounters& c = w->counters;
