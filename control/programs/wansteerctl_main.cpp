@@ -19,8 +19,8 @@ static void usage(FILE* f) {
       "Talks to a running wansteer over its control socket (default /run/wansteer/wansteer.sock).\n"
       "Commands:\n" +
       wansteer::ctl_help_lines() +
-      "  drill LINK SECONDS  drill start, then wait here and print the report (which classes moved where, how\n"
-      "                      fast, what the backup measured)\n"
+      "  drill LINK SECONDS        drill start, then wait here and print the report (which classes moved where,\n"
+      "                            how fast, what the backup measured)\n"
       "--json prints machine-readable output for scripts.\n";
   std::fputs(text.c_str(), f);
 }
