@@ -69,6 +69,13 @@ struct MonitorRig {
     mon.on_probe_reply(m, 0);
     rte_pktmbuf_free(m);
   }
+  // The link comes up on its first replies; then user traffic leaves on it and `rx` packets per step come back.
+  void up_then_traffic(uint64_t rx) {
+    run_for(100);
+    REQUIRE(mon.alive(0));
+    tx_per_step = 10;
+    rx_per_step = rx;
+  }
   // Runs the monitor for `ms` in 5 ms steps, as the control loop does.
   void run_for(uint64_t ms) {
     for (uint64_t t = 0; t < ms; t += 5) {
@@ -88,13 +95,9 @@ struct MonitorRig {
 
 TEST_CASE("passive signal: a link sending but receiving nothing is suspected after the passive window", "[monitor]") {
   MonitorRig r;
-  r.run_for(100);
-  REQUIRE(r.mon.alive(0));  // first replies: up at once
   const uint32_t window = r.policy.links[0].probe.passive_timeout_ms;
   REQUIRE(window == 300);
-
-  r.tx_per_step = 10;  // user traffic leaves...
-  r.rx_per_step = 0;   // ...and nothing comes back (the probes still do: only the counters are silent)
+  r.up_then_traffic(0);  // nothing comes back (the probes still do: only the counters are silent)
   r.run_for(window - 20);
   CHECK(r.mon.alive(0));  // not before the window
   CHECK(r.mon.suspects(0) == 0);
@@ -108,9 +111,7 @@ TEST_CASE("passive signal: a link sending but receiving nothing is suspected aft
 
 TEST_CASE("passive signal: a link that receives something is not suspected", "[monitor]") {
   MonitorRig r;
-  r.run_for(100);
-  r.tx_per_step = 10;
-  r.rx_per_step = 1;
+  r.up_then_traffic(1);
   r.run_for(3000);
   CHECK(r.mon.alive(0));
   CHECK(r.mon.suspects(0) == 0);
@@ -118,9 +119,7 @@ TEST_CASE("passive signal: a link that receives something is not suspected", "[m
 
 TEST_CASE("hold-down: a suspected link is alive again only after an unbroken run of replies", "[monitor]") {
   MonitorRig r;
-  r.run_for(100);
-  r.tx_per_step = 10;
-  r.rx_per_step = 0;
+  r.up_then_traffic(0);
   r.run_for(400);
   REQUIRE_FALSE(r.mon.alive(0));
   r.tx_per_step = 0;  // traffic stops; the probes keep being answered
