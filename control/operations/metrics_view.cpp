@@ -20,6 +20,37 @@ namespace {
 const double kStartTimeSeconds =
     std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 
+// Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
+void add_class_drops(MetricsSnapshot* s, const Policy& p, const CounterTotals& t) {
+  for (size_t c = 0; c < p.classes.size() && c < kMaxClasses; c++)
+    for (size_t l = 0; l < p.links.size(); l++) {
+      const EgressTotals& e = t.egress[c][l];
+      const std::string& cls = p.classes[c].name;
+      const std::string& link = p.links[l].name;
+      s->class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
+      s->class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
+      s->class_drops.push_back({cls, link, "queue_full", e.queue_drops});
+      s->class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
+    }
+}
+
+// Each worker's own figures, read from its per-core counters.
+void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers) {
+  for (const WorkerContext* w : workers) {
+    MetricsSnapshot::Worker& m = s->workers.emplace_back();
+    const WorkerCounters& c = w->counters;
+    m.id = w->worker_id;
+    for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
+    m.loops = c.loops.get();
+    m.busy_loops = c.busy_loops.get();
+    m.busy_cycles = c.busy_cycles.get();
+    m.idle_cycles = c.idle_cycles.get();
+    m.flow_cache_entries = w->flows ? w->flows->size() : 0;
+    m.flow_evictions = c.flow_evictions.get();
+    m.fast_lane = c.fast_lane.get();
+  }
+}
+
 }  // namespace
 
 MetricsSnapshot ControlPlane::metrics_snapshot() {
@@ -56,17 +87,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
       m.egress_drops[c] = e.queue_drops + e.codel_drops;  // the shaper's own drops (tail and delay)
     }
   }
-  // Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
-  for (size_t c = 0; c < n_classes && c < kMaxClasses; c++)
-    for (size_t l = 0; l < n_links; l++) {
-      const EgressTotals& e = t.egress[c][l];
-      const std::string& cls = policy_.classes[c].name;
-      const std::string& link = policy_.links[l].name;
-      s.class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
-      s.class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
-      s.class_drops.push_back({cls, link, "queue_full", e.queue_drops});
-      s.class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
-    }
+  add_class_drops(&s, policy_, t);
   for (size_t c = 0; c < n_classes; c++) {
     MetricsSnapshot::Class& m = s.classes.emplace_back();
     m.name = policy_.classes[c].name;
@@ -93,19 +114,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
   s.failover_duration.cumulative = ft.cumulative();
   s.failover_duration.sum = ft.sum_seconds();
   s.failover_duration.count = ft.count();
-  for (const WorkerContext* w : rt_.workers) {
-    MetricsSnapshot::Worker& m = s.workers.emplace_back();
-    const WorkerCounters& c = w->counters;
-    m.id = w->worker_id;
-    for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
-    m.loops = c.loops.get();
-    m.busy_loops = c.busy_loops.get();
-    m.busy_cycles = c.busy_cycles.get();
-    m.idle_cycles = c.idle_cycles.get();
-    m.flow_cache_entries = w->flows ? w->flows->size() : 0;
-    m.flow_evictions = c.flow_evictions.get();
-    m.fast_lane = c.fast_lane.get();
-  }
+  add_workers(&s, rt_.workers);
   for (uint32_t r = 0; r < kDropReasonCount; r++) {
     uint64_t n = t.drop[r];
     s.drops.push_back({kDropReasonNames[r], n});
