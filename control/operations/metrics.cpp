@@ -53,7 +53,7 @@ class FamilyBuilder {
 uint64_t at_or_zero(const std::vector<uint64_t>& v, size_t i) { return i < v.size() ? v[i] : 0; }
 double b(bool x) { return x ? 1.0 : 0.0; }
 
-// The families under construction, with a shorthand for counters and gauges.
+// Adds families to `out`; counter() and gauge() start one.
 struct Families {
   std::vector<MetricFamily>& out;
   FamilyBuilder counter(const char* name, const char* help) {
@@ -62,25 +62,25 @@ struct Families {
   FamilyBuilder gauge(const char* name, const char* help) { return FamilyBuilder(out, name, help, MetricType::Gauge); }
 };
 
-// Per link: state, probe measurements, port traffic.
-void link_families(Families& fam, const MetricsSnapshot& s) {
+// Per link: state, health, probes, port traffic.
+void add_links(Families& fams, const MetricsSnapshot& s) {
   // --- links
   {
     auto state =
-        fam.gauge("wansteer_link_state", "Link health state: 1 for the current state (up, degraded, down), else 0");
-    auto up = fam.gauge("wansteer_link_up", "1 when the link can carry traffic (state up or degraded), else 0");
-    auto admin = fam.gauge("wansteer_link_admin_up", "1 when the operator has the link up (wansteerctl link up|down)");
-    auto info = fam.gauge("wansteer_link_info", "Always 1; the role label says whether the link is primary or backup");
-    auto loss = fam.gauge("wansteer_link_loss_ratio", "Probe loss over the sliding window (0..1)");
-    auto rtt = fam.gauge("wansteer_link_rtt_seconds", "Probe round-trip time, smoothed (EWMA)");
-    auto rtt_max = fam.gauge("wansteer_link_rtt_max_seconds", "Largest probe round-trip time in the window");
-    auto jitter = fam.gauge("wansteer_link_jitter_seconds", "Probe interarrival jitter (RFC 3550)");
-    auto sent = fam.counter("wansteer_link_probes_sent_total", "Health probes sent over the link");
-    auto lost = fam.counter("wansteer_link_probes_lost_total", "Health probes that got no reply in time");
-    auto rxp = fam.counter("wansteer_link_rx_packets_total", "Packets received on the link's port");
-    auto rxb = fam.counter("wansteer_link_rx_bytes_total", "Bytes received on the link's port");
-    auto txp = fam.counter("wansteer_link_tx_packets_total", "Packets sent on the link's port");
-    auto txb = fam.counter("wansteer_link_tx_bytes_total", "Bytes sent on the link's port");
+        fams.gauge("wansteer_link_state", "Link health state: 1 for the current state (up, degraded, down), else 0");
+    auto up = fams.gauge("wansteer_link_up", "1 when the link can carry traffic (state up or degraded), else 0");
+    auto admin = fams.gauge("wansteer_link_admin_up", "1 when the operator has the link up (wansteerctl link up|down)");
+    auto info = fams.gauge("wansteer_link_info", "Always 1; the role label says whether the link is primary or backup");
+    auto loss = fams.gauge("wansteer_link_loss_ratio", "Probe loss over the sliding window (0..1)");
+    auto rtt = fams.gauge("wansteer_link_rtt_seconds", "Probe round-trip time, smoothed (EWMA)");
+    auto rtt_max = fams.gauge("wansteer_link_rtt_max_seconds", "Largest probe round-trip time in the window");
+    auto jitter = fams.gauge("wansteer_link_jitter_seconds", "Probe interarrival jitter (RFC 3550)");
+    auto sent = fams.counter("wansteer_link_probes_sent_total", "Health probes sent over the link");
+    auto lost = fams.counter("wansteer_link_probes_lost_total", "Health probes that got no reply in time");
+    auto rxp = fams.counter("wansteer_link_rx_packets_total", "Packets received on the link's port");
+    auto rxb = fams.counter("wansteer_link_rx_bytes_total", "Bytes received on the link's port");
+    auto txp = fams.counter("wansteer_link_tx_packets_total", "Packets sent on the link's port");
+    auto txb = fams.counter("wansteer_link_tx_bytes_total", "Bytes sent on the link's port");
     for (const auto& l : s.links) {
       for (const char* st : {"up", "degraded", "down"}) state.add({{"link", l.name}, {"state", st}}, b(l.state == st));
       up.add({{"link", l.name}}, b(l.state != "down"));
@@ -100,13 +100,13 @@ void link_families(Families& fam, const MetricsSnapshot& s) {
   }
 }
 
-// Per link and class: the egress shaper's queues and drops.
-void egress_families(Families& fam, const MetricsSnapshot& s) {
+// Per link and class: the egress shaper.
+void add_egress(Families& fams, const MetricsSnapshot& s) {
   // --- egress shaper, per link and class
   {
     auto depth =
-        fam.gauge("wansteer_egress_queue_depth_packets", "Packets waiting in the link's egress queue of the class");
-    auto drops = fam.counter("wansteer_egress_drops_total", "Packets the link's egress shaper dropped, per class");
+        fams.gauge("wansteer_egress_queue_depth_packets", "Packets waiting in the link's egress queue of the class");
+    auto drops = fams.counter("wansteer_egress_drops_total", "Packets the link's egress shaper dropped, per class");
     for (const auto& l : s.links) {
       for (size_t c = 0; c < s.classes.size(); c++) {
         Labels lb{{"link", l.name}, {"class", s.classes[c].name}};
@@ -117,18 +117,18 @@ void egress_families(Families& fam, const MetricsSnapshot& s) {
   }
 }
 
-// Per class: traffic per link, steering, drops by reason, failovers.
-void class_families(Families& fam, const MetricsSnapshot& s) {
+// Per class (and link): traffic, steering, drops.
+void add_classes(Families& fams, const MetricsSnapshot& s) {
   // --- classes
   {
-    auto pk = fam.counter("wansteer_class_link_packets_total", "Packets of the class sent over the link");
-    auto by = fam.counter("wansteer_class_link_bytes_total", "Bytes of the class sent over the link");
-    auto active = fam.gauge("wansteer_class_active_link", "1 when the class is steered to the link now, else 0");
+    auto pk = fams.counter("wansteer_class_link_packets_total", "Packets of the class sent over the link");
+    auto by = fams.counter("wansteer_class_link_bytes_total", "Bytes of the class sent over the link");
+    auto active = fams.gauge("wansteer_class_active_link", "1 when the class is steered to the link now, else 0");
     auto nolink =
-        fam.counter("wansteer_class_no_link_drops_total", "Packets of the class dropped: no allowed link usable");
-    auto backup = fam.counter("wansteer_class_backup_seconds_total", "Seconds the class has run on a backup link");
-    auto fallback = fam.gauge("wansteer_class_sla_fallback",
-                              "1 when no link meets the class's SLA and it runs on the best available link");
+        fams.counter("wansteer_class_no_link_drops_total", "Packets of the class dropped: no allowed link usable");
+    auto backup = fams.counter("wansteer_class_backup_seconds_total", "Seconds the class has run on a backup link");
+    auto fallback = fams.gauge("wansteer_class_sla_fallback",
+                               "1 when no link meets the class's SLA and it runs on the best available link");
     for (const auto& c : s.classes) {
       for (size_t l = 0; l < s.links.size(); l++) {
         Labels lb{{"class", c.name}, {"link", s.links[l].name}};
@@ -144,22 +144,22 @@ void class_families(Families& fam, const MetricsSnapshot& s) {
     }
   }
   {
-    auto f = fam.counter("wansteer_class_drops_total",
-                         "Packets of the class dropped on the link, by reason (meter, shaper)");
+    auto f = fams.counter("wansteer_class_drops_total",
+                          "Packets of the class dropped on the link, by reason (meter, shaper)");
     for (const auto& d : s.class_drops)
       f.add({{"class", d.cls}, {"link", d.link}, {"reason", d.reason}}, static_cast<double>(d.count));
   }
+}
+
+// Failovers by cause and their duration histogram.
+void add_failovers(Families& fams, const MetricsSnapshot& s) {
   {
-    auto f = fam.counter("wansteer_failovers_total", "Times a class moved from one link to another, by cause");
+    auto f = fams.counter("wansteer_failovers_total", "Times a class moved from one link to another, by cause");
     for (const auto& e : s.failovers)
       f.add({{"class", e.cls}, {"from", e.from}, {"to", e.to}, {"cause", e.cause}}, static_cast<double>(e.count));
   }
-}
-
-// The failover duration histogram, cumulative as Prometheus wants it.
-void failover_histogram(Families& fam, const MetricsSnapshot& s) {
   {
-    FamilyBuilder h(fam.out, "wansteer_failover_duration_seconds",
+    FamilyBuilder h(fams.out, "wansteer_failover_duration_seconds",
                     "Failover duration: from detection to the first packet on the new link", MetricType::Histogram);
     ClientMetric& m = h.family().metric.emplace_back();
     const auto& src = s.failover_duration;
@@ -175,19 +175,19 @@ void failover_histogram(Families& fam, const MetricsSnapshot& s) {
   }
 }
 
-// Per worker: packets, polling, flow cache.
-void worker_families(Families& fam, const MetricsSnapshot& s) {
+// Per worker: packets, loops, cycles, flow cache.
+void add_workers(Families& fams, const MetricsSnapshot& s) {
   // --- workers
   {
-    auto pk = fam.counter("wansteer_worker_packets_total", "Packets the worker received, all ports");
-    auto loops = fam.counter("wansteer_worker_loops_total", "Poll iterations of the worker");
-    auto busy = fam.counter("wansteer_worker_busy_loops_total", "Poll iterations that moved at least one packet");
-    auto bc = fam.counter("wansteer_worker_busy_cycles_total", "TSC cycles spent in iterations that moved packets");
-    auto ic = fam.counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
-    auto fe = fam.gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
-    auto ev = fam.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
-    auto fl = fam.counter("wansteer_worker_fast_lane_packets_total",
-                          "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
+    auto pk = fams.counter("wansteer_worker_packets_total", "Packets the worker received, all ports");
+    auto loops = fams.counter("wansteer_worker_loops_total", "Poll iterations of the worker");
+    auto busy = fams.counter("wansteer_worker_busy_loops_total", "Poll iterations that moved at least one packet");
+    auto bc = fams.counter("wansteer_worker_busy_cycles_total", "TSC cycles spent in iterations that moved packets");
+    auto ic = fams.counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
+    auto fe = fams.gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
+    auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
+    auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
+                           "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
     for (const auto& w : s.workers) {
       Labels lb{{"worker", std::to_string(w.id)}};
       pk.add(lb, static_cast<double>(w.packets));
@@ -202,26 +202,26 @@ void worker_families(Families& fam, const MetricsSnapshot& s) {
   }
 }
 
-// Drops by reason, policy, mempool, process.
-void global_families(Families& fam, const MetricsSnapshot& s) {
+// Drops by reason, policy, mempool, build.
+void add_global(Families& fams, const MetricsSnapshot& s) {
   // --- global
   {
-    auto f = fam.counter("wansteer_drops_total", "Packets dropped, by reason (see dataplane/drop_reasons.hpp)");
+    auto f = fams.counter("wansteer_drops_total", "Packets dropped, by reason (see dataplane/drop_reasons.hpp)");
     for (const auto& d : s.drops) f.add({{"reason", d.reason}}, static_cast<double>(d.count));
   }
-  fam.gauge("wansteer_policy_generation", "Generation of the running policy (1 at start, +1 per successful reload)")
+  fams.gauge("wansteer_policy_generation", "Generation of the running policy (1 at start, +1 per successful reload)")
       .add({}, static_cast<double>(s.policy_generation));
   {
-    auto f = fam.counter("wansteer_policy_reloads_total", "Policy reloads (SIGHUP, wansteerctl reload), by result");
+    auto f = fams.counter("wansteer_policy_reloads_total", "Policy reloads (SIGHUP, wansteerctl reload), by result");
     f.add({{"result", "ok"}}, static_cast<double>(s.reloads_ok));
     f.add({{"result", "failed"}}, static_cast<double>(s.reloads_failed));
   }
-  fam.gauge("wansteer_mempool_in_use_mbufs", "Packet buffers in use (allocated from the mempool)")
+  fams.gauge("wansteer_mempool_in_use_mbufs", "Packet buffers in use (allocated from the mempool)")
       .add({}, static_cast<double>(s.mempool_in_use));
-  fam.gauge("wansteer_mempool_size_mbufs", "Packet buffers in the mempool")
+  fams.gauge("wansteer_mempool_size_mbufs", "Packet buffers in the mempool")
       .add({}, static_cast<double>(s.mempool_size));
-  fam.gauge("wansteer_start_time_seconds", "Unix time the daemon started").add({}, s.start_time_seconds);
-  fam.gauge("wansteer_build_info", "Always 1; the version label says which build runs")
+  fams.gauge("wansteer_start_time_seconds", "Unix time the daemon started").add({}, s.start_time_seconds);
+  fams.gauge("wansteer_build_info", "Always 1; the version label says which build runs")
       .add({{"version", s.version}}, 1.0);
 }
 
@@ -229,13 +229,13 @@ void global_families(Families& fam, const MetricsSnapshot& s) {
 
 std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
   std::vector<MetricFamily> out;
-  Families fam{out};
-  link_families(fam, s);
-  egress_families(fam, s);
-  class_families(fam, s);
-  failover_histogram(fam, s);
-  worker_families(fam, s);
-  global_families(fam, s);
+  Families f{out};
+  add_links(f, s);
+  add_egress(f, s);
+  add_classes(f, s);
+  add_failovers(f, s);
+  add_workers(f, s);
+  add_global(f, s);
   return out;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "control/steering/failover_timing.hpp"  // kFailoverDurationBuckets
+
 namespace prometheus {
 struct MetricFamily;
 class Collectable;
@@ -16,9 +18,6 @@ class Exposer;
 namespace wansteer {
 
 inline constexpr const char* kDefaultMetricsListen = "127.0.0.1:9469";
-
-// Failover duration (detection to first packet on the new link) bucket bounds, in seconds.
-inline const std::vector<double> kFailoverDurationBuckets = {0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5};
 
 // Everything a scrape reports, as plain values (no prometheus types: the control thread fills it, the HTTP
 // thread renders it). Series for every configured link and class are emitted even when their values are zero.

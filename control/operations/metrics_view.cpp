@@ -20,11 +20,42 @@ namespace {
 const double kStartTimeSeconds =
     std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 
+// Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
+void add_class_drops(MetricsSnapshot* s, const Policy& p, const CounterTotals& t) {
+  for (size_t c = 0; c < p.classes.size() && c < kMaxClasses; c++)
+    for (size_t l = 0; l < p.links.size(); l++) {
+      const EgressTotals& e = t.egress[c][l];
+      const std::string& cls = p.classes[c].name;
+      const std::string& link = p.links[l].name;
+      s->class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
+      s->class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
+      s->class_drops.push_back({cls, link, "queue_full", e.queue_drops});
+      s->class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
+    }
+}
+
+// Each worker's own figures, read from its per-core counters.
+void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers) {
+  for (const WorkerContext* w : workers) {
+    MetricsSnapshot::Worker& m = s->workers.emplace_back();
+    const WorkerCounters& c = w->counters;
+    m.id = w->worker_id;
+    for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
+    m.loops = c.loops.get();
+    m.busy_loops = c.busy_loops.get();
+    m.busy_cycles = c.busy_cycles.get();
+    m.idle_cycles = c.idle_cycles.get();
+    m.flow_cache_entries = w->flows ? w->flows->size() : 0;
+    m.flow_evictions = c.flow_evictions.get();
+    m.fast_lane = c.fast_lane.get();
+  }
+}
+
 }  // namespace
 
 MetricsSnapshot ControlPlane::metrics_snapshot() {
   MetricsSnapshot s;
-  const DataplaneSnapshot* dp = rt_.slot.current.load(std::memory_order_acquire);  // ours: control publishes it
+  const DataplaneSnapshot* dp = publisher_.current();  // ours: control publishes it
   const size_t n_links = policy_.links.size(), n_classes = policy_.classes.size();
 
   const StatsView view = stats_view();   // link state and health as `show links` reports them
@@ -34,7 +65,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     const LinkSpec& ls = policy_.links[l];
     m.name = ls.name;
     m.role = ls.role == LinkRole::backup ? "backup" : "primary";
-    m.admin_up = admin_up_[l];
+    m.admin_up = monitor_.admin_up(l);
     const LinkView& lv = view.links[l];
     m.state = lv.state;
     m.loss_ratio = lv.loss_pct / 100.0;
@@ -56,24 +87,14 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
       m.egress_drops[c] = e.queue_drops + e.codel_drops;  // the shaper's own drops (tail and delay)
     }
   }
-  // Meter and shaper drops per (class, link), named like the drop reasons they are also counted under.
-  for (size_t c = 0; c < n_classes && c < kMaxClasses; c++)
-    for (size_t l = 0; l < n_links; l++) {
-      const EgressTotals& e = t.egress[c][l];
-      const std::string& cls = policy_.classes[c].name;
-      const std::string& link = policy_.links[l].name;
-      s.class_drops.push_back({cls, link, "meter_exceed", e.meter_exceed_drops});
-      s.class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
-      s.class_drops.push_back({cls, link, "queue_full", e.queue_drops});
-      s.class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
-    }
+  add_class_drops(&s, policy_, t);
   for (size_t c = 0; c < n_classes; c++) {
     MetricsSnapshot::Class& m = s.classes.emplace_back();
     m.name = policy_.classes[c].name;
     for (size_t l = 0; l < n_links; l++) m.per_link.push_back({t.class_link_packets[c][l], t.class_link_bytes[c][l]});
     m.no_link_drops = t.class_no_link[c];
-    m.backup_seconds_total = backup_seconds_[c];
-    m.sla_fallback = plan_.cls[c].fallback;
+    m.backup_seconds_total = steering_.backup_seconds(c);
+    m.sla_fallback = steering_.plan().cls[c].fallback;
     if (dp != nullptr) {
       // The links flows of this class are steered to now: every distinct link in its pick slots.
       uint32_t seen = 0;
@@ -88,28 +109,12 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     const auto& [cls, from, to, cause] = key;
     s.failovers.push_back({cls, from, to, cause, n});
   }
-  s.failover_duration.bounds = failover_bounds_;
-  s.failover_duration.cumulative.assign(failover_bounds_.size(), 0);
-  uint64_t running = 0;
-  for (size_t b = 0; b < failover_bounds_.size(); b++) {
-    running += failover_buckets_[b];
-    s.failover_duration.cumulative[b] = running;
-  }
-  s.failover_duration.sum = failover_sum_s_;
-  s.failover_duration.count = failover_count_;
-  for (const WorkerContext* w : rt_.workers) {
-    MetricsSnapshot::Worker& m = s.workers.emplace_back();
-    const WorkerCounters& c = w->counters;
-    m.id = w->worker_id;
-    for (uint32_t p = 0; p < kMaxPorts; p++) m.packets += c.port[p].rx_packets.get();
-    m.loops = c.loops.get();
-    m.busy_loops = c.busy_loops.get();
-    m.busy_cycles = c.busy_cycles.get();
-    m.idle_cycles = c.idle_cycles.get();
-    m.flow_cache_entries = w->flows ? w->flows->size() : 0;
-    m.flow_evictions = c.flow_evictions.get();
-    m.fast_lane = c.fast_lane.get();
-  }
+  const FailoverTiming& ft = steering_.timing();
+  s.failover_duration.bounds = kFailoverDurationBuckets;
+  s.failover_duration.cumulative = ft.cumulative();
+  s.failover_duration.sum = ft.sum_seconds();
+  s.failover_duration.count = ft.count();
+  add_workers(&s, rt_.workers);
   for (uint32_t r = 0; r < kDropReasonCount; r++) {
     uint64_t n = t.drop[r];
     s.drops.push_back({kDropReasonNames[r], n});

@@ -2,6 +2,7 @@
 // signal, then stops, closes ports and prints final counters. The steps live in control/runtime/daemon.cpp.
 #include <optional>
 
+#include "control/operations/commands.hpp"
 #include "control/runtime/daemon.hpp"
 #include "control/runtime/daemon_options.hpp"
 
@@ -9,26 +10,27 @@ using namespace wansteer;
 
 namespace {
 
-constexpr const char* kUsage =
-    "wansteer: SD-WAN edge data plane. Steers each application class (VoIP, Microsoft 365, payments, guest,\n"
-    "default) from the office LAN to the WAN links its policy allows, and moves it when a link goes away.\n"
-    "\n"
-    "Usage:\n"
-    "  wansteer --policy FILE [options] [-- EAL-ARGS...]   run the edge\n"
-    "  wansteer --check FILE                               validate a policy file and exit\n"
-    "\n"
-    "Ports come from the policy (lan.device, links[].device): a DPDK vdev string such as\n"
-    "\"net_af_packet0,iface=eth1\" (added to EAL as --vdev automatically) or a PCI address of a NIC bound to\n"
-    "vfio-pci. Without EAL-ARGS wansteer uses: -l 0-WORKERS --no-pci --huge-unlink (and --no-huge when no\n"
-    "huge pages are free). With a NIC, pass e.g.: -- -l 0-2 -a 0000:03:00.0 -a 0000:03:00.1\n"
-    "\n"
-    "Prometheus metrics are served on http://127.0.0.1:9469/metrics unless --no-metrics (policy key\n"
-    "metrics.listen, or --metrics, picks another address; --metrics wins).\n"
-    "\n"
-    "Every link is probed through itself (policy probing:/probe:, STAMP or ICMP); each class follows its SLA.\n"
-    "Each link-state, SLA and steering change is printed as one line: wansteer: event {json}.\n\n"
-    "Operate it with wansteerctl (same --ctl socket): show links|classes|events|flows|counters,\n"
-    "link down|up NAME, drill LINK SECONDS (a failover rehearsal with a report), reload.\n"
+const std::string kUsage =
+    std::string(
+        "wansteer: SD-WAN edge data plane. Steers each application class (VoIP, Microsoft 365, payments, guest,\n"
+        "default) from the office LAN to the WAN links its policy allows, and moves it when a link goes away.\n"
+        "\n"
+        "Usage:\n"
+        "  wansteer --policy FILE [options] [-- EAL-ARGS...]   run the edge\n"
+        "  wansteer --check FILE                               validate a policy file and exit\n"
+        "\n"
+        "Ports come from the policy (lan.device, links[].device): a DPDK vdev string such as\n"
+        "\"net_af_packet0,iface=eth1\" (added to EAL as --vdev automatically) or a PCI address of a NIC bound to\n"
+        "vfio-pci. Without EAL-ARGS wansteer uses: -l 0-WORKERS --no-pci --huge-unlink (and --no-huge when no\n"
+        "huge pages are free). With a NIC, pass e.g.: -- -l 0-2 -a 0000:03:00.0 -a 0000:03:00.1\n"
+        "\n"
+        "Prometheus metrics are served on http://127.0.0.1:9469/metrics unless --no-metrics (policy key\n"
+        "metrics.listen, or --metrics, picks another address; --metrics wins).\n"
+        "\n"
+        "Every link is probed through itself (policy probing:/probe:, STAMP or ICMP); each class follows its SLA.\n"
+        "Each link-state, SLA and steering change is printed as one line: wansteer: event {json}.\n\n"
+        "Operate it with wansteerctl (same --ctl socket):\n") +
+    ctl_help_lines() +
     "SIGHUP reloads the policy (an invalid file is rejected and the running policy stays); SIGINT/SIGTERM\n"
     "stop it and print the final counters.\n"
     "\n"
@@ -38,6 +40,6 @@ constexpr const char* kUsage =
 
 int main(int argc, char** argv) {
   DaemonOptions options;
-  if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage, &options)) return *rc;
+  if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
   return options.check_path ? check_policy_file(*options.check_path) : run_daemon(options);
 }

@@ -9,27 +9,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/operations/commands.hpp"
+
 static int request(const std::string& path, std::string cmd, std::string* reply);
 
 static void usage(FILE* f) {
-  std::fputs(
+  const std::string text =
       "Usage: wansteerctl [--ctl PATH] [--json] COMMAND\n"
       "Talks to a running wansteer over its control socket (default /run/wansteer/wansteer.sock).\n"
-      "Commands:\n"
-      "  show counters        per port, per class x link packets, drops by reason, flows, mempool\n"
-      "  show links           state (up/degraded/down), loss, RTT, jitter, probes, gateway of every WAN link\n"
-      "  link down NAME       withdraw a link from steering now (its flows move to the next allowed link)\n"
-      "  link up NAME         put it back\n"
-      "  show classes         where each class runs now, its SLA and the links meeting it\n"
-      "  show events [N]      the last N link, SLA and steering changes (default 50)\n"
-      "  show flows [N]       the N heaviest flows now (default 10): addresses, class, link, packets, bytes\n"
-      "  drill LINK SECONDS   failover drill: withdraw LINK for SECONDS, then restore it and print a report\n"
-      "                       (which classes moved where, how fast, what the backup measured); waits for it\n"
-      "  drill status|stop    the running drill's state or last report; stop ends it early\n"
-      "  reload               re-read the policy file; an invalid one is rejected and the running one stays\n"
-      "  ping                 answers ok when the daemon is up\n"
-      "--json prints machine-readable output for scripts.\n",
-      f);
+      "Commands:\n" +
+      wansteer::ctl_help_lines() +
+      "  drill LINK SECONDS        drill start, then wait here and print the report (which classes moved where,\n"
+      "                            how fast, what the backup measured)\n"
+      "--json prints machine-readable output for scripts.\n";
+  std::fputs(text.c_str(), f);
 }
 
 int main(int argc, char** argv) {

@@ -58,7 +58,8 @@ struct ControlRig {
   std::optional<ControlPlane> cp;
   std::atomic<bool> stop{false};
 
-  explicit ControlRig(Policy policy) {
+  // `clock`: the control plane's (not owned; nullptr = the TSC). Tests of timing pass a FakeClock.
+  explicit ControlRig(Policy policy, const Clock* clock = nullptr) {
     static int instance = 0;
     const std::string id = "rig" + std::to_string(instance++);
     pool = make_test_pool((id + "_pool").c_str(), 2047);
@@ -97,7 +98,7 @@ struct ControlRig {
     w->flows = FlowCache::create(id + "_flows", 1024, SOCKET_ID_ANY, &err);
     REQUIRE(w->flows);
     rt.workers.push_back(w);
-    cp.emplace(std::move(policy), rt);
+    cp.emplace(std::move(policy), rt, clock);
     REQUIRE(cp->start(&err));
   }
 

@@ -1,0 +1,32 @@
+// Operator command dispatch: parses one control-socket line, checks it against the command table
+// (commands.hpp) and calls the matching action; replies are text, or JSON with --json.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "control/operations/stats.hpp"
+#include "control/steering/events.hpp"
+
+namespace wansteer {
+
+// What operator commands act on (the control plane). Each returns the reply text.
+class OperatorActions {
+ public:
+  virtual ~OperatorActions() = default;
+  virtual StatsView stats_view() = 0;
+  virtual std::vector<Event> recent_events(size_t n) const = 0;
+  virtual std::string top_flows(size_t n, bool json) = 0;
+  virtual std::string set_link_admin(const std::string& name, bool up) = 0;
+  virtual std::string reload_policy() = 0;
+  virtual std::string drill_start(const std::string& link, const std::string& seconds) = 0;
+  virtual std::string drill_stop(bool json) = 0;
+  virtual std::string drill_status(bool json) = 0;
+};
+
+// Words of a command line (spaces, tabs and CRs separate them).
+std::vector<std::string> split_words(const std::string& line);
+
+// One command line in, the reply out.
+std::string dispatch_command(const std::string& line, OperatorActions& actions);
+
+}  // namespace wansteer

@@ -1,0 +1,99 @@
+// The operator commands the control socket understands: one table (words, arguments, one-line help) that the
+// daemon's dispatch, `wansteerctl --help` and `wansteer --help` all read. Header-only: wansteerctl links no library.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// X(id, words, args, help). args: NAME = required, [NAME] = optional.
+#define WANSTEER_CTL_COMMANDS(X)                                                                                    \
+  X(show_counters, "show counters", "", "per port, per class x link packets, drops by reason, flows, mempool")      \
+  X(show_links, "show links", "", "state (up/degraded/down), loss, RTT, jitter, probes, gateway of every WAN link") \
+  X(show_classes, "show classes", "", "where each class runs now, its SLA and the links meeting it")                \
+  X(show_events, "show events", "[N]", "the last N link, SLA and steering changes (default 50)")                    \
+  X(show_flows, "show flows", "[N]", "the N heaviest flows now (default 10): addresses, class, link, bytes")        \
+  X(link_down, "link down", "NAME", "withdraw a link from steering now (its flows move to the next allowed link)")  \
+  X(link_up, "link up", "NAME", "put it back")                                                                      \
+  X(drill_start, "drill start", "LINK SECONDS", "failover drill: withdraw LINK for SECONDS, then restore it")       \
+  X(drill_status, "drill status", "", "the running drill's state, or the last drill's report")                      \
+  X(drill_stop, "drill stop", "", "end the running drill now and report")                                           \
+  X(reload, "reload", "", "re-read the policy file; an invalid one is rejected and the running one stays")          \
+  X(ping, "ping", "", "answers ok when the daemon is up")
+
+namespace wansteer {
+
+enum class CtlCommand {
+#define WANSTEER_CTL_ID(id, words, args, help) id,
+  WANSTEER_CTL_COMMANDS(WANSTEER_CTL_ID)
+#undef WANSTEER_CTL_ID
+};
+
+struct CtlCommandSpec {
+  CtlCommand id;
+  std::string_view words, args, help;
+};
+
+inline constexpr CtlCommandSpec kCtlCommands[] = {
+#define WANSTEER_CTL_SPEC(id, words, args, help) {CtlCommand::id, words, args, help},
+    WANSTEER_CTL_COMMANDS(WANSTEER_CTL_SPEC)
+#undef WANSTEER_CTL_SPEC
+};
+
+// "words args" of a command, e.g. "show events [N]".
+inline std::string ctl_synopsis(const CtlCommandSpec& c) {
+  return c.args.empty() ? std::string(c.words) : std::string(c.words) + " " + std::string(c.args);
+}
+
+// The synopses of the commands whose words start with `prefix` (all: ""), joined by " | ".
+inline std::string ctl_summary(std::string_view prefix = "") {
+  std::string out;
+  for (const CtlCommandSpec& c : kCtlCommands)
+    if (c.words.substr(0, prefix.size()) == prefix) out += (out.empty() ? "" : " | ") + ctl_synopsis(c);
+  return out;
+}
+
+// The commands as help lines, "  words args   help\n", the help texts aligned.
+inline std::string ctl_help_lines() {
+  size_t width = 0;
+  for (const CtlCommandSpec& c : kCtlCommands) width = std::max(width, ctl_synopsis(c).size());
+  std::string out;
+  for (const CtlCommandSpec& c : kCtlCommands) {
+    const std::string syn = ctl_synopsis(c);
+    out += "  " + syn + std::string(width - syn.size() + 2, ' ') + std::string(c.help) + "\n";
+  }
+  return out;
+}
+
+namespace ctl_detail {
+inline std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+}  // namespace ctl_detail
+
+// The command `w` (already split into words) names with a valid number of arguments; nullptr when none.
+inline const CtlCommandSpec* find_ctl_command(const std::vector<std::string>& w) {
+  for (const CtlCommandSpec& c : kCtlCommands) {
+    const auto words = ctl_detail::split(c.words);
+    if (w.size() < words.size()) continue;
+    bool match = true;
+    for (size_t i = 0; match && i < words.size(); i++) match = w[i] == words[i];
+    if (!match) continue;
+    size_t required = 0, optional = 0;
+    for (std::string_view a : ctl_detail::split(c.args)) (a.front() == '[' ? optional : required)++;
+    const size_t given = w.size() - words.size();
+    if (given >= required && given <= required + optional) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,221 @@
+// Neighbours: ARP answers, LAN learning, gateway resolution and next-hop requests (control thread).
+#include "control/runtime/neighbours.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <rte_arp.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/packet_meta.hpp"
+
+namespace wansteer {
+
+namespace {
+rte_ether_addr to_ether(const MacAddress& m) {
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, m.data(), 6);
+  return a;
+}
+}  // namespace
+
+Neighbours::Neighbours(const Policy& policy, rte_mempool* pool, const rte_ether_addr& lan_mac,
+                       const rte_ether_addr* link_macs, uint64_t hz, SendFn send)
+    : policy_(policy), pool_(pool), lan_mac_(lan_mac), link_macs_(link_macs), ms_(hz / 1000), send_(std::move(send)) {
+  apply_static_gateways();
+  for (const auto& n : policy_.lan.neighbors) {
+    for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
+      const auto& sub = policy_.lan.subnets[s].address;
+      if ((n.ip & sub.mask()) == sub.network()) {
+        lan_[n.ip] = Entry{to_ether(n.mac), static_cast<uint8_t>(s)};
+        break;
+      }
+    }
+  }
+}
+
+void Neighbours::apply_static_gateways() {
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    if (policy_.links[l].gateway_mac) {
+      gw_.mac[l] = to_ether(*policy_.links[l].gateway_mac);
+      gw_.resolved[l] = true;
+    }
+  }
+}
+
+void Neighbours::send_request(uint8_t pi, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip,
+                              uint32_t target_ip) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return;
+  uint16_t hdr = vlan ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, hdr + sizeof(rte_arp_hdr)));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+  std::memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  if (vlan) {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
+    vh->vlan_tci = rte_cpu_to_be_16(vlan);
+    vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  } else {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+  }
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(p + hdr);
+  arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+  arp->arp_plen = 4;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  rte_ether_addr_copy(&our_mac, &arp->arp_data.arp_sha);
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(our_ip);
+  std::memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+  arp->arp_data.arp_tip = rte_cpu_to_be_32(target_ip);
+  arp_requests_++;
+  send_(m, pi);
+}
+
+// Learns (or refreshes) a LAN sender, as a Linux router would from any ARP it sees for its subnet; true when the
+// target is one of our LAN addresses (*our_ip set). *changed: the table must be rebuilt.
+bool Neighbours::learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sha, uint32_t tip, uint32_t* our_ip,
+                           bool* changed) {
+  bool for_us = false;
+  for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
+    const auto& sub = policy_.lan.subnets[s];
+    if (sub.vlan != vlan) continue;
+    if ((sip & sub.address.mask()) == sub.address.network() && sip != sub.address.addr) {
+      auto it = lan_.find(sip);
+      if (it == lan_.end() || !rte_is_same_ether_addr(&it->second.mac, &sha) || it->second.subnet != s) {
+        lan_[sip] = Entry{sha, static_cast<uint8_t>(s)};
+        *changed = true;
+      }
+    }
+    if (tip == sub.address.addr) {
+      for_us = true;
+      *our_ip = sub.address.addr;
+    }
+  }
+  return for_us;
+}
+
+// A dynamic gateway's ARP (request or reply) tells its MAC; true when that is news.
+bool Neighbours::learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha) {
+  const LinkSpec& ls = policy_.links[l];
+  if (sip != ls.gateway || ls.gateway_mac) return false;
+  if (gw_.resolved[l] && rte_is_same_ether_addr(&gw_.mac[l], &sha)) return false;
+  gw_.mac[l] = sha;
+  gw_.resolved[l] = true;
+  return true;
+}
+
+Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
+  ArpFacts facts;
+  PacketMeta* meta = meta_of(m);
+  const uint8_t pi = meta->port;
+  auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, meta->l3_offset);
+  if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4) {
+    rte_pktmbuf_free(m);
+    return facts;
+  }
+  const uint32_t sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+  const uint32_t tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+  const bool request = arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  rte_ether_addr our_mac{};
+  uint32_t our_ip = 0;
+  bool for_us = false;
+  if (pi == 0) {
+    for_us = learn_lan(meta->vlan, sip, arp->arp_data.arp_sha, tip, &our_ip, &facts.neighbours_changed);
+    our_mac = lan_mac_;
+  } else if (pi <= policy_.links.size()) {
+    const size_t l = pi - 1u;
+    facts.gateway_changed = learn_gateway(l, sip, arp->arp_data.arp_sha);
+    if (tip == policy_.links[l].address.addr) {
+      for_us = true;
+      our_ip = policy_.links[l].address.addr;
+      our_mac = link_macs_[l];
+    }
+  }
+  if (!(request && for_us)) {
+    rte_pktmbuf_free(m);
+    return facts;
+  }
+  // Turn the request into our reply in place (VLAN tag, if any, stays as it came).
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+  arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+  rte_ether_addr_copy(&our_mac, &arp->arp_data.arp_sha);
+  arp->arp_data.arp_sip = rte_cpu_to_be_32(our_ip);
+  arp_replies_++;
+  send_(m, pi);
+  return facts;
+}
+
+void Neighbours::on_unresolved(rte_mbuf* m, uint64_t now) {
+  PacketMeta* meta = meta_of(m);
+  uint32_t be;
+  std::memcpy(&be, meta->dst.data(), 4);
+  const uint32_t dst = rte_be_to_cpu_32(be);
+  no_neighbor_drops_++;
+  rte_pktmbuf_free(m);
+  uint64_t& asked = asked_[dst];
+  if (asked != 0 && now - asked < kNeighborRetryMs * ms_) return;
+  asked = now;
+  for (const auto& sub : policy_.lan.subnets) {
+    if ((dst & sub.address.mask()) == sub.address.network()) {
+      send_request(0, sub.vlan, lan_mac_, sub.address.addr, dst);
+      return;
+    }
+  }
+}
+
+void Neighbours::refresh_gateways(uint64_t now) {
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    const LinkSpec& ls = policy_.links[l];
+    if (ls.gateway_mac) continue;
+    const uint64_t every = (gw_.resolved[l] ? kGatewayRefreshMs : kGatewayRetryMs) * ms_;
+    if (gw_asked_[l] != 0 && now - gw_asked_[l] < every) continue;
+    gw_asked_[l] = now;
+    send_request(static_cast<uint8_t>(l + 1), 0, link_macs_[l], ls.address.addr, ls.gateway);
+  }
+}
+
+std::shared_ptr<const NeighborTable> Neighbours::build_table(std::string* error) const {
+  auto t = std::make_shared<NeighborTable>();
+  // DPDK object names are process-wide: numbered across every control plane (tests run several side by side).
+  static std::atomic<uint64_t> tables_built{0};
+  std::string name = fmt::format("ws_nb{}", tables_built.fetch_add(1));
+  rte_hash_parameters p{};
+  p.name = name.c_str();
+  p.entries = std::max<uint32_t>(64, static_cast<uint32_t>(lan_.size() * 2));
+  p.key_len = sizeof(uint32_t);
+  p.hash_func = rte_jhash;
+  p.socket_id = static_cast<int>(rte_socket_id());
+  t->by_ip = rte_hash_create(&p);
+  if (t->by_ip == nullptr) {
+    *error = std::string("cannot create neighbour table: ") + rte_strerror(rte_errno);
+    return nullptr;
+  }
+  t->entries = std::make_unique<NeighborTable::Entry[]>(lan_.size() + 1);
+  uint32_t i = 0;
+  for (const auto& [ip, n] : lan_) {
+    t->entries[i] = NeighborTable::Entry{n.mac, n.subnet};
+    uint32_t key = ip;
+    if (rte_hash_add_key_data(t->by_ip, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(i))) < 0) {
+      *error = "neighbour table full";
+      return nullptr;
+    }
+    i++;
+  }
+  t->count = i;
+  return t;
+}
+
+}  // namespace wansteer

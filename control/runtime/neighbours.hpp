@@ -1,0 +1,87 @@
+// Neighbours: ARP for the edge. Answers requests for the edge's own addresses, learns LAN hosts (and static
+// entries), resolves each link's gateway (rate-limited requests) and asks for LAN next hops workers could not
+// resolve. Frames go out through a send callback; what changed is returned as facts for the control loop.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <rte_ether.h>
+
+#include "control/policy/policy.hpp"
+#include "dataplane/snapshot.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace wansteer {
+
+// Each link's next hop as far as ARP (or the policy) knows it.
+struct Gateways {
+  bool resolved[kMaxLinks] = {};
+  rte_ether_addr mac[kMaxLinks] = {};
+};
+
+class Neighbours {
+ public:
+  // Queues a frame for transmission on port index `pi` (0 = LAN, 1 + link); takes ownership of the mbuf.
+  using SendFn = std::function<void(rte_mbuf* m, uint8_t pi)>;
+
+  // `policy` is read at every call (a reload replaces it in place); the MACs are the ports' own.
+  Neighbours(const Policy& policy, rte_mempool* pool, const rte_ether_addr& lan_mac, const rte_ether_addr* link_macs,
+             uint64_t hz, SendFn send);
+
+  // What an ARP frame changed.
+  struct ArpFacts {
+    bool gateway_changed = false;     // a link's gateway MAC was learned or changed: replan and publish
+    bool neighbours_changed = false;  // a LAN host was learned or moved: rebuild the neighbour table
+  };
+  // An ARP frame a worker handed over (kToControlArp), `now` in clock ticks. Consumes the mbuf: a request for one
+  // of our addresses becomes the reply in place, anything else is freed.
+  ArpFacts on_arp(rte_mbuf* m, uint64_t now);
+  // A LAN packet without a known next hop (kToControlResolve): counted as a no_neighbor drop and freed; the next
+  // hop is asked for at most once per kNeighborRetryMs.
+  void on_unresolved(rte_mbuf* m, uint64_t now);
+  // Asks for every dynamic gateway that is due: unresolved ones often, resolved ones now and then.
+  void refresh_gateways(uint64_t now);
+  // After a reload: static gateway MACs of the new policy take effect.
+  void apply_static_gateways();
+
+  // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
+  std::shared_ptr<const NeighborTable> build_table(std::string* error) const;
+
+  const Gateways& gateways() const { return gw_; }
+  size_t lan_count() const { return lan_.size(); }
+  uint64_t arp_replies() const { return arp_replies_; }
+  uint64_t arp_requests() const { return arp_requests_; }
+  uint64_t no_neighbor_drops() const { return no_neighbor_drops_; }
+
+  static constexpr uint64_t kGatewayRetryMs = 200;      // unresolved gateway: ask again this often
+  static constexpr uint64_t kGatewayRefreshMs = 15000;  // resolved gateway: re-ask so a changed MAC is noticed
+  static constexpr uint64_t kNeighborRetryMs = 1000;    // LAN host without a MAC: at most one ARP per second
+
+ private:
+  struct Entry {
+    rte_ether_addr mac;
+    uint8_t subnet;
+  };
+  void send_request(uint8_t pi, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip, uint32_t target_ip);
+  bool learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sha, uint32_t tip, uint32_t* our_ip, bool* changed);
+  bool learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha);
+
+  const Policy& policy_;
+  rte_mempool* pool_;
+  rte_ether_addr lan_mac_;
+  const rte_ether_addr* link_macs_;
+  uint64_t ms_;  // ticks per millisecond
+  SendFn send_;
+  std::map<uint32_t, Entry> lan_;       // learned from ARP and static entries
+  std::map<uint32_t, uint64_t> asked_;  // rate limit of our LAN requests per target (ticks)
+  Gateways gw_;
+  uint64_t gw_asked_[kMaxLinks] = {};  // ticks; 0 = never
+  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0;
+};
+
+}  // namespace wansteer

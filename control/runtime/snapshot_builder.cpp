@@ -1,0 +1,43 @@
+// Snapshot builder: policy + state -> DataplaneSnapshot (control thread, off the fast path).
+#include "control/runtime/snapshot_builder.hpp"
+
+#include "control/runtime/egress_plan.hpp"
+
+namespace wansteer {
+
+std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, const DataplaneSnapshot* prev) {
+  const Policy& p = in.policy;
+  auto s = std::make_unique<DataplaneSnapshot>();
+  s->generation = in.generation;
+  s->policy_generation = in.policy_generation;
+  s->classifier = in.classifier;
+  s->neighbors = in.neighbors;
+  s->n_links = static_cast<uint8_t>(p.links.size());
+  s->n_classes = static_cast<uint8_t>(p.classes.size());
+  s->n_lan = static_cast<uint8_t>(p.lan.subnets.size());
+  s->lan_port_id = in.ports.lan_port;
+  s->lan_mac = in.ports.lan_mac;
+  for (size_t i = 0; i < p.lan.subnets.size(); i++) {
+    const auto& sub = p.lan.subnets[i];
+    s->lan[i] = LanSubnet{sub.address.addr, sub.address.network(), sub.address.mask(), sub.vlan};
+  }
+  for (size_t l = 0; l < p.links.size(); l++) {
+    const LinkSpec& ls = p.links[l];
+    LinkConfig& lc = s->links[l];
+    lc.port_id = in.ports.link_port[l];
+    lc.own_ip = ls.address.addr;
+    lc.network = ls.address.network();
+    lc.mask = ls.address.mask();
+    lc.gateway_ip = ls.gateway;
+    lc.own_mac = in.ports.link_mac[l];
+    lc.gateway_mac = in.gateways.mac[l];
+    lc.gateway_resolved = in.gateways.resolved[l];
+    lc.backup = ls.role == LinkRole::backup;
+  }
+  s->steering = in.steering;
+  s->flow_idle_tsc = static_cast<uint64_t>(p.flow_cache.idle_timeout_s) * in.tsc_hz;
+  s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz);
+  return s;
+}
+
+}  // namespace wansteer

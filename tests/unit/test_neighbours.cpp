@@ -1,0 +1,161 @@
+// Neighbours (ARP) without a lab: gateway requests and their rate limit, the gateway's reply learned, requests for
+// the edge's own addresses answered, LAN hosts learned, and next-hop requests at most once per second.
+#include <rte_arp.h>
+#include <rte_mbuf.h>
+#include <catch2/catch.hpp>
+
+#include "control/common/clock.hpp"
+#include "control/runtime/neighbours.hpp"
+#include "dataplane/packet_meta.hpp"
+#include "tests/unit/control_rig.hpp"
+#include "tests/unit/packet_builder.hpp"
+
+using namespace wansteer;
+using namespace wansteer::test;
+
+namespace {
+
+const Mac kGwMac{0x02, 0, 0, 0, 0x01, 0x01};
+const Mac kHostMac{0x02, 0, 0, 0, 0x10, 0x10};
+
+struct Sent {
+  uint8_t port;
+  Bytes frame;
+};
+
+// Neighbours over the office skeleton with fiber's gateway left to ARP; frames it sends are kept in `sent`.
+struct NeighbourRig {
+  FakeClock clock;
+  Policy policy = rig_office_skeleton();
+  rte_mempool* pool;
+  rte_ether_addr lan_mac{{0x02, 0xaa, 0, 0, 0, 0x01}};
+  rte_ether_addr link_macs[kMaxLinks] = {{{0x02, 0xaa, 0, 0, 1, 0x01}}, {{0x02, 0xaa, 0, 0, 2, 0x01}}};
+  std::vector<Sent> sent;
+  std::optional<Neighbours> nb;
+
+  NeighbourRig() {
+    static int n = 0;
+    pool = make_test_pool(("nbrig" + std::to_string(n++)).c_str(), 255);
+    REQUIRE(pool != nullptr);
+    policy.links[0].gateway_mac.reset();
+    nb.emplace(policy, pool, lan_mac, link_macs, clock.hz(), [this](rte_mbuf* m, uint8_t pi) {
+      const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+      sent.push_back({pi, Bytes(d, d + m->data_len)});
+      rte_pktmbuf_free(m);
+    });
+  }
+  ~NeighbourRig() { rte_mempool_free(pool); }
+
+  // An ARP frame as a worker hands it over: meta says the port, VLAN and where the ARP header starts.
+  rte_mbuf* arp_from(uint8_t port, const Bytes& frame, uint16_t vlan = 0) {
+    rte_mbuf* m = to_mbuf(pool, frame);
+    REQUIRE(m != nullptr);
+    PacketMeta* meta = meta_of(m);
+    meta->port = port;
+    meta->vlan = vlan;
+    meta->l3_offset = vlan ? 18 : 14;
+    return m;
+  }
+  std::vector<Sent> take() { return std::exchange(sent, {}); }
+};
+
+const rte_arp_hdr* arp_of(const Bytes& f) { return reinterpret_cast<const rte_arp_hdr*>(f.data() + 14); }
+
+}  // namespace
+
+TEST_CASE("gateway resolution: a request at once, again only after the retry time, the reply learned", "[neighbours]") {
+  NeighbourRig r;
+  CHECK_FALSE(r.nb->gateways().resolved[0]);
+  CHECK(r.nb->gateways().resolved[1]);  // lte's gateway MAC is static
+
+  r.nb->refresh_gateways(r.clock.now());
+  auto s = r.take();
+  REQUIRE(s.size() == 1);  // only fiber asks
+  CHECK(s[0].port == 1);
+  CHECK(arp_of(s[0].frame)->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST));
+  CHECK(rte_be_to_cpu_32(arp_of(s[0].frame)->arp_data.arp_tip) == ip4("100.64.1.1"));
+  CHECK(rte_be_to_cpu_32(arp_of(s[0].frame)->arp_data.arp_sip) == ip4("100.64.1.2"));
+
+  r.clock.advance_ms(Neighbours::kGatewayRetryMs - 1);
+  r.nb->refresh_gateways(r.clock.now());
+  CHECK(r.take().empty());  // rate limited
+  r.clock.advance_ms(1);
+  r.nb->refresh_gateways(r.clock.now());
+  CHECK(r.take().size() == 1);
+
+  const Bytes reply = PacketBuilder(Mac{0x02, 0xaa, 0, 0, 1, 0x01}, kGwMac)
+                          .arp(RTE_ARP_OP_REPLY, ip4("100.64.1.1"), ip4("100.64.1.2"), kGwMac)
+                          .build();
+  Neighbours::ArpFacts f = r.nb->on_arp(r.arp_from(1, reply), r.clock.now());
+  CHECK(f.gateway_changed);
+  REQUIRE(r.nb->gateways().resolved[0]);
+  CHECK(std::equal(kGwMac.begin(), kGwMac.end(), r.nb->gateways().mac[0].addr_bytes));
+  CHECK(r.take().empty());  // a reply is not answered
+  f = r.nb->on_arp(r.arp_from(1, reply), r.clock.now());
+  CHECK_FALSE(f.gateway_changed);  // same MAC again: nothing new
+
+  // Resolved: asked again only after the refresh time.
+  r.clock.advance_ms(Neighbours::kGatewayRetryMs);
+  r.nb->refresh_gateways(r.clock.now());
+  CHECK(r.take().empty());
+  r.clock.advance_ms(Neighbours::kGatewayRefreshMs);
+  r.nb->refresh_gateways(r.clock.now());
+  CHECK(r.take().size() == 1);
+}
+
+TEST_CASE("requests for the edge's addresses are answered; LAN senders are learned", "[neighbours]") {
+  NeighbourRig r;
+  const Bytes ask_wan = PacketBuilder(PacketBuilder::kDefaultDst, kGwMac)
+                            .arp(RTE_ARP_OP_REQUEST, ip4("100.64.1.1"), ip4("100.64.1.2"), kGwMac)
+                            .build();
+  r.nb->on_arp(r.arp_from(1, ask_wan), r.clock.now());
+  auto s = r.take();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].port == 1);
+  const rte_arp_hdr* a = arp_of(s[0].frame);
+  CHECK(a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY));
+  CHECK(rte_be_to_cpu_32(a->arp_data.arp_sip) == ip4("100.64.1.2"));
+  CHECK(std::equal(r.link_macs[0].addr_bytes, r.link_macs[0].addr_bytes + 6, a->arp_data.arp_sha.addr_bytes));
+  CHECK(std::equal(kGwMac.begin(), kGwMac.end(), s[0].frame.begin()));  // back to the asker
+  CHECK(r.nb->arp_replies() == 1);
+
+  const Bytes ask_lan = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                            .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.1"), kHostMac)
+                            .build();
+  const Neighbours::ArpFacts f = r.nb->on_arp(r.arp_from(0, ask_lan), r.clock.now());
+  CHECK(f.neighbours_changed);
+  CHECK(r.nb->lan_count() == 1);
+  s = r.take();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].port == 0);
+  CHECK(rte_be_to_cpu_32(arp_of(s[0].frame)->arp_data.arp_sip) == ip4("192.168.10.1"));
+
+  // Someone else's address: learned, not answered.
+  const Bytes ask_other = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                              .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.77"), kHostMac)
+                              .build();
+  CHECK_FALSE(r.nb->on_arp(r.arp_from(0, ask_other), r.clock.now()).neighbours_changed);
+  CHECK(r.take().empty());
+}
+
+TEST_CASE("an unresolved LAN next hop is asked for at most once per retry time", "[neighbours]") {
+  NeighbourRig r;
+  auto unresolved = [&] {
+    rte_mbuf* m = to_mbuf(r.pool, PacketBuilder().ipv4(ip4("203.0.113.10"), ip4("192.168.10.50")).udp(1, 2).build());
+    REQUIRE(m != nullptr);
+    meta_of(m)->dst = ip4_bytes16(ip4("192.168.10.50"));
+    r.nb->on_unresolved(m, r.clock.now());
+  };
+  unresolved();
+  auto s = r.take();
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].port == 0);
+  CHECK(rte_be_to_cpu_32(arp_of(s[0].frame)->arp_data.arp_tip) == ip4("192.168.10.50"));
+  r.clock.advance_ms(Neighbours::kNeighborRetryMs - 1);
+  unresolved();
+  CHECK(r.take().empty());
+  r.clock.advance_ms(1);
+  unresolved();
+  CHECK(r.take().size() == 1);
+  CHECK(r.nb->no_neighbor_drops() == 3);
+}
