@@ -54,6 +54,7 @@ void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t no
 // Frees every packet this worker still holds in shaper queues or hand-off staging (at shutdown).
 void egress_drain(WorkerContext& w);
 
+// Control thread, before launch and after stop (defined in setup/egress_rings.cpp):
 // Creates the per-link hand-off rings for n_workers > 1 (none are needed for one worker) and points every
 // worker's WorkerEgress at them. `rings` receives them, to free with egress_rings_free after workers stop.
 bool egress_rings_create(std::vector<WorkerContext*>& workers, uint32_t n_links, int socket,
