@@ -161,57 +161,61 @@ std::string rule_error(const ClassRule& cr, size_t i) {
   return "";
 }
 
-// Appends the IPv4 ACL rules of rule i (one per source x destination prefix). Returns false and sets *error.
-bool expand4(const ClassRule& cr, size_t i, const Common& c, int32_t priority, uint32_t userdata,
-             std::vector<Rule4>& r4, std::string* error) {
-  const size_t ns = cr.src4.empty() ? 1 : cr.src4.size();
-  const size_t nd = cr.dst4.empty() ? 1 : cr.dst4.size();
-  if (r4.size() + ns * nd > kMaxAclRulesPerFamily) {
-    *error = fmt::format("classifier: too many IPv4 ACL rules after expanding lists (limit {}) at rule {}",
-                         kMaxAclRulesPerFamily, i);
-    return false;
+// What differs between the address families when a rule is expanded into ACL rules.
+struct Family4 {
+  using Rule = Rule4;
+  static constexpr int kVersion = 4;
+  static constexpr uint32_t kMaxPrefixLen = 32;
+  static const std::vector<Prefix4>& sources(const ClassRule& cr) { return cr.src4; }
+  static const std::vector<Prefix4>& destinations(const ClassRule& cr) { return cr.dst4; }
+  static void fill(Rule4& r, const Common& c, int32_t priority, uint32_t userdata, const Prefix4* sp,
+                   const Prefix4* dp) {
+    fill_common(r, c, priority, userdata, F4_PROTO, F4_DSCP, F4_L4, F4_VLAN, F4_SPORT, F4_DPORT);
+    r.field[F4_SRC].value.u32 = sp ? sp->addr : 0;
+    r.field[F4_SRC].mask_range.u32 = sp ? sp->len : 0;
+    r.field[F4_DST].value.u32 = dp ? dp->addr : 0;
+    r.field[F4_DST].mask_range.u32 = dp ? dp->len : 0;
   }
-  for (size_t s = 0; s < ns; ++s) {
-    for (size_t t = 0; t < nd; ++t) {
-      Rule4& r = r4.emplace_back();
-      fill_common(r, c, priority, userdata, F4_PROTO, F4_DSCP, F4_L4, F4_VLAN, F4_SPORT, F4_DPORT);
-      const Prefix4* sp = cr.src4.empty() ? nullptr : &cr.src4[s];
-      const Prefix4* dp = cr.dst4.empty() ? nullptr : &cr.dst4[t];
-      if ((sp && sp->len > 32) || (dp && dp->len > 32)) {
-        *error = fmt::format("classifier: rule {} has an IPv4 prefix longer than 32", i);
-        return false;
-      }
-      r.field[F4_SRC].value.u32 = sp ? sp->addr : 0;
-      r.field[F4_SRC].mask_range.u32 = sp ? sp->len : 0;
-      r.field[F4_DST].value.u32 = dp ? dp->addr : 0;
-      r.field[F4_DST].mask_range.u32 = dp ? dp->len : 0;
-    }
-  }
-  return true;
-}
+};
 
-// Appends the IPv6 ACL rules of rule i. Returns false and sets *error.
-bool expand6(const ClassRule& cr, size_t i, const Common& c, int32_t priority, uint32_t userdata,
-             std::vector<Rule6>& r6, std::string* error) {
-  const size_t ns = cr.src6.empty() ? 1 : cr.src6.size();
-  const size_t nd = cr.dst6.empty() ? 1 : cr.dst6.size();
-  if (r6.size() + ns * nd > kMaxAclRulesPerFamily) {
-    *error = fmt::format("classifier: too many IPv6 ACL rules after expanding lists (limit {}) at rule {}",
-                         kMaxAclRulesPerFamily, i);
+struct Family6 {
+  using Rule = Rule6;
+  static constexpr int kVersion = 6;
+  static constexpr uint32_t kMaxPrefixLen = 128;
+  static const std::vector<Prefix6>& sources(const ClassRule& cr) { return cr.src6; }
+  static const std::vector<Prefix6>& destinations(const ClassRule& cr) { return cr.dst6; }
+  static void fill(Rule6& r, const Common& c, int32_t priority, uint32_t userdata, const Prefix6* sp,
+                   const Prefix6* dp) {
+    fill_common(r, c, priority, userdata, F6_PROTO, F6_DSCP, F6_L4, F6_VLAN, F6_SPORT, F6_DPORT);
+    set_prefix6(r, F6_SRC0, sp);
+    set_prefix6(r, F6_DST0, dp);
+  }
+};
+
+// Appends the ACL rules of rule i for address family F, one per source x destination prefix. Returns false and
+// sets *error.
+template <typename F>
+bool expand(const ClassRule& cr, size_t i, const Common& c, int32_t priority, uint32_t userdata,
+            std::vector<typename F::Rule>& out, std::string* error) {
+  const auto& srcs = F::sources(cr);
+  const auto& dsts = F::destinations(cr);
+  const size_t ns = srcs.empty() ? 1 : srcs.size();
+  const size_t nd = dsts.empty() ? 1 : dsts.size();
+  if (out.size() + ns * nd > kMaxAclRulesPerFamily) {
+    *error = fmt::format("classifier: too many IPv{} ACL rules after expanding lists (limit {}) at rule {}",
+                         F::kVersion, kMaxAclRulesPerFamily, i);
     return false;
   }
   for (size_t s = 0; s < ns; ++s) {
     for (size_t t = 0; t < nd; ++t) {
-      Rule6& r = r6.emplace_back();
-      fill_common(r, c, priority, userdata, F6_PROTO, F6_DSCP, F6_L4, F6_VLAN, F6_SPORT, F6_DPORT);
-      const Prefix6* sp = cr.src6.empty() ? nullptr : &cr.src6[s];
-      const Prefix6* dp = cr.dst6.empty() ? nullptr : &cr.dst6[t];
-      if ((sp && sp->len > 128) || (dp && dp->len > 128)) {
-        *error = fmt::format("classifier: rule {} has an IPv6 prefix longer than 128", i);
+      const auto* sp = srcs.empty() ? nullptr : &srcs[s];
+      const auto* dp = dsts.empty() ? nullptr : &dsts[t];
+      if ((sp && sp->len > F::kMaxPrefixLen) || (dp && dp->len > F::kMaxPrefixLen)) {
+        *error =
+            fmt::format("classifier: rule {} has an IPv{} prefix longer than {}", i, F::kVersion, F::kMaxPrefixLen);
         return false;
       }
-      set_prefix6(r, F6_SRC0, sp);
-      set_prefix6(r, F6_DST0, dp);
+      F::fill(out.emplace_back(), c, priority, userdata, sp, dp);
     }
   }
   return true;
@@ -242,8 +246,8 @@ std::unique_ptr<Classifier> Classifier::build(const std::vector<ClassRule>& rule
         *error = fmt::format("classifier: rule {} has DSCP {} above 63", i, c.dscp);
         return nullptr;
       }
-      if (cr.matches_v4() && !expand4(cr, i, c, priority, userdata, r4, error)) return nullptr;
-      if (cr.matches_v6() && !expand6(cr, i, c, priority, userdata, r6, error)) return nullptr;
+      if (cr.matches_v4() && !expand<Family4>(cr, i, c, priority, userdata, r4, error)) return nullptr;
+      if (cr.matches_v6() && !expand<Family6>(cr, i, c, priority, userdata, r6, error)) return nullptr;
     }
   }
 
