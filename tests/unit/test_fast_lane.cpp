@@ -32,7 +32,10 @@ Policy policy(Variant v) {
   p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}},
                ClassSpec{"payments", SteerMode::balance, {0, 1}, {}}, ClassSpec{"guest", SteerMode::priority, {0}, {}},
                ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
-  if (v == Variant::host_pair) p.classes[0].stick_by = StickBy::host_pair;
+  if (v == Variant::host_pair) {  // balance: a flow's own pick differs from its pair's link for about half the flows
+    p.classes[0].stick_by = StickBy::host_pair;
+    p.classes[0].mode = SteerMode::balance;
+  }
   p.default_class = 3;
   ClassRule guest;
   guest.class_id = 2;
