@@ -1,4 +1,5 @@
 // Classifier: policy rules compiled into rte_acl contexts (IPv4 and IPv6); first rule in policy order wins.
+// Built and freed by control (setup/classifier_build.cpp); bursts classified by workers (classify.cpp).
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -47,10 +47,10 @@ struct alignas(64) WorkerCounters {
   Counter drop[kDropReasonCount];
   ClassLinkCounters class_link[kMaxClasses][kMaxLinks];
   ClassLinkEgressCounters egress[kMaxClasses][kMaxLinks];
-  // Packets the fast lane sent straight to tx staging (egress would have let them through unchanged): control adds
-  // them to class_link and to egress meter_conform when it sums counters, so the fast lane counts each packet
-  // once, not three times.
-  ClassLinkCounters fast_direct[kMaxClasses][kMaxLinks];
+  // Packets sent straight to tx staging on a direct route (egress would have let them through unchanged), by the
+  // fast lane or the general path: control adds them to class_link and to egress meter_conform when it sums
+  // counters, so a direct packet costs one counter pair, not two. class_link counts the packets sent through egress.
+  ClassLinkCounters direct_tx[kMaxClasses][kMaxLinks];
   Counter class_no_link[kMaxClasses];  // packets of a class dropped because no allowed link was usable
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;
   Counter flow_moves;     // cached flows re-steered because their link was withdrawn

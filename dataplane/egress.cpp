@@ -16,15 +16,12 @@
 #include <array>
 #include <cmath>
 
-#include <fmt/format.h>
-#include <rte_errno.h>
 #include <rte_ring.h>
 
 namespace wansteer {
 
 namespace {
 
-inline constexpr uint32_t kHandoffRingSize = 1024;    // per link: ~8 ms of a 1 Gbit/s link in 1500-byte frames
 inline constexpr uint32_t kHandoffBurstsPerLoop = 4;  // how much an owner takes from one ring per loop
 
 // CoDel's control law spaces drops by interval / sqrt(count): 1/sqrt(n) in 16-bit fixed point, built once.
@@ -191,7 +188,7 @@ void flush_stage(WorkerContext& w, uint8_t link) {
 
 }  // namespace
 
-void egress_submit_slow(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
+void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
   WorkerEgress& eg = w.egress;
   if (eg.owner_of(link) == w.worker_id) {
     egress_local(w, snap, link, m, now_tsc);
@@ -229,32 +226,6 @@ void egress_drain(WorkerContext& w) {
       w.counters.egress[c][l].queue_depth.set(0);
     }
   }
-}
-
-bool egress_rings_create(std::vector<WorkerContext*>& workers, uint32_t n_links, int socket,
-                         std::vector<rte_ring*>& rings, std::string* error) {
-  if (workers.size() <= 1) return true;
-  for (uint32_t l = 0; l < n_links; l++) {
-    std::string name = fmt::format("ws_handoff{}", l);
-    rte_ring* r = rte_ring_create(name.c_str(), kHandoffRingSize, socket, RING_F_SC_DEQ);
-    if (r == nullptr) {
-      *error = fmt::format("cannot create hand-off ring {}: {}", name, rte_strerror(rte_errno));
-      return false;
-    }
-    rings.push_back(r);
-    for (WorkerContext* w : workers) w->egress.handoff[l] = r;
-  }
-  for (WorkerContext* w : workers) w->egress.n_workers = static_cast<uint16_t>(workers.size());
-  return true;
-}
-
-void egress_rings_free(std::vector<rte_ring*>& rings) {
-  for (rte_ring* r : rings) {
-    void* p;
-    while (rte_ring_dequeue(r, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
-    rte_ring_free(r);
-  }
-  rings.clear();
 }
 
 }  // namespace wansteer

@@ -1,5 +1,6 @@
 // LAN fast lane (see fast_lane.hpp): pass A checks frames, builds flow keys and prefetches their cache lines; pass
-// B looks them up and forwards the hits the general path would forward unchanged. The rest goes there untouched.
+// B looks them up and forwards the hits the general path would forward unchanged, through the same route table,
+// liveness test, TTL update and counting (route_send.hpp, cached_flow.hpp, hop_limit.hpp). The rest goes there.
 #include "dataplane/fast_lane.hpp"
 
 #include <bit>
@@ -8,9 +9,11 @@
 #include <rte_byteorder.h>
 #include <rte_prefetch.h>
 
-#include "dataplane/egress.hpp"
+#include "dataplane/cached_flow.hpp"
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/hop_limit.hpp"
 #include "dataplane/parse.hpp"
+#include "dataplane/route_send.hpp"
 
 namespace wansteer {
 namespace {
@@ -59,31 +62,6 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
   return (s32 + std::rotr(s32, 16)) >> 16 == 0xffff;
 }
 
-// Decides once per snapshot, for every (class, link), whether a cached flow of that class on that link is the
-// fast lane's: the class is steered per flow, flows may stay on the link and the link has a next hop. Direct when
-// egress would let the packet straight through (this worker owns the link, no shaper, no rate limit), as
-// egress_submit's bypass does; else through the egress path (meter, shaper, hand-off), which needs PacketMeta.
-void build_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
-  for (uint32_t c = 0; c < kMaxClasses; c++) {
-    const ClassSteering& cs = snap.steering.cls[c];
-    for (uint32_t l = 0; l < kMaxLinks; l++) {
-      WorkerContext::FastRoute& r = w.fast_route[c][l];
-      r = WorkerContext::FastRoute{};
-      if (l >= snap.n_links) continue;
-      const uint8_t link = static_cast<uint8_t>(l);
-      const LinkConfig& L = snap.links[l];
-      if (cs.by_host_pair || !cs.may_stay(link) || !L.gateway_resolved) continue;
-      // The profile's mode, not the worker's meter state: an unlimited profile needs no configuring to pass.
-      const bool bypass = owns_unshaped(w, snap, link) && snap.egress.meter[c][l].mode == MeterMode::unlimited;
-      r.ok = bypass ? WorkerContext::FastRoute::kDirect : WorkerContext::FastRoute::kEgress;
-      std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
-      std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
-      r.txq = &w.tx[l + 1];
-    }
-  }
-  w.fast_generation = snap.generation;
-}
-
 // PacketMeta as parse_packet writes it for such a frame, plus class and link: only needed when egress meters,
 // queues or hands the packet to another core. Called after the rewrite (TTL already decremented).
 inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls, uint8_t link) {
@@ -113,7 +91,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   static_assert(kBurst <= 64, "one bit per packet in `rest`");
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
 
-  if (w.fast_generation != snap.generation) build_routes(w, snap);
+  const RouteTable& routes = current_routes(w, snap);
 
   // Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once.
   FlowKey4 keys[kBurst];
@@ -149,66 +127,37 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   w.counters.port[0].rx_bytes.add(rx_bytes);
 
   // Pass B: look each key up; hits of a fast route are forwarded here, everything else is left as it came.
-  WorkerCounters& c = w.counters;
   const uint16_t generation = flow_generation(snap.policy_generation);
   const uint64_t idle = snap.flow_idle_tsc;
   for (uint16_t j = 0; j < nc; j++) {
     const uint16_t i = at[j];
     FlowEntry* e = flows->find(keys[j], hashes[j]);
-    // A miss, an expired or older-policy entry (classified again), a host-pair class, a flow that must move or
-    // a link without a next hop: all the general path's.
-    if (e == nullptr || e->policy_generation != generation || now_tsc - e->last_seen_tsc > idle ||
-        e->link >= kMaxLinks) {
+    // A miss, an expired or older-policy entry (classified again), a flow that must move, a host-pair class or a
+    // link without a next hop: all the general path's. The same tests it makes, from the same route table.
+    if (e == nullptr || !flow_entry_current(*e, generation, now_tsc, idle) || e->link >= kMaxLinks) {
       rest |= uint64_t{1} << i;
       continue;
     }
     const uint8_t cls = e->class_id & (kMaxClasses - 1), link = e->link;
-    const WorkerContext::FastRoute& r = w.fast_route[cls][link];
-    const uint8_t how = r.ok;
-    if (how == 0) {
+    const LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
+    if (!r.fast) {
       rest |= uint64_t{1} << i;
       continue;
     }
-    WorkerContext::TxQueue* const txq = r.txq;  // r read before the frame is written (bytes may alias anything)
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
-    const uint32_t len = m->pkt_len;
     e->last_seen_tsc = now_tsc;
     e->packets++;
-    e->bytes += len;
-
-    // TTL - 1, and the header checksum + 0x0100 with end-around carry (the TTL/protocol word dropped by 0x0100),
-    // as Linux's ip_decrease_ttl does it: on the checksum as read little-endian that is + 1, because one's-
-    // complement sums do not depend on byte order. For every checksum value this gives what RFC 1624's
-    // HC' = ~(~HC + 0xFEFF) in ipv4_decrement_ttl gives (all 65536 checked; and tests/unit/test_fast_lane.cpp).
-    // Both in one 4-byte word: TTL, protocol, checksum (TTL > 1: its decrement borrows nothing).
-    uint32_t word;
-    std::memcpy(&word, ip + 8, 4);
-    uint32_t ck = (word >> 16) + 1;
-    ck += ck >= 0xffff;
-    word = ((word - 1) & 0xffff) | (ck << 16);
-    std::memcpy(ip + 8, &word, 4);
+    e->bytes += m->pkt_len;
+    ipv4_ttl_decrement(ip);  // fast_candidate checked TTL > 1
     std::memcpy(p, r.eth, sizeof r.eth);
-
-    if (how == WorkerContext::FastRoute::kDirect) {
-      ClassLinkCounters& d = c.fast_direct[cls][link];  // class x link and meter conform, summed by control
-      d.packets.inc();
-      d.bytes.add(len);
-      WorkerContext::TxQueue& q = *txq;
-      if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(link + 1));
-      q.pkts[q.n++] = m;
-      q.bytes += len;
-    } else {
-      c.class_link[cls][link].packets.inc();
-      c.class_link[cls][link].bytes.add(len);
-      fill_meta(m, ip, hashes[j], cls, link);
-      egress_submit_slow(w, snap, link, m, now_tsc);
-    }
+    if (r.how == LinkRoute::kEgress) fill_meta(m, ip, hashes[j], cls, link);
+    send_on_route(w, snap, r, link, m, now_tsc);
   }
   const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest));  // all but those left over
-  c.flow_hits.add(hits);
-  c.fast_lane.add(hits);
+  w.counters.flow_hits.add(hits);
+  w.counters.fast_lane.add(hits);
 
   // What is left keeps its order, at the front of pkts.
   uint16_t left = 0;

@@ -49,7 +49,7 @@ void FlowCache::lookup_burst(const FlowKey* keys, const uint32_t* hashes, uint16
 }
 
 void FlowCache::lookup_burst(const PacketMeta* const* metas, uint16_t n, FlowEntry** out) {
-  // No prefetch pass: the caller (forward_lan_burst) prefetched each home slot with prefetch() already.
+  // No prefetch pass: the caller (lan_admit_burst) prefetched each home slot with prefetch() already.
   for (uint16_t i = 0; i < n; i++) out[i] = find_key(*metas[i], metas[i]->flow_hash);
 }
 

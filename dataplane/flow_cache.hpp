@@ -34,7 +34,8 @@ struct FlowKey {
   uint16_t dport;
   uint16_t vlan;
   uint8_t proto;
-  uint8_t l3;  // L3 enum value; kHostPair set marks a host-pair key (dataplane/forward.cpp), never a 5-tuple one
+  uint8_t
+      l3;  // L3 enum value; kHostPair set marks a host-pair key (dataplane/host_pair_steer.cpp), never a 5-tuple one
 
   static constexpr uint8_t kHostPair = 0x80;
 };

@@ -1,5 +1,5 @@
-// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> forward; tx staged per port,
-// flushed once per iteration; reports an RCU quiescent state every iteration so control can free old snapshots.
+// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> general path; tx staged per
+// port, flushed once per iteration; reports an RCU quiescent state every iteration so control can free old snapshots.
 #include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>
@@ -9,7 +9,7 @@
 
 #include "dataplane/egress.hpp"
 #include "dataplane/fast_lane.hpp"
-#include "dataplane/forward.hpp"
+#include "dataplane/general_path.hpp"
 #include "dataplane/parse.hpp"
 
 namespace wansteer {
@@ -30,7 +30,7 @@ void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why) {
 }
 
 void tx_flush(WorkerContext& w, uint8_t pi) {
-  WorkerContext::TxQueue& q = w.tx[pi];
+  TxQueue& q = w.tx[pi];
   if (q.n == 0) return;
   uint16_t sent = rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts, q.n);
   if (sent < q.n) sent += rte_eth_tx_burst(w.port_ids[pi], w.worker_id, q.pkts + sent, q.n - sent);
@@ -65,6 +65,17 @@ static void drain_from_control(WorkerContext& w) {
   }
 }
 
+// The general path for parsed LAN packets, its stages in order (dataplane/general_path.hpp).
+static void lan_general_path(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                             uint64_t now_tsc) {
+  n = lan_admit_burst(w, snap, pkts, n);
+  if (n == 0) return;
+  FlowEntry* entry[kBurst];
+  flow_steer_burst(w, snap, pkts, n, now_tsc, entry);
+  host_pair_steer_burst(w, snap, pkts, n, now_tsc);
+  lan_send_burst(w, snap, pkts, n, entry, now_tsc);
+}
+
 uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc) {
   uint32_t total = 0;
   rte_mbuf* pkts[kBurst];
@@ -84,9 +95,9 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     n = parse_burst(pkts, n, pi, w.counters);
     if (n == 0) continue;
     if (pi == 0)
-      forward_lan_burst(w, snap, pkts, n, now_tsc);
+      lan_general_path(w, snap, pkts, n, now_tsc);
     else
-      forward_wan_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
+      wan_route_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
   }
   drain_from_control(w);
   egress_service(w, snap, now_tsc);  // hand-offs, then shapers release what their tokens allow

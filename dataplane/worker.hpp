@@ -10,7 +10,9 @@
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/limits.hpp"
+#include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
+#include "dataplane/tx_queue.hpp"
 
 struct rte_ring;
 struct rte_rcu_qsbr;
@@ -32,27 +34,13 @@ struct alignas(64) WorkerContext {
   // LAN packets of cached flows go through the fast lane (dataplane/fast_lane.hpp) before the general path.
   // Off in tests that run the same traffic through both and compare, and with wansteer --no-fast-lane.
   bool fast_lane = true;
-  uint64_t fast_generation = ~uint64_t{0};  // of the snapshot fast_route was built for
 
   // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
-  struct TxQueue {
-    uint16_t n = 0;
-    uint64_t bytes = 0;  // of the staged packets (counted on enqueue: a driver may free what it sent)
-    rte_mbuf* pkts[2 * kBurst];
-  };
   TxQueue tx[kMaxPorts];
 
-  // The fast lane's verdict per (class, link), rebuilt whenever the snapshot's generation changes
-  // (dataplane/fast_lane.cpp), with everything a forwarded packet touches one pointer away.
-  struct alignas(32) FastRoute {
-    uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
-    uint8_t ok;       // kDirect or kEgress: cached flows of this class already on this link are the fast lane's
-    uint8_t pad[3];
-    TxQueue* txq;                          // the link port's tx staging
-    static constexpr uint8_t kDirect = 1;  // straight to tx staging (egress would let it through untouched)
-    static constexpr uint8_t kEgress = 2;  // through egress (meter, shaper or hand-off to the link's owner)
-  };
-  FastRoute fast_route[kMaxClasses][kMaxLinks];
+  // How LAN->WAN packets leave, per (class, link), for the current snapshot: the fast lane and the general path
+  // both send through it (dataplane/route_table.hpp). Rebuilt by this worker when the snapshot changes.
+  RouteTable routes;
 
   // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
   WorkerEgress egress;
@@ -71,7 +59,7 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
 void tx_flush(WorkerContext& w, uint8_t pi);
 // Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full.
 inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m) {
-  WorkerContext::TxQueue& q = w.tx[pi];
+  TxQueue& q = w.tx[pi];
   if (q.n == 2 * kBurst) tx_flush(w, pi);
   q.pkts[q.n++] = m;
   q.bytes += m->pkt_len;

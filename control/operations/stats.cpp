@@ -25,9 +25,9 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     for (uint32_t r = 0; r < kDropReasonCount; r++) t.drop[r] += c.drop[r].get();
     for (uint32_t k = 0; k < kMaxClasses; k++) {
       for (uint32_t l = 0; l < kMaxLinks; l++) {
-        const uint64_t direct = c.fast_direct[k][l].packets.get();
+        const uint64_t direct = c.direct_tx[k][l].packets.get();
         t.class_link_packets[k][l] += c.class_link[k][l].packets.get() + direct;
-        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get() + c.fast_direct[k][l].bytes.get();
+        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get() + c.direct_tx[k][l].bytes.get();
         const ClassLinkEgressCounters& e = c.egress[k][l];
         EgressTotals& et = t.egress[k][l];
         et.meter_conform += e.meter_conform.get() + direct;

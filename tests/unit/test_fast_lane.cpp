@@ -21,8 +21,10 @@ namespace {
 const Mac kHost{0x02, 0, 0, 0, 0x10, 0x10};
 
 // Fiber primary, lte backup; voip (UDP 5060, or DSCP 46), payments (TCP 443 to 198.51.100.0/28), guest (VLAN 20,
-// fiber only), default. `variant` adds egress work or host-pair steering so those routes are compared too.
-enum class Variant { plain, egress, host_pair };
+// fiber only), default. `variant` adds egress work or host-pair steering so those routes are compared too;
+// mixed_routes gives one class a direct route on one link and an egress route on the other (and fiber flaps), so
+// cached flows keep moving between direct and egress routes.
+enum class Variant { plain, egress, host_pair, mixed_routes };
 
 Policy policy(Variant v) {
   Policy p = rig_office_skeleton();
@@ -30,7 +32,10 @@ Policy policy(Variant v) {
   p.classes = {ClassSpec{"voip", SteerMode::priority, {0, 1}, {}},
                ClassSpec{"payments", SteerMode::balance, {0, 1}, {}}, ClassSpec{"guest", SteerMode::priority, {0}, {}},
                ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
-  if (v == Variant::host_pair) p.classes[0].stick_by = StickBy::host_pair;
+  if (v == Variant::host_pair) {  // balance: a flow's own pick differs from its pair's link for about half the flows
+    p.classes[0].stick_by = StickBy::host_pair;
+    p.classes[0].mode = SteerMode::balance;
+  }
   p.default_class = 3;
   ClassRule guest;
   guest.class_id = 2;
@@ -56,6 +61,17 @@ Policy policy(Variant v) {
     lim.remark = true;
     lim.remark_dscp = 10;
     p.class_limits[0].limit = lim;
+    p.class_limits[3].on_backup = BackupMode::block;
+  }
+  if (v == Variant::mixed_routes) {  // voip: egress on fiber, direct on lte; default: direct on fiber, blocked on lte
+    p.class_limits.resize(4);
+    // A limit that nothing here reaches: the route is through egress, and the verdicts do not depend on which
+    // packet of a burst comes first (the fast lane may reorder flows within a burst; the clock stands still).
+    RateLimitSpec lim;
+    lim.rate_bps = 1'000'000'000;
+    lim.burst_bytes = 10'000'000;
+    p.class_limits[0].limit = lim;
+    p.class_limits[0].on_backup = BackupMode::unlimited;
     p.class_limits[3].on_backup = BackupMode::block;
   }
   return p;
@@ -182,14 +198,16 @@ void compare(Variant v) {
   std::mt19937 rng(20261125);
   std::uniform_int_distribution<uint32_t> flow(0, 47);
   size_t sent = 0;
+  const bool remarks = v == Variant::egress;
+  bool fiber_up = true;
   for (int round = 0; round < 60; round++) {
-    if (round == 20) {  // cached flows on fiber must move (the fast lane hands them over), guest has no link
-      REQUIRE(fast.cp->handle_command("link down fiber").rfind("link fiber: admin down", 0) == 0);
-      REQUIRE(general.cp->handle_command("link down fiber").rfind("link fiber: admin down", 0) == 0);
-    }
-    if (round == 40) {
-      fast.cp->handle_command("link up fiber");
-      general.cp->handle_command("link up fiber");
+    // Cached flows on fiber must move when it goes (the fast lane hands them over), guest has no link; with
+    // mixed_routes fiber flaps every 6 rounds, mid-flow.
+    if (v == Variant::mixed_routes ? round % 6 == 5 : (round == 20 || round == 40)) {
+      fiber_up = !fiber_up;
+      const std::string cmd = fiber_up ? "link up fiber" : "link down fiber";
+      REQUIRE(fast.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
+      REQUIRE(general.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
     }
     for (int i = 0; i < 32; i++) {
       const Bytes f = frame(rng, flow(rng));
@@ -202,7 +220,7 @@ void compare(Variant v) {
       INFO("round " << round << " port " << port);
       auto a = fast.sent(port), b = general.sent(port);
       sent += a.size();
-      CHECK(differences(sorted(a, v == Variant::egress), sorted(b, v == Variant::egress)) == "");
+      CHECK(differences(sorted(a, remarks), sorted(b, remarks)) == "");
     }
   }
   CHECK(sent > 1000);
@@ -228,14 +246,18 @@ TEST_CASE("fast lane: same frames and counters with a shaper, a re-marking limit
 
 TEST_CASE("fast lane: same frames and counters with a host-pair class", "[fast_lane]") { compare(Variant::host_pair); }
 
-TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement_ttl, for every TTL and checksum",
+TEST_CASE("fast lane: same frames and counters while flows move between direct and egress routes as fiber flaps",
           "[fast_lane]") {
-  // A cached flow's packets with TTL 2..255 and every header checksum value reachable through the identification
-  // field: the frames the fast lane sends must equal the general path's byte for byte.
-  ControlRig fast(policy(Variant::plain));
-  ControlRig general(policy(Variant::plain));
-  general.w->fast_lane = false;
-  auto pkt = [](uint8_t ttl, uint16_t id) {
+  compare(Variant::mixed_routes);
+}
+
+// Two rigs, one with the fast lane and one without, with one UDP flow (192.168.10.10:40000 -> 203.0.113.9:9)
+// already cached in both, so its next packets are the fast lane's where it takes them.
+struct CachedFlowPair {
+  ControlRig fast{policy(Variant::plain)};
+  ControlRig general{policy(Variant::plain)};
+
+  static Bytes pkt(uint8_t ttl, uint16_t id) {
     Ipv4Opts o;
     o.ttl = ttl;
     o.id = id;
@@ -243,26 +265,62 @@ TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement
         .ipv4(ip4("192.168.10.10"), ip4("203.0.113.9"), o)
         .udp(40000, 9)
         .build();
-  };
-  for (ControlRig* r : {&fast, &general}) {  // cache the flow
-    r->inject(0, pkt(64, 0));
-    r->poll();
-    r->sent(1);
   }
+  CachedFlowPair() {
+    general.w->fast_lane = false;
+    inject(pkt(64, 0));
+    poll();
+    fast.sent(1);
+    general.sent(1);
+  }
+  void inject(const Bytes& f) {
+    fast.inject(0, f);
+    general.inject(0, f);
+  }
+  void poll() {
+    fast.poll();
+    general.poll();
+  }
+};
+
+TEST_CASE("fast lane: TTL 2 leaves with TTL 1 and TTL 1 expires, the same through both front ends", "[fast_lane]") {
+  CachedFlowPair r;
+  for (uint16_t i = 0; i < 30; i++) r.inject(CachedFlowPair::pkt(static_cast<uint8_t>(1 + i % 3), i));  // 1, 2, 3, 1..
+  r.poll();
+  auto a = r.fast.sent(1), b = r.general.sent(1);
+  CHECK(differences(sorted(a, false), sorted(b, false)) == "");
+  REQUIRE(a.size() == 20);
+  size_t ttl1 = 0;
+  for (const Bytes& f : a) {
+    uint32_t sum = 0;  // the IPv4 header's one's-complement sum: all ones when its checksum is right
+    for (size_t i = 14; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    CHECK(sum == 0xffff);
+    ttl1 += f[14 + 8] == 1;
+  }
+  CHECK(ttl1 == 10);  // the TTL-2 packets, forwarded with 1 left
+  same_totals(sum_counters({r.fast.w}), sum_counters({r.general.w}));
+  CHECK(r.fast.w->counters.drop[static_cast<uint32_t>(DropReason::ttl_expired)].get() == 10);
+  CHECK(r.fast.w->counters.fast_lane.get() == 20);  // TTL 1 was left to the general path, which dropped it
+}
+
+TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement_ttl, for every TTL and checksum",
+          "[fast_lane]") {
+  // A cached flow's packets with TTL 2..255 and every header checksum value reachable through the identification
+  // field: the frames the fast lane sends must equal the general path's byte for byte.
+  CachedFlowPair r;
   uint64_t compared = 0, injected = 0;
   for (uint32_t id = 0; id < 65536; id += 7) {
     const uint8_t ttl = static_cast<uint8_t>(2 + id % 254);
-    fast.inject(0, pkt(ttl, static_cast<uint16_t>(id)));
-    general.inject(0, pkt(ttl, static_cast<uint16_t>(id)));
+    r.inject(CachedFlowPair::pkt(ttl, static_cast<uint16_t>(id)));
     if (++injected % kBurst == 0 || id + 7 >= 65536) {  // one poll takes one burst
-      fast.poll();
-      general.poll();
-      auto a = fast.sent(1), b = general.sent(1);
+      r.poll();
+      auto a = r.fast.sent(1), b = r.general.sent(1);
       REQUIRE(a.size() == b.size());
       for (size_t i = 0; i < a.size(); i++) REQUIRE(a[i] == b[i]);
       compared += a.size();
     }
   }
   CHECK(compared == 65536 / 7 + 1);
-  CHECK(fast.w->counters.fast_lane.get() == compared);
+  CHECK(r.fast.w->counters.fast_lane.get() == compared);
 }

@@ -1,0 +1,62 @@
+// In-place frame edits shared by the forwarding stages (see frame_edit.hpp).
+#include "dataplane/frame_edit.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+namespace wansteer {
+
+void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
+  if (meta->vlan_count == 0) return;
+  uint16_t shift = static_cast<uint16_t>(4 * meta->vlan_count);
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  std::memmove(p + shift, p, 2 * RTE_ETHER_ADDR_LEN);  // MACs move up; the inner ethertype stays in place
+  rte_pktmbuf_adj(m, shift);
+  meta->l3_offset = static_cast<uint16_t>(meta->l3_offset - shift);
+  if (meta->l4_offset != 0) meta->l4_offset = static_cast<uint16_t>(meta->l4_offset - shift);
+  meta->vlan_count = 0;
+}
+
+bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan) {
+  uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
+  if (p == nullptr) return false;
+  std::memmove(p, p + 4, 2 * RTE_ETHER_ADDR_LEN);
+  uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+  uint16_t tci = rte_cpu_to_be_16(vlan & 0xfff);
+  std::memcpy(p + 12, &tpid, 2);
+  std::memcpy(p + 14, &tci, 2);
+  meta->l3_offset = static_cast<uint16_t>(meta->l3_offset + 4);
+  if (meta->l4_offset != 0) meta->l4_offset = static_cast<uint16_t>(meta->l4_offset + 4);
+  meta->vlan_count = 1;
+  return true;
+}
+
+bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac) {
+  if (meta->l3 != static_cast<uint8_t>(L3::ipv4) || meta->proto != IPPROTO_ICMP ||
+      meta->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || (meta->flags & PacketMeta::kFlagFragment) || meta->l4_offset == 0)
+    return false;
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, meta->l3_offset);
+  auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, meta->l4_offset);
+  uint16_t icmp_len = static_cast<uint16_t>(meta->l3_len - (meta->l4_offset - meta->l3_offset));
+  if (icmp_len < sizeof(rte_icmp_hdr)) return false;
+  const rte_be32_t ip_src = ip->src_addr;  // packed fields: no std::swap
+  ip->src_addr = ip->dst_addr;
+  ip->dst_addr = ip_src;
+  ip->time_to_live = 64;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+  rte_ether_addr_copy(&our_mac, &eth->src_addr);
+  std::swap(meta->src, meta->dst);
+  return true;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,20 @@
+// In-place edits of a parsed frame that forwarding stages share: VLAN tags off and on, an ICMP echo turned into
+// its reply. Pure functions over the mbuf and its PacketMeta (unit-tested).
+#pragma once
+#include <cstdint>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/packet_meta.hpp"
+
+namespace wansteer {
+
+// Removes all VLAN tags (meta->vlan_count of them) in place; updates meta offsets.
+void strip_vlans(rte_mbuf* m, PacketMeta* meta);
+// Adds one 802.1Q tag. Returns false when there is no headroom.
+bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan);
+// Turns an ICMP echo request addressed to us into the reply, in place. Returns false if it isn't one.
+bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac);
+
+}  // namespace wansteer

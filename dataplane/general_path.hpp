@@ -1,0 +1,39 @@
+// The general path's stages, in the order the worker runs them over a parsed burst (parse.hpp comes first). One
+// file each: LAN admission (lan_admit.cpp), flow cache + classify + steer (flow_steer.cpp), host-pair steering
+// (host_pair_steer.cpp), TTL + rewrite + send (lan_send.cpp); and from a WAN link, the route to the LAN
+// (wan_route.cpp). Every packet a stage does not pass on is sent, handed to control or dropped and counted.
+#pragma once
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/flow_cache.hpp"
+#include "dataplane/snapshot.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+// LAN: takes out what is not transit traffic (ARP, packets for the edge, LAN-local and non-routable ones) and
+// moves the transit packets, in order, to the front of pkts. Returns how many. Starts loading their flow entries.
+uint16_t lan_admit_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n);
+
+// LAN: flow cache lookup, one classifier call for the misses, steering. Sets every packet's meta class_id and
+// link, and entry[i] to its flow's cache entry (nullptr when the cache had no room).
+void flow_steer_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc,
+                      FlowEntry** entry);
+
+// LAN: for classes steered per host pair, the pair's own cache entry overrides the link of all its flows.
+void host_pair_steer_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                           uint64_t now_tsc);
+
+// LAN: per packet, its route (link, next hop), TTL, VLAN strip, Ethernet rewrite, flow entry totals, then sends
+// it on the route (tx staging or egress).
+void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                    FlowEntry* const* entry, uint64_t now_tsc);
+
+// WAN link `link`: probe replies to control (with their receive TSC, now_tsc), the link's own address, then the
+// LAN route: neighbour, TTL, VLAN tag, rewrite, tx on the LAN port.
+void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                     uint64_t now_tsc);
+
+}  // namespace wansteer

@@ -1,0 +1,33 @@
+// Address tests against the snapshot's LAN subnets, shared by LAN admission and the WAN->LAN route.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
+
+#include "dataplane/snapshot.hpp"
+
+namespace wansteer {
+
+// An IPv4 address from PacketMeta (network order, first 4 bytes), in host order.
+inline uint32_t ipv4_of(const std::array<uint8_t, 16>& a) {
+  uint32_t be;
+  std::memcpy(&be, a.data(), 4);
+  return rte_be_to_cpu_32(be);
+}
+
+// Index of the LAN subnet holding `ip` (host order), or -1.
+inline int lan_subnet_of(const DataplaneSnapshot& s, uint32_t ip) {
+  for (uint8_t i = 0; i < s.n_lan; i++)
+    if ((ip & s.lan[i].mask) == s.lan[i].network) return i;
+  return -1;
+}
+
+inline bool is_own_lan_ip(const DataplaneSnapshot& s, uint32_t ip) {
+  for (uint8_t i = 0; i < s.n_lan; i++)
+    if (s.lan[i].own_ip == ip) return true;
+  return false;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,38 @@
+// The last step of every LAN->WAN packet, from the fast lane or the general path: the routes of the worker's
+// RouteTable for this snapshot, and sending a rewritten packet on one of them (count once, then tx or egress).
+#pragma once
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/egress.hpp"
+#include "dataplane/route_table.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+// w.routes, rebuilt first when the snapshot changed since (one compare per burst).
+inline const RouteTable& current_routes(WorkerContext& w, const DataplaneSnapshot& snap) {
+  if (w.routes.generation != snap.generation) route_table_build(w, snap);
+  return w.routes;
+}
+
+// Counts the packet (class x link) and sends it on route `r` of `link`: straight to the link's tx staging, or
+// through egress (meter, shaper, hand-off), which reads its PacketMeta. `r` is the caller's copy, taken before
+// the frame was rewritten (frame bytes may alias anything, so the compiler would reload a reference).
+inline void send_on_route(WorkerContext& w, const DataplaneSnapshot& snap, const LinkRoute& r, uint8_t link,
+                          rte_mbuf* m, uint64_t now_tsc) {
+  const uint32_t len = m->pkt_len;
+  r.counted->packets.inc();
+  r.counted->bytes.add(len);
+  if (r.how == LinkRoute::kDirect) {
+    TxQueue& q = *r.txq;
+    if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(link + 1));
+    q.pkts[q.n++] = m;
+    q.bytes += len;
+  } else {
+    egress_submit(w, snap, link, m, now_tsc);
+  }
+}
+
+}  // namespace wansteer

@@ -1,0 +1,44 @@
+// Builds a worker's RouteTable from a snapshot: the one place that decides, per (class, link), whether a packet
+// may bypass egress and which counters it adds to. Runs on the worker when the snapshot generation changes.
+#include "dataplane/route_table.hpp"
+
+#include <cstring>
+
+#include "dataplane/egress.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+
+void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
+  WorkerCounters& c = w.counters;
+  for (uint32_t cls = 0; cls < kMaxClasses; cls++) {
+    const ClassSteering& cs = snap.steering.cls[cls];
+    for (uint32_t l = 0; l < kMaxLinks; l++) {
+      const uint8_t link = static_cast<uint8_t>(l);
+      LinkRoute& r = w.routes.route[cls][l];
+      r = LinkRoute{};
+      r.counted = &c.class_link[cls][l];
+      r.txq = &w.tx[l + 1];
+      if (l >= snap.n_links) continue;
+      r.stay = cs.may_stay(link);
+      const LinkConfig& L = snap.links[l];
+      if (!L.gateway_resolved) {
+        r.how = LinkRoute::kNoNeighbor;
+        continue;
+      }
+      std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
+      std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
+      // Egress would pass the packet straight to tx staging: this worker owns the link, it has no shaper and the
+      // class no limit there. The profile's mode decides, not the worker's meter state: an unlimited meter needs
+      // no configuring to pass. Such packets count once, in direct_tx (control adds them to class_link and to
+      // meter_conform); the others in class_link here and in the egress counters where egress decides.
+      const bool direct = owns_unshaped(w, snap, link) && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
+      r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
+      if (direct) r.counted = &c.direct_tx[cls][l];
+      r.fast = r.stay && !cs.by_host_pair;
+    }
+  }
+  w.routes.generation = snap.generation;
+}
+
+}  // namespace wansteer

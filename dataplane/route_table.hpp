@@ -1,0 +1,44 @@
+// RouteTable: per (class, WAN link), how a LAN->WAN packet leaves: the frame's new MACs, straight to tx staging
+// or through egress, the counters it adds to, and whether a cached flow may stay. Each worker rebuilds its own
+// when the snapshot changes; the fast lane and the general path both forward through it, so they cannot disagree.
+#pragma once
+#include <cstdint>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/limits.hpp"
+#include "dataplane/tx_queue.hpp"
+
+namespace wansteer {
+
+struct DataplaneSnapshot;
+struct WorkerContext;
+
+struct alignas(32) LinkRoute {
+  enum How : uint8_t {
+    kNoLink = 0,      // no such link in the snapshot
+    kNoNeighbor = 1,  // the link's next hop is not resolved: drop (no_neighbor)
+    kDirect = 2,      // straight to tx staging: egress would let the packet through untouched
+    kEgress = 3,      // through egress: meter, shaper or hand-off to the link's owner (needs PacketMeta)
+  };
+  uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
+  uint8_t how;      // How
+  uint8_t stay;     // 1: a cached flow of this class already on this link may stay there (the planner's stay_mask)
+  uint8_t fast;     // 1: stay, sendable, and the class is steered per flow: the fast lane may forward such flows
+  uint8_t pad;
+  ClassLinkCounters* counted;  // the class x link counters a packet sent on this route adds to (see build)
+  TxQueue* txq;                // the link port's tx staging (kDirect)
+};
+static_assert(sizeof(LinkRoute) == 32, "two routes per cache line");
+
+struct RouteTable {
+  uint64_t generation = ~uint64_t{0};  // of the snapshot the routes were built for
+  LinkRoute route[kMaxClasses][kMaxLinks];
+
+  // May a cached flow of class `cls` on `link` (kNoLink when it has none) stay there?
+  bool may_stay(uint8_t cls, uint8_t link) const { return link < kMaxLinks && route[cls][link].stay; }
+};
+
+// Rebuilds w.routes for `snap`. Runs on the worker, once per snapshot generation (current_routes).
+void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap);
+
+}  // namespace wansteer

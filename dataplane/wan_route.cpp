@@ -1,0 +1,107 @@
+// General path from a WAN link: probe replies to control, the link's own address (ICMP echo), then the route to
+// the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
+#include <rte_hash.h>
+#include <rte_icmp.h>
+
+#include "dataplane/frame_edit.hpp"
+#include "dataplane/general_path.hpp"
+#include "dataplane/hop_limit.hpp"
+#include "dataplane/lan_subnets.hpp"
+#include "dataplane/probe_ids.hpp"
+#include "dataplane/rx_timestamp.hpp"
+
+namespace wansteer {
+namespace {
+
+enum class WanIn : uint8_t { to_lan, arp, probe_reply, echo_reply, not_for_us, no_route, martian, resolve };
+
+// A reply to one of control's probes: ICMP echo reply, or UDP from a STAMP reflector to a probe port.
+inline bool is_probe_reply(const PacketMeta* meta) {
+  if (meta->flags & PacketMeta::kFlagFragment) return false;
+  if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY;
+  return meta->proto == IPPROTO_UDP && is_probe_port(meta->dport);
+}
+
+// What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry. An echo
+// request to the link's address is turned into its reply in place.
+inline WanIn classify_wan(const DataplaneSnapshot& snap, const LinkConfig& L, rte_mbuf* m, PacketMeta* meta,
+                          const NeighborTable::Entry** ne) {
+  if (meta->l3 == static_cast<uint8_t>(L3::arp)) return WanIn::arp;
+  if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return WanIn::no_route;  // no IPv6 routing towards the LAN yet
+  uint32_t dst = ipv4_of(meta->dst);
+  if (dst == L.own_ip) {
+    if (is_probe_reply(meta)) return WanIn::probe_reply;
+    return icmp_echo_reply_in_place(m, meta, L.own_mac) ? WanIn::echo_reply : WanIn::not_for_us;
+  }
+  const int subnet = lan_subnet_of(snap, dst);
+  if (subnet < 0 || dst == snap.lan[subnet].own_ip) return WanIn::no_route;
+  // Spoofed: our LAN's addresses never come from a WAN.
+  if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) return WanIn::martian;
+  const NeighborTable* nt = snap.neighbors.get();
+  void* data = nullptr;
+  if (nt == nullptr || nt->by_ip == nullptr || rte_hash_lookup_data(nt->by_ip, &dst, &data) < 0) return WanIn::resolve;
+  *ne = &nt->entries[reinterpret_cast<uintptr_t>(data)];
+  return WanIn::to_lan;
+}
+
+// TTL, the subnet's VLAN tag and the LAN host's MAC, then tx on the LAN port.
+inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, rte_mbuf* m, PacketMeta* meta,
+                        const NeighborTable::Entry& ne) {
+  if (!ipv4_decrement_ttl(m, meta->l3_offset)) {
+    drop_packet(w, m, pi, DropReason::ttl_expired);
+    return;
+  }
+  strip_vlans(m, meta);
+  const uint16_t vlan = snap.lan[ne.subnet].vlan;
+  if (vlan != 0 && !push_vlan(m, meta, vlan)) {
+    drop_packet(w, m, pi, DropReason::tx_full);
+    return;
+  }
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&ne.mac, &eth->dst_addr);
+  rte_ether_addr_copy(&snap.lan_mac, &eth->src_addr);
+  tx_enqueue(w, 0, m);
+}
+
+}  // namespace
+
+void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                     uint64_t now_tsc) {
+  const uint8_t pi = static_cast<uint8_t>(link + 1);
+  const LinkConfig& L = snap.links[link];
+  for (uint16_t i = 0; i < n; i++) {
+    rte_mbuf* m = pkts[i];
+    PacketMeta* meta = meta_of(m);
+    const NeighborTable::Entry* ne = nullptr;
+    switch (classify_wan(snap, L, m, meta, &ne)) {
+      case WanIn::to_lan:
+        send_to_lan(w, snap, pi, m, meta, *ne);
+        break;
+      case WanIn::arp:
+        hand_to_control(w, m, pi, PacketMeta::kToControlArp);
+        break;
+      case WanIn::probe_reply:
+        set_rx_tsc(m, now_tsc);
+        hand_to_control(w, m, pi, PacketMeta::kToControlProbe);
+        break;
+      case WanIn::echo_reply:
+        w.counters.icmp_echo_replies_sent.inc();
+        tx_enqueue(w, pi, m);
+        break;
+      case WanIn::not_for_us:
+        drop_packet(w, m, pi, DropReason::not_for_us);
+        break;
+      case WanIn::no_route:
+        drop_packet(w, m, pi, DropReason::no_route);
+        break;
+      case WanIn::martian:
+        drop_packet(w, m, pi, DropReason::martian_source);
+        break;
+      case WanIn::resolve:
+        hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop
+        break;
+    }
+  }
+}
+
+}  // namespace wansteer
