@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -20,26 +23,25 @@ using UnitTable = std::vector<std::pair<std::string_view, uint64_t>>;
 
 // A decimal number with a unit from `units`. Decimal point allowed, but the result must be a whole number of the
 // base unit; unit names are exact ("mbps" or "MB/s" are not accepted) so that bits and bytes cannot be confused.
-bool parse_scaled(std::string_view s, const UnitTable& units, uint64_t& out) {
+std::optional<uint64_t> parse_scaled(std::string_view s, const UnitTable& units) {
   size_t i = 0;
   while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
   std::string_view num = s.substr(0, i), unit = s.substr(i);
   uint64_t mult = 0;
   for (const auto& [name, m] : units)
     if (unit == name) mult = m;
-  if (mult == 0 || num.empty()) return false;
+  if (mult == 0 || num.empty()) return std::nullopt;
   auto dot = num.find('.');
   uint64_t whole = 0, frac = 0, scale = 1;
-  if (!parse_decimal(num.substr(0, dot), whole)) return false;
+  if (!parse_decimal(num.substr(0, dot), whole)) return std::nullopt;
   if (dot != std::string_view::npos) {
     std::string_view f = num.substr(dot + 1);
-    if (f.empty() || f.size() > 6 || !parse_decimal(f, frac)) return false;
+    if (f.empty() || f.size() > 6 || !parse_decimal(f, frac)) return std::nullopt;
     for (size_t k = 0; k < f.size(); ++k) scale *= 10;
   }
-  if (whole > (uint64_t{1} << 40)) return false;
-  if ((frac * mult) % scale != 0) return false;  // "1.5bit": not a whole unit
-  out = whole * mult + frac * mult / scale;
-  return true;
+  if (whole > (uint64_t{1} << 40)) return std::nullopt;
+  if ((frac * mult) % scale != 0) return std::nullopt;  // "1.5bit": not a whole unit
+  return whole * mult + frac * mult / scale;
 }
 
 int hex_digit(char c) {
@@ -68,14 +70,23 @@ bool parse_decimal(std::string_view s, uint64_t& out) {
   return true;
 }
 
-bool parse_rate(std::string_view s, uint64_t& bps) {
-  static const UnitTable kUnits{{"", 1}, {"bit", 1}, {"kbit", 1000}, {"mbit", 1000000}, {"gbit", 1000000000}};
-  return parse_scaled(s, kUnits, bps);
+std::optional<double> parse_number(std::string_view s) {
+  std::string v(trim(s));
+  char* end = nullptr;
+  errno = 0;
+  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || errno != 0 || !std::isfinite(d)) return std::nullopt;
+  return d;
 }
 
-bool parse_size(std::string_view s, uint64_t& bytes) {
+std::optional<uint64_t> parse_rate(std::string_view s) {
+  static const UnitTable kUnits{{"", 1}, {"bit", 1}, {"kbit", 1000}, {"mbit", 1000000}, {"gbit", 1000000000}};
+  return parse_scaled(s, kUnits);
+}
+
+std::optional<uint64_t> parse_size(std::string_view s) {
   static const UnitTable kUnits{{"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000000}, {"kib", 1024}, {"mib", 1048576}};
-  return parse_scaled(s, kUnits, bytes);
+  return parse_scaled(s, kUnits);
 }
 
 std::optional<uint32_t> parse_ip4(std::string_view s) {

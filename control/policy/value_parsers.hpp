@@ -20,11 +20,14 @@ std::string_view trim(std::string_view s);
 // Plain decimal digits only: "0x10", "+5", "1.5" and "1_000" are all rejected so a typo can't mean something else.
 bool parse_decimal(std::string_view s, uint64_t& out);
 
+// A finite decimal number ("1.5", "2e1", " 3 "), for SLA thresholds.
+std::optional<double> parse_number(std::string_view s);
+
 // A rate in bit/s: "5mbit", "1.5mbit", "500kbit", "1gbit", "64000bit" or a plain number.
-bool parse_rate(std::string_view s, uint64_t& bps);
+std::optional<uint64_t> parse_rate(std::string_view s);
 
 // A size in bytes: a plain number or with b, kb, mb (1000-based), kib, mib.
-bool parse_size(std::string_view s, uint64_t& bytes);
+std::optional<uint64_t> parse_size(std::string_view s);
 
 std::optional<uint32_t> parse_ip4(std::string_view s);  // host order
 std::optional<std::array<uint8_t, 16>> parse_ip6(std::string_view s);

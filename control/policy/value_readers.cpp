@@ -67,38 +67,24 @@ std::optional<PortRange> read_port_range(Diagnostics& diag, const Item& it, cons
 }
 
 std::optional<uint64_t> read_rate(Diagnostics& diag, const Item& it, const std::string& what) {
-  auto s = read_text(diag, it, what);
-  if (!s) return std::nullopt;
-  uint64_t v = 0;
-  if (!parse_rate(*s, v)) {
-    diag.error(it.mark, fmt::format("{} \"{}\" is not a rate: write a number with bit, kbit, mbit or gbit (per "
-                                    "second), e.g. 5mbit or 1.5mbit; a plain number is bit/s",
-                                    what, *s));
-    return std::nullopt;
-  }
-  if (v < kMinRate || v > kMaxRate) {
-    diag.error(it.mark, fmt::format("{} {} is out of range: allowed 8kbit to 400gbit", what, *s));
-    return std::nullopt;
-  }
-  return v;
+  auto malformed = [](const std::string& s) {
+    return fmt::format(
+        "\"{}\" is not a rate: write a number with bit, kbit, mbit or gbit (per second), e.g. 5mbit "
+        "or 1.5mbit; a plain number is bit/s",
+        s);
+  };
+  return read_bounded(diag, it, what, parse_rate, kMinRate, kMaxRate, malformed, "8kbit to 400gbit");
 }
 
 std::optional<uint64_t> read_size(Diagnostics& diag, const Item& it, const std::string& what, uint64_t lo,
                                   uint64_t hi) {
-  auto s = read_text(diag, it, what);
-  if (!s) return std::nullopt;
-  uint64_t v = 0;
-  if (!parse_size(*s, v)) {
-    diag.error(it.mark, fmt::format("{} \"{}\" is not a size: write a number of bytes, optionally with b, kb, mb "
-                                    "(1000-based) or kib, mib, e.g. 64kb",
-                                    what, *s));
-    return std::nullopt;
-  }
-  if (v < lo || v > hi) {
-    diag.error(it.mark, fmt::format("{} {} is out of range: allowed {} to {} bytes", what, *s, lo, hi));
-    return std::nullopt;
-  }
-  return v;
+  auto malformed = [](const std::string& s) {
+    return fmt::format(
+        "\"{}\" is not a size: write a number of bytes, optionally with b, kb, mb (1000-based) or "
+        "kib, mib, e.g. 64kb",
+        s);
+  };
+  return read_bounded(diag, it, what, parse_size, lo, hi, malformed, fmt::format("{} to {} bytes", lo, hi));
 }
 
 }  // namespace wansteer::policy_reader

@@ -4,9 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
 
 #include "control/policy/did_you_mean.hpp"
 #include "control/policy/value_parsers.hpp"
@@ -107,36 +104,21 @@ std::optional<std::string> read_text(Diagnostics& diag, const Item& it, const st
 
 std::optional<uint64_t> read_integer(Diagnostics& diag, const Item& it, const std::string& what, uint64_t lo,
                                      uint64_t hi) {
-  auto s = read_text(diag, it, what);
-  if (!s) return std::nullopt;
-  uint64_t v = 0;
-  if (!parse_decimal(*s, v)) {
-    diag.error(it.mark, fmt::format("{} must be a whole number from {} to {}, got \"{}\"", what, lo, hi, *s));
-    return std::nullopt;
-  }
-  if (v < lo || v > hi) {
-    diag.error(it.mark, fmt::format("{} {} is out of range: allowed {} to {}", what, *s, lo, hi));
-    return std::nullopt;
-  }
-  return v;
+  auto parse = [](std::string_view s) {
+    uint64_t v = 0;
+    return parse_decimal(s, v) ? std::optional<uint64_t>(v) : std::nullopt;
+  };
+  auto malformed = [&](const std::string& s) {
+    return fmt::format("must be a whole number from {} to {}, got \"{}\"", lo, hi, s);
+  };
+  return read_bounded(diag, it, what, parse, lo, hi, malformed, fmt::format("{} to {}", lo, hi));
 }
 
 std::optional<double> read_number(Diagnostics& diag, const Item& it, const std::string& what, double lo, double hi) {
-  auto s = read_text(diag, it, what);
-  if (!s) return std::nullopt;
-  std::string v(trim(*s));
-  char* end = nullptr;
-  errno = 0;
-  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
-  if (v.empty() || end != v.c_str() + v.size() || errno != 0 || !std::isfinite(d)) {
-    diag.error(it.mark, fmt::format("{} must be a number from {} to {}, got \"{}\"", what, lo, hi, *s));
-    return std::nullopt;
-  }
-  if (d < lo || d > hi) {
-    diag.error(it.mark, fmt::format("{} {} is out of range: allowed {} to {}", what, *s, lo, hi));
-    return std::nullopt;
-  }
-  return d;
+  auto malformed = [&](const std::string& s) {
+    return fmt::format("must be a number from {} to {}, got \"{}\"", lo, hi, s);
+  };
+  return read_bounded(diag, it, what, parse_number, lo, hi, malformed, fmt::format("{} to {}", lo, hi));
 }
 
 std::optional<bool> read_boolean(Diagnostics& diag, const Item& it, const std::string& what) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "control/policy/diagnostics.hpp"
@@ -62,6 +63,25 @@ std::optional<std::string> read_text(Diagnostics& diag, const Item& it, const st
 std::optional<uint64_t> read_integer(Diagnostics& diag, const Item& it, const std::string& what, uint64_t lo,
                                      uint64_t hi);
 std::optional<double> read_number(Diagnostics& diag, const Item& it, const std::string& what, double lo, double hi);
+
+// A scalar that `parse` (text -> optional<T>) turns into a number in [lo, hi]. `malformed(text)` words the error
+// when it does not parse (after "what "); `allowed` ends the out-of-range error ("... allowed 1 to 10").
+template <typename T, typename Parse, typename Malformed>
+std::optional<T> read_bounded(Diagnostics& diag, const Item& it, const std::string& what, Parse parse, T lo, T hi,
+                              Malformed malformed, const std::string& allowed) {
+  auto s = read_text(diag, it, what);
+  if (!s) return std::nullopt;
+  std::optional<T> v = parse(*s);
+  if (!v) {
+    diag.error(it.mark, fmt::format("{} {}", what, malformed(*s)));
+    return std::nullopt;
+  }
+  if (*v < lo || *v > hi) {
+    diag.error(it.mark, fmt::format("{} {} is out of range: allowed {}", what, *s, allowed));
+    return std::nullopt;
+  }
+  return v;
+}
 std::optional<bool> read_boolean(Diagnostics& diag, const Item& it, const std::string& what);
 std::optional<std::string> read_choice(Diagnostics& diag, const Item& it, const std::string& what,
                                        std::initializer_list<const char*> options);

@@ -27,10 +27,7 @@ template <typename Parse>
 void check_numbers(Parse parse, const std::vector<NumberCase>& cases) {
   for (const auto& c : cases) {
     INFO("text: \"" << c.text << "\"");
-    uint64_t v = 0;
-    bool ok = parse(c.text, v);
-    CHECK(ok == c.value.has_value());
-    if (ok && c.value) CHECK(v == *c.value);
+    CHECK(parse(c.text) == c.value);
   }
 }
 
@@ -95,16 +92,37 @@ TEST_CASE("sizes: bytes with 1000- and 1024-based units", "[policy][values]") {
 }
 
 TEST_CASE("plain decimals: digits only, no signs, bases or separators", "[policy][values]") {
-  check_numbers(parse_decimal, {
-                                   {"0", 0},
-                                   {"65535", 65535},
-                                   {"999999999999", 999999999999},
-                                   {"9999999999999", std::nullopt},  // more than 12 digits
-                                   {"+5", std::nullopt},
-                                   {"0x10", std::nullopt},
-                                   {"1_000", std::nullopt},
-                                   {"1.0", std::nullopt},
-                               });
+  auto decimal = [](std::string_view s) {
+    uint64_t v = 0;
+    return parse_decimal(s, v) ? std::optional<uint64_t>(v) : std::nullopt;
+  };
+  check_numbers(decimal, {
+                             {"0", 0},
+                             {"65535", 65535},
+                             {"999999999999", 999999999999},
+                             {"9999999999999", std::nullopt},  // more than 12 digits
+                             {"+5", std::nullopt},
+                             {"0x10", std::nullopt},
+                             {"1_000", std::nullopt},
+                             {"1.0", std::nullopt},
+                         });
+}
+
+TEST_CASE("numbers: finite decimals for SLA thresholds", "[policy][values]") {
+  const std::vector<std::pair<const char*, std::optional<double>>> cases{{"1.5", 1.5},
+                                                                         {" 3 ", 3.0},
+                                                                         {"2e1", 20.0},
+                                                                         {"0", 0.0},
+                                                                         {"nan", std::nullopt},
+                                                                         {"1e999", std::nullopt},
+                                                                         {"inf", std::nullopt},
+                                                                         {"x", std::nullopt},
+                                                                         {"1.5ms", std::nullopt},
+                                                                         {"", std::nullopt}};
+  for (const auto& [text, value] : cases) {
+    INFO("text: \"" << text << "\"");
+    CHECK(parse_number(text) == value);
+  }
 }
 
 TEST_CASE("prefixes: IPv4 and IPv6, bare addresses, host bits refused", "[policy][values]") {
