@@ -1,0 +1,139 @@
+// The links section: the WAN links (device, address, gateway, role, weight, metering, probing, capacity, shaping).
+#include <fmt/format.h>
+
+#include "control/policy/ipv4_subnets.hpp"
+#include "control/policy/sections.hpp"
+#include "control/policy/value_readers.hpp"
+
+namespace wansteer::policy_reader {
+
+namespace {
+
+constexpr size_t kMinLinks = 2;
+
+// The device must be new: not the LAN's, not an earlier link's.
+void read_device(Diagnostics& diag, const Field& d, const std::string& what, const std::string& lan_device,
+                 const std::vector<LinkSpec>& earlier, LinkSpec& spec) {
+  auto s = read_text(diag, item(d), what + " device");
+  if (!s) return;
+  if (s->empty()) {
+    diag.error(at(d), fmt::format("{}: device is empty", what));
+  } else if (*s == lan_device) {
+    diag.error(at(d), fmt::format("{}: device \"{}\" is the LAN device", what, *s));
+  } else {
+    for (const auto& other : earlier)
+      if (other.device == *s)
+        diag.error(at(d), fmt::format("{}: device \"{}\" is already used by link \"{}\"", what, *s, other.name));
+  }
+  spec.device = *s;
+}
+
+// The gateway must be a host of the link's subnet other than the edge itself.
+void read_gateway(Diagnostics& diag, const Field& g, const std::string& what, const std::optional<Ipv4Cidr>& addr,
+                  LinkSpec& spec) {
+  auto gw = read_ip4(diag, item(g), what + " gateway");
+  if (!gw) return;
+  spec.gateway = *gw;
+  if (!addr) return;
+  if (!inside(*gw, *addr))
+    diag.error(at(g), fmt::format("{}: gateway {} is not inside {} (the link's subnet is {})", what, ipv4_str(*gw),
+                                  cidr_str(*addr), net_str(*addr)));
+  else if (*gw == addr->addr)
+    diag.error(at(g), fmt::format("{}: gateway {} is the edge's own address", what, ipv4_str(*gw)));
+  else if (addr->len <= 30 && (*gw == addr->network() || *gw == (addr->network() | ~addr->mask())))
+    diag.error(at(g), fmt::format("{}: gateway {} is the network or broadcast address of {}", what, ipv4_str(*gw),
+                                  net_str(*addr)));
+}
+
+void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, LinkSpec& spec) {
+  auto m = read_map(diag, item(f), what + " capacity", {"up", "down"});
+  if (!m) return;
+  if (m->items.empty()) diag.error(at(f), fmt::format("{}: capacity needs up and/or down", what));
+  if (const Field* u = m->get("up"))
+    if (auto v = read_rate(diag, item(*u), what + " capacity up")) spec.capacity_up_bps = *v;
+  if (const Field* d = m->get("down"))
+    if (auto v = read_rate(diag, item(*d), what + " capacity down")) spec.capacity_down_bps = *v;
+}
+
+// role, weight, metered, probe, capacity and shaping: the keys with defaults.
+void read_link_options(Diagnostics& diag, const Fields& m, const std::string& what, LinkSpec& spec) {
+  if (const Field* r = m.get("role")) {
+    if (auto s = read_text(diag, item(*r), what + " role")) {
+      if (*s == "primary")
+        spec.role = LinkRole::primary;
+      else if (*s == "backup")
+        spec.role = LinkRole::backup;
+      else
+        diag.error(at(*r), fmt::format("{}: role \"{}\" must be primary or backup", what, *s));
+    }
+  }
+  if (const Field* w = m.get("weight"))
+    if (auto v = read_integer(diag, item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
+  if (const Field* me = m.get("metered"))
+    if (auto b = read_boolean(diag, item(*me), what + " metered")) spec.metered = *b;
+  if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", spec.probe);
+  if (const Field* c = m.get("capacity")) read_capacity(diag, *c, what, spec);
+  if (const Field* sh = m.get("shaping")) {
+    if (auto v = read_boolean(diag, item(*sh), what + " shaping")) {
+      spec.shaping = *v;
+      if (*v && spec.capacity_up_bps == 0 && !m.get("capacity"))
+        diag.error(at(*sh), fmt::format("{}: shaping: true needs capacity: {{up: RATE}} (the rate to shape to)", what));
+    }
+  }
+}
+
+void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, const std::string& lan_device,
+                      const std::vector<LinkSpec>& earlier, LinkSpec& spec) {
+  if (const Field* nf = m.get("name")) {
+    if (auto n = read_name(diag, item(*nf), what + " name")) {
+      for (const auto& other : earlier)
+        if (other.name == *n) {
+          diag.error(at(*nf), fmt::format("link name \"{}\" is used twice", *n));
+          break;
+        }
+      what = fmt::format("link \"{}\"", *n);
+    }
+    // Keep even an invalid name so classes naming it don't produce a second, misleading error.
+    if (nf->value.IsScalar()) spec.name = nf->value.Scalar();
+  } else {
+    require_key(diag, m, "name", what);
+  }
+  require_key(diag, m, "device", what);
+  if (const Field* d = m.get("device")) read_device(diag, *d, what, lan_device, earlier, spec);
+  require_key(diag, m, "address", what);
+  std::optional<Ipv4Cidr> addr;
+  if (const Field* af = m.get("address")) addr = read_iface_address(diag, item(*af), what + " address");
+  if (addr) spec.address = *addr;
+  require_key(diag, m, "gateway", what);
+  if (const Field* g = m.get("gateway")) read_gateway(diag, *g, what, addr, spec);
+  if (const Field* gm = m.get("gateway_mac"))
+    if (auto mm = read_mac(diag, item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
+  read_link_options(diag, m, what, spec);
+}
+
+}  // namespace
+
+bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
+                std::vector<LinkSpec>& links) {
+  auto items = read_list(diag, item(f), "links", false, false);
+  if (!items) return false;
+  if (items->size() < kMinLinks || items->size() > kMaxLinks)
+    diag.error(at(f), fmt::format("links has {} link{}; a policy needs {} to {} WAN links", items->size(),
+                                  items->size() == 1 ? "" : "s", kMinLinks, kMaxLinks));
+  for (size_t i = 0; i < items->size(); ++i) {
+    const Item& it = (*items)[i];
+    LinkSpec spec;
+    spec.loc = diag.loc(it.mark);
+    std::string what = label("link", it.node, i);
+    auto m = read_map(diag, it, what,
+                      {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
+                       "capacity", "shaping"});
+    spec.probe = probing;
+    if (m) read_link_fields(diag, *m, what, lan_device, links, spec);
+    // Always keep a slot so the list position stays the link index for the links after it.
+    links.push_back(std::move(spec));
+  }
+  return true;
+}
+
+}  // namespace wansteer::policy_reader

@@ -1,0 +1,180 @@
+// The policy's plain values (LAN, links, classes, rules, limits, shaper...) as the loader leaves them, and the
+// PolicyError that points at a FILE:LINE:COLUMN. Reading them from YAML is control/policy/policy_loader.hpp.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/limits.hpp"
+#include "dataplane/rules.hpp"
+#include "dataplane/steering.hpp"
+
+namespace wansteer {
+
+struct SourceLoc {
+  std::string file;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+};
+
+struct PolicyError {
+  SourceLoc loc;
+  std::string reason;
+  std::string to_string() const;  // "FILE:LINE:COLUMN: reason"
+};
+
+using MacAddress = std::array<uint8_t, 6>;
+
+struct Ipv4Cidr {
+  uint32_t addr = 0;  // host order: the interface's own address (host bits kept)
+  uint8_t len = 0;
+  uint32_t mask() const { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
+  uint32_t network() const { return addr & mask(); }
+};
+
+struct LanSubnetSpec {
+  Ipv4Cidr address;   // edge's own address and the subnet, e.g. 192.168.10.1/24
+  uint16_t vlan = 0;  // 0 = untagged
+};
+
+struct StaticNeighbor {
+  uint32_t ip = 0;  // host order
+  MacAddress mac{};
+};
+
+struct LanSpec {
+  std::string device;  // DPDK device: vdev string ("net_af_packet0,iface=lan0") or PCI address
+  std::vector<LanSubnetSpec> subnets;
+  std::vector<StaticNeighbor> neighbors;
+};
+
+enum class LinkRole : uint8_t { primary, backup };
+
+enum class ProbeKind : uint8_t { icmp, stamp };
+
+struct ProbeTarget {
+  uint32_t address = 0;  // host order
+  ProbeKind kind = ProbeKind::icmp;
+  uint16_t port = 862;  // STAMP reflector's UDP port
+};
+
+// How a link is probed and judged. Top-level `probing:` gives the defaults, a link's `probe:` overrides them.
+struct ProbeSpec {
+  bool enabled = true;                // false: the link counts as healthy whenever it is up and resolved
+  std::vector<ProbeTarget> targets;   // empty: ICMP echo to the link's gateway
+  uint32_t interval_ms = 20;          // per target
+  uint32_t idle_interval_ms = 0;      // metered link carrying no traffic; 0 = 5000 when metered, else interval_ms
+  uint32_t detect_multiplier = 4;     // down after this many intervals without any reply (20 ms x 4 = 80 ms)
+  uint32_t loss_window = 50;          // loss is measured over the last N probes per target
+  uint32_t reply_timeout_ms = 300;    // an unanswered probe counts as lost after this
+  uint32_t hold_down_ms = 10000;      // a recovered link (or class on it) must stay good this long
+  uint32_t passive_timeout_ms = 300;  // sending traffic but receiving nothing this long: suspect now; 0 = off
+  uint32_t min_samples = 10;          // SLA judgments wait for this many probe outcomes
+  uint32_t effective_idle_interval_ms(bool metered) const {
+    return idle_interval_ms != 0 ? idle_interval_ms : metered ? 5000 : interval_ms;
+  }
+};
+
+struct LinkSpec {
+  std::string name;
+  std::string device;
+  Ipv4Cidr address;
+  uint32_t gateway = 0;  // host order
+  std::optional<MacAddress> gateway_mac;
+  LinkRole role = LinkRole::primary;
+  uint32_t weight = 1;   // share in balance mode
+  bool metered = false;  // billed by volume: probe slowly while it carries no traffic
+  ProbeSpec probe;
+  uint64_t capacity_up_bps = 0;    // capacity.up; 0 = not given (no shaper)
+  uint64_t capacity_down_bps = 0;  // capacity.down (informational for now)
+  bool shaping = true;             // with capacity_up_bps: shape egress to it; false = straight to the NIC
+  SourceLoc loc;
+};
+
+// A class's service level: a link qualifies for the class while its measurements stay within these.
+struct SlaSpec {
+  std::string preset = "bulk";  // voice, interactive, bulk, or "custom"
+  double max_loss_pct = 20;
+  double max_rtt_ms = 1000;
+  double max_jitter_ms = 200;
+};
+// The named presets (voice: 1 % / 150 ms / 30 ms, from common VoIP practice).
+std::optional<SlaSpec> sla_preset(const std::string& name);
+
+enum class OnBreach : uint8_t { move, stay };      // flows on a link that went out of SLA (still alive)
+enum class OnRecovery : uint8_t { back, stay };    // flows on a fallback link when the preferred one is good again
+enum class StickBy : uint8_t { flow, host_pair };  // what shares a link: one 5-tuple, or all flows of a host pair
+
+// A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in
+// bytes.
+struct RateLimitSpec {
+  uint64_t rate_bps = 0;
+  uint64_t burst_bytes = 0;       // 0 = default (kDefaultBurstMs of rate, at least two full frames)
+  uint64_t peak_rate_bps = 0;     // 0 = single rate: everything above rate gets the exceed action
+  uint64_t peak_burst_bytes = 0;  // 0 = same as the committed burst
+  bool remark = false;            // exceed: remark (set DSCP to remark_dscp and send) instead of drop
+  uint8_t remark_dscp = 0;
+};
+
+enum class BackupMode : uint8_t {
+  same,       // on_backup not given: the class's own limit (or none) applies on backup links too
+  limit,      // on_backup: {limit: ...}
+  block,      // on_backup: block -- drop the class on backup links
+  unlimited,  // on_backup: unlimited -- lift the class's limit on backup links
+};
+
+// Per class (index = class id), kept beside ClassSpec so code that builds ClassSpec by hand needn't change.
+struct ClassLimitSpec {
+  std::optional<RateLimitSpec> limit;  // applies on every link (unless on_backup says otherwise)
+  BackupMode on_backup = BackupMode::same;
+  RateLimitSpec backup_limit;  // when on_backup == limit
+};
+
+struct ShaperSpec {
+  std::vector<uint8_t> priority;     // class ids, highest first; after loading it lists every class
+  std::vector<uint8_t> delay_drop;   // classes with CoDel-style sojourn drops; default: the last two of priority
+  uint32_t delay_target_ms = 5;      // sojourn above this ...
+  uint32_t delay_interval_ms = 100;  // ... for this long starts dropping
+  uint32_t queue_ms = 50;            // queue limit per class: this long at the link's rate, in 1500-byte frames
+};
+
+struct ClassSpec {
+  std::string name;
+  SteerMode mode = SteerMode::priority;
+  std::vector<uint8_t> links;  // indices into Policy::links, in preference order
+  SlaSpec sla;
+  OnBreach on_sla_breach = OnBreach::move;
+  OnRecovery on_recovery = OnRecovery::back;
+  StickBy stick_by = StickBy::flow;
+  SourceLoc loc;
+};
+
+struct FlowCacheSpec {
+  uint32_t size = 65536;         // entries per worker
+  uint32_t idle_timeout_s = 30;  // a flow idle this long is forgotten (and reclassified when it returns)
+};
+
+struct MetricsSpec {
+  std::optional<std::string> listen;  // "HOST:PORT" for the Prometheus exporter; unset: the built-in default
+};
+
+struct Policy {
+  std::string path;
+  std::string name;
+  LanSpec lan;
+  std::vector<LinkSpec> links;     // 1..kMaxLinks (2..8 expected for a real edge)
+  std::vector<ClassSpec> classes;  // index = class id; always contains "default"
+  std::vector<ClassRule> rules;    // policy order; class_id indexes classes
+  uint8_t default_class = 0;
+  FlowCacheSpec flow_cache;
+  std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
+  ShaperSpec shaper;
+  MetricsSpec metrics;
+
+  int link_index(const std::string& n) const;   // -1 when unknown
+  int class_index(const std::string& n) const;  // -1 when unknown
+};
+
+}  // namespace wansteer

@@ -1,0 +1,84 @@
+// The probing section (defaults for every link) and a link's probe override: probe: off | {enabled, targets,
+// interval_ms, ...}; keys not given keep the values already in the spec.
+#include <fmt/format.h>
+
+#include "control/policy/sections.hpp"
+#include "control/policy/value_readers.hpp"
+#include "dataplane/probe_ids.hpp"
+
+namespace wansteer::policy_reader {
+
+namespace {
+
+// One target: a bare address (ICMP echo) or {address, kind, port}.
+std::optional<ProbeTarget> read_target(Diagnostics& diag, const Item& ti, const std::string& tw) {
+  ProbeTarget t;
+  if (ti.node.IsScalar()) {
+    auto a = read_ip4(diag, ti, tw);
+    if (!a) return std::nullopt;
+    t.address = *a;
+    return t;
+  }
+  auto tm = read_map(diag, ti, tw, {"address", "kind", "port"});
+  if (!tm) return std::nullopt;
+  if (!require_key(diag, *tm, "address", tw)) return std::nullopt;
+  auto a = read_ip4(diag, item(*tm->get("address")), tw + " address");
+  if (!a) return std::nullopt;
+  t.address = *a;
+  if (const Field* k = tm->get("kind"))
+    if (auto c = read_choice(diag, item(*k), tw + " kind", {"icmp", "stamp"}))
+      t.kind = *c == "stamp" ? ProbeKind::stamp : ProbeKind::icmp;
+  if (const Field* p = tm->get("port"))
+    if (auto v = read_integer(diag, item(*p), tw + " port", 1, 65535)) t.port = static_cast<uint16_t>(*v);
+  return t;
+}
+
+void read_targets(Diagnostics& diag, const Field& tf, const std::string& what, ProbeSpec& spec) {
+  spec.targets.clear();
+  auto items = read_list(diag, item(tf), what + " targets", false, true);
+  if (!items) return;
+  for (size_t i = 0; i < items->size(); i++) {
+    const Item& ti = (*items)[i];
+    auto t = read_target(diag, ti, fmt::format("{} target {}", what, i + 1));
+    if (!t) continue;
+    if (spec.targets.size() >= kMaxProbeTargets) {
+      diag.error(ti.mark, fmt::format("{}: at most {} probe targets per link", what, kMaxProbeTargets));
+      break;
+    }
+    spec.targets.push_back(*t);
+  }
+}
+
+}  // namespace
+
+void read_probe(Diagnostics& diag, const Item& it, const std::string& what, ProbeSpec& spec) {
+  if (it.node.IsScalar()) {
+    if (auto b = read_boolean(diag, it, what)) spec.enabled = *b;
+    return;
+  }
+  auto m = read_map(diag, it, what,
+                    {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier", "loss_window",
+                     "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms", "min_samples"});
+  if (!m) return;
+  auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
+    if (const Field* f = m->get(key))
+      if (auto v = read_integer(diag, item(*f), fmt::format("{} {}", what, key), lo, hi))
+        out = static_cast<uint32_t>(*v);
+  };
+  if (const Field* f = m->get("enabled"))
+    if (auto b = read_boolean(diag, item(*f), what + " enabled")) spec.enabled = *b;
+  u32("interval_ms", spec.interval_ms, 5, 60000);
+  u32("idle_interval_ms", spec.idle_interval_ms, 5, 3600000);
+  u32("detect_multiplier", spec.detect_multiplier, 2, 50);
+  u32("loss_window", spec.loss_window, 10, 10000);
+  u32("reply_timeout_ms", spec.reply_timeout_ms, 10, 10000);
+  u32("hold_down_ms", spec.hold_down_ms, 0, 3600000);
+  u32("passive_timeout_ms", spec.passive_timeout_ms, 0, 60000);
+  u32("min_samples", spec.min_samples, 1, 10000);
+  if (const Field* tf = m->get("targets")) read_targets(diag, *tf, what, spec);
+  if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))
+    diag.error(at(*m->get("reply_timeout_ms")), fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}",
+                                                            what, spec.reply_timeout_ms, spec.interval_ms));
+}
+
+}  // namespace wansteer::policy_reader
