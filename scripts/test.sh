@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run every test: set-up and build, the Catch2 unit tests (meson test), the pipeline, observability and
-# lab tests (pytest). The last line printed is exactly "N passed, N failed" over all of them; the exit status
-# is non-zero when anything failed (a broken build or a crashed test binary counts as a failure).
+# Run every test: set-up and build, the Catch2 unit tests (meson test), the style checks (clang-format, sizes,
+# clang-tidy), the pipeline, observability and lab tests (pytest). The last line printed is exactly
+# "N passed, N failed" over all of them; the exit status is non-zero when anything failed (a broken build or a
+# crashed test binary counts as a failure).
 # Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -69,6 +70,12 @@ PY
 ws_log "unit tests: $up passed, $uf failed"
 add "$up" "$uf"
 
+# --- style: clang-format, function and file sizes, clang-tidy; each one test (a difference fails it)
+for check in format size tidy; do
+    ws_log "style: $check"
+    if BUILD_DIR="$WS_BUILD" "$WS_PY" "$WS_ROOT/scripts/lib/check_style.py" "$check"; then add 1 0; else add 0 1; fi
+done
+
 # --- pytest: pipeline (pcap in, pcap out), observability (Prometheus) and lab (namespaces) tests, where present
 dirs=()
 for d in tests/pipeline tests/observability tests/lab; do
@@ -100,6 +107,32 @@ PY
     add "$pp" "$pf"
 else
     ws_log "pytest: no tests in tests/pipeline, tests/observability or tests/lab yet"
+fi
+
+# --- robustness: unit and pipeline tests again in an ASan+UBSan tree (any report fails them), and a short run of
+# every libFuzzer target (bench/fuzz runs them for longer). SKIP_ROBUSTNESS=1 leaves these out (a quick local run).
+if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
+    asan="$WS_ROOT/build-asan"
+    ws_log "sanitizers: build $asan (address,undefined)"
+    if { [ -f "$asan/build.ninja" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
+            -Dbuildtype=debugoptimized >/dev/null; } && ninja -C "$asan" >"$WS_STATE/asan-build.log" 2>&1; then
+        export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+        ws_log "sanitizers: unit tests"
+        if "$asan/tests/unit/unit_tests" >"$WS_STATE/asan-unit.log" 2>&1; then add 1 0; else
+            tail -40 "$WS_STATE/asan-unit.log"; add 0 1; fi
+        ws_log "sanitizers: pipeline tests"
+        if BUILD_DIR="$asan" PYTHONDONTWRITEBYTECODE=1 "$WS_PY" -m pytest -q -p no:cacheprovider tests/pipeline \
+                </dev/null; then add 1 0; else add 0 1; fi
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+    else
+        tail -30 "$WS_STATE/asan-build.log"; ws_warn "sanitizer build failed (counted as 1 failed)"; add 0 1
+    fi
+    ws_log "fuzz: every target for ${FUZZ_SECONDS:-20} s"
+    fuzz_out="$("$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-20}" 2>"$WS_STATE/fuzz.log")"; fuzz_rc=$?
+    echo "$fuzz_out"
+    n_ok=$(grep -c " crashes=0 " <<<"$fuzz_out"); n_bad=$(grep -cE " crashes=[1-9]" <<<"$fuzz_out")
+    [ "$fuzz_rc" -ne 0 ] && [ "$n_bad" -eq 0 ] && { tail -30 "$WS_STATE/fuzz.log"; n_bad=1; }
+    add "$n_ok" "$n_bad"
 fi
 
 summary

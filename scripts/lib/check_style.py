@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""The house's mechanical style checks, run by scripts/test.sh (each a pass/fail test):
+  format  every tracked C++ file is exactly as .clang-format writes it
+  size    no function in dataplane/ or control/ over 100 lines, no source file there over 700 lines
+  tidy    clang-tidy (.clang-tidy's checks) finds nothing in the project's translation units
+Usage: check_style.py format|size|tidy [--build DIR]. Prints each problem as FILE:LINE: reason; exit 1 if any.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_FUNCTION_LINES = 100
+MAX_FILE_LINES = 700
+
+
+def tracked(*patterns: str) -> list[str]:
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", *patterns],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [f for f in out.split() if (ROOT / f).is_file()]
+
+
+def check_format(_: argparse.Namespace) -> int:
+    files = tracked("*.cpp", "*.hpp")
+    r = subprocess.run(["clang-format", "--dry-run", "--Werror", *files], cwd=ROOT, capture_output=True, text=True)
+    bad = sorted({line.split(":")[0] for line in r.stderr.splitlines() if ": error:" in line})
+    for f in bad:
+        print(f"{f}:1: not formatted as .clang-format says (run: clang-format -i {f})")
+    if r.returncode != 0 and not bad:
+        print(r.stderr.strip())
+        return 1
+    print(f"format: {len(files)} files checked, {len(bad)} differ")
+    return 1 if bad else 0
+
+
+def check_size(_: argparse.Namespace) -> int:
+    files = tracked("dataplane/*.cpp", "dataplane/*.hpp", "control/*.cpp", "control/*.hpp")
+    problems = []
+    for f in files:
+        n = sum(1 for _ in open(ROOT / f, encoding="utf-8"))
+        if n > MAX_FILE_LINES:
+            problems.append(f"{f}:1: {n} lines (at most {MAX_FILE_LINES})")
+    tags = subprocess.run(["ctags", "--output-format=json", "--fields=+ne", "--kinds-C++=f", "-o", "-", *files],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for line in tags.splitlines():
+        t = json.loads(line)
+        if "end" in t and t["end"] - t["line"] + 1 > MAX_FUNCTION_LINES:
+            problems.append(f"{t['path']}:{t['line']}: function {t['name']} is {t['end'] - t['line'] + 1} lines "
+                            f"(at most {MAX_FUNCTION_LINES})")
+    for p in problems:
+        print(p)
+    print(f"size: {len(files)} files checked, {len(problems)} too long")
+    return 1 if problems else 0
+
+
+def check_tidy(args: argparse.Namespace) -> int:
+    build = Path(args.build) if Path(args.build).is_absolute() else ROOT / args.build
+    db = build / "compile_commands.json"
+    if not db.is_file():
+        print(f"tidy: {db} missing (build first)")
+        return 1
+    ours = {str(ROOT / f) for f in tracked("control/*.cpp", "dataplane/*.cpp", "tests/*.cpp", "bench/*.cpp")}
+    units = sorted({str((Path(e["directory"]) / e["file"]).resolve()) for e in json.load(open(db))} & ours)
+    # run-clang-tidy runs the units in parallel; GCC-only warning flags in the database are not clang's
+    r = subprocess.run(["run-clang-tidy", "-p", str(build), "-quiet", "-j", str(os.cpu_count() or 2),
+                        "-extra-arg=-Wno-unknown-warning-option", *[f"^{u}$" for u in units]],
+                       cwd=ROOT, capture_output=True, text=True)
+    findings = [l for l in r.stdout.splitlines() if ": error: " in l or ": warning: " in l]
+    for f in dict.fromkeys(findings):
+        print(f)
+    print(f"tidy: {len(units)} translation units checked, {len(set(findings))} findings")
+    return 1 if findings or r.returncode != 0 else 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("check", choices=["format", "size", "tidy"])
+    ap.add_argument("--build", default=os.environ.get("BUILD_DIR", "build"))
+    args = ap.parse_args()
+    return {"format": check_format, "size": check_size, "tidy": check_tidy}[args.check](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
