@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -89,7 +90,16 @@ class EalSession {
   EalSession(const EalSession&) = delete;
   EalSession& operator=(const EalSession&) = delete;
   ~EalSession() {
-    if (up_) rte_eal_cleanup();
+    if (!up_) return;
+    // DPDK 22.11 leaves its runtime directory (config, telemetry and mp sockets: ~1.8 MB) behind after
+    // cleanup; a service that restarts would pile them up. Ours is named after our pid: remove it.
+    const std::filesystem::path dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    if (dir.filename().string() == fmt::format("wansteer-{}", getpid())) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      if (ec) fmt::print(stderr, "wansteer: could not remove {}: {}\n", dir.string(), ec.message());
+    }
   }
 
   // Initialises the EAL with the operator's arguments or our defaults; checks there are lcores for the workers.

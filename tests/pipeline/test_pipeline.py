@@ -99,6 +99,7 @@ class Run:
     stop_seconds: float = 0.0
     exit_code: int | None = None
     stderr: str = ""
+    pid: int = 0
 
     def occurrences(self) -> dict[int, list[tuple[str, Ether]]]:
         """Marker id -> [(output port, packet)] over every output pcap."""
@@ -121,18 +122,23 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
     return n
 
 
-def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = ()) -> Run:
+def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = (),
+                 eal_args: tuple | None = None) -> Run:
+    """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults."""
     directory.mkdir(parents=True, exist_ok=True)
     inputs = sc.write(str(directory))
     policy = write_policy(directory, lists)
     ctl_path = directory / "ctl.sock"
     final_path = directory / "final-stats.json"
     cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path),
-           "--final-stats", str(final_path), *extra_args, "--", *EAL_ARGS]
+           "--final-stats", str(final_path), *extra_args]
+    eal = EAL_ARGS if eal_args is None else list(eal_args)
+    if eal:
+        cmd += ["--", *eal]
     out = open(directory / "wansteer.stdout", "w")
     err = open(directory / "wansteer.stderr", "w")
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-    run = Run(directory=directory, scenario=sc, inputs=inputs)
+    run = Run(directory=directory, scenario=sc, inputs=inputs, pid=proc.pid)
     want_out = expected_out_counts(sc)
     try:
         # 1) every input frame received on every port
