@@ -10,11 +10,24 @@ constexpr uint64_t kSweepEveryNs = 1'000'000'000ull;
 }  // namespace
 
 StampReflector::StampReflector(ReflectorSettings settings, UniformFn uniform, uint16_t own_error_estimate)
-    : settings_(settings), uniform_(std::move(uniform)), own_error_(own_error_estimate) {}
+    : settings_(settings), guard_(settings.guard), uniform_(std::move(uniform)), own_error_(own_error_estimate) {}
 
 ReflectorVerdict StampReflector::on_datagram(const StampDatagram& d, StampReply* now) {
   counters_.received++;
   ReflectorVerdict v;
+  // Refused before anything is parsed or remembered: a spoofed flood costs no session state.
+  switch (guard_.admit(d.from, d.rx_mono_ns)) {
+    case ReflectorGuard::Verdict::denied:
+      counters_.denied++;
+      v.kind = ReflectorVerdict::Kind::denied;
+      return v;
+    case ReflectorGuard::Verdict::rate_limited:
+      counters_.rate_limited++;
+      v.kind = ReflectorVerdict::Kind::rate_limited;
+      return v;
+    case ReflectorGuard::Verdict::pass:
+      break;
+  }
   stamp::SenderPacket sp;
   if (!stamp::decode_sender(d.data, d.len, &sp)) {
     counters_.short_packets++;
@@ -77,6 +90,7 @@ void StampReflector::expire_idle(uint64_t now_mono_ns) {
   if (now_mono_ns < next_sweep_ns_) return;
   const uint64_t idle = settings_.session_idle_ns;
   std::erase_if(sessions_, [&](const auto& kv) { return now_mono_ns - kv.second.last_seen_ns >= idle; });
+  guard_.expire(now_mono_ns, kSweepEveryNs * 10);  // a bucket idle for 10 s is full again anyway
   next_sweep_ns_ = now_mono_ns + kSweepEveryNs;
 }
 

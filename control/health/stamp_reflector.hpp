@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control/health/reflector_guard.hpp"
 #include "control/health/stamp.hpp"
 
 namespace wansteer {
@@ -19,10 +20,12 @@ struct ReflectorSettings {
   double jitter_ms = 0;                          // plus or minus a uniform random amount up to this
   double loss_pct = 0;                           // drop this share of test packets on receive
   uint64_t session_idle_ns = 60'000'000'000ull;  // RFC 8762 leaves it to us; 60 s outlives any probe gap
+  GuardSettings guard;                           // who is answered, how often
 };
 
 struct ReflectorCounters {
   uint64_t received = 0, reflected = 0, short_packets = 0, dropped = 0, sessions = 0;
+  uint64_t denied = 0, rate_limited = 0;  // not on the allow-list; over the client's rate
 };
 
 // A test packet as it came off the socket.
@@ -51,7 +54,7 @@ struct StampReply {
 
 // What became of one test packet (for the program's verbose log).
 struct ReflectorVerdict {
-  enum class Kind { too_short, dropped, send_now, held } kind = Kind::too_short;
+  enum class Kind { too_short, denied, rate_limited, dropped, send_now, held } kind = Kind::too_short;
   uint32_t sender_seq = 0, reply_seq = 0;
   double hold_ms = 0;
 };
@@ -85,6 +88,7 @@ class StampReflector {
   };
 
   ReflectorSettings settings_;
+  ReflectorGuard guard_;
   UniformFn uniform_;
   uint16_t own_error_;
   // Session key: the sender's address and port as raw bytes (RFC 8762 section 4.3: the counter is per session).

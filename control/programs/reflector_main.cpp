@@ -50,6 +50,7 @@ struct Options {
   std::string listen = "0.0.0.0";
   unsigned port = stamp::kPort;
   ReflectorSettings settings;
+  std::vector<std::string> allow;  // client prefixes, parsed into settings.guard.allow
   bool verbose = false;
 };
 
@@ -58,7 +59,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   po::options_description desc(
       "Usage: wansteer-reflector [options]\n"
       "STAMP Session-Reflector (RFC 8762, unauthenticated, stateful). Prints one summary line on SIGINT/SIGTERM:\n"
-      "received (datagrams), reflected, short (< 44 bytes, ignored), dropped (--loss-pct), sessions (ever seen).\n"
+      "received (datagrams), reflected, short (< 44 bytes, ignored), dropped (--loss-pct), sessions (ever seen),\n"
+      "denied (not in --allow), rate_limited (over --rate-limit).\n"
       "Options");
   desc.add_options()("help,h", "this help")("listen", po::value(&o.listen)->default_value(o.listen),
                                             "address to listen on (IPv4 or IPv6)")(
@@ -67,6 +69,11 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       "jitter-ms", po::value(&o.settings.jitter_ms)->default_value(0),
       "plus or minus a uniform random amount up to this")("loss-pct", po::value(&o.settings.loss_pct)->default_value(0),
                                                           "drop this share of test packets on receive, at random")(
+      "allow", po::value(&o.allow)->composing(),
+      "answer only clients in this prefix (repeat for more; default: anyone, with a warning)")(
+      "rate-limit", po::value(&o.settings.guard.rate_pps)->default_value(200),
+      "test packets per second answered per client address (0: no limit); the rest are counted, not answered")(
+      "burst", po::value(&o.settings.guard.burst)->default_value(100), "packets a client may send at once")(
       "verbose,v", po::bool_switch(&o.verbose), "print every test packet on stderr");
   try {
     po::variables_map vm;
@@ -81,10 +88,25 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     return 2;
   }
   const ReflectorSettings& s = o.settings;
-  if (o.port > 65535 || s.delay_ms < 0 || s.jitter_ms < 0 || s.loss_pct < 0 || s.loss_pct > 100) {
-    fmt::print(stderr, "wansteer-reflector: need port <= 65535, delay and jitter >= 0, loss 0..100\n");
+  if (o.port > 65535 || s.delay_ms < 0 || s.jitter_ms < 0 || s.loss_pct < 0 || s.loss_pct > 100 ||
+      s.guard.rate_pps < 0 || s.guard.burst < 0) {
+    fmt::print(stderr,
+               "wansteer-reflector: need port <= 65535, delay and jitter >= 0, loss 0..100, rate-limit and burst "
+               ">= 0\n");
     return 2;
   }
+  for (const std::string& a : o.allow) {
+    std::string why;
+    std::optional<ClientPrefix> p = parse_client_prefix(a, &why);
+    if (!p) {
+      fmt::print(stderr, "wansteer-reflector: --allow {}\n", why);
+      return 2;
+    }
+    o.settings.guard.allow.push_back(*p);
+  }
+  if (o.allow.empty())
+    fmt::print(stderr,
+               "wansteer-reflector: warning: answering any client (give --allow PREFIX for your sites' addresses)\n");
   return std::nullopt;
 }
 
@@ -226,6 +248,9 @@ class ReflectorLoop {
     using K = ReflectorVerdict::Kind;
     if (v.kind == K::too_short)
       fmt::print(stderr, "wansteer-reflector: {} bytes from {}: too short\n", d.len, addr_str(d.from));
+    else if (v.kind == K::denied || v.kind == K::rate_limited)
+      fmt::print(stderr, "wansteer-reflector: {} bytes from {}: {}\n", d.len, addr_str(d.from),
+                 v.kind == K::denied ? "not allowed" : "over the rate limit");
     else if (v.kind == K::dropped)
       fmt::print(stderr, "wansteer-reflector: seq {} from {}: dropped\n", v.sender_seq, addr_str(d.from));
     else
@@ -276,8 +301,8 @@ int main(int argc, char** argv) {
   }
 
   const ReflectorCounters& c = reflector.counters();
-  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={}\n", c.received, c.reflected,
-             c.short_packets, c.dropped, c.sessions);
+  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={} denied={} rate_limited={}\n",
+             c.received, c.reflected, c.short_packets, c.dropped, c.sessions, c.denied, c.rate_limited);
   std::fflush(stdout);
   return 0;
 }

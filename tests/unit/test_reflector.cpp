@@ -2,6 +2,8 @@
 // timestamps, short packets, --delay-ms, the exit summary and a clear failure when the port is taken.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -46,6 +48,11 @@ class ReflectorProcess {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    // Loopback clients only, no rate limit, unless a test says otherwise (and no warning on the first line).
+    if (std::find(args.begin(), args.end(), "--allow") == args.end())
+      args.insert(args.end(), {"--allow", "127.0.0.0/8"});
+    if (std::find(args.begin(), args.end(), "--rate-limit") == args.end())
+      args.insert(args.end(), {"--rate-limit", "0"});
     args.insert(args.begin(), kBinary);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -208,7 +215,7 @@ TEST_CASE("reflector: own sequence per session, sender fields and TTL echoed, ti
 
   auto [summary, rc] = r.stop();
   CHECK(rc == 0);
-  CHECK(summary == "wansteer-reflector: received=6 reflected=5 short=1 dropped=0 sessions=2");
+  CHECK(summary == "wansteer-reflector: received=6 reflected=5 short=1 dropped=0 sessions=2 denied=0 rate_limited=0");
 }
 
 TEST_CASE("reflector: --delay-ms holds every reply at least that long", "[stamp][reflector]") {
@@ -259,7 +266,8 @@ TEST_CASE("reflector: --loss-pct drops on receive and the session counter skips 
     // Loopback delivers inside sendto and the reflector handles queued packets before the signal.
     auto [summary, rc] = r.stop();
     CHECK(rc == 0);
-    CHECK(summary == "wansteer-reflector: received=20 reflected=0 short=0 dropped=20 sessions=0");
+    CHECK(summary ==
+          "wansteer-reflector: received=20 reflected=0 short=0 dropped=20 sessions=0 denied=0 rate_limited=0");
     pollfd p{c.fd(), POLLIN, 0};
     CHECK(poll(&p, 1, 0) == 0);
   }
@@ -282,7 +290,41 @@ TEST_CASE("reflector: --loss-pct drops on receive and the session counter skips 
     CHECK(replies.size() >= 50);
     CHECK(replies.size() <= 150);
     for (size_t k = 0; k < replies.size(); k++) CHECK(replies[k].seq == k);
-    CHECK(summary == fmt::format("wansteer-reflector: received=200 reflected={} short=0 dropped={} sessions=1",
-                                 replies.size(), 200 - replies.size()));
+    CHECK(summary ==
+          fmt::format(
+              "wansteer-reflector: received=200 reflected={} short=0 dropped={} sessions=1 denied=0 rate_limited=0",
+              replies.size(), 200 - replies.size()));
+  }
+}
+
+TEST_CASE("reflector: --allow and --rate-limit refuse clients, counted, never answered", "[stamp][reflector]") {
+  if (!have_binary()) return;
+  SECTION("a client outside --allow gets nothing back") {
+    ReflectorProcess r({"--listen", "127.0.0.1", "--port", "0", "--allow", "192.0.2.0/24"});
+    const uint16_t port = r.wait_listening();
+    Client c;
+    for (uint32_t i = 0; i < 5; i++) c.send_probe(port, i);
+    auto [summary, rc] = r.stop();
+    CHECK(rc == 0);
+    CHECK(summary == "wansteer-reflector: received=5 reflected=0 short=0 dropped=0 sessions=0 denied=5 rate_limited=0");
+    pollfd p{c.fd(), POLLIN, 0};
+    CHECK(poll(&p, 1, 0) == 0);
+  }
+  SECTION("a flood from one client is answered up to its burst") {
+    ReflectorProcess r({"--listen", "127.0.0.1", "--port", "0", "--rate-limit", "0.001", "--burst", "10"});
+    const uint16_t port = r.wait_listening();
+    Client c;
+    for (uint32_t i = 0; i < 50; i++) c.send_probe(port, i);
+    auto [summary, rc] = r.stop();
+    CHECK(rc == 0);
+    CHECK(summary ==
+          "wansteer-reflector: received=50 reflected=10 short=0 dropped=0 sessions=1 denied=0 rate_limited=40");
+  }
+  SECTION("a malformed --allow is refused at start") {
+    ReflectorProcess r({"--listen", "127.0.0.1", "--port", "0", "--allow", "10.0.0.0/40"});
+    auto line = r.read_line();
+    REQUIRE(line);
+    CHECK(line->find("prefix length must be 0..32") != std::string::npos);
+    CHECK(r.wait_exit() == 2);
   }
 }
