@@ -80,7 +80,9 @@ def run(directory: Path, shaping: bool) -> tuple[dict, list[int]]:
     policy = directory / "policy.yaml"
     policy.write_text(POLICY.substitute(dir=str(directory), shaping="true" if shaping else "false"))
     ctl_path = directory / "ctl.sock"
-    cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path), "--", *EAL_ARGS]
+    # The final counters (after the workers stopped) are written too, for test_accounting.py.
+    cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path),
+           "--final-stats", str(directory / "final-stats.json"), "--", *EAL_ARGS]
     with open(directory / "wansteer.stdout", "w") as out, open(directory / "wansteer.stderr", "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         last: dict = {}
