@@ -130,11 +130,14 @@ def test_guest_capped_by_its_backup_limit(shaped):
     c, order = shaped
     g = lte(c, "guest")
     sent = [f for f in order if f in GUEST_IDS]
-    # 5000-byte burst = five 996-byte frames; the 8 kbit/s refill adds at most one more while the pcap plays
-    assert 5 <= len(sent) <= 6, g
-    assert g["meter_conform"] == len(sent)
-    assert g["meter_exceed_drops"] == N_GUEST - len(sent)
-    assert c["drops"]["meter_exceed"] == N_GUEST - len(sent)
+    # 5000-byte burst = five 996-byte frames; the 8 kbit/s refill adds at most one more while the pcap plays.
+    # Guest waits behind the default flood, and its head's delay is checked while it waits: some of what the meter
+    # let through may be shed by delay (codel) or the hard wait bound (timeout) before the link is free.
+    shed = g["codel_drops"] + g["timeout_drops"]
+    assert 5 <= len(sent) + shed <= 6, g
+    assert g["meter_conform"] == len(sent) + shed
+    assert g["meter_exceed_drops"] == N_GUEST - len(sent) - shed
+    assert c["drops"]["meter_exceed"] == N_GUEST - len(sent) - shed
 
 
 def test_voip_unlimited_and_ahead_of_the_default_flood(shaped):
