@@ -38,6 +38,7 @@ struct ClassLinkEgressCounters {
   Counter blocked_drops;       // class blocked on this link (on_backup: block)
   Counter queue_drops;         // shaper queue full (tail drop)
   Counter codel_drops;         // dropped at dequeue after waiting too long (CoDel-style, low classes)
+  Counter timeout_drops;       // dropped at the head after the hard wait bound (any class, e.g. starved)
   Counter queue_depth;         // gauge: packets waiting in the shaper queue now
 };
 
@@ -47,9 +48,9 @@ struct alignas(64) WorkerCounters {
   Counter drop[kDropReasonCount];
   ClassLinkCounters class_link[kMaxClasses][kMaxLinks];
   ClassLinkEgressCounters egress[kMaxClasses][kMaxLinks];
-  // Packets sent straight to tx staging on a direct route (egress would have let them through unchanged), by the
-  // fast lane or the general path: control adds them to class_link and to egress meter_conform when it sums
-  // counters, so a direct packet costs one counter pair, not two. class_link counts the packets sent through egress.
+  // class_link: packets and bytes the NIC took (counted in tx_flush), so dropped packets never count there.
+  // direct_tx: packets sent straight to tx staging on a direct route (egress would have let them through
+  // unchanged), by the fast lane or the general path: control adds them to egress meter_conform.
   ClassLinkCounters direct_tx[kMaxClasses][kMaxLinks];
   Counter class_no_link[kMaxClasses];  // packets of a class dropped because no allowed link was usable
   Counter flow_hits, flow_misses, flow_inserts, flow_evictions, flow_expired;

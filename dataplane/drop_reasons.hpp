@@ -34,7 +34,9 @@ namespace wansteer {
   X(class_blocked, "class blocked on the link (on_backup: block)")                \
   X(queue_full, "shaper queue of the class full (tail drop)")                     \
   X(queue_delay, "waited in the shaper queue beyond the delay target (CoDel)")    \
-  X(handoff_full, "hand-off ring to the link's owner worker full")
+  X(handoff_full, "hand-off ring to the link's owner worker full")                \
+  X(queue_timeout, "waited in the shaper queue beyond the hard bound (max wait)") \
+  X(shutdown_flush, "still queued in egress when the worker stopped")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

@@ -13,6 +13,7 @@
 // delay), and above capacity the queue forms here, where we choose who waits, not in the modem.
 #include "dataplane/egress.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -61,11 +62,11 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   }
   const ShaperConfig& sc = snap.egress.shaper[link];
   if (!sc.enabled) {
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m);
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
     return;
   }
   ShaperQueue& q = e.q[cls];
-  if (q.n >= sc.queue_limit[cls]) {
+  if (q.n >= sc.queue_limit[cls] || q.bytes + m->pkt_len > sc.queue_limit_bytes[cls]) {
     c.queue_drops.inc();
     count_drop(w, m, DropReason::queue_full);
     return;
@@ -74,6 +75,7 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   q.pkts[tail] = m;
   q.enq_tsc[tail] = now;
   q.n++;
+  q.bytes += m->pkt_len;
   e.queued++;
 }
 
@@ -81,6 +83,7 @@ inline rte_mbuf* queue_pop(LinkEgress& e, ShaperQueue& q) {
   rte_mbuf* m = q.pkts[q.head];
   q.head = static_cast<uint16_t>((q.head + 1) & (kShaperQueueMax - 1));
   q.n--;
+  q.bytes -= m->pkt_len;
   e.queued--;
   return m;
 }
@@ -115,8 +118,37 @@ inline bool codel_should_drop(ShaperQueue& q, const ShaperConfig& sc, uint64_t n
   return true;
 }
 
+// Adds the tokens earned since the last call, up to the bucket's capacity `cap`; a bucket in debt (negative)
+// first pays the debt back.
+inline void shaper_refill(LinkEgress& e, const ShaperConfig& sc, int64_t cap, uint64_t now) {
+  if (now <= e.last_tsc) return;
+  const uint64_t elapsed = now - e.last_tsc;
+  e.last_tsc = now;
+  if (sc.rate == 0) return;
+  // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
+  // cap plus one frame of debt (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks).
+  const uint64_t missing = static_cast<uint64_t>(cap - e.tokens);
+  if (elapsed > missing / sc.rate)
+    e.tokens = cap;
+  else
+    e.tokens += static_cast<int64_t>(elapsed * sc.rate);
+}
+
+// Why the head packet of `q` must be dropped instead of waiting on, or count_ when it may wait: the hard bound
+// on any wait first, then (classes with delay drops) CoDel. Checked on every head each service call, whether or
+// not tokens allow it to leave, so a queue starved by higher classes still sheds what waited too long.
+inline DropReason head_drop_reason(ShaperQueue& q, const ShaperConfig& sc, bool delay_drop, uint64_t now) {
+  const uint64_t enq = q.enq_tsc[q.head];
+  if (sc.max_wait_tsc != 0 && now > enq && now - enq > sc.max_wait_tsc) return DropReason::queue_timeout;
+  if (delay_drop && codel_should_drop(q, sc, now)) return DropReason::queue_delay;
+  return DropReason::count_;
+}
+
 // Refills the bucket and releases packets in strict priority while tokens allow. A lower class never
-// overtakes a higher one that is waiting for tokens, even with a smaller packet.
+// overtakes a higher one that is waiting for tokens, even with a smaller packet. A frame larger than the bucket
+// leaves once the bucket is full and leaves it in debt (tokens below zero), which the refill pays back before
+// anything else leaves: the long-run rate stays exact and ordinary frames keep the configured burst. (Raising the
+// burst to a jumbo frame instead would let every small-frame burst grow by 9 KB on a slow link.)
 void shaper_service(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint64_t now) {
   const ShaperConfig& sc = snap.egress.shaper[link];
   LinkEgress& e = w.egress.link[link];
@@ -124,53 +156,46 @@ void shaper_service(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t lin
   if (!sc.enabled) {
     // Shaping was switched off by a reload: what waits goes out now, class order kept.
     for (uint32_t c = 0; c < kMaxClasses && e.queued != 0; c++)
-      while (e.q[c].n != 0) tx_enqueue(w, pi, queue_pop(e, e.q[c]));
+      while (e.q[c].n != 0) tx_enqueue(w, pi, queue_pop(e, e.q[c]), static_cast<uint8_t>(c));
     return;
   }
   const uint64_t hz = snap.egress.tsc_hz;
-  const uint64_t cap = sc.burst * hz;
+  const int64_t cap = static_cast<int64_t>(sc.burst * hz);
   if (e.shaper_generation != sc.generation) {
     e.shaper_generation = sc.generation;
     e.tokens = cap;
     e.last_tsc = now;
   }
-  if (now > e.last_tsc) {
-    const uint64_t elapsed = now - e.last_tsc;
-    e.last_tsc = now;
-    // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
-    // cap (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks, more than 2^64).
-    const uint64_t missing = cap - e.tokens;
-    if (sc.rate == 0 || elapsed > missing / sc.rate)
-      e.tokens = sc.rate == 0 ? e.tokens : cap;
-    else
-      e.tokens += elapsed * sc.rate;
-  }
+  shaper_refill(e, sc, cap, now);
   if (e.queued == 0) return;
+  bool sending = true;  // false once a head waits for tokens: lower classes then only shed, never send
   for (uint8_t i = 0; i < sc.n_order; i++) {
     const uint8_t cls = sc.order[i];
     ShaperQueue& q = e.q[cls];
     const bool delay_drop = (sc.delay_drop_mask >> cls) & 1u;
     while (q.n != 0) {
-      rte_mbuf* m = q.pkts[q.head];
-      const uint64_t cost = uint64_t{m->pkt_len} * hz;
-      if (e.tokens < cost) goto out_of_tokens;
-      if (delay_drop && codel_should_drop(q, sc, now)) {
-        queue_pop(e, q);
-        w.counters.egress[cls][link].codel_drops.inc();
-        count_drop(w, m, DropReason::queue_delay);
+      const DropReason why = head_drop_reason(q, sc, delay_drop, now);
+      if (why != DropReason::count_) {
+        rte_mbuf* m = queue_pop(e, q);
+        ClassLinkEgressCounters& c = w.counters.egress[cls][link];
+        (why == DropReason::queue_delay ? c.codel_drops : c.timeout_drops).inc();
+        count_drop(w, m, why);
         continue;
       }
+      const int64_t cost = static_cast<int64_t>(uint64_t{q.pkts[q.head]->pkt_len} * hz);
+      if (!sending || e.tokens < std::min(cost, cap)) {
+        sending = false;
+        break;
+      }
       e.tokens -= cost;
-      tx_enqueue(w, pi, queue_pop(e, q));
+      tx_enqueue(w, pi, queue_pop(e, q), cls);
     }
-    q.dropping = false;  // the queue drained: the next standing queue starts a fresh CoDel episode
-    q.first_above_tsc = 0;
-  }
-out_of_tokens:
-  for (uint8_t i = 0; i < sc.n_order; i++) {
-    const uint8_t cls = sc.order[i];
+    if (q.n == 0) {
+      q.dropping = false;  // the queue drained: the next standing queue starts a fresh CoDel episode
+      q.first_above_tsc = 0;
+    }
     Counter& depth = w.counters.egress[cls][link].queue_depth;
-    if (depth.get() != e.q[cls].n) depth.set(e.q[cls].n);
+    if (depth.get() != q.n) depth.set(q.n);
   }
 }
 
@@ -218,11 +243,12 @@ void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t no
 
 void egress_drain(WorkerContext& w) {
   for (uint8_t l = 0; l < kMaxLinks; l++) {
-    for (uint16_t i = 0; i < w.egress.n_stage[l]; i++) rte_pktmbuf_free(w.egress.stage[l][i]);
+    // Counted as drops, so that what the LAN port received still adds up after a stop.
+    for (uint16_t i = 0; i < w.egress.n_stage[l]; i++) count_drop(w, w.egress.stage[l][i], DropReason::shutdown_flush);
     w.egress.n_stage[l] = 0;
     LinkEgress& e = w.egress.link[l];
     for (uint32_t c = 0; c < kMaxClasses; c++) {
-      while (e.q[c].n != 0) rte_pktmbuf_free(queue_pop(e, e.q[c]));
+      while (e.q[c].n != 0) count_drop(w, queue_pop(e, e.q[c]), DropReason::shutdown_flush);
       w.counters.egress[c][l].queue_depth.set(0);
     }
   }

@@ -29,7 +29,8 @@ void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link
 // refills every owned shaper's bucket and releases queued packets, highest priority first, while tokens allow.
 void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
 
-// Frees every packet this worker still holds in shaper queues or hand-off staging (at shutdown).
+// Frees every packet this worker still holds in shaper queues or hand-off staging (at shutdown), counted as
+// shutdown_flush drops.
 void egress_drain(WorkerContext& w);
 
 // Control thread, before launch and after stop (defined in setup/egress_rings.cpp):

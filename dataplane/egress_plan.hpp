@@ -33,6 +33,8 @@ struct MeterProfile {
 
 // Upper bound of one shaper class queue (packets); the configured limit is at most this.
 inline constexpr uint32_t kShaperQueueMax = 1024;
+// The largest frame (a jumbo frame with room for tags) a class queue's byte limit must always admit.
+inline constexpr uint32_t kMaxFrameBytes = 9216;
 
 struct ShaperConfig {
   uint32_t generation = 0;  // changes whenever rate/burst change: the owner then resets its token bucket
@@ -40,11 +42,15 @@ struct ShaperConfig {
   uint64_t rate = 0;        // bytes per second (link capacity.up / 8)
   uint64_t burst = 0;       // bytes the bucket holds: a few ms of rate, at least two full frames
   uint8_t n_order = 0;
-  uint8_t order[kMaxClasses] = {};         // class ids, highest priority first
-  uint16_t queue_limit[kMaxClasses] = {};  // per class id, packets (1..kShaperQueueMax)
-  uint16_t delay_drop_mask = 0;            // bit c: class c gets CoDel-style sojourn drops at dequeue
-  uint64_t delay_target_tsc = 0;           // sojourn time above which a low class starts to drop
-  uint64_t delay_interval_tsc = 0;         // how long the sojourn must stay above target before dropping
+  uint8_t order[kMaxClasses] = {};               // class ids, highest priority first
+  uint16_t queue_limit[kMaxClasses] = {};        // per class id, packets (1..kShaperQueueMax)
+  uint32_t queue_limit_bytes[kMaxClasses] = {};  // per class id, bytes of pkt_len queued (at least one jumbo frame)
+  uint16_t delay_drop_mask = 0;                  // bit c: class c gets CoDel-style sojourn drops at dequeue
+  uint64_t delay_target_tsc = 0;                 // sojourn time above which a low class starts to drop
+  uint64_t delay_interval_tsc = 0;               // how long the sojourn must stay above target before dropping
+  // Hard bound on any packet's wait, every class (a top class starved by a higher one too): older heads are
+  // dropped as queue_timeout. 0 = no bound (hand-built plans in tests).
+  uint64_t max_wait_tsc = 0;
 
   bool same_rate(const ShaperConfig& o) const { return enabled == o.enabled && rate == o.rate && burst == o.burst; }
 };

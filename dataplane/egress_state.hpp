@@ -15,7 +15,8 @@ namespace wansteer {
 // One class queue of a link's shaper: a fixed ring of mbufs with their enqueue times (for the sojourn check).
 struct ShaperQueue {
   uint16_t head = 0, n = 0;
-  // CoDel-style state (simplified RFC 8289): see shaper_dequeue_ok in egress.cpp.
+  uint32_t bytes = 0;  // pkt_len of the packets queued, for the byte limit
+  // CoDel-style state (simplified RFC 8289): see codel_should_drop in egress.cpp.
   bool dropping = false;
   uint32_t drop_count = 0;
   uint64_t first_above_tsc = 0;  // 0 = sojourn below target; else when the target may start dropping
@@ -28,7 +29,9 @@ struct ShaperQueue {
 struct alignas(64) LinkEgress {
   ClassMeter meter[kMaxClasses];
   uint32_t shaper_generation = 0;  // of the ShaperConfig the bucket was set up for; 0 = never
-  uint64_t tokens = 0;             // bytes x tsc_hz, so refill (elapsed ticks x bytes/s) is exact integer math
+  // Bytes x tsc_hz, so refill (elapsed ticks x bytes/s) is exact integer math. Negative = debt: a frame larger
+  // than the bucket leaves when the bucket is full and the refill pays for the rest (see shaper_service).
+  int64_t tokens = 0;
   uint64_t last_tsc = 0;
   uint32_t queued = 0;  // packets in all class queues together
   ShaperQueue q[kMaxClasses];

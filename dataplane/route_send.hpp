@@ -17,19 +17,18 @@ inline const RouteTable& current_routes(WorkerContext& w, const DataplaneSnapsho
   return w.routes;
 }
 
-// Counts the packet (class x link) and sends it on route `r` of `link`: straight to the link's tx staging, or
-// through egress (meter, shaper, hand-off), which reads its PacketMeta. `r` is the caller's copy, taken before
-// the frame was rewritten (frame bytes may alias anything, so the compiler would reload a reference).
+// Sends the packet on route `r` of `link`: straight to the link's tx staging (counted in direct_tx for the
+// meter's conform figure), or through egress (meter, shaper, hand-off), which reads its PacketMeta. class x link
+// packets and bytes are counted by tx_flush once the NIC took the packet, so they count what left. `r` is the caller's
+// copy, taken before the frame was rewritten (frame bytes may alias anything, so the compiler would reload a
+// reference).
 inline void send_on_route(WorkerContext& w, const DataplaneSnapshot& snap, const LinkRoute& r, uint8_t link,
                           rte_mbuf* m, uint64_t now_tsc) {
-  const uint32_t len = m->pkt_len;
-  r.counted->packets.inc();
-  r.counted->bytes.add(len);
   if (r.how == LinkRoute::kDirect) {
+    r.counted->packets.inc();
     TxQueue& q = *r.txq;
     if (q.n == 2 * kBurst) tx_flush(w, static_cast<uint8_t>(link + 1));
-    q.pkts[q.n++] = m;
-    q.bytes += len;
+    q.stage(m, r.cls);
   } else {
     egress_submit(w, snap, link, m, now_tsc);
   }

@@ -17,7 +17,8 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       const uint8_t link = static_cast<uint8_t>(l);
       LinkRoute& r = w.routes.route[cls][l];
       r = LinkRoute{};
-      r.counted = &c.class_link[cls][l];
+      r.cls = static_cast<uint8_t>(cls);
+      r.counted = &c.direct_tx[cls][l];
       r.txq = &w.tx[l + 1];
       if (l >= snap.n_links) continue;
       r.stay = cs.may_stay(link);
@@ -30,11 +31,10 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
       // Egress would pass the packet straight to tx staging: this worker owns the link, it has no shaper and the
       // class no limit there. The profile's mode decides, not the worker's meter state: an unlimited meter needs
-      // no configuring to pass. Such packets count once, in direct_tx (control adds them to class_link and to
-      // meter_conform); the others in class_link here and in the egress counters where egress decides.
+      // no configuring to pass. Such packets count in direct_tx (control adds them to meter_conform); the others
+      // in the egress counters where egress decides. class_link counts what tx_flush handed to the NIC.
       const bool direct = owns_unshaped(w, snap, link) && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
       r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
-      if (direct) r.counted = &c.direct_tx[cls][l];
       r.fast = r.stay && !cs.by_host_pair;
     }
   }

@@ -24,8 +24,8 @@ struct alignas(32) LinkRoute {
   uint8_t how;      // How
   uint8_t stay;     // 1: a cached flow of this class already on this link may stay there (the planner's stay_mask)
   uint8_t fast;     // 1: stay, sendable, and the class is steered per flow: the fast lane may forward such flows
-  uint8_t pad;
-  ClassLinkCounters* counted;  // the class x link counters a packet sent on this route adds to (see build)
+  uint8_t cls;      // the class id this route is for (tx counts class x link at transmit)
+  ClassLinkCounters* counted;  // kDirect: direct_tx, which control adds to meter_conform (see build)
   TxQueue* txq;                // the link port's tx staging (kDirect)
 };
 static_assert(sizeof(LinkRoute) == 32, "two routes per cache line");

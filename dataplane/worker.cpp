@@ -42,6 +42,14 @@ void tx_flush(WorkerContext& w, uint8_t pi) {
   }
   w.counters.port[pi].tx_packets.add(sent);
   w.counters.port[pi].tx_bytes.add(bytes);
+  // class x link counts what the NIC took: steered packets dropped later (meter, queue, tx) never count there.
+  if (pi != 0)
+    for (uint16_t i = 0; i < sent; i++)
+      if (q.cls[i] != kNoClass) {
+        ClassLinkCounters& c = w.counters.class_link[q.cls[i]][pi - 1];
+        c.packets.inc();
+        c.bytes.add(q.len[i]);
+      }
   q.n = 0;
   q.bytes = 0;
 }

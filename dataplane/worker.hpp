@@ -57,12 +57,12 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
 
 // Sends what is staged for port index `pi`; what the driver refuses is freed and counted as tx_full.
 void tx_flush(WorkerContext& w, uint8_t pi);
-// Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full.
-inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m) {
+// Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full. `cls`: the class
+// of a LAN->WAN packet, counted in class x link once sent; kNoClass for everything else.
+inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m, uint8_t cls = kNoClass) {
   TxQueue& q = w.tx[pi];
   if (q.n == 2 * kBurst) tx_flush(w, pi);
-  q.pkts[q.n++] = m;
-  q.bytes += m->pkt_len;
+  q.stage(m, cls);
 }
 // Sends everything staged; what the driver refuses is freed and counted as tx_full.
 void tx_flush_all(WorkerContext& w);

@@ -31,6 +31,7 @@ void add_class_drops(MetricsSnapshot* s, const Policy& p, const CounterTotals& t
       s->class_drops.push_back({cls, link, "class_blocked", e.blocked_drops});
       s->class_drops.push_back({cls, link, "queue_full", e.queue_drops});
       s->class_drops.push_back({cls, link, "queue_delay", e.codel_drops});
+      s->class_drops.push_back({cls, link, "queue_timeout", e.timeout_drops});
     }
 }
 
@@ -84,7 +85,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     for (size_t c = 0; c < n_classes && c < kMaxClasses; c++) {
       const EgressTotals& e = t.egress[c][l];
       m.egress_queue_packets[c] = e.queue_depth;
-      m.egress_drops[c] = e.queue_drops + e.codel_drops;  // the shaper's own drops (tail and delay)
+      m.egress_drops[c] = e.queue_drops + e.codel_drops + e.timeout_drops;  // the shaper's own drops
     }
   }
   add_class_drops(&s, policy_, t);

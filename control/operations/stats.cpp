@@ -26,8 +26,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     for (uint32_t k = 0; k < kMaxClasses; k++) {
       for (uint32_t l = 0; l < kMaxLinks; l++) {
         const uint64_t direct = c.direct_tx[k][l].packets.get();
-        t.class_link_packets[k][l] += c.class_link[k][l].packets.get() + direct;
-        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get() + c.direct_tx[k][l].bytes.get();
+        t.class_link_packets[k][l] += c.class_link[k][l].packets.get();  // transmitted (counted by tx_flush)
+        t.class_link_bytes[k][l] += c.class_link[k][l].bytes.get();
         const ClassLinkEgressCounters& e = c.egress[k][l];
         EgressTotals& et = t.egress[k][l];
         et.meter_conform += e.meter_conform.get() + direct;
@@ -36,6 +36,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
         et.blocked_drops += e.blocked_drops.get();
         et.queue_drops += e.queue_drops.get();
         et.codel_drops += e.codel_drops.get();
+        et.timeout_drops += e.timeout_drops.get();
         et.queue_depth += e.queue_depth.get();
       }
       t.class_no_link[k] += c.class_no_link[k].get();
@@ -143,7 +144,7 @@ Json egress_json(const CounterTotals& t, size_t c, size_t l) {
               {"meter_conform", e.meter_conform},      {"meter_exceed_drops", e.meter_exceed_drops},
               {"meter_remarked", e.meter_remarked},    {"blocked_drops", e.blocked_drops},
               {"queue_drops", e.queue_drops},          {"codel_drops", e.codel_drops},
-              {"queue_depth", e.queue_depth}};
+              {"timeout_drops", e.timeout_drops},      {"queue_depth", e.queue_depth}};
 }
 
 Json class_counters_json(const Policy& pol, const CounterTotals& t) {

@@ -18,7 +18,7 @@ struct PortTotals {
 // Sum of ClassLinkEgressCounters over workers (only the link's owner writes non-zero values).
 struct EgressTotals {
   uint64_t meter_conform = 0, meter_exceed_drops = 0, meter_remarked = 0, blocked_drops = 0, queue_drops = 0,
-           codel_drops = 0, queue_depth = 0;
+           codel_drops = 0, timeout_drops = 0, queue_depth = 0;
 };
 
 struct CounterTotals {

@@ -138,6 +138,7 @@ struct ShaperSpec {
   uint32_t delay_target_ms = 5;      // sojourn above this ...
   uint32_t delay_interval_ms = 100;  // ... for this long starts dropping
   uint32_t queue_ms = 50;            // queue limit per class: this long at the link's rate, in 1500-byte frames
+  uint32_t queue_bytes = 0;          // byte limit per class queue; 0 = the packet limit x 1500 bytes (>= 9216)
 };
 
 struct ClassSpec {

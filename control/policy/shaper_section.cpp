@@ -6,6 +6,7 @@
 
 #include "control/policy/did_you_mean.hpp"
 #include "control/policy/sections.hpp"
+#include "dataplane/egress_plan.hpp"
 
 namespace wansteer::policy_reader {
 
@@ -54,6 +55,8 @@ void read_shaper_keys(Diagnostics& diag, const Fields& m, const std::vector<Clas
   u32("delay_target_ms", sp.delay_target_ms, 1, 1000);
   u32("delay_interval_ms", sp.delay_interval_ms, 1, 10000);
   u32("queue_ms", sp.queue_ms, 1, 1000);
+  // At least one jumbo frame, or such a frame could never be queued; at most 64 MiB per class queue.
+  u32("queue_bytes", sp.queue_bytes, kMaxFrameBytes, 64u << 20);
 }
 
 }  // namespace
@@ -63,7 +66,7 @@ void read_shaper(Diagnostics& diag, const Field* f, const std::vector<ClassSpec>
   std::optional<Fields> m;
   if (f && !f->value.IsNull())
     m = read_map(diag, item(*f), "shaper",
-                 {"priority", "delay_drop", "delay_target_ms", "delay_interval_ms", "queue_ms"});
+                 {"priority", "delay_drop", "delay_target_ms", "delay_interval_ms", "queue_ms", "queue_bytes"});
   if (m) read_shaper_keys(diag, *m, classes, classes_ok, sp);
   // Classes not listed follow in policy order, so the order always covers every class.
   for (size_t c = 0; c < classes.size() && c < kMaxClasses; ++c)

@@ -99,7 +99,12 @@ EgressPlan plan_egress(const Policy& p, const std::array<bool, kMaxLinks>& usabl
       for (size_t c = 0; c < kMaxClasses; c++) {
         const bool top = !((delay_mask >> c) & 1u);
         s.queue_limit[c] = static_cast<uint16_t>(top ? std::max<uint64_t>(q, kMinTopQueue) : q);
+        // Bytes: the policy's queue_bytes, or by default the packet limit in full-size frames, so the byte limit
+        // binds only on jumbo frames; never below one jumbo frame, which must be able to wait its turn.
+        const uint64_t bytes = p.shaper.queue_bytes ? p.shaper.queue_bytes : s.queue_limit[c] * kQueueFrameBytes;
+        s.queue_limit_bytes[c] = static_cast<uint32_t>(std::max<uint64_t>(bytes, kMaxFrameBytes));
       }
+      s.max_wait_tsc = tsc_hz * std::max<uint64_t>(kQueueMaxWaitMs, 4 * p.shaper.queue_ms) / 1000;
       s.n_order = static_cast<uint8_t>(order.size());
       std::copy(order.begin(), order.end(), s.order);
       s.delay_drop_mask = delay_mask;

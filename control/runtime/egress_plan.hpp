@@ -15,6 +15,9 @@ inline constexpr uint64_t kShaperBurstMs = 5;       // shaper bucket: this long 
 inline constexpr uint64_t kShaperMinBurst = 3028;   // ... but at least two full frames
 inline constexpr uint64_t kQueueFrameBytes = 1500;  // queue limits count packets: queue_ms of rate in such frames
 inline constexpr uint32_t kMinQueueLimit = 16;
+// No packet waits longer than this in a shaper queue (or 4 x queue_ms if longer), whatever its class: a class
+// starved by higher ones sheds its old packets (queue_timeout) instead of holding them until restart.
+inline constexpr uint64_t kQueueMaxWaitMs = 1000;
 
 // Whether backup profiles (on_backup) apply to link `l` now: the link's role is backup, or no primary link
 // is usable (then whatever carries traffic is standing in for the primary).

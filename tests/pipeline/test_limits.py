@@ -80,7 +80,9 @@ def run(directory: Path, shaping: bool) -> tuple[dict, list[int]]:
     policy = directory / "policy.yaml"
     policy.write_text(POLICY.substitute(dir=str(directory), shaping="true" if shaping else "false"))
     ctl_path = directory / "ctl.sock"
-    cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path), "--", *EAL_ARGS]
+    # The final counters (after the workers stopped) are written too, for test_accounting.py.
+    cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path),
+           "--final-stats", str(directory / "final-stats.json"), "--", *EAL_ARGS]
     with open(directory / "wansteer.stdout", "w") as out, open(directory / "wansteer.stderr", "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         last: dict = {}
@@ -128,11 +130,14 @@ def test_guest_capped_by_its_backup_limit(shaped):
     c, order = shaped
     g = lte(c, "guest")
     sent = [f for f in order if f in GUEST_IDS]
-    # 5000-byte burst = five 996-byte frames; the 8 kbit/s refill adds at most one more while the pcap plays
-    assert 5 <= len(sent) <= 6, g
-    assert g["meter_conform"] == len(sent)
-    assert g["meter_exceed_drops"] == N_GUEST - len(sent)
-    assert c["drops"]["meter_exceed"] == N_GUEST - len(sent)
+    # 5000-byte burst = five 996-byte frames; the 8 kbit/s refill adds at most one more while the pcap plays.
+    # Guest waits behind the default flood, and its head's delay is checked while it waits: some of what the meter
+    # let through may be shed by delay (codel) or the hard wait bound (timeout) before the link is free.
+    shed = g["codel_drops"] + g["timeout_drops"]
+    assert 5 <= len(sent) + shed <= 6, g
+    assert g["meter_conform"] == len(sent) + shed
+    assert g["meter_exceed_drops"] == N_GUEST - len(sent) - shed
+    assert c["drops"]["meter_exceed"] == N_GUEST - len(sent) - shed
 
 
 def test_voip_unlimited_and_ahead_of_the_default_flood(shaped):

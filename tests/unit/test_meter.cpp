@@ -6,6 +6,7 @@
 // inlined here (the same pattern as GCC bug 105329's false -Wrestrict that control/ works around).
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 
+#include <algorithm>
 #include <cmath>
 
 #include <rte_cycles.h>
@@ -218,6 +219,15 @@ TEST_CASE("control picks the backup profile per link from roles and link state",
   CHECK(a.shaper[lte].order[a.shaper[lte].n_order - 1] == guest);
   CHECK(((a.shaper[lte].delay_drop_mask >> guest) & 1));
   CHECK_FALSE(((a.shaper[lte].delay_drop_mask >> voip) & 1));
+  // Byte limits: the packet limit in 1500-byte frames, never below one jumbo frame; a hard bound on every wait.
+  for (uint8_t c : {voip, def, guest}) {
+    CHECK(a.shaper[lte].queue_limit_bytes[c] == std::max<uint32_t>(a.shaper[lte].queue_limit[c] * 1500u, 9216));
+    CHECK(a.shaper[lte].queue_limit_bytes[c] >= kMaxFrameBytes);
+  }
+  CHECK(a.shaper[lte].max_wait_tsc == hz);  // 1 s (4 x queue_ms is less)
+  Policy p2 = p;
+  p2.shaper.queue_bytes = 20000;
+  CHECK(plan_egress(p2, both_up, nullptr, hz).shaper[lte].queue_limit_bytes[guest] == 20000);
 
   // Same inputs: same generations (owners keep their buckets).
   EgressPlan b = plan_egress(p, both_up, &a, hz);

@@ -715,6 +715,7 @@ TEST_CASE("limits, capacities and shaper settings compile to the expected values
   CHECK(p.shaper.delay_drop == std::vector<uint8_t>{2, 1});
   CHECK(p.shaper.delay_target_ms == 10);
   CHECK(p.shaper.delay_interval_ms == 100);
+  CHECK(p.shaper.queue_bytes == 0);  // the default: derived from the packet limit (control/runtime/egress_plan.cpp)
 }
 
 TEST_CASE("mistakes in limits, capacities and the shaper are reported at their line and column",
@@ -781,6 +782,9 @@ TEST_CASE("mistakes in limits, capacities and the shaper are reported at their l
   SECTION("a class listed twice in the shaper priority") {
     check_single_error(base_with({}, "shaper:\n  priority: [voip, voip]\n"), 24, 20,
                        "shaper priority: class \"voip\" is listed twice");
+  }
+  SECTION("a queue byte limit below one jumbo frame") {
+    check_single_error(base_with({}, "shaper:\n  queue_bytes: 4000\n"), 24, 16, "9216 to 67108864");
   }
   SECTION("an unknown shaper key") {
     check_single_error(base_with({}, "shaper:\n  priorty: [voip]\n"), 24, 3,
