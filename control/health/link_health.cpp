@@ -48,13 +48,15 @@ void TargetEstimator::tick(uint64_t now_ns) {
 
 void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, std::optional<uint32_t> reflector_seq) {
   tick(now_ns);  // a reply at or past the timeout is late: its probe becomes lost first, then is not found below
+  // Late (or voided by a stall) or not: the line answered, which is all liveness asks. Only the caller knows the
+  // probe was ours (the Prober matches its own pending slot), so a duplicate here just repeats that news.
+  if (last_reply_ns_ == 0 || (now_ns > last_reply_ns_ && now_ns - last_reply_ns_ >= cfg_.detect_ns()))
+    streak_start_ns_ = now_ns;
+  last_reply_ns_ = std::max(last_reply_ns_, now_ns);
   auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const Pending& p) { return p.seq == seq; });
-  if (it == pending_.end()) return;  // late, duplicate, or never sent by us
+  if (it == pending_.end()) return;  // late, voided or duplicate: neither a loss nor an RTT sample
   pending_.erase(it);
   std::erase_if(early_tags_, [seq](const auto& t) { return t.first == seq; });  // reordered: it was not lost
-
-  if (last_reply_ns_ == 0 || now_ns - last_reply_ns_ >= cfg_.detect_ns()) streak_start_ns_ = now_ns;
-  last_reply_ns_ = now_ns;
   replies_++;
 
   const double rtt_ms = double(rtt_ns) / 1e6;
@@ -80,6 +82,25 @@ void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, s
   if (dr >= 1 && dr <= ds && ds > 1) tag_gap(s0 + 1, seq, ds - dr);
   // dr == 0 or dr > ds: reflector restarted or its session was forgotten; no inference for this gap.
   last_stamp_ = {seq, *reflector_seq};
+}
+
+void TargetEstimator::excuse(uint64_t from_ns, uint64_t to_ns) {
+  if (to_ns <= from_ns) return;
+  const uint64_t timeout = cfg_.reply_timeout_ns();
+  // Probes whose timeout fell before the stall were decided while the edge ran (tick() may not have run yet).
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->sent_ns + timeout <= from_ns) {
+      ++it;
+      continue;
+    }
+    const uint32_t seq = it->seq;
+    std::erase_if(early_tags_, [seq](const auto& t) { return t.first == seq; });
+    it = pending_.erase(it);
+    voided_++;
+  }
+  // Silence before the stall keeps counting, the stall does not; a reply heard during it counts from its end.
+  if (last_reply_ns_ != 0 && last_reply_ns_ < to_ns)
+    last_reply_ns_ = std::min(last_reply_ns_ + (to_ns - from_ns), to_ns);
 }
 
 void TargetEstimator::tag_gap(uint32_t from_seq, uint32_t to_seq, uint32_t fwd_count) {
@@ -177,6 +198,13 @@ bool LinkLiveness::target_live(size_t i, uint64_t now_ns) const {
   if (last == 0) return false;
   last = std::max(last, grace_from_ns_[i]);
   return now_ns < last || now_ns - last < cfg_.detect_ns();
+}
+
+void LinkLiveness::excuse(uint64_t from_ns, uint64_t to_ns) {
+  if (to_ns <= from_ns) return;
+  for (auto& t : targets_) t.excuse(from_ns, to_ns);
+  for (uint64_t& g : grace_from_ns_)
+    if (g != 0 && g < to_ns) g = std::min(g + (to_ns - from_ns), to_ns);
 }
 
 void LinkLiveness::suspect(uint64_t now_ns) {

@@ -37,7 +37,12 @@ struct LinkMetrics {                                        // what the planner,
 // One probe target (one address, one probe kind). Sequence numbers are the sender's, sent in increasing order.
 //
 // Loss: the window holds the last loss_window probes whose fate is known: replied in time, or unanswered for
-// reply_timeout (then lost; a reply arriving later is ignored, so a probe is never counted twice).
+// reply_timeout (then lost; a reply arriving later is not counted again, so a probe is never counted twice). A late
+// reply still proves the line answers: it counts for liveness (last_reply_ns), so a saturated line whose queue
+// holds replies past the timeout is slow (its loss and RTT say so), not dead.
+//
+// Stalls: excuse() voids the probes whose fate was still open when the edge stopped running (they were sent late,
+// or their replies waited unread: neither loss nor a valid RTT) and moves the silence reference past the stall.
 //
 // Forward/reverse loss (STAMP only): a stateful reflector numbers the packets it reflects with its own counter.
 // Between two consecutive in-time replies (s0, r0) and (s1, r1), the sender sent s1 - s0 - 1 probes that did not
@@ -62,6 +67,9 @@ class TargetEstimator {
   uint32_t window_lost() const;  // lost probes currently in the window
   void forget_losses();          // drops the losses from the window (the link recovered from an outage)
   void set_interval(uint32_t interval_ms) { cfg_.interval_ms = interval_ms; }  // detect time follows the interval
+  // The edge did not run in [from_ns, to_ns): see the class comment.
+  void excuse(uint64_t from_ns, uint64_t to_ns);
+  uint64_t voided() const { return voided_; }  // probes excuse() took out of the count
 
  private:
   enum class Fate : uint8_t { replied, lost, lost_fwd, lost_rev };
@@ -82,7 +90,7 @@ class TargetEstimator {
   std::deque<Pending> pending_;                        // sent, fate unknown; oldest first
   std::deque<Outcome> window_;                         // known fates, oldest first, at most loss_window
   std::vector<std::pair<uint32_t, Fate>> early_tags_;  // direction inferred for probes still pending
-  uint64_t probes_sent_ = 0, probes_lost_ = 0, replies_ = 0;
+  uint64_t probes_sent_ = 0, probes_lost_ = 0, replies_ = 0, voided_ = 0;
   uint64_t last_reply_ns_ = 0, streak_start_ns_ = 0;
   double srtt_ms_ = 0, jitter_ms_ = 0, last_rtt_ms_ = 0;
   bool has_rtt_ = false;
@@ -120,6 +128,10 @@ class LinkLiveness {
   // The probe interval changed (a metered link speeding up or slowing down): detect time follows it, and after a
   // speed-up the targets get one new detect time from now before silence counts against them.
   void set_interval(uint32_t interval_ms, uint64_t now_ns);
+  // The edge itself did not run in [from_ns, to_ns) (StallWatch): that time does not count as silence, and the
+  // probes in flight are voided. A target live when the stall began is judged on its silence before the stall plus
+  // what follows it, so a line that really died is down at most one detect time after the stall ends.
+  void excuse(uint64_t from_ns, uint64_t to_ns);
 
  private:
   bool target_live(size_t i, uint64_t now_ns) const;

@@ -12,7 +12,7 @@ Sla sla_of(const ClassSpec& c) { return Sla{c.sla.max_loss_pct, c.sla.max_rtt_ms
 }  // namespace
 
 LinkMonitor::LinkMonitor(const Policy& policy, EventLog& events, uint64_t hz)
-    : policy_(policy), events_(events), hz_(hz) {
+    : policy_(policy), events_(events), hz_(hz), stall_(hz) {
   for (size_t l = 0; l < kMaxLinks; l++) {
     admin_up_[l] = true;
     admin_cause_[l] = "admin_up";
@@ -58,8 +58,22 @@ void LinkMonitor::rebuild_gates(const Policy* old) {
     }
 }
 
+void LinkMonitor::note_tick(uint64_t now) { excuse(stall_.on_tick(now)); }
+
+void LinkMonitor::excuse(const StallWatch::Gap& gap) {
+  if (gap.empty() || !prober_) return;
+  const uint64_t len = gap.to - gap.from;
+  for (size_t l = 0; l < policy_.links.size(); l++) {
+    if (prober_->enabled(l)) prober_->liveness(l).excuse(prober_->ns_of(gap.from), prober_->ns_of(gap.to));
+    // The passive window's silence, like liveness's, resumes where it stood when the stall began.
+    for (uint64_t* since : {&rx_change_[l], &tx_start_[l], &reply_read_[l]})
+      if (*since != 0 && *since < gap.to) *since = std::min(*since + len, gap.to);
+  }
+}
+
 void LinkMonitor::send_probes(uint64_t now, const Gateways& gw) {
   if (!prober_) return;
+  note_tick(now);  // a caller that did not call note_tick() first still gets the stall seen
   std::array<Prober::LinkTx, kMaxLinks> tx{};
   for (size_t l = 0; l < policy_.links.size(); l++) {
     // Probes keep running while a link is administratively down: the operator withdraws user traffic, not
@@ -71,8 +85,12 @@ void LinkMonitor::send_probes(uint64_t now, const Gateways& gw) {
   prober_->tick(now, tx);
 }
 
-void LinkMonitor::on_probe_reply(rte_mbuf* m, uint8_t link) {
-  if (prober_) prober_->on_reply(m, link);
+void LinkMonitor::on_probe_reply(rte_mbuf* m, uint8_t link, uint64_t now) {
+  if (!prober_) return;
+  const uint64_t rx = prober_->on_reply(m, link);
+  if (rx == 0) return;
+  reply_read_[link] = now;
+  excuse(stall_.on_reply_read(rx, now));
 }
 
 // One-way traffic (an upload, a UDP stream) brings nothing back by itself: only probe replies are sure to arrive,
@@ -87,6 +105,7 @@ uint32_t LinkMonitor::passive_timeout_ms(size_t l) const {
 
 void LinkMonitor::sample_traffic(uint64_t now, const CounterTotals& t) {
   const uint64_t ms = hz_ / 1000;
+  excuse(stall_.on_worker_loops(now, t.loops));
   for (size_t l = 0; l < policy_.links.size(); l++) {
     uint64_t tx = 0;
     for (size_t c = 0; c < policy_.classes.size(); c++) tx += t.class_link_packets[c][l];
@@ -102,8 +121,9 @@ void LinkMonitor::sample_traffic(uint64_t now, const CounterTotals& t) {
     user_tx_[l] = tx;
     rx_[l] = rx;
     // Suspect only while user traffic is still leaving (sent within the timeout) and nothing at all, not even a
-    // probe reply, came back for the whole timeout since that traffic started.
-    const uint64_t quiet_since = std::max(rx_change_[l], tx_start_[l]);
+    // probe reply, came back for the whole timeout since that traffic started. Replies count on their own too:
+    // whatever the port counters say, a link that answers probes is not silent.
+    const uint64_t quiet_since = std::max({rx_change_[l], tx_start_[l], reply_read_[l]});
     if (passive != 0 && probing(l) && alive_[l] && tx_change_[l] != 0 && now - tx_change_[l] < passive * ms &&
         now - quiet_since >= passive * ms) {
       prober_->liveness(l).suspect(prober_->ns_of(now));

@@ -8,6 +8,7 @@
 
 #include "control/health/link_health.hpp"
 #include "control/health/prober.hpp"
+#include "control/health/stall_watch.hpp"
 #include "control/operations/stats.hpp"
 #include "control/policy/policy.hpp"
 #include "control/runtime/neighbours.hpp"
@@ -28,12 +29,17 @@ class LinkMonitor {
   // SLA keeps its gates and verdicts, so reloading an unchanged policy moves nothing.
   void rebuild_gates(const Policy* old);
 
+  // Call first in every control tick, before replies are read: a long gap since the last tick was a stall of the
+  // edge itself, and the probes it affected must be voided before their replies (read late) or timeouts count.
+  void note_tick(uint64_t now);
   // Sends due probes (through links whose gateway is known) and ages unanswered ones.
   void send_probes(uint64_t now, const Gateways& gw);
-  // A probe reply a worker handed over (link index, not port). Does not free the mbuf.
-  void on_probe_reply(rte_mbuf* m, uint8_t link);
+  // A probe reply a worker handed over (link index, not port), read by control at `now`. Does not free the mbuf.
+  void on_probe_reply(rte_mbuf* m, uint8_t link, uint64_t now);
   // The passive signal, from the workers' counters: a link whose user traffic keeps leaving while nothing at all
-  // comes back for its passive timeout is suspected now instead of after probe misses.
+  // (no packet, no probe reply, however late) comes back for its passive timeout is suspected now instead of after
+  // probe misses. A full uplink still brings probe replies back, so it is never suspected. The workers' loop
+  // counter tells whether they ran at all (StallWatch).
   void sample_traffic(uint64_t now, const CounterTotals& t);
   // Liveness and SLA verdicts now; emits link_state and sla events for changes.
   void evaluate(uint64_t now);
@@ -58,6 +64,7 @@ class LinkMonitor {
   void fill_view(size_t l, LinkView* lv) const;
   uint64_t suspects(size_t l) const { return suspects_[l]; }
   uint64_t last_traffic(size_t l) const { return tx_change_[l]; }  // ticks, 0 = never
+  const StallWatch& stalls() const { return stall_; }
 
   static constexpr uint64_t kTrafficRecentMs =
       10000;  // a metered link that sent user traffic this recently probes fast
@@ -65,6 +72,8 @@ class LinkMonitor {
  private:
   void evaluate_gates(size_t l, const LinkMetrics& m, uint64_t now_ns);
   uint32_t passive_timeout_ms(size_t l) const;
+  // The edge did not run during `gap`: liveness and the passive signal do not count it as silence.
+  void excuse(const StallWatch::Gap& gap);
 
   const Policy& policy_;
   EventLog& events_;
@@ -81,6 +90,8 @@ class LinkMonitor {
   uint64_t user_tx_[kMaxLinks] = {}, rx_[kMaxLinks] = {};
   uint64_t tx_change_[kMaxLinks] = {}, rx_change_[kMaxLinks] = {}, tx_start_[kMaxLinks] = {};
   uint64_t suspects_[kMaxLinks] = {};
+  uint64_t reply_read_[kMaxLinks] = {};  // ticks: when control last read a reply to one of the link's probes
+  StallWatch stall_;
 };
 
 }  // namespace wansteer

@@ -28,6 +28,12 @@ struct IcmpPayload {
   uint64_t tsc;
 };
 
+// Counts a frame that answers none of our probes; 0 is on_reply's "not ours".
+uint64_t unmatched(Prober::Stats& s) {
+  s.unmatched++;
+  return 0;
+}
+
 uint64_t unix_ns_now() {
   using namespace std::chrono;
   return static_cast<uint64_t>(duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count());
@@ -168,53 +174,51 @@ void Prober::tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& tx) {
   }
 }
 
-void Prober::on_reply(rte_mbuf* m, uint8_t link) {
-  if (link >= kMaxLinks || !links_[link].enabled) return;
+uint64_t Prober::on_reply(rte_mbuf* m, uint8_t link) {
+  if (link >= kMaxLinks || !links_[link].enabled) return 0;
   Link& L = links_[link];
   const PacketMeta* meta = meta_of(m);
   uint64_t rx = rx_tsc(m);
   if (rx == 0) rx = rte_rdtsc();
-  if (meta->l4_offset == 0) {
-    L.stats.unmatched++;
-    return;
-  }
+  if (meta->l4_offset == 0) return unmatched(L.stats);
   const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta->l4_offset);
   const uint32_t l4_len = static_cast<uint32_t>(meta->l3_len) - (meta->l4_offset - meta->l3_offset);
   uint32_t target = 0, seq = 0;
   std::optional<uint32_t> reflector_seq;
   if (meta->proto == IPPROTO_ICMP) {
-    if (l4_len < sizeof(rte_icmp_hdr) + sizeof(IcmpPayload)) return void(L.stats.unmatched++);
+    if (l4_len < sizeof(rte_icmp_hdr) + sizeof(IcmpPayload)) return unmatched(L.stats);
     auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(l4);
     uint16_t id = rte_be_to_cpu_16(icmp->icmp_ident);
     IcmpPayload pl;
     std::memcpy(&pl, icmp + 1, sizeof pl);
     const std::optional<ProbeSlot> slot = probe_slot_of_icmp_id(id);
     if (rte_be_to_cpu_32(pl.magic) != kIcmpMagic || !slot || slot->link != link || slot->target >= L.targets.size())
-      return void(L.stats.unmatched++);
+      return unmatched(L.stats);
     target = slot->target;
     seq = rte_be_to_cpu_32(pl.seq);
   } else if (meta->proto == IPPROTO_UDP) {
     const std::optional<ProbeSlot> slot = probe_slot_of_port(meta->dport);
     if (!slot || slot->link != link || slot->target >= L.targets.size() ||
         l4_len < sizeof(rte_udp_hdr) + stamp::kPacketSize)
-      return void(L.stats.unmatched++);
+      return unmatched(L.stats);
     target = slot->target;
     stamp::ReflectorPacket rp;
     if (!stamp::decode_reflector(l4 + sizeof(rte_udp_hdr), l4_len - sizeof(rte_udp_hdr), &rp))
-      return void(L.stats.unmatched++);
+      return unmatched(L.stats);
     seq = rp.sender_seq;
     reflector_seq = rp.seq;
   } else {
-    return void(L.stats.unmatched++);
+    return unmatched(L.stats);
   }
   Target& T = L.targets[target];
   Pending& p = T.pending[seq % kPendingSlots];
-  if (p.tsc == 0 || p.seq != seq || rx < p.tsc) return void(L.stats.unmatched++);  // unknown, duplicate or stale
+  if (p.tsc == 0 || p.seq != seq || rx < p.tsc) return unmatched(L.stats);  // unknown, duplicate or stale
   const uint64_t rtt_ns = ns_of(rx - p.tsc);
   p.tsc = 0;
   L.stats.replies++;
   L.stats.rx_bytes += m->pkt_len;
   L.liveness->target(target).on_reply(seq, ns_of(rx), rtt_ns, reflector_seq);
+  return rx;
 }
 
 }  // namespace wansteer

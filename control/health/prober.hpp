@@ -37,8 +37,9 @@ class Prober {
   // Sends the probes that are due and ages unanswered ones. Call every control tick.
   void tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& links);
 
-  // A frame the worker handed over as a probe reply (kToControlProbe). Does not free it.
-  void on_reply(rte_mbuf* m, uint8_t link);
+  // A frame the worker handed over as a probe reply (kToControlProbe). Does not free it. Returns the worker's
+  // receive TSC when it answers one of our probes (in time or late), 0 otherwise.
+  uint64_t on_reply(rte_mbuf* m, uint8_t link);
 
   bool enabled(size_t link) const { return links_[link].enabled; }
   LinkLiveness& liveness(size_t link) { return *links_[link].liveness; }

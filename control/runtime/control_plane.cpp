@@ -100,7 +100,7 @@ void ControlPlane::process_from_workers(uint64_t now) {
       } else if (meta->cp_reason == PacketMeta::kToControlResolve) {
         neighbours_.on_unresolved(pkts[i], now);
       } else if (meta->cp_reason == PacketMeta::kToControlProbe) {
-        if (meta->port >= 1) monitor_.on_probe_reply(pkts[i], static_cast<uint8_t>(meta->port - 1));
+        if (meta->port >= 1) monitor_.on_probe_reply(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
         rte_pktmbuf_free(pkts[i]);
       } else {
         rte_pktmbuf_free(pkts[i]);
@@ -136,6 +136,7 @@ void ControlPlane::health_tick(uint64_t now) {
 
 void ControlPlane::tick() {
   const uint64_t now = clock_.now();
+  monitor_.note_tick(now);  // before the replies: a stall voids the probes it affected first
   process_from_workers(now);
   neighbours_.refresh_gateways(now);
   health_tick(now);

@@ -243,6 +243,28 @@ TEST_CASE("a saturated shaper serves classes in strict priority order", "[shaper
   CHECK(rig2.sent(2) == std::vector<uint8_t>{kVoip});
 }
 
+TEST_CASE("probes from control bypass a saturated shaper: they leave in the loop that takes them", "[shaper][probe]") {
+  // A full uplink must not delay or drop the probes that judge it: a probe waiting behind bulk in the shaper
+  // would read as loss (or a dead link) exactly when the link is busiest.
+  EgressRig rig;
+  rig.shape(1, 5000000, 3125);
+  for (uint16_t i = 0; i < 40; i++) rig.submit(1, rig.packet(kDefault, 1000, i), 0);
+  rig.service(0);
+  REQUIRE(rig.sent(2).size() == 3);  // the burst; 37 wait for tokens
+  rte_ring* ctl = rte_ring_create("egr_probe_ctl", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  REQUIRE(ctl != nullptr);
+  rig.workers[0]->from_control = ctl;
+  rte_mbuf* probe = rig.packet(kGuest, 100, 7);  // lowest class: only a bypass gets it out now
+  probe->port = 2;                               // port index of link 1, as the Prober's SendFn sets it
+  REQUIRE(rte_ring_sp_enqueue(ctl, probe) == 0);
+  worker_poll_once(*rig.workers[0], *rig.snap, 100);  // 100 ns later: no tokens for any bulk packet
+  CHECK(rig.sent(2) == std::vector<uint8_t>{kGuest});
+  CHECK(rig.ctr(kDefault, 1).queue_depth.get() == 37);
+  CHECK(rig.workers[0]->counters.drop[static_cast<uint32_t>(DropReason::queue_full)].get() == 0);
+  rig.workers[0]->from_control = nullptr;
+  rte_ring_free(ctl);
+}
+
 TEST_CASE("the shaper never exceeds its rate over any window, and fills the link when offered more", "[shaper]") {
   EgressRig rig;
   const uint64_t rate = 625000, burst = 3125;  // 5 Mbit/s
