@@ -8,6 +8,7 @@ Usage: check_style.py format|size|tidy [--build DIR]. Prints each problem as FIL
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,8 @@ def check_tidy(args: argparse.Namespace) -> int:
     r = subprocess.run(["run-clang-tidy", "-p", str(build), "-quiet", "-j", str(os.cpu_count() or 2),
                         "-extra-arg=-Wno-unknown-warning-option", *[f"^{u}$" for u in units]],
                        cwd=ROOT, capture_output=True, text=True)
-    findings = [l for l in r.stdout.splitlines() if ": error: " in l or ": warning: " in l]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)  # run-clang-tidy colours its output even into a pipe
+    findings = [l for l in plain.splitlines() if ": error: " in l or ": warning: " in l]
     for f in dict.fromkeys(findings):
         print(f)
     print(f"tidy: {len(units)} translation units checked, {len(set(findings))} findings")
