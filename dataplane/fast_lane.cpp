@@ -12,6 +12,7 @@
 #include "dataplane/cached_flow.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/hop_limit.hpp"
+#include "dataplane/lan_subnets.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
 
@@ -104,11 +105,14 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     rte_mbuf* m = pkts[i];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     rx_bytes += m->pkt_len;
-    if (!fast_candidate(m, p)) {
+    const uint8_t* ip = p + kEthLen;
+    // Admission depends on the frame, not only its flow: a cached flow's 5-tuple sent to another MAC, or untagged
+    // with a source of a tagged subnet, goes to the general path, which drops it with its reason.
+    if (!fast_candidate(m, p) || std::memcmp(p, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 ||
+        !lan_source_admitted(snap, 0, rte_be_to_cpu_32(*reinterpret_cast<const unaligned_uint32_t*>(ip + 12)))) {
       rest |= uint64_t{1} << i;
       continue;
     }
-    const uint8_t* ip = p + kEthLen;
     uint64_t addrs;
     uint32_t ports_be;  // source and destination port as on the wire
     std::memcpy(&addrs, ip + 12, 8);

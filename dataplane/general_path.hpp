@@ -13,9 +13,12 @@
 
 namespace wansteer {
 
-// LAN: takes out what is not transit traffic (ARP, packets for the edge, LAN-local and non-routable ones) and
-// moves the transit packets, in order, to the front of pkts. Returns how many. Starts loading their flow entries.
-uint16_t lan_admit_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n);
+// LAN: drops what the policy does not admit (another host's MAC, unhandled multicast, unconfigured VLANs, QinQ,
+// sources not of the subnet they arrived on), takes out what is not transit traffic (ARP, within the worker's ARP
+// rate; packets for the edge, LAN-local and non-routable ones) and moves the transit packets, in order, to the
+// front of pkts. Returns how many. Starts loading their flow entries.
+uint16_t lan_admit_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                         uint64_t now_tsc);
 
 // LAN: flow cache lookup, one classifier call for the misses, steering. Sets every packet's meta class_id and
 // link, and entry[i] to its flow's cache entry (nullptr when the cache had no room).

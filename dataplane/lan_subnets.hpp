@@ -30,4 +30,24 @@ inline bool is_own_lan_ip(const DataplaneSnapshot& s, uint32_t ip) {
   return false;
 }
 
+// True when the policy has a subnet on `vlan` (0 = untagged): frames on any other VLAN are not admitted.
+inline bool lan_vlan_configured(const DataplaneSnapshot& s, uint16_t vlan) {
+  for (uint8_t i = 0; i < s.n_lan; i++)
+    if (s.lan[i].vlan == vlan) return true;
+  return false;
+}
+
+// Strict reverse-path check for a LAN source (host order) that arrived on `vlan`: it must be of a subnet on that
+// VLAN, or, where that VLAN has a routed subnet (hosts behind another router), of no LAN subnet on another VLAN.
+inline bool lan_source_admitted(const DataplaneSnapshot& s, uint16_t vlan, uint32_t src) {
+  bool routed = false;
+  for (uint8_t i = 0; i < s.n_lan; i++) {
+    const LanSubnet& sub = s.lan[i];
+    const bool inside = (src & sub.mask) == sub.network;
+    if (inside) return sub.vlan == vlan;
+    routed |= sub.vlan == vlan && sub.routed;
+  }
+  return routed;
+}
+
 }  // namespace wansteer

@@ -22,6 +22,7 @@ struct LanSubnet {
   uint32_t network = 0;  // host order
   uint32_t mask = 0;     // host order
   uint16_t vlan = 0;     // 0 = untagged
+  bool routed = false;   // hosts behind another router: any source not of another LAN subnet is admitted
 };
 
 struct LinkConfig {

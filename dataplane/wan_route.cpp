@@ -78,7 +78,7 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         send_to_lan(w, snap, pi, m, meta, *ne);
         break;
       case WanIn::arp:
-        hand_to_control(w, m, pi, PacketMeta::kToControlArp);
+        hand_arp_to_control(w, m, pi, now_tsc);
         break;
       case WanIn::probe_reply:
         set_rx_tsc(m, now_tsc);

@@ -29,6 +29,14 @@ void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why) {
   w.counters.to_control.inc();
 }
 
+void hand_arp_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint64_t now_tsc) {
+  if (!w.arp_limit.take(now_tsc)) {
+    drop_packet(w, m, pi, DropReason::arp_rate_limited);
+    return;
+  }
+  hand_to_control(w, m, pi, PacketMeta::kToControlArp);
+}
+
 void tx_flush(WorkerContext& w, uint8_t pi) {
   TxQueue& q = w.tx[pi];
   if (q.n == 0) return;
@@ -76,7 +84,7 @@ static void drain_from_control(WorkerContext& w) {
 // The general path for parsed LAN packets, its stages in order (dataplane/general_path.hpp).
 static void lan_general_path(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                              uint64_t now_tsc) {
-  n = lan_admit_burst(w, snap, pkts, n);
+  n = lan_admit_burst(w, snap, pkts, n, now_tsc);
   if (n == 0) return;
   FlowEntry* entry[kBurst];
   flow_steer_burst(w, snap, pkts, n, now_tsc, entry);

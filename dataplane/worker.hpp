@@ -6,6 +6,7 @@
 
 #include <rte_ethdev.h>
 
+#include "dataplane/arp_rate_limit.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
@@ -45,6 +46,9 @@ struct alignas(64) WorkerContext {
   // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
   WorkerEgress egress;
 
+  // owned by the worker: ARP it hands to control, LAN and WAN together (dataplane/arp_rate_limit.hpp)
+  ArpRateLimit arp_limit;
+
   WorkerCounters counters;  // dp: rw (this worker), cp: ro
 };
 
@@ -70,5 +74,7 @@ void tx_flush_all(WorkerContext& w);
 void drop_packet(WorkerContext& w, rte_mbuf* m, uint8_t pi, DropReason reason);
 // Hands a packet to the control thread (ARP, unresolved neighbour); counts control_ring_full if it can't.
 void hand_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint8_t why);
+// Hands an ARP frame to control within the worker's ARP rate; beyond it drops it as arp_rate_limited.
+void hand_arp_to_control(WorkerContext& w, rte_mbuf* m, uint8_t pi, uint64_t now_tsc);
 
 }  // namespace wansteer

@@ -11,7 +11,7 @@ namespace {
 
 // One subnet {address, vlan}; false when it has a problem. Kept in `lan` whenever its address parsed.
 bool read_subnet(Diagnostics& diag, const Item& it, const std::string& what, LanSpec& lan) {
-  auto sm = read_map(diag, it, what, {"address", "vlan"});
+  auto sm = read_map(diag, it, what, {"address", "vlan", "routed"});
   if (!sm) return false;
   LanSubnetSpec spec;
   bool sub_ok = require_key(diag, *sm, "address", what);
@@ -33,6 +33,12 @@ bool read_subnet(Diagnostics& diag, const Item& it, const std::string& what, Lan
   if (const Field* v = sm->get("vlan")) {
     if (auto n = read_integer(diag, item(*v), what + " vlan", 0, 4094))
       spec.vlan = static_cast<uint16_t>(*n);
+    else
+      sub_ok = false;
+  }
+  if (const Field* r = sm->get("routed")) {
+    if (auto b = read_boolean(diag, item(*r), what + " routed"))
+      spec.routed = *b;
     else
       sub_ok = false;
   }

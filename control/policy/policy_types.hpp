@@ -35,8 +35,9 @@ struct Ipv4Cidr {
 };
 
 struct LanSubnetSpec {
-  Ipv4Cidr address;   // edge's own address and the subnet, e.g. 192.168.10.1/24
-  uint16_t vlan = 0;  // 0 = untagged
+  Ipv4Cidr address;     // edge's own address and the subnet, e.g. 192.168.10.1/24
+  uint16_t vlan = 0;    // 0 = untagged
+  bool routed = false;  // a routed LAN behind another router: sources outside the subnet are admitted too
 };
 
 struct StaticNeighbor {

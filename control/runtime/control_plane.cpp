@@ -2,6 +2,8 @@
 // reload). Everything here runs on the main lcore; workers only see what publish() swaps in.
 #include "control/runtime/control_plane.hpp"
 
+#include "control/common/addr_format.hpp"
+
 #include <fmt/format.h>
 #include <rte_cycles.h>
 #include <rte_mempool.h>
@@ -84,6 +86,17 @@ void ControlPlane::send_to_worker(rte_mbuf* m, uint8_t port_index) {
   if (rte_ring_sp_enqueue(rt_.from_control, m) != 0) rte_pktmbuf_free(m);
 }
 
+// An ARP claiming one of our addresses: the operator must hear of it (a misconfigured host or an attack).
+void ControlPlane::report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port) {
+  Event e;
+  e.kind = "arp_conflict";
+  e.link = port == 0 ? "lan" : policy_.links[port - 1u].name;
+  e.from = mac_str(f.conflict_mac.addr_bytes);  // who claims it
+  e.to = ipv4_str(f.conflict_ip);               // the edge address it claims
+  e.cause = "claims_edge_address";
+  events_.emit(std::move(e));
+}
+
 void ControlPlane::process_from_workers(uint64_t now) {
   rte_mbuf* pkts[32];
   for (;;) {
@@ -91,7 +104,9 @@ void ControlPlane::process_from_workers(uint64_t now) {
     for (unsigned i = 0; i < n; i++) {
       const PacketMeta* meta = meta_of(pkts[i]);
       if (meta->cp_reason == PacketMeta::kToControlArp) {
+        const uint8_t port = meta->port;  // on_arp consumes the mbuf
         const Neighbours::ArpFacts f = neighbours_.on_arp(pkts[i], now);
+        if (f.conflict) report_arp_conflict(f, port);
         neighbors_dirty_ = neighbors_dirty_ || f.neighbours_changed;
         if (f.gateway_changed) {
           dirty_ = true;

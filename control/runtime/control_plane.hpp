@@ -71,6 +71,7 @@ class ControlPlane final : public OperatorActions {
 
  private:
   void process_from_workers(uint64_t now);
+  void report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port);
   void health_tick(uint64_t now);
   void replan(uint64_t now);
   void publish();

@@ -112,6 +112,21 @@ bool Neighbours::learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha
   return true;
 }
 
+bool Neighbours::is_own_mac(const rte_ether_addr& mac) const {
+  if (rte_is_same_ether_addr(&mac, &lan_mac_)) return true;
+  for (size_t l = 0; l < policy_.links.size(); l++)
+    if (rte_is_same_ether_addr(&mac, &link_macs_[l])) return true;
+  return false;
+}
+
+bool Neighbours::is_own_ip(uint32_t ip) const {
+  for (const auto& sub : policy_.lan.subnets)
+    if (sub.address.addr == ip) return true;
+  for (const auto& ls : policy_.links)
+    if (ls.address.addr == ip) return true;
+  return false;
+}
+
 Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
   ArpFacts facts;
   PacketMeta* meta = meta_of(m);
@@ -125,6 +140,24 @@ Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
   const uint32_t sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
   const uint32_t tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
   const bool request = arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+  const rte_ether_addr& sha = arp->arp_data.arp_sha;
+  // A sender claiming the edge's MAC (a reflection or a spoof) or a group MAC (no host has one) teaches nothing
+  // and gets no answer: learning it would send LAN traffic back to ourselves or to every host.
+  if (is_own_mac(sha) || !rte_is_unicast_ether_addr(&sha) || rte_is_zero_ether_addr(&sha)) {
+    arp_ignored_++;
+    rte_pktmbuf_free(m);
+    return facts;
+  }
+  // Someone else claims one of our addresses (a conflict, or a host trying to take our traffic): never learned,
+  // never answered, reported.
+  if (is_own_ip(sip)) {
+    arp_ignored_++;
+    facts.conflict = true;
+    facts.conflict_ip = sip;
+    facts.conflict_mac = sha;
+    rte_pktmbuf_free(m);
+    return facts;
+  }
   rte_ether_addr our_mac{};
   uint32_t our_ip = 0;
   bool for_us = false;

@@ -1,6 +1,7 @@
 // Neighbours: ARP for the edge. Answers requests for the edge's own addresses, learns LAN hosts (and static
 // entries), resolves each link's gateway (rate-limited requests) and asks for LAN next hops workers could not
-// resolve. Frames go out through a send callback; what changed is returned as facts for the control loop.
+// resolve. Never learns the edge's own or a group MAC; ARP claiming an edge address is ignored and reported. Frames go
+// out through a send callback; what changed is returned as facts for the control loop.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,11 @@ class Neighbours {
   struct ArpFacts {
     bool gateway_changed = false;     // a link's gateway MAC was learned or changed: replan and publish
     bool neighbours_changed = false;  // a LAN host was learned or moved: rebuild the neighbour table
+    // Another host claimed one of the edge's own addresses (IP conflict or spoofing): the frame was ignored;
+    // control raises an "arp_conflict" event naming the address, the claiming MAC and the port.
+    bool conflict = false;
+    uint32_t conflict_ip = 0;  // host order
+    rte_ether_addr conflict_mac{};
   };
   // An ARP frame a worker handed over (kToControlArp), `now` in clock ticks. Consumes the mbuf: a request for one
   // of our addresses becomes the reply in place, anything else is freed.
@@ -57,6 +63,7 @@ class Neighbours {
   uint64_t arp_replies() const { return arp_replies_; }
   uint64_t arp_requests() const { return arp_requests_; }
   uint64_t no_neighbor_drops() const { return no_neighbor_drops_; }
+  uint64_t arp_ignored() const { return arp_ignored_; }  // claimed our address or an edge/group sender MAC
 
   static constexpr uint64_t kGatewayRetryMs = 200;      // unresolved gateway: ask again this often
   static constexpr uint64_t kGatewayRefreshMs = 15000;  // resolved gateway: re-ask so a changed MAC is noticed
@@ -70,6 +77,8 @@ class Neighbours {
   void send_request(uint8_t pi, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip, uint32_t target_ip);
   bool learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sha, uint32_t tip, uint32_t* our_ip, bool* changed);
   bool learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha);
+  bool is_own_mac(const rte_ether_addr& mac) const;
+  bool is_own_ip(uint32_t ip) const;
 
   const Policy& policy_;
   rte_mempool* pool_;
@@ -81,7 +90,7 @@ class Neighbours {
   std::map<uint32_t, uint64_t> asked_;  // rate limit of our LAN requests per target (ticks)
   Gateways gw_;
   uint64_t gw_asked_[kMaxLinks] = {};  // ticks; 0 = never
-  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0;
+  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0, arp_ignored_ = 0;
 };
 
 }  // namespace wansteer

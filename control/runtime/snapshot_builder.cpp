@@ -19,7 +19,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
   s->lan_mac = in.ports.lan_mac;
   for (size_t i = 0; i < p.lan.subnets.size(); i++) {
     const auto& sub = p.lan.subnets[i];
-    s->lan[i] = LanSubnet{sub.address.addr, sub.address.network(), sub.address.mask(), sub.vlan};
+    s->lan[i] = LanSubnet{sub.address.addr, sub.address.network(), sub.address.mask(), sub.vlan, sub.routed};
   }
   for (size_t l = 0; l < p.links.size(); l++) {
     const LinkSpec& ls = p.links[l];

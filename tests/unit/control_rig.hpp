@@ -2,6 +2,7 @@
 // 1 = fiber, 2 = lte; net_ring ethdevs), without lcores: a test injects frames, runs one worker iteration with
 // poll() and reads what each port transmitted. Shared by the forwarding and egress tests.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <string>
@@ -118,7 +119,12 @@ struct ControlRig {
     rte_mempool_free(pool);
   }
 
-  void inject(int port, const Bytes& frame) {
+  // Frames to the LAN port addressed to PacketBuilder's default MAC go to the port's real MAC (LAN admission
+  // drops frames to any other unicast MAC).
+  void inject(int port, Bytes frame) {
+    if (port == 0 && frame.size() >= 6 &&
+        std::equal(frame.begin(), frame.begin() + 6, PacketBuilder::kDefaultDst.begin()))
+      std::copy(rt.lan_mac.addr_bytes, rt.lan_mac.addr_bytes + 6, frame.begin());
     rte_mbuf* m = to_mbuf(pool, frame);
     REQUIRE(m != nullptr);
     REQUIRE(rte_ring_enqueue(rx[port], m) == 0);

@@ -168,6 +168,10 @@ TEST_CASE("two workers: the fast lane hands a cached flow on a link the other wo
     rig.snap->links[l].gateway_resolved = true;
     rig.snap->links[l].gateway_mac = gw;
   }
+  // LAN admission on the fast lane: frames to the LAN port's MAC from a host of an untagged LAN subnet.
+  std::copy(PacketBuilder::kDefaultDst.begin(), PacketBuilder::kDefaultDst.end(), rig.snap->lan_mac.addr_bytes);
+  rig.snap->lan[0] = LanSubnet{ip4("192.168.10.1"), ip4("192.168.10.0"), 0xffffff00u, 0, false};
+  rig.snap->n_lan = 1;
   rig.snap->generation = 7;
   rig.snap->policy_generation = 3;
   rig.snap->flow_idle_tsc = 1000 * kMs;

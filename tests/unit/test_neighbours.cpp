@@ -159,3 +159,61 @@ TEST_CASE("an unresolved LAN next hop is asked for at most once per retry time",
   CHECK(r.take().size() == 1);
   CHECK(r.nb->no_neighbor_drops() == 3);
 }
+
+TEST_CASE("never learns the edge's own MAC, a broadcast or a multicast MAC as a neighbour", "[neighbours]") {
+  NeighbourRig r;
+  const Mac own_lan{0x02, 0xaa, 0, 0, 0, 0x01}, own_fiber{0x02, 0xaa, 0, 0, 1, 0x01};
+  const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, mcast{0x01, 0x00, 0x5e, 0, 0, 1}, zero{};
+  for (const Mac& bad : {own_lan, own_fiber, bcast, mcast, zero}) {
+    // Asks for the edge's LAN address, so an accepted sender would also get a reply.
+    const Bytes ask = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                          .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.1"), bad)
+                          .build();
+    CHECK_FALSE(r.nb->on_arp(r.arp_from(0, ask), r.clock.now()).neighbours_changed);
+  }
+  CHECK(r.nb->lan_count() == 0);
+  CHECK(r.take().empty());
+  CHECK(r.nb->arp_ignored() == 5);
+
+  // Nor as a gateway: fiber's gateway claiming the edge's own fiber MAC is not learned.
+  const Bytes gw = PacketBuilder(PacketBuilder::kDefaultDst, kGwMac)
+                       .arp(RTE_ARP_OP_REPLY, ip4("100.64.1.1"), ip4("100.64.1.2"), own_fiber)
+                       .build();
+  CHECK_FALSE(r.nb->on_arp(r.arp_from(1, gw), r.clock.now()).gateway_changed);
+  CHECK_FALSE(r.nb->gateways().resolved[0]);
+}
+
+TEST_CASE("an ARP claiming one of the edge's addresses is ignored and reported as a conflict", "[neighbours]") {
+  NeighbourRig r;
+  // A gratuitous ARP (sender = target = the edge's LAN address) from a LAN host.
+  const Bytes garp = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                         .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.1"), ip4("192.168.10.1"), kHostMac)
+                         .build();
+  Neighbours::ArpFacts f = r.nb->on_arp(r.arp_from(0, garp), r.clock.now());
+  CHECK(f.conflict);
+  CHECK(f.conflict_ip == ip4("192.168.10.1"));
+  CHECK(std::equal(kHostMac.begin(), kHostMac.end(), f.conflict_mac.addr_bytes));
+  CHECK_FALSE(f.neighbours_changed);
+  CHECK(r.nb->lan_count() == 0);
+  CHECK(r.take().empty());  // not answered
+  CHECK(r.nb->arp_replies() == 0);
+
+  // A reply claiming the fiber address, on fiber.
+  const Bytes claim = PacketBuilder(PacketBuilder::kDefaultDst, kGwMac)
+                          .arp(RTE_ARP_OP_REPLY, ip4("100.64.1.2"), ip4("100.64.1.1"), kGwMac)
+                          .build();
+  f = r.nb->on_arp(r.arp_from(1, claim), r.clock.now());
+  CHECK(f.conflict);
+  CHECK(f.conflict_ip == ip4("100.64.1.2"));
+  CHECK_FALSE(f.gateway_changed);
+  CHECK(r.take().empty());
+
+  // An ordinary request from a host is still answered and learned (no conflict).
+  const Bytes ask = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                        .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.1"), kHostMac)
+                        .build();
+  f = r.nb->on_arp(r.arp_from(0, ask), r.clock.now());
+  CHECK_FALSE(f.conflict);
+  CHECK(f.neighbours_changed);
+  CHECK(r.take().size() == 1);
+}

@@ -193,6 +193,7 @@ TEST_CASE("a valid policy compiles to the expected values", "[policy]") {
   CHECK(p.lan.subnets[0].address.len == 24);
   CHECK(p.lan.subnets[0].vlan == 0);
   CHECK(p.lan.subnets[1].vlan == 20);
+  CHECK_FALSE(p.lan.subnets[0].routed);  // strict reverse-path check unless the policy says otherwise
   REQUIRE(p.lan.neighbors.size() == 1);
   CHECK(p.lan.neighbors[0].ip == ip4(192, 168, 10, 10));
   CHECK(p.lan.neighbors[0].mac == MacAddress{2, 0, 0, 0, 0x10, 0x10});
@@ -356,6 +357,15 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
   }
   SECTION("VLAN out of range") {
     check_single_error(base_with({{7, "      vlan: 4095"}}), 7, 13, "out of range: allowed 0 to 4094");
+  }
+  SECTION("routed: true is read") {
+    auto r = parse_policy(base_with({{7, "      vlan: 20\n      routed: true"}}), "t.yaml", ".");
+    REQUIRE(r.ok());
+    CHECK(r.policy->lan.subnets[1].routed);
+  }
+  SECTION("routed not a boolean") {
+    check_single_error(base_with({{7, "      vlan: 20\n      routed: maybe"}}), 8, 15,
+                       "lan subnet 2 routed must be true or false");
   }
   SECTION("DSCP out of range") { check_single_error(base_with({{22, "    dscp: [46, 64]"}}), 22, 16, "dscp 64"); }
   SECTION("DSCP that is not a number") {
