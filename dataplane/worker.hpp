@@ -9,6 +9,7 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/icmp_error_budget.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
@@ -44,6 +45,9 @@ struct alignas(64) WorkerContext {
 
   // owned by the worker: meters and shapers of the links it owns, hand-off staging (dataplane/egress.cpp)
   WorkerEgress egress;
+
+  // owned by the worker: how many ICMP errors it may send now (dataplane/icmp_error_budget.hpp)
+  IcmpErrorBudget icmp_errors;
 
   WorkerCounters counters;  // dp: rw (this worker), cp: ro
 };
