@@ -10,6 +10,13 @@
 
 namespace wansteer {
 
+uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = static_cast<uint16_t>(~hc) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
 void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
   if (meta->vlan_count == 0) return;
   uint16_t shift = static_cast<uint16_t>(4 * meta->vlan_count);
@@ -49,9 +56,12 @@ bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_add
   ip->time_to_live = 64;
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
+  // The checksum is updated for the one word that changes (type 8 -> 0), RFC 1624 eqn. 3: O(1) for any size and
+  // segment layout, and nothing past the ICMP header (in the first segment, parse checked) is read.
+  const uint16_t old_word = static_cast<uint16_t>((icmp->icmp_type << 8) | icmp->icmp_code);
   icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-  icmp->icmp_cksum = 0;
-  icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
+  const uint16_t new_word = static_cast<uint16_t>((icmp->icmp_type << 8) | icmp->icmp_code);
+  icmp->icmp_cksum = rte_cpu_to_be_16(checksum_update16(rte_be_to_cpu_16(icmp->icmp_cksum), old_word, new_word));
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
   rte_ether_addr_copy(&our_mac, &eth->src_addr);

@@ -10,11 +10,15 @@
 
 namespace wansteer {
 
+// RFC 1624 eqn. 3: a one's-complement checksum `hc` (host order) after one 16-bit word of the data it covers
+// changed from old_word to new_word (host order).
+uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word);
 // Removes all VLAN tags (meta->vlan_count of them) in place; updates meta offsets.
 void strip_vlans(rte_mbuf* m, PacketMeta* meta);
 // Adds one 802.1Q tag. Returns false when there is no headroom.
 bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan);
-// Turns an ICMP echo request addressed to us into the reply, in place. Returns false if it isn't one.
+// Turns an ICMP echo request addressed to us into the reply, in place, whatever its size and segments (the ICMP
+// checksum is updated incrementally). Returns false if it isn't one.
 bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac);
 
 }  // namespace wansteer

@@ -1,6 +1,6 @@
 // General path, LAN stage 1: admission. Frames the policy does not admit (MAC, VLAN, QinQ, source) are dropped, ARP
-// goes to control, pings to the edge are answered, packets for the edge's other services, LAN-local and
-// non-routable destinations are dropped; transit packets go on.
+// goes to control, pings to any of the edge's addresses are answered, packets for its other services, LAN-local
+// and non-routable destinations are dropped; transit packets go on.
 #include <rte_ether.h>
 #include <rte_icmp.h>
 
@@ -56,7 +56,9 @@ inline Admit admit(const DataplaneSnapshot& snap, rte_mbuf* m, PacketMeta* meta)
   if (const Admit a = admit_frame(snap, m, meta); a != Admit::transit) return a;
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return not_routable_v6(meta->dst) ? Admit::no_route : Admit::transit;
   const uint32_t dst = ipv4_of(meta->dst);
-  if (is_own_lan_ip(snap, dst))
+  // The edge's own addresses, its WAN links' too: answered here, never given a flow (so the fast lane, which takes
+  // only cached flows, cannot route them to an ISP either).
+  if (is_own_lan_ip(snap, dst) || is_own_wan_ip(snap, dst))
     return icmp_echo_reply_in_place(m, meta, snap.lan_mac) ? Admit::echo_reply : Admit::not_for_us;
   if (not_routable_v4(dst)) return Admit::no_route;
   if (lan_subnet_of(snap, dst) >= 0) return Admit::lan_hairpin;

@@ -1,10 +1,13 @@
 // General path, LAN stage 3: the packet's route on its link (the worker's RouteTable, as the fast lane uses it),
-// TTL, VLAN strip, Ethernet rewrite to the link's next hop, flow totals, then out on the route.
+// TTL (a time exceeded back to the sender when it runs out), VLAN strip, Ethernet rewrite to the link's next hop,
+// flow totals, then out on the route.
 #include <cstring>
 
 #include "dataplane/frame_edit.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/hop_limit.hpp"
+#include "dataplane/icmp_error.hpp"
+#include "dataplane/lan_subnets.hpp"
 #include "dataplane/route_send.hpp"
 
 namespace wansteer {
@@ -25,6 +28,14 @@ inline Send send_check(const DataplaneSnapshot& snap, const RouteTable& routes, 
   return Send::sent;
 }
 
+// The edge's address on the LAN subnet the packet came from: the source of the time exceeded it gets back (the
+// interface it arrived on, RFC 1812 4.3.2.4). Admission let only LAN sources in; 0 (no error) if none matches.
+inline uint32_t arrival_address(const DataplaneSnapshot& snap, const PacketMeta* meta) {
+  if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return 0;
+  const int subnet = lan_subnet_of(snap, ipv4_of(meta->src));
+  return subnet < 0 ? 0 : snap.lan[subnet].own_ip;
+}
+
 }  // namespace
 
 void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
@@ -43,8 +54,8 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
       case Send::no_neighbor:
         drop_packet(w, m, 0, DropReason::no_neighbor);
         continue;
-      case Send::ttl_expired:
-        drop_packet(w, m, 0, DropReason::ttl_expired);
+      case Send::ttl_expired:  // back out the LAN port, on the VLAN it came in on
+        ttl_expired_reply(w, m, meta, 0, arrival_address(snap, meta), 0, snap.lan_mac, now_tsc);
         continue;
     }
     const uint8_t link = meta->link;

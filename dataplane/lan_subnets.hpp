@@ -1,4 +1,5 @@
-// Address tests against the snapshot's LAN subnets, shared by LAN admission and the WAN->LAN route.
+// Address tests against the snapshot's LAN subnets and the edge's own addresses, shared by LAN admission, the
+// WAN->LAN route and the ICMP errors.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -48,6 +49,13 @@ inline bool lan_source_admitted(const DataplaneSnapshot& s, uint16_t vlan, uint3
     routed |= sub.vlan == vlan && sub.routed;
   }
   return routed;
+}
+
+// One of the edge's own WAN link addresses: from the LAN, a packet for the edge, never one to route to an ISP.
+inline bool is_own_wan_ip(const DataplaneSnapshot& s, uint32_t ip) {
+  for (uint8_t i = 0; i < s.n_links; i++)
+    if (s.links[i].own_ip == ip) return true;
+  return false;
 }
 
 }  // namespace wansteer

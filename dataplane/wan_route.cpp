@@ -6,6 +6,7 @@
 #include "dataplane/frame_edit.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/hop_limit.hpp"
+#include "dataplane/icmp_error.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
@@ -44,11 +45,14 @@ inline WanIn classify_wan(const DataplaneSnapshot& snap, const LinkConfig& L, rt
   return WanIn::to_lan;
 }
 
-// TTL, the subnet's VLAN tag and the LAN host's MAC, then tx on the LAN port.
+// TTL (a time exceeded from the link's address back out the link when it runs out), the subnet's VLAN tag and
+// the LAN host's MAC, then tx on the LAN port.
 inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, rte_mbuf* m, PacketMeta* meta,
-                        const NeighborTable::Entry& ne) {
+                        const NeighborTable::Entry& ne, uint64_t now_tsc) {
   if (!ipv4_decrement_ttl(m, meta->l3_offset)) {
-    drop_packet(w, m, pi, DropReason::ttl_expired);
+    const LinkConfig& L = snap.links[pi - 1];
+    const LanSubnet& sn = snap.lan[ne.subnet];
+    ttl_expired_reply(w, m, meta, pi, L.own_ip, sn.network | ~sn.mask, L.own_mac, now_tsc);
     return;
   }
   strip_vlans(m, meta);
@@ -75,7 +79,7 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
     const NeighborTable::Entry* ne = nullptr;
     switch (classify_wan(snap, L, m, meta, &ne)) {
       case WanIn::to_lan:
-        send_to_lan(w, snap, pi, m, meta, *ne);
+        send_to_lan(w, snap, pi, m, meta, *ne, now_tsc);
         break;
       case WanIn::arp:
         hand_arp_to_control(w, m, pi, now_tsc);

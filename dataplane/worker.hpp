@@ -10,6 +10,7 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/icmp_error_budget.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
@@ -48,6 +49,8 @@ struct alignas(64) WorkerContext {
 
   // owned by the worker: ARP it hands to control, LAN and WAN together (dataplane/arp_rate_limit.hpp)
   ArpRateLimit arp_limit;
+  // owned by the worker: how many ICMP errors it may send now (dataplane/icmp_error_budget.hpp)
+  IcmpErrorBudget icmp_errors;
 
   WorkerCounters counters;  // dp: rw (this worker), cp: ro
 };

@@ -188,6 +188,8 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
     auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
                            "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
+    auto ie = fams.counter("wansteer_worker_icmp_errors_total",
+                           "ICMP errors (time exceeded) for expiring packets, sent or suppressed by the rate limit");
     for (const auto& w : s.workers) {
       Labels lb{{"worker", std::to_string(w.id)}};
       pk.add(lb, static_cast<double>(w.packets));
@@ -198,6 +200,9 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));
+      ie.add({{"worker", std::to_string(w.id)}, {"result", "sent"}}, static_cast<double>(w.icmp_errors_sent));
+      ie.add({{"worker", std::to_string(w.id)}, {"result", "suppressed"}},
+             static_cast<double>(w.icmp_errors_suppressed));
     }
   }
 }

@@ -49,6 +49,8 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
     m.fast_lane = c.fast_lane.get();
+    m.icmp_errors_sent = c.icmp_errors_sent.get();
+    m.icmp_errors_suppressed = c.icmp_errors_suppressed.get();
   }
 }
 

@@ -50,6 +50,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.flow_uncached += c.flow_uncached.get();
     t.fast_lane += c.fast_lane.get();
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
+    t.icmp_errors_sent += c.icmp_errors_sent.get();
+    t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
@@ -178,6 +180,8 @@ std::string counters_json(const StatsView& v) {
                       {"arp_requests", v.arp_requests},
                       {"neighbors", v.neighbors},
                       {"icmp_echo_replies", t.icmp_echo_replies},
+                      {"icmp_errors_sent", t.icmp_errors_sent},
+                      {"icmp_errors_suppressed", t.icmp_errors_suppressed},
                       {"handed_to_control", t.to_control}};
   j["workers"] = Json{{"loops", t.loops},
                       {"busy_loops", t.busy_loops},

@@ -118,9 +118,9 @@ class Lab:
         assert len(links) <= 1, f"flow {tag} arrived from several sources: {recs}"
         return links.pop() if links else None
 
-    def ping(self, host, dst, count=3):
+    def ping(self, host, dst, count=3, args=()):
         return subprocess.run(["ip", "netns", "exec", HOSTS[host], "ping", "-c", str(count),
-                               "-i", "0.2", "-W", "1", "-w", "5", dst],
+                               "-i", "0.2", "-W", "1", "-w", "5", *args, dst],
                               capture_output=True, text=True)
 
 

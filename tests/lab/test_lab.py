@@ -68,6 +68,22 @@ def test_ping_through_edge(lab):
     assert "ttl=" in r.stdout
 
 
+@pytest.mark.parametrize("wan_address", ["100.64.1.2", "100.64.2.2"])
+def test_ping_edge_wan_address_from_lan(lab, wan_address):
+    """The edge's own WAN addresses are the edge's: answered from the LAN, not sent to the ISP."""
+    r = lab.ping("office", wan_address)
+    assert r.returncode == 0, f"no echo reply from the edge's {wan_address}:\n{r.stdout}{r.stderr}"
+
+
+@pytest.mark.parametrize("host", ["office", "guest"])
+def test_ttl_1_answered_with_time_exceeded_by_the_edge(lab, host):
+    """Traceroute's first hop: a real host's TTL-1 ping gets a time exceeded from the edge's LAN address."""
+    lab.set_link("fiber", "up")
+    r = lab.ping(host, "203.0.113.10", count=2, args=("-t", "1"))
+    want = f"From {lab.EDGE_LAN[host]} icmp_seq=1 Time to live exceeded"
+    assert want in r.stdout, f"expected {want!r}:\n{r.stdout}{r.stderr}"
+
+
 @pytest.mark.parametrize("flow", TRAFFIC, ids=flow_id)
 def test_class_uses_fiber(lab, flow):
     lab.set_link("fiber", "up")

@@ -102,16 +102,33 @@ class Run:
     pid: int = 0
 
     def occurrences(self) -> dict[int, list[tuple[str, Ether]]]:
-        """Marker id -> [(output port, packet)] over every output pcap."""
+        """Marker id -> [(output port, packet)] over every output pcap. ICMP errors the edge sent are left out:
+        the marker in their quote is not the frame itself (time_exceeded() finds them)."""
         occ: dict[int, list[tuple[str, Ether]]] = {}
         for port, pkts in self.outputs.items():
             for p in pkts:
+                if is_icmp_error(p):
+                    continue
                 for fid in T.find_markers(bytes(p)):
                     occ.setdefault(fid, []).append((port, p))
         return occ
 
+    def time_exceeded(self) -> dict[int, list[tuple[str, Ether]]]:
+        """Marker id of the quoted packet -> [(output port, ICMP time exceeded)] over every output pcap."""
+        occ: dict[int, list[tuple[str, Ether]]] = {}
+        for port, pkts in self.outputs.items():
+            for p in pkts:
+                if is_icmp_error(p) and p[ICMP].type == 11:
+                    for fid in T.find_markers(bytes(p)):
+                        occ.setdefault(fid, []).append((port, p))
+        return occ
+
     def frame(self, fid: int) -> T.Frame:
         return next(f for f in self.scenario.frames if f.fid == fid)
+
+
+def is_icmp_error(p: Ether) -> bool:
+    return IP in p and ICMP in p and p[ICMP].type in (3, 4, 5, 11, 12)
 
 
 def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
@@ -119,6 +136,8 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
     for f in sc.frames:
         if f.out:
             n[f.out] += 1
+        if "te_from" in f.extra:  # its time exceeded goes back out the port it came in on
+            n[f.port] += 1
     return n
 
 
@@ -351,6 +370,38 @@ def test_ttl_expired_dropped_and_counted(main_run):
     assert main_run.final["drops"]["ttl_expired"] == len(expired)
 
 
+def test_ttl_expired_answered_with_time_exceeded(main_run):
+    """RFC 1812: from the address of the interface the packet came in on, back out that port (on its VLAN) to
+    the sender's MAC, valid checksums, quoting the IP header and at least 8 bytes of what followed, as it came."""
+    te = main_run.time_exceeded()
+    expiring = [f for f in main_run.scenario.frames if "te_from" in f.extra]
+    assert len(expiring) == 4
+    for f in expiring:
+        seen = te.get(f.fid, [])
+        assert [port for port, _ in seen] == [f.port], f"#{f.fid} {f.desc}: time exceeded on {seen}"
+        p = seen[0][1]
+        req = in_pkt(f)
+        assert p.dst.lower() == req.src.lower(), f.desc
+        own = port_mac(main_run, f.port)
+        if own:
+            assert p.src.lower() == own, f.desc
+        if f.extra["te_vlan"]:
+            assert Dot1Q in p and p[Dot1Q].vlan == f.extra["te_vlan"], f"{f.desc}: not on its VLAN"
+        else:
+            assert Dot1Q not in p, f.desc
+        assert (p[IP].src, p[IP].dst) == (f.extra["te_from"], req[IP].src), f.desc
+        assert p[ICMP].code == 0 and p[IP].len <= 576
+        assert ip_checksum_ok(p)
+        want_icmp = ICMP(bytes(p[ICMP]))
+        del want_icmp.chksum
+        assert ICMP(bytes(want_icmp)).chksum == p[ICMP].chksum, f"{f.desc}: bad ICMP checksum"
+        quote = bytes(p[ICMP].payload)
+        orig = bytes(req[IP])
+        assert len(quote) >= 28 and quote == orig[:len(quote)], f"{f.desc}: quote differs from the packet"
+    assert main_run.final["control"]["icmp_errors_sent"] == len(expiring)
+    assert main_run.final["control"]["icmp_errors_suppressed"] == 0
+
+
 def test_malformed_frames_counted_by_reason_and_not_forwarded(main_run):
     occ = main_run.occurrences()
     mal = [f for f in main_run.scenario.frames if f.kind == "malformed"]
@@ -419,7 +470,7 @@ def test_arp_requests_for_edge_answered(main_run):
 def test_icmp_echo_to_edge_answered(main_run):
     occ = main_run.occurrences()
     echoes = [f for f in main_run.scenario.frames if f.kind == "reply" and "echo_to" in f.extra]
-    assert len(echoes) == 2
+    assert len(echoes) == 4  # the LAN and fiber addresses from their sides, the WAN addresses from the LAN
     for f in echoes:
         seen = occ.get(f.fid, [])
         assert [p for p, _ in seen] == [f.out], f"{f.desc}: reply seen on {[p for p, _ in seen]}"

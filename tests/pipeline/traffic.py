@@ -206,8 +206,14 @@ def classification_frames(sc: Scenario, links: dict[str, str], sport_base: int =
 
 
 def ttl_expired_frames(sc: Scenario) -> None:
-    sc.add("lan", lambda f: udp4(f, dport=53, ttl=1), "ipv4 ttl 1", drop="ttl_expired")
-    sc.add("lan", lambda f: tcp4(f, dport=443, dst="52.97.1.1", ttl=1), "ipv4 ttl 1 m365", drop="ttl_expired")
+    """Expiring at the edge: dropped and counted, and IPv4 answered with a time exceeded from the address of the
+    interface it came in on (extra: te_from), back out its input port on its VLAN (te_vlan)."""
+    lan = {"te_from": EDGE_LAN_IP, "te_vlan": 0}
+    sc.add("lan", lambda f: udp4(f, dport=33434, ttl=1), "ipv4 ttl 1 (traceroute)", drop="ttl_expired", extra=lan)
+    sc.add("lan", lambda f: tcp4(f, dport=443, dst="52.97.1.1", ttl=1), "ipv4 ttl 1 m365", drop="ttl_expired",
+           extra=lan)
+    sc.add("lan", lambda f: udp4(f, src=GUEST_HOST_IP, dport=33435, ttl=1, vlan=GUEST_VLAN), "guest ipv4 ttl 1",
+           drop="ttl_expired", extra={"te_from": EDGE_GUEST_IP, "te_vlan": GUEST_VLAN})
     sc.add("lan", lambda f: udp6(f, dport=5060, hlim=1), "ipv6 hop limit 1", drop="ttl_expired")
 
 
@@ -288,6 +294,15 @@ def lan_local_frames(sc: Scenario) -> None:
            extra={"echo_to": EDGE_LAN_IP, "asker_ip": LAN_HOST_IP, "asker_mac": LAN_HOST_MAC})
     sc.add("lan", lambda f: udp4(f, dst=EDGE_LAN_IP, dport=9), "udp to edge lan address",
            drop="not_for_us")
+    # The edge's WAN addresses are the edge's too: answered on the LAN, never routed to the ISP.
+    for link in ("fiber", "lte"):
+        wan_ip = LINKS[link]["address"]
+        sc.add("lan", lambda f, a=wan_ip: lan_eth() / IP(src=LAN_HOST_IP, dst=a) / ICMP(type=8, id=0x78, seq=f)
+               / pad_payload(f),
+               f"icmp echo from the lan to the {link} address", out="lan", kind="reply",
+               extra={"echo_to": wan_ip, "asker_ip": LAN_HOST_IP, "asker_mac": LAN_HOST_MAC})
+        sc.add("lan", lambda f, a=wan_ip: udp4(f, dst=a, dport=9), f"udp from the lan to the {link} address",
+               drop="not_for_us")
     sc.add("lan", lambda f: udp4(f, dst="192.168.10.20", dport=9), "lan to lan via edge",
            drop="lan_hairpin")
 
@@ -312,7 +327,7 @@ def wan_frames(sc: Scenario) -> None:
            "wan packet with lan source", drop="martian_source")
     sc.add("fiber", lambda f: wan_eth("fiber") / IP(src="8.8.8.8", dst=LAN_HOST_IP, ttl=1)
            / UDP(sport=53, dport=40000) / pad_payload(f),
-           "return with ttl 1", drop="ttl_expired")
+           "return with ttl 1", drop="ttl_expired", extra={"te_from": g["address"], "te_vlan": 0})
     sc.add("fiber", lambda f: wan_eth("fiber") / IP(src=g["gateway"], dst=g["address"]) / ICMP(type=8, id=0x99, seq=f)
            / pad_payload(f),
            "icmp echo to fiber address", out="fiber", kind="reply",

@@ -135,7 +135,8 @@ TEST_CASE("a cached flow moves at once when its link is withdrawn, and new flows
   CHECK(rig.sent(1).size() == 1);
 }
 
-TEST_CASE("the edge answers ICMP echo for its LAN address and drops TTL-1 transit packets", "[forward]") {
+TEST_CASE("the edge answers ICMP echo for its LAN address and answers TTL-1 transit packets with time exceeded",
+          "[forward]") {
   Rig rig;
   rig.inject(0, PacketBuilder(PacketBuilder::kDefaultDst, kHost)
                     .ipv4(ip4("192.168.10.10"), ip4("192.168.10.1"))
@@ -148,9 +149,10 @@ TEST_CASE("the edge answers ICMP echo for its LAN address and drops TTL-1 transi
                     .build());
   rig.poll();
   auto lan = rig.sent(0);
-  REQUIRE(lan.size() == 1);
+  REQUIRE(lan.size() == 2);  // the echo reply, then the time exceeded (tests/unit/test_icmp.cpp checks it in full)
   CHECK(std::equal(kHost.begin(), kHost.end(), lan[0].begin()));
-  CHECK(lan[0][14 + 20] == 0);  // ICMP echo reply
+  CHECK(lan[0][14 + 20] == 0);   // ICMP echo reply
+  CHECK(lan[1][14 + 20] == 11);  // ICMP time exceeded
   CHECK(rig.sent(1).empty());
   CHECK(rig.w->counters.drop[static_cast<int>(DropReason::ttl_expired)].get() == 1);
 }
