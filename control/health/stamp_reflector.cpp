@@ -2,6 +2,7 @@
 #include "control/health/stamp_reflector.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace wansteer {
 
@@ -10,7 +11,10 @@ constexpr uint64_t kSweepEveryNs = 1'000'000'000ull;
 }  // namespace
 
 StampReflector::StampReflector(ReflectorSettings settings, UniformFn uniform, uint16_t own_error_estimate)
-    : settings_(settings), guard_(settings.guard), uniform_(std::move(uniform)), own_error_(own_error_estimate) {}
+    : settings_(std::move(settings)),
+      guard_(settings_.guard),
+      uniform_(std::move(uniform)),
+      own_error_(own_error_estimate) {}
 
 ReflectorVerdict StampReflector::on_datagram(const StampDatagram& d, StampReply* now) {
   counters_.received++;

@@ -96,6 +96,7 @@ bool read_vlan(RuleDraft& r, const Field& f) {
   // Traffic only arrives on VLANs the LAN is configured for; any other id is a rule that never matches.
   if (r.ctx.lan_ok && !lan_vlans.count(r.base.vlan)) {
     std::vector<std::string> ids;
+    ids.reserve(lan_vlans.size());
     for (int id : lan_vlans) ids.push_back(id == 0 ? "0 (untagged)" : std::to_string(id));
     r.ctx.diag.error(at(f),
                      fmt::format("{}: vlan {} is not used by any lan subnet (in use: {})", r.what, *v, join(ids)));

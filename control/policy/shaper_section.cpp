@@ -19,6 +19,7 @@ std::vector<uint8_t> read_class_list(Diagnostics& diag, const Field& f, const st
   auto refs = read_list(diag, item(f), what, true, false);
   if (!refs) return out;
   std::vector<std::string> names;
+  names.reserve(classes.size());
   for (const auto& c : classes) names.push_back(c.name);
   for (const auto& r : *refs) {
     auto n = read_text(diag, r, what);

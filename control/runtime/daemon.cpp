@@ -112,6 +112,7 @@ class EalSession {
       fmt::print(stderr, "wansteer: no free huge pages, running with --no-huge (slower; run scripts/setup.sh)\n");
     std::vector<std::string> args = build_eal_args(o.eal_user, policy, d);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {

@@ -241,6 +241,8 @@ std::shared_ptr<const NeighborTable> Neighbours::build_table(std::string* error)
   for (const auto& [ip, n] : lan_) {
     t->entries[i] = NeighborTable::Entry{n.mac, n.subnet};
     uint32_t key = ip;
+    // rte_hash keeps a pointer-sized datum per key; the entry's index is stored in it, not a pointer
+    // NOLINTNEXTLINE(performance-no-int-to-ptr)
     if (rte_hash_add_key_data(t->by_ip, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(i))) < 0) {
       *error = "neighbour table full";
       return nullptr;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <rte_acl.h>
@@ -127,7 +128,7 @@ AclCtxPtr make_ctx(const char* family, const std::vector<R>& rules, const rte_ac
   rte_acl_param prm{};
   prm.name = name.c_str();
   prm.socket_id = SOCKET_ID_ANY;
-  prm.rule_size = RTE_ACL_RULE_SZ(sizeof(R::field) / sizeof(R::field[0]));
+  prm.rule_size = RTE_ACL_RULE_SZ(std::size(R{}.field));  // fields per rule
   prm.max_rule_num = static_cast<uint32_t>(rules.size());
   AclCtxPtr ctx(rte_acl_create(&prm));
   if (!ctx) {

@@ -78,7 +78,9 @@ def test_without_shaper_voice_waits_behind_bulk(lab, tbf):
     # voice now waits in the ISP's buffer behind bulk: clearly worse than with the shaper
     added_p50 = r["voice_delay_p50_ms"] - baseline
     shaped_p95 = shaped["voice_delay_p95_ms"] - base_shaped
-    worse_delay = added_p50 > max(100.0, 3 * shaped_p95)
+    # Since a saturated link is no longer mistaken for a dead one, voice is not lost here but delayed: its median
+    # waits tens of ms in the ISP's queue (30 ms seen) where the shaped run's 95th percentile stays near 4 ms.
+    worse_delay = added_p50 > max(20.0, 3 * shaped_p95)
     worse_loss = r["voice_loss_pct"] > shaped["voice_loss_pct"] + 2.0
     assert worse_delay or worse_loss, (f"unshaped run is not clearly worse:\n  shaped:   {pl.summary(shaped, base_shaped)}"
                                        f"\n  unshaped: {pl.summary(r, baseline)}")

@@ -9,7 +9,7 @@ using namespace wansteer;
 using namespace wansteer::test;
 
 TEST_CASE("command table: words and argument counts pick the command", "[commands]") {
-  auto find = [](std::vector<std::string> w) {
+  auto find = [](const std::vector<std::string>& w) {
     const CtlCommandSpec* c = find_ctl_command(w);
     return c ? ctl_synopsis(*c) : std::string("-");
   };

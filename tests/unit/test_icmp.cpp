@@ -163,7 +163,7 @@ TEST_CASE("a WAN packet expiring at the edge gets its time exceeded back out the
 
 TEST_CASE("no time exceeded for ICMP errors, later fragments, bad sources or link-layer broadcast", "[icmp]") {
   Rig rig;
-  auto from_host = [](Mac dst, uint32_t src, Ipv4Opts o) {
+  auto from_host = [](Mac dst, uint32_t src, const Ipv4Opts& o) {
     return PacketBuilder(dst, kHost).ipv4(src, ip4("203.0.113.10"), o);
   };
   const Ipv4Opts ttl1{.ttl = 1};

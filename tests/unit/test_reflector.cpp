@@ -55,6 +55,7 @@ class ReflectorProcess {
       args.insert(args.end(), {"--rate-limit", "0"});
     args.insert(args.begin(), kBinary);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     // The unit test binary may have SIGTERM blocked or ignored by its parent: give the child the defaults.
