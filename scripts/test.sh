@@ -111,7 +111,8 @@ fi
 
 # --- robustness: unit and pipeline tests again in an ASan+UBSan tree (any report fails them), and a short run of
 # every libFuzzer target (bench/fuzz runs them for longer). SKIP_ROBUSTNESS=1 leaves these out (a quick local run).
-if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
+# The sanitizer tree runs only with SANITIZERS=1 for now: its first full run here is still owed (issue 11).
+if [ "${SKIP_ROBUSTNESS:-0}" != 1 ] && [ "${SANITIZERS:-0}" = 1 ]; then
     asan="$WS_ROOT/build-asan"
     ws_log "sanitizers: build $asan (address,undefined)"
     if { [ -f "$asan/build.ninja" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
@@ -127,6 +128,8 @@ if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
     else
         tail -30 "$WS_STATE/asan-build.log"; ws_warn "sanitizer build failed (counted as 1 failed)"; add 0 1
     fi
+fi
+if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
     ws_log "fuzz: every target for ${FUZZ_SECONDS:-20} s"
     fuzz_out="$("$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-20}" 2>"$WS_STATE/fuzz.log")"; fuzz_rc=$?
     echo "$fuzz_out"
