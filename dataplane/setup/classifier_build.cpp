@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 #include <iterator>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <rte_acl.h>
@@ -114,10 +115,8 @@ void set_prefix6(Rule6& r, int first_field, const Prefix6* p) {
   }
 }
 
-struct AclCtxDeleter {
-  void operator()(rte_acl_ctx* c) const { rte_acl_free(c); }
-};
-using AclCtxPtr = std::unique_ptr<rte_acl_ctx, AclCtxDeleter>;
+// rte_acl_free as a stateless deleter (integral_constant converts to the function pointer it holds).
+using AclCtxPtr = std::unique_ptr<rte_acl_ctx, std::integral_constant<decltype(&rte_acl_free), &rte_acl_free>>;
 
 template <typename R>
 AclCtxPtr make_ctx(const char* family, const std::vector<R>& rules, const rte_acl_config& cfg, std::string* error) {
