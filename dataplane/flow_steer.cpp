@@ -21,12 +21,15 @@ void classify_misses(WorkerContext& w, const DataplaneSnapshot& snap, PacketMeta
                      uint16_t nm, uint64_t now_tsc, FlowEntry** entry) {
   WorkerCounters& c = w.counters;
   const uint16_t generation = flow_generation(snap.policy_generation);
+  const RouteTable& routes = current_routes(w, snap);
   snap.classifier->classify_burst(miss_meta, nm);
   for (uint16_t j = 0; j < nm; j++) {
     const uint16_t i = miss_idx[j];
     PacketMeta* meta = miss_meta[j];
-    meta->link = snap.steering.cls[meta->class_id].pick(meta->flow_hash);
     FlowEntry* e = entry[i];
+    meta->link = snap.steering.cls[meta->class_id].pick(meta->flow_hash);
+    if (e != nullptr && keeps_link_across_reload(routes, *e, meta->class_id, generation, now_tsc, snap.flow_idle_tsc))
+      meta->link = e->link;
     if (e == nullptr) {
       FlowKey key;
       flow_key_from_meta(*meta, &key);

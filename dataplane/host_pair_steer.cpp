@@ -57,8 +57,10 @@ void host_pair_steer_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_
     if (how == PairEntry::current) {
       meta->link = steer_cached(routes, cs, meta->class_id, e, hashes[j], w.counters);
     } else {
+      const bool keep =
+          e != nullptr && keeps_link_across_reload(routes, *e, meta->class_id, generation, now_tsc, snap.flow_idle_tsc);
       if (e == nullptr) e = w.flows->insert(keys[j], hashes[j], w.counters);
-      meta->link = cs.pick(hashes[j]);
+      meta->link = keep ? e->link : cs.pick(hashes[j]);
       if (e != nullptr) {
         e->class_id = meta->class_id;
         e->link = meta->link;

@@ -65,6 +65,9 @@ class ControlPlane final : public OperatorActions {
   std::string top_flows(size_t n, bool json) override;
   std::string set_link_admin(const std::string& name, bool up) override;
   std::string reload_policy() override;
+  // The second half of a reload, for a policy already read and validated: checks that it binds the same ports,
+  // then replaces the running one (answers "error: ..." and keeps the running policy otherwise).
+  std::string adopt_policy(Policy np);
   std::string drill_start(const std::string& link, const std::string& seconds) override;
   std::string drill_stop(bool json) override;
   std::string drill_status(bool json) override { return drill_.status(clock_.now(), json); }

@@ -47,7 +47,10 @@ std::string ControlPlane::reload_policy() {
     reloads_failed_++;
     return s;
   }
-  Policy& np = *r.policy;
+  return adopt_policy(std::move(*r.policy));
+}
+
+std::string ControlPlane::adopt_policy(Policy np) {
   // Ports and addresses are bound at start; a reload may change classes, rules and link order only if the
   // set of devices is unchanged.
   bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();

@@ -293,3 +293,32 @@ TEST_CASE("with no usable link a flow's state is kept, and it resumes on its lin
   CHECK(rig.w->counters.flow_misses.get() == misses);  // never reclassified: its cache entry survived
   CHECK(rig.w->counters.flow_moves.get() == 0);
 }
+
+TEST_CASE("a reload alone never moves a flow: a call kept on the backup after recovery stays there", "[forward]") {
+  for (bool host_pair : {false, true}) {
+    Policy p = office_policy();
+    p.classes[0].on_recovery = OnRecovery::stay;
+    if (host_pair) p.classes[0].stick_by = StickBy::host_pair;
+    INFO((host_pair ? "stick_by host_pair" : "per flow"));
+    Rig rig(p);
+    rig.cp->handle_command("link down fiber");
+    rig.inject(0, voip_frame(45000));
+    rig.poll();
+    REQUIRE(rig.sent(2).size() == 1);
+    rig.cp->handle_command("link up fiber");
+    rig.inject(0, voip_frame(45000));
+    rig.poll();
+    REQUIRE(rig.sent(2).size() == 1);  // stays on lte after recovery
+    const std::string answer = rig.cp->adopt_policy(p);
+    REQUIRE(answer.find("loaded") != std::string::npos);
+    const uint64_t moves = rig.w->counters.flow_moves.get();
+    rig.inject(0, voip_frame(45000));
+    rig.poll();
+    CHECK(rig.sent(1).empty());
+    CHECK(rig.sent(2).size() == 1);  // reclassified under the new policy, still on lte
+    CHECK(rig.w->counters.flow_moves.get() == moves);
+    rig.inject(0, voip_frame(45004));  // a new call after the reload: the plan's first choice
+    rig.poll();
+    CHECK(rig.sent(host_pair ? 2 : 1).size() == 1);
+  }
+}
