@@ -3,7 +3,9 @@
 # clang-tidy), the pipeline, observability and lab tests (pytest). The last line printed is exactly
 # "N passed, N failed" over all of them; the exit status is non-zero when anything failed (a broken build or a
 # crashed test binary counts as a failure).
-# Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1
+# Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1, SKIP_ROBUSTNESS=1 (no sanitizer
+#        tree, no fuzz runs), BUSY_LOOPS=N (run N busy-loop processes beside the suite, e.g. one per core:
+#        BUSY_LOOPS=$(nproc); the verdict must not change on a loaded machine)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 ws_require_root "$@"
@@ -17,9 +19,22 @@ summary() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ] && exit 0
 
 # A crashed earlier run may have left the lab behind; and leave none behind us (also on Ctrl-C).
 "$WS_ROOT/scripts/lab.sh" down >/dev/null 2>&1 || true
-trap '"$WS_ROOT/scripts/lab.sh" down >/dev/null 2>&1' EXIT
+busy_pids=()
+cleanup() {
+    [ "${#busy_pids[@]}" -gt 0 ] && kill "${busy_pids[@]}" 2>/dev/null
+    "$WS_ROOT/scripts/lab.sh" down >/dev/null 2>&1
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# Load beside the suite (checking that tests keep their verdict on a busy machine): plain shell busy loops at
+# normal priority, competing with the data plane's pollers and the test hosts for every core.
+for _ in $(seq 1 "${BUSY_LOOPS:-0}"); do
+    bash -c 'while :; do :; done' &
+    busy_pids+=("$!")
+done
+[ "${#busy_pids[@]}" -gt 0 ] && ws_log "load: ${#busy_pids[@]} busy loop(s) running beside the suite"
 
 if [ "${SKIP_SETUP:-0}" != 1 ]; then
     ws_log "setup and build"
