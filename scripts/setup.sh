@@ -9,7 +9,7 @@ ws_require_root "$@"
 PACKAGES=(
     # build
     meson ninja-build pkg-config g++ dpdk libdpdk-dev libboost-program-options-dev
-    prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev
+    prometheus-cpp-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev libssl-dev
     # style checks run by scripts/test.sh; dpdk-testpmd (dpdk-dev) is the benchmarks' baseline
     clang-format clang-tidy dpdk-dev
     # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan

@@ -226,6 +226,7 @@ void LinkMonitor::fill_view(size_t l, LinkView* lv) const {
   lv->probe_replies = ps.replies;
   lv->probe_tx_bytes = ps.tx_bytes;
   lv->probe_rx_bytes = ps.rx_bytes;
+  lv->stamp_auth_failed = ps.stamp_auth_failed;
   lv->probe_interval_ms = prober_->current_interval_ms(l);
   for (size_t t = 0; t < prober_->n_targets(l); t++) {
     const ProbeTarget& spec = prober_->target_spec(l, t);

@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#include "control/health/stamp.hpp"
+#include "control/health/stamp_auth.hpp"
 #include "dataplane/packet_meta.hpp"
 #include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
@@ -116,7 +116,8 @@ rte_mbuf* Prober::build_icmp(size_t link, size_t target, uint32_t seq, const rte
 rte_mbuf* Prober::build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) return nullptr;
-  const uint16_t udp_len = sizeof(rte_udp_hdr) + stamp::kPacketSize;
+  const bool auth = !links_[link].spec.stamp_auth_key.empty();
+  const uint16_t udp_len = sizeof(rte_udp_hdr) + (auth ? stamp::kAuthPacketSize : stamp::kPacketSize);
   rte_ipv4_hdr* ip = frame_header(m, link, target, gw_mac, IPPROTO_UDP, sizeof(rte_ipv4_hdr) + udp_len);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
   udp->src_port = rte_cpu_to_be_16(probe_port(link, target));
@@ -126,10 +127,25 @@ rte_mbuf* Prober::build_stamp(size_t link, size_t target, uint32_t seq, const rt
   sp.seq = seq;
   sp.timestamp = stamp::ntp_from_unix_ns(unix_ns_now());
   sp.error_estimate = stamp::default_error_estimate();
-  stamp::encode_sender(sp, reinterpret_cast<uint8_t*>(udp + 1));
+  if (auth)
+    stamp::encode_sender_auth(sp, links_[link].spec.stamp_auth_key, reinterpret_cast<uint8_t*>(udp + 1));
+  else
+    stamp::encode_sender(sp, reinterpret_cast<uint8_t*>(udp + 1));
   udp->dgram_cksum = 0;
   udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
   return m;
+}
+
+bool Prober::read_stamp_reply(Link& L, const uint8_t* payload, size_t len, stamp::ReflectorPacket* rp) {
+  if (L.spec.stamp_auth_key.empty()) {
+    if (stamp::decode_reflector(payload, len, rp)) return true;
+    unmatched(L.stats);
+    return false;
+  }
+  // A reply that does not verify is no reply at all: whoever forged it cannot make a dead link look alive.
+  if (stamp::decode_reflector_auth(payload, len, L.spec.stamp_auth_key, rp) == stamp::AuthCheck::ok) return true;
+  L.stats.stamp_auth_failed++;
+  return false;
 }
 
 void Prober::tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& tx) {
@@ -203,8 +219,7 @@ uint64_t Prober::on_reply(rte_mbuf* m, uint8_t link) {
       return unmatched(L.stats);
     target = slot->target;
     stamp::ReflectorPacket rp;
-    if (!stamp::decode_reflector(l4 + sizeof(rte_udp_hdr), l4_len - sizeof(rte_udp_hdr), &rp))
-      return unmatched(L.stats);
+    if (!read_stamp_reply(L, l4 + sizeof(rte_udp_hdr), l4_len - sizeof(rte_udp_hdr), &rp)) return 0;
     seq = rp.sender_seq;
     reflector_seq = rp.seq;
   } else {

@@ -10,6 +10,7 @@
 #include <rte_ether.h>
 
 #include "control/health/link_health.hpp"
+#include "control/health/stamp.hpp"
 #include "control/policy/policy.hpp"
 
 struct rte_mbuf;
@@ -50,6 +51,7 @@ class Prober {
 
   struct Stats {
     uint64_t sent = 0, replies = 0, unmatched = 0, tx_bytes = 0, rx_bytes = 0, alloc_failures = 0;
+    uint64_t stamp_auth_failed = 0;  // STAMP replies refused in authenticated mode: wrong length or HMAC
   };
   const Stats& stats(size_t link) const { return links_[link].stats; }
 
@@ -74,7 +76,7 @@ class Prober {
     bool enabled = false;
     uint32_t own_ip = 0;
     bool metered = false;
-    ProbeSpec spec;
+    ProbeSpec spec;  // spec.stamp_auth_key non-empty: STAMP probes in RFC 8762 authenticated mode
     uint32_t interval_ms = 0;
     std::vector<Target> targets;
     std::unique_ptr<LinkLiveness> liveness;
@@ -85,6 +87,8 @@ class Prober {
                              uint16_t ip_len);
   rte_mbuf* build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
   rte_mbuf* build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
+  // The STAMP reply in a UDP payload, in the link's mode; false when it is refused (counted).
+  bool read_stamp_reply(Link& L, const uint8_t* payload, size_t len, stamp::ReflectorPacket* rp);
 
   rte_mempool* pool_;
   const rte_ether_addr* link_macs_;

@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "control/health/stamp_fields.hpp"
+
 namespace wansteer::stamp {
+
+namespace fields {
 
 namespace {
 
@@ -30,6 +34,51 @@ uint64_t get64(const uint8_t* p) {
   return v;
 }
 
+}  // namespace
+
+void write_sender(const SenderPacket& p, const SenderLayout& at, uint8_t* out) {
+  put32(out + at.seq, p.seq);
+  put64(out + at.timestamp, p.timestamp);
+  put16(out + at.error_estimate, p.error_estimate);
+}
+
+void read_sender(const uint8_t* data, const SenderLayout& at, SenderPacket* out) {
+  out->seq = get32(data + at.seq);
+  out->timestamp = get64(data + at.timestamp);
+  out->error_estimate = get16(data + at.error_estimate);
+}
+
+void write_reflector(const ReflectorPacket& p, const ReflectorLayout& at, uint8_t* out) {
+  put32(out + at.seq, p.seq);
+  put64(out + at.timestamp, p.timestamp);
+  put16(out + at.error_estimate, p.error_estimate);
+  put64(out + at.receive_timestamp, p.receive_timestamp);
+  put32(out + at.sender_seq, p.sender_seq);
+  put64(out + at.sender_timestamp, p.sender_timestamp);
+  put16(out + at.sender_error_estimate, p.sender_error_estimate);
+  out[at.sender_ttl] = p.sender_ttl;
+}
+
+void read_reflector(const uint8_t* data, const ReflectorLayout& at, ReflectorPacket* out) {
+  out->seq = get32(data + at.seq);
+  out->timestamp = get64(data + at.timestamp);
+  out->error_estimate = get16(data + at.error_estimate);
+  out->receive_timestamp = get64(data + at.receive_timestamp);
+  out->sender_seq = get32(data + at.sender_seq);
+  out->sender_timestamp = get64(data + at.sender_timestamp);
+  out->sender_error_estimate = get16(data + at.sender_error_estimate);
+  out->sender_ttl = data[at.sender_ttl];
+}
+
+}  // namespace fields
+
+namespace {
+
+constexpr fields::SenderLayout kSender{offset::kSeq, offset::kTimestamp, offset::kErrorEstimate};
+constexpr fields::ReflectorLayout kReflector{
+    offset::kSeq,       offset::kTimestamp,       offset::kErrorEstimate,       offset::kReceiveTimestamp,
+    offset::kSenderSeq, offset::kSenderTimestamp, offset::kSenderErrorEstimate, offset::kSenderTtl};
+
 constexpr uint64_t kNsPerS = 1'000'000'000ull;
 
 }  // namespace
@@ -52,41 +101,23 @@ uint64_t unix_ns_from_ntp(uint64_t ntp) {
 
 void encode_sender(const SenderPacket& p, uint8_t out[kPacketSize]) {
   std::memset(out, 0, kPacketSize);
-  put32(out + offset::kSeq, p.seq);
-  put64(out + offset::kTimestamp, p.timestamp);
-  put16(out + offset::kErrorEstimate, p.error_estimate);
+  fields::write_sender(p, kSender, out);
 }
 
 bool decode_sender(const uint8_t* data, size_t len, SenderPacket* out) {
   if (len < kPacketSize) return false;
-  out->seq = get32(data + offset::kSeq);
-  out->timestamp = get64(data + offset::kTimestamp);
-  out->error_estimate = get16(data + offset::kErrorEstimate);
+  fields::read_sender(data, kSender, out);
   return true;
 }
 
 void encode_reflector(const ReflectorPacket& p, uint8_t out[kPacketSize]) {
   std::memset(out, 0, kPacketSize);
-  put32(out + offset::kSeq, p.seq);
-  put64(out + offset::kTimestamp, p.timestamp);
-  put16(out + offset::kErrorEstimate, p.error_estimate);
-  put64(out + offset::kReceiveTimestamp, p.receive_timestamp);
-  put32(out + offset::kSenderSeq, p.sender_seq);
-  put64(out + offset::kSenderTimestamp, p.sender_timestamp);
-  put16(out + offset::kSenderErrorEstimate, p.sender_error_estimate);
-  out[offset::kSenderTtl] = p.sender_ttl;
+  fields::write_reflector(p, kReflector, out);
 }
 
 bool decode_reflector(const uint8_t* data, size_t len, ReflectorPacket* out) {
   if (len < kPacketSize) return false;
-  out->seq = get32(data + offset::kSeq);
-  out->timestamp = get64(data + offset::kTimestamp);
-  out->error_estimate = get16(data + offset::kErrorEstimate);
-  out->receive_timestamp = get64(data + offset::kReceiveTimestamp);
-  out->sender_seq = get32(data + offset::kSenderSeq);
-  out->sender_timestamp = get64(data + offset::kSenderTimestamp);
-  out->sender_error_estimate = get16(data + offset::kSenderErrorEstimate);
-  out->sender_ttl = data[offset::kSenderTtl];
+  fields::read_reflector(data, kReflector, out);
   return true;
 }
 

@@ -33,10 +33,7 @@ ReflectorVerdict StampReflector::on_datagram(const StampDatagram& d, StampReply*
       break;
   }
   stamp::SenderPacket sp;
-  if (!stamp::decode_sender(d.data, d.len, &sp)) {
-    counters_.short_packets++;
-    return v;
-  }
+  if (!read_sender(d, &sp, &v)) return v;
   v.sender_seq = sp.seq;
   if (settings_.loss_pct > 0 && uniform_() * 100.0 < settings_.loss_pct) {
     counters_.dropped++;  // emulated forward loss: the session counter does not move
@@ -59,7 +56,7 @@ ReflectorVerdict StampReflector::on_datagram(const StampDatagram& d, StampReply*
   r.pkt.sender_timestamp = sp.timestamp;
   r.pkt.sender_error_estimate = sp.error_estimate;
   r.pkt.sender_ttl = static_cast<uint8_t>(d.ttl);
-  r.tail.assign(d.data + stamp::kPacketSize, d.data + d.len);
+  if (settings_.auth_key.empty()) r.tail.assign(d.data + stamp::kPacketSize, d.data + d.len);
   const double jitter = settings_.jitter_ms > 0 ? (uniform_() * 2 - 1) * settings_.jitter_ms : 0;
   const double hold_ms = settings_.delay_ms + jitter;
   v.reply_seq = r.pkt.seq;
@@ -73,6 +70,30 @@ ReflectorVerdict StampReflector::on_datagram(const StampDatagram& d, StampReply*
     queue_.push(std::move(r));
   }
   return v;
+}
+
+bool StampReflector::read_sender(const StampDatagram& d, stamp::SenderPacket* sp, ReflectorVerdict* v) {
+  if (settings_.auth_key.empty()) {
+    if (stamp::decode_sender(d.data, d.len, sp)) return true;
+    counters_.short_packets++;
+    v->kind = ReflectorVerdict::Kind::too_short;
+    return false;
+  }
+  // Authenticated mode answers nothing it cannot verify: an unauthenticated or forged packet gets no reply, so the
+  // reflector cannot be made to vouch for a path by someone without the key.
+  switch (stamp::decode_sender_auth(d.data, d.len, settings_.auth_key, sp)) {
+    case stamp::AuthCheck::ok:
+      return true;
+    case stamp::AuthCheck::bad_length:
+      counters_.unauthenticated++;
+      v->kind = ReflectorVerdict::Kind::unauthenticated;
+      return false;
+    case stamp::AuthCheck::bad_hmac:
+      break;
+  }
+  counters_.bad_hmac++;
+  v->kind = ReflectorVerdict::Kind::bad_hmac;
+  return false;
 }
 
 bool StampReflector::pop_due(uint64_t now_mono_ns, StampReply* out) {
@@ -98,8 +119,12 @@ void StampReflector::expire_idle(uint64_t now_mono_ns) {
   next_sweep_ns_ = now_mono_ns + kSweepEveryNs;
 }
 
-size_t StampReflector::encode(StampReply& r, uint64_t tx_realtime_ns, uint8_t* buf) {
+size_t StampReflector::encode(StampReply& r, uint64_t tx_realtime_ns, uint8_t* buf) const {
   r.pkt.timestamp = stamp::ntp_from_unix_ns(tx_realtime_ns);
+  if (!settings_.auth_key.empty()) {
+    stamp::encode_reflector_auth(r.pkt, settings_.auth_key, buf);
+    return stamp::kAuthPacketSize;
+  }
   stamp::encode_reflector(r.pkt, buf);
   std::copy(r.tail.begin(), r.tail.end(), buf + stamp::kPacketSize);
   return stamp::kPacketSize + r.tail.size();

@@ -12,6 +12,7 @@
 
 #include "control/health/reflector_guard.hpp"
 #include "control/health/stamp.hpp"
+#include "control/health/stamp_auth.hpp"
 
 namespace wansteer {
 
@@ -21,11 +22,13 @@ struct ReflectorSettings {
   double loss_pct = 0;                           // drop this share of test packets on receive
   uint64_t session_idle_ns = 60'000'000'000ull;  // RFC 8762 leaves it to us; 60 s outlives any probe gap
   GuardSettings guard;                           // who is answered, how often
+  stamp::Key auth_key;  // non-empty: RFC 8762 authenticated mode, answering only 112-byte packets with a valid HMAC
 };
 
 struct ReflectorCounters {
   uint64_t received = 0, reflected = 0, short_packets = 0, dropped = 0, sessions = 0;
-  uint64_t denied = 0, rate_limited = 0;  // not on the allow-list; over the client's rate
+  uint64_t denied = 0, rate_limited = 0;       // not on the allow-list; over the client's rate
+  uint64_t unauthenticated = 0, bad_hmac = 0;  // authenticated mode: not of authenticated length; HMAC wrong
 };
 
 // A test packet as it came off the socket.
@@ -46,7 +49,8 @@ struct StampReply {
   sockaddr_storage to{};
   socklen_t to_len = 0;
   stamp::ReflectorPacket pkt;
-  std::vector<uint8_t> tail;  // bytes after the 44-byte base packet, echoed so both directions have the same size
+  std::vector<uint8_t> tail;  // unauthenticated mode: bytes after the 44-byte base packet, echoed so both
+                              // directions have the same size (authenticated packets are exactly 112 bytes)
   bool operator>(const StampReply& o) const {
     return release_ns != o.release_ns ? release_ns > o.release_ns : order > o.order;
   }
@@ -54,7 +58,8 @@ struct StampReply {
 
 // What became of one test packet (for the program's verbose log).
 struct ReflectorVerdict {
-  enum class Kind { too_short, denied, rate_limited, dropped, send_now, held } kind = Kind::too_short;
+  enum class Kind { too_short, denied, rate_limited, unauthenticated, bad_hmac, dropped, send_now, held };
+  Kind kind = Kind::too_short;
   uint32_t sender_seq = 0, reply_seq = 0;
   double hold_ms = 0;
 };
@@ -73,8 +78,9 @@ class StampReflector {
   int wait_ms(uint64_t now_mono_ns, int cap_ms) const;
   // Forgets sessions idle for session_idle_ns; runs its sweep at most once a second.
   void expire_idle(uint64_t now_mono_ns);
-  // Stamps the transmit time and writes the reply's bytes to `buf`; returns their count.
-  static size_t encode(StampReply& r, uint64_t tx_realtime_ns, uint8_t* buf);
+  // Stamps the transmit time and writes the reply's bytes to `buf` (with the HMAC in authenticated mode); returns
+  // their count.
+  size_t encode(StampReply& r, uint64_t tx_realtime_ns, uint8_t* buf) const;
   void on_sent() { counters_.reflected++; }
 
   const ReflectorCounters& counters() const { return counters_; }
@@ -86,6 +92,9 @@ class StampReflector {
     uint32_t next_seq = 0;
     uint64_t last_seen_ns = 0;  // CLOCK_MONOTONIC
   };
+
+  // Decodes the sender's packet in the reflector's mode; false (counted, kind set in *v) when it is refused.
+  bool read_sender(const StampDatagram& d, stamp::SenderPacket* sp, ReflectorVerdict* v);
 
   ReflectorSettings settings_;
   ReflectorGuard guard_;

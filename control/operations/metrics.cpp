@@ -77,6 +77,8 @@ void add_links(Families& fams, const MetricsSnapshot& s) {
     auto jitter = fams.gauge("wansteer_link_jitter_seconds", "Probe interarrival jitter (RFC 3550)");
     auto sent = fams.counter("wansteer_link_probes_sent_total", "Health probes sent over the link");
     auto lost = fams.counter("wansteer_link_probes_lost_total", "Health probes that got no reply in time");
+    auto auth_failed = fams.counter("wansteer_link_stamp_auth_failed_total",
+                                    "STAMP replies refused because their HMAC did not verify (authenticated mode)");
     auto rxp = fams.counter("wansteer_link_rx_packets_total", "Packets received on the link's port");
     auto rxb = fams.counter("wansteer_link_rx_bytes_total", "Bytes received on the link's port");
     auto txp = fams.counter("wansteer_link_tx_packets_total", "Packets sent on the link's port");
@@ -92,6 +94,7 @@ void add_links(Families& fams, const MetricsSnapshot& s) {
       jitter.add({{"link", l.name}}, l.jitter_seconds);
       sent.add({{"link", l.name}}, static_cast<double>(l.probes_sent));
       lost.add({{"link", l.name}}, static_cast<double>(l.probes_lost));
+      auth_failed.add({{"link", l.name}}, static_cast<double>(l.stamp_auth_failed));
       rxp.add({{"link", l.name}}, static_cast<double>(l.rx_packets));
       rxb.add({{"link", l.name}}, static_cast<double>(l.rx_bytes));
       txp.add({{"link", l.name}}, static_cast<double>(l.tx_packets));

@@ -77,6 +77,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.jitter_seconds = lv.jitter_ms / 1000.0;
     m.probes_sent = lv.probes_sent;
     m.probes_lost = lv.probes_lost;
+    m.stamp_auth_failed = lv.stamp_auth_failed;
     const PortTotals& p = t.port[l + 1];
     m.rx_packets = p.rx_packets;
     m.rx_bytes = p.rx_bytes;

@@ -125,6 +125,7 @@ Json link_json(const Policy& pol, size_t l, const LinkView& lv) {
               {"probe_replies", lv.probe_replies},
               {"probe_tx_bytes", lv.probe_tx_bytes},
               {"probe_rx_bytes", lv.probe_rx_bytes},
+              {"stamp_auth_failed", lv.stamp_auth_failed},
               {"probe_interval_ms", lv.probe_interval_ms},
               {"targets", std::move(targets)}};
 }

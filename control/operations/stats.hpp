@@ -47,6 +47,8 @@ struct LinkView {
   bool probing = false;
   double loss_pct = 0, fwd_loss_pct = 0, rev_loss_pct = 0, rtt_ms = 0, rtt_max_ms = 0, jitter_ms = 0;
   uint64_t probes_sent = 0, probes_lost = 0, probe_replies = 0, probe_tx_bytes = 0, probe_rx_bytes = 0;
+  uint64_t stamp_auth_failed =
+      0;  // STAMP replies whose HMAC did not verify (authenticated mode), not counted as replies
   uint32_t probe_interval_ms = 0;
   struct Target {
     std::string address, kind;

@@ -56,7 +56,8 @@ void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, L
 }
 
 // role, weight, metered, probe, capacity and shaping: the keys with defaults.
-void read_link_options(Diagnostics& diag, const Fields& m, const std::string& what, LinkSpec& spec) {
+void read_link_options(Diagnostics& diag, const Fields& m, const std::string& what, const std::string& base_dir,
+                       LinkSpec& spec) {
   if (const Field* r = m.get("role")) {
     if (auto s = read_text(diag, item(*r), what + " role")) {
       if (*s == "primary")
@@ -71,7 +72,7 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
     if (auto v = read_integer(diag, item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
   if (const Field* me = m.get("metered"))
     if (auto b = read_boolean(diag, item(*me), what + " metered")) spec.metered = *b;
-  if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", spec.probe);
+  if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", base_dir, spec.probe);
   if (const Field* c = m.get("capacity")) read_capacity(diag, *c, what, spec);
   if (const Field* sh = m.get("shaping")) {
     if (auto v = read_boolean(diag, item(*sh), what + " shaping")) {
@@ -83,7 +84,7 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
 }
 
 void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, const std::string& lan_device,
-                      const std::vector<LinkSpec>& earlier, LinkSpec& spec) {
+                      const std::string& base_dir, const std::vector<LinkSpec>& earlier, LinkSpec& spec) {
   if (const Field* nf = m.get("name")) {
     if (auto n = read_name(diag, item(*nf), what + " name")) {
       for (const auto& other : earlier)
@@ -108,13 +109,13 @@ void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, cons
   if (const Field* g = m.get("gateway")) read_gateway(diag, *g, what, addr, spec);
   if (const Field* gm = m.get("gateway_mac"))
     if (auto mm = read_mac(diag, item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
-  read_link_options(diag, m, what, spec);
+  read_link_options(diag, m, what, base_dir, spec);
 }
 
 }  // namespace
 
 bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
-                std::vector<LinkSpec>& links) {
+                const std::string& base_dir, std::vector<LinkSpec>& links) {
   auto items = read_list(diag, item(f), "links", false, false);
   if (!items) return false;
   if (items->size() < kMinLinks || items->size() > kMaxLinks)
@@ -129,7 +130,7 @@ bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, con
                       {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
                        "capacity", "shaping"});
     spec.probe = probing;
-    if (m) read_link_fields(diag, *m, what, lan_device, links, spec);
+    if (m) read_link_fields(diag, *m, what, lan_device, base_dir, links, spec);
     // Always keep a slot so the list position stays the link index for the links after it.
     links.push_back(std::move(spec));
   }

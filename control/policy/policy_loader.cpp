@@ -35,7 +35,7 @@ YAML::Node load_yaml(Diagnostics& diag, const std::string& text) {
 // classes before rules and the shaper.
 void read_sections(Diagnostics& diag, const Fields& top, const std::string& base_dir, Policy& policy) {
   ProbeSpec probing;  // top-level defaults for every link's probe
-  if (const Field* pr = top.get("probing")) read_probe(diag, item(*pr), "probing", probing);
+  if (const Field* pr = top.get("probing")) read_probe(diag, item(*pr), "probing", base_dir, probing);
   if (const Field* n = top.get("name"))
     if (auto s = read_text(diag, item(*n), "name")) policy.name = *s;
   bool lan_ok = false, links_ok = false;
@@ -44,7 +44,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
   else
     require_key(diag, top, "lan", "policy");
   if (const Field* links = top.get("links"))
-    links_ok = read_links(diag, *links, probing, policy.lan.device, policy.links);
+    links_ok = read_links(diag, *links, probing, policy.lan.device, base_dir, policy.links);
   else
     require_key(diag, top, "links", "policy");
   bool classes_ok = read_classes(diag, top.get("classes"), top.mark, links_ok, policy);

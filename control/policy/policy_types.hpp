@@ -73,6 +73,10 @@ struct ProbeSpec {
   uint32_t hold_down_ms = 10000;      // a recovered link (or class on it) must stay good this long
   uint32_t passive_timeout_ms = 300;  // sending traffic but receiving nothing this long: suspect now; 0 = off
   uint32_t min_samples = 10;          // SLA judgments wait for this many probe outcomes
+  // STAMP authenticated mode (RFC 8762): the key file as resolved ("" = unauthenticated) and the key read from it
+  // when the policy was loaded, so a missing or weak key is a policy error, never a probe that cannot be sent.
+  std::string stamp_auth_key_file;
+  std::vector<uint8_t> stamp_auth_key;
   uint32_t effective_idle_interval_ms(bool metered) const {
     return idle_interval_ms != 0 ? idle_interval_ms : metered ? 5000 : interval_ms;
   }

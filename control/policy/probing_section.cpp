@@ -1,6 +1,10 @@
 // The probing section (defaults for every link) and a link's probe override: probe: off | {enabled, targets,
-// interval_ms, ...}; keys not given keep the values already in the spec.
+// interval_ms, ..., stamp_auth_key_file}; keys not given keep the values already in the spec.
 #include <fmt/format.h>
+
+#include <filesystem>
+
+#include "control/health/stamp_key_file.hpp"
 
 #include "control/policy/sections.hpp"
 #include "control/policy/value_readers.hpp"
@@ -49,16 +53,38 @@ void read_targets(Diagnostics& diag, const Field& tf, const std::string& what, P
   }
 }
 
+// stamp_auth_key_file: the key is read here, at load (and reload), so a missing, short or world-readable key file is
+// reported at its line in the policy instead of surfacing later as probes that never verify. "" turns it off (a
+// link overriding the probing section's key).
+void read_stamp_key(Diagnostics& diag, const Item& it, const std::string& what, const std::string& base_dir,
+                    ProbeSpec& spec) {
+  auto rel = read_text(diag, it, what + " stamp_auth_key_file");
+  if (!rel) return;
+  spec.stamp_auth_key_file.clear();
+  spec.stamp_auth_key.clear();
+  if (rel->empty()) return;
+  const std::string path = (std::filesystem::path(base_dir) / *rel).lexically_normal().string();
+  std::string why;
+  std::optional<stamp::Key> key = stamp::read_key_file(path, &why);
+  if (!key) {
+    diag.error(it.mark, fmt::format("{} stamp_auth_key_file: {}", what, why));
+    return;
+  }
+  spec.stamp_auth_key_file = path;
+  spec.stamp_auth_key = std::move(*key);
+}
+
 }  // namespace
 
-void read_probe(Diagnostics& diag, const Item& it, const std::string& what, ProbeSpec& spec) {
+void read_probe(Diagnostics& diag, const Item& it, const std::string& what, const std::string& base_dir,
+                ProbeSpec& spec) {
   if (it.node.IsScalar()) {
     if (auto b = read_boolean(diag, it, what)) spec.enabled = *b;
     return;
   }
   auto m = read_map(diag, it, what,
                     {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier", "loss_window",
-                     "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms", "min_samples"});
+                     "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms", "min_samples", "stamp_auth_key_file"});
   if (!m) return;
   auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
     if (const Field* f = m->get(key))
@@ -76,6 +102,7 @@ void read_probe(Diagnostics& diag, const Item& it, const std::string& what, Prob
   u32("passive_timeout_ms", spec.passive_timeout_ms, 0, 60000);
   u32("min_samples", spec.min_samples, 1, 10000);
   if (const Field* tf = m->get("targets")) read_targets(diag, *tf, what, spec);
+  if (const Field* kf = m->get("stamp_auth_key_file")) read_stamp_key(diag, item(*kf), what, base_dir, spec);
   if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))
     diag.error(at(*m->get("reply_timeout_ms")), fmt::format("{}: reply_timeout_ms {} is shorter than interval_ms {}",
                                                             what, spec.reply_timeout_ms, spec.interval_ms));

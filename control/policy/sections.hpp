@@ -9,8 +9,10 @@
 
 namespace wansteer::policy_reader {
 
-// probing: (top-level defaults) and a link's probe: (overrides). Keys not given keep the values in `spec`.
-void read_probe(Diagnostics& diag, const Item& it, const std::string& what, ProbeSpec& spec);
+// probing: (top-level defaults) and a link's probe: (overrides). Keys not given keep the values in `spec`; a
+// stamp_auth_key_file is resolved relative to `base_dir` (the policy's directory) and read now.
+void read_probe(Diagnostics& diag, const Item& it, const std::string& what, const std::string& base_dir,
+                ProbeSpec& spec);
 
 // lan: device, subnets, neighbors. True when it is good enough to check rules' VLANs and subnets against.
 bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan);
@@ -18,7 +20,7 @@ bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan);
 // links: every link starts from the `probing` defaults; devices may not repeat the LAN's. Every list element keeps
 // a slot so positions stay link indices. True when the list was readable (so unknown link names are real mistakes).
 bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
-                std::vector<LinkSpec>& links);
+                const std::string& base_dir, std::vector<LinkSpec>& links);
 
 // classes (may be absent: `f` null, errors on counts at `root_mark`), their limits, and the implicit default class.
 // Needs policy.links; `links_ok` says whether unknown link names are mistakes. True when the list was readable.

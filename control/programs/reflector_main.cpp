@@ -1,6 +1,6 @@
-// wansteer-reflector: a stateful STAMP Session-Reflector (RFC 8762, unauthenticated) on plain UDP sockets, with
-// optional delay, jitter and loss emulation so lab tests can shape a path without netem. The session logic is
-// StampReflector (control/health/stamp_reflector.hpp); this file holds the options, the sockets and the loop.
+// wansteer-reflector: a stateful STAMP Session-Reflector (RFC 8762, authenticated mode with --auth-key-file) on plain
+// UDP sockets, with optional delay, jitter and loss emulation so lab tests can shape a path without netem. The session
+// logic is StampReflector (control/health/stamp_reflector.hpp); this file holds the options, the sockets and the loop.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,6 +21,7 @@
 #include <boost/program_options.hpp>
 
 #include "control/common/addr_format.hpp"
+#include "control/health/stamp_key_file.hpp"
 #include "control/health/stamp_reflector.hpp"
 
 namespace po = boost::program_options;
@@ -51,6 +52,7 @@ struct Options {
   unsigned port = stamp::kPort;
   ReflectorSettings settings;
   std::vector<std::string> allow;  // client prefixes, parsed into settings.guard.allow
+  std::string auth_key_file;       // read into settings.auth_key
   bool verbose = false;
 };
 
@@ -58,9 +60,10 @@ struct Options {
 std::optional<int> parse_options(int argc, char** argv, Options& o) {
   po::options_description desc(
       "Usage: wansteer-reflector [options]\n"
-      "STAMP Session-Reflector (RFC 8762, unauthenticated, stateful). Prints one summary line on SIGINT/SIGTERM:\n"
+      "STAMP Session-Reflector (RFC 8762, stateful). Prints one summary line on SIGINT/SIGTERM:\n"
       "received (datagrams), reflected, short (< 44 bytes, ignored), dropped (--loss-pct), sessions (ever seen),\n"
-      "denied (not in --allow), rate_limited (over --rate-limit).\n"
+      "denied (not in --allow), rate_limited (over --rate-limit); with --auth-key-file also unauthenticated\n"
+      "(not a 112-byte authenticated packet) and bad_hmac (HMAC does not verify), neither answered.\n"
       "Options");
   desc.add_options()("help,h", "this help")("listen", po::value(&o.listen)->default_value(o.listen),
                                             "address to listen on (IPv4 or IPv6)")(
@@ -74,6 +77,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       "rate-limit", po::value(&o.settings.guard.rate_pps)->default_value(200),
       "test packets per second answered per client address (0: no limit); the rest are counted, not answered")(
       "burst", po::value(&o.settings.guard.burst)->default_value(100), "packets a client may send at once")(
+      "auth-key-file", po::value(&o.auth_key_file),
+      "RFC 8762 authenticated mode: HMAC-SHA-256 with the hex key in this file (>= 16 bytes, not world-readable)")(
       "verbose,v", po::bool_switch(&o.verbose), "print every test packet on stderr");
   try {
     po::variables_map vm;
@@ -103,6 +108,15 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       return 2;
     }
     o.settings.guard.allow.push_back(*p);
+  }
+  if (!o.auth_key_file.empty()) {
+    std::string why;
+    std::optional<stamp::Key> key = stamp::read_key_file(o.auth_key_file, &why);
+    if (!key) {
+      fmt::print(stderr, "wansteer-reflector: --auth-key-file {}\n", why);
+      return 2;
+    }
+    o.settings.auth_key = std::move(*key);
   }
   if (o.allow.empty())
     fmt::print(stderr,
@@ -219,7 +233,7 @@ class ReflectorLoop {
 
   void send(StampReply& reply) {
     uint8_t buf[kMaxDatagram];
-    size_t len = StampReflector::encode(reply, clock_ns(CLOCK_REALTIME), buf);  // transmit time: just before sendto
+    size_t len = r_.encode(reply, clock_ns(CLOCK_REALTIME), buf);  // transmit time: just before sendto
     if (sendto(fd_, buf, len, 0, reinterpret_cast<sockaddr*>(&reply.to), reply.to_len) >= 0)
       r_.on_sent();
     else if (verbose_)
@@ -248,14 +262,21 @@ class ReflectorLoop {
     using K = ReflectorVerdict::Kind;
     if (v.kind == K::too_short)
       fmt::print(stderr, "wansteer-reflector: {} bytes from {}: too short\n", d.len, addr_str(d.from));
-    else if (v.kind == K::denied || v.kind == K::rate_limited)
-      fmt::print(stderr, "wansteer-reflector: {} bytes from {}: {}\n", d.len, addr_str(d.from),
-                 v.kind == K::denied ? "not allowed" : "over the rate limit");
+    else if (v.kind == K::denied || v.kind == K::rate_limited || v.kind == K::unauthenticated || v.kind == K::bad_hmac)
+      fmt::print(stderr, "wansteer-reflector: {} bytes from {}: {}\n", d.len, addr_str(d.from), refusal(v.kind));
     else if (v.kind == K::dropped)
       fmt::print(stderr, "wansteer-reflector: seq {} from {}: dropped\n", v.sender_seq, addr_str(d.from));
     else
       fmt::print(stderr, "wansteer-reflector: seq {} from {} ttl {}: reply seq {} in {:.3f} ms\n", v.sender_seq,
                  addr_str(d.from), d.ttl, v.reply_seq, v.hold_ms);
+  }
+
+  static const char* refusal(ReflectorVerdict::Kind k) {
+    using K = ReflectorVerdict::Kind;
+    return k == K::denied            ? "not allowed"
+           : k == K::rate_limited    ? "over the rate limit"
+           : k == K::unauthenticated ? "not an authenticated packet"
+                                     : "HMAC does not verify";
   }
 
   int fd_;
@@ -277,6 +298,9 @@ int main(int argc, char** argv) {
   Fd sfd(open_signal_fd());
   if (sfd.get() < 0) return 1;
 
+  if (!o.settings.auth_key.empty())
+    fmt::print(stderr, "wansteer-reflector: authenticated mode (RFC 8762, HMAC-SHA-256), key from {}\n",
+               o.auth_key_file);
   fmt::print("wansteer-reflector: listening on {}\n", addr_str(bound));
   std::fflush(stdout);
 
@@ -301,8 +325,10 @@ int main(int argc, char** argv) {
   }
 
   const ReflectorCounters& c = reflector.counters();
-  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={} denied={} rate_limited={}\n",
+  fmt::print("wansteer-reflector: received={} reflected={} short={} dropped={} sessions={} denied={} rate_limited={}",
              c.received, c.reflected, c.short_packets, c.dropped, c.sessions, c.denied, c.rate_limited);
+  if (!o.settings.auth_key.empty()) fmt::print(" unauthenticated={} bad_hmac={}", c.unauthenticated, c.bad_hmac);
+  fmt::print("\n");
   std::fflush(stdout);
   return 0;
 }

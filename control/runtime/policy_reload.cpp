@@ -15,7 +15,7 @@ bool same_probing(const LinkSpec& x, const LinkSpec& y) {
               a.detect_multiplier == b.detect_multiplier && a.loss_window == b.loss_window &&
               a.reply_timeout_ms == b.reply_timeout_ms && a.hold_down_ms == b.hold_down_ms &&
               a.passive_timeout_ms == b.passive_timeout_ms && a.min_samples == b.min_samples &&
-              a.targets.size() == b.targets.size() && x.metered == y.metered;
+              a.targets.size() == b.targets.size() && x.metered == y.metered && a.stamp_auth_key == b.stamp_auth_key;
   for (size_t t = 0; same && t < a.targets.size(); t++)
     same = a.targets[t].address == b.targets[t].address && a.targets[t].kind == b.targets[t].kind &&
            a.targets[t].port == b.targets[t].port;

@@ -4,16 +4,10 @@
 #include <cstring>
 
 #include "control/health/stamp.hpp"
+#include "tests/unit/stamp_test_support.hpp"
 
 using namespace wansteer;
-
-namespace {
-
-uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
-uint64_t be64(const uint8_t* p) { return uint64_t(be32(p)) << 32 | be32(p + 4); }
-uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-
-}  // namespace
+using namespace wansteer::test;
 
 TEST_CASE("sender packet: fields at RFC 8762 offsets in network byte order, the rest zero", "[stamp]") {
   stamp::SenderPacket p{0x01020304, 0x1112131415161718ull, 0x2122};
@@ -34,15 +28,7 @@ TEST_CASE("sender packet: fields at RFC 8762 offsets in network byte order, the 
 }
 
 TEST_CASE("reflector packet: every field at its RFC 8762 offset, MBZ zeroed, roundtrip", "[stamp]") {
-  stamp::ReflectorPacket p;
-  p.seq = 0xa1a2a3a4;
-  p.timestamp = 0xb1b2b3b4b5b6b7b8ull;
-  p.error_estimate = 0xc1c2;
-  p.receive_timestamp = 0xd1d2d3d4d5d6d7d8ull;
-  p.sender_seq = 0xe1e2e3e4;
-  p.sender_timestamp = 0xf1f2f3f4f5f6f7f8ull;
-  p.sender_error_estimate = 0x9192;
-  p.sender_ttl = 0x7e;
+  const stamp::ReflectorPacket p = sample_reflector_packet();
   uint8_t buf[stamp::kPacketSize];
   std::memset(buf, 0xff, sizeof buf);
   stamp::encode_reflector(p, buf);
@@ -58,14 +44,7 @@ TEST_CASE("reflector packet: every field at its RFC 8762 offset, MBZ zeroed, rou
 
   stamp::ReflectorPacket d;
   REQUIRE(stamp::decode_reflector(buf, sizeof buf, &d));
-  CHECK(d.seq == p.seq);
-  CHECK(d.timestamp == p.timestamp);
-  CHECK(d.error_estimate == p.error_estimate);
-  CHECK(d.receive_timestamp == p.receive_timestamp);
-  CHECK(d.sender_seq == p.sender_seq);
-  CHECK(d.sender_timestamp == p.sender_timestamp);
-  CHECK(d.sender_error_estimate == p.sender_error_estimate);
-  CHECK(d.sender_ttl == p.sender_ttl);
+  check_same_fields(d, p);
   CHECK_FALSE(stamp::decode_reflector(buf, 43, &d));
   CHECK(stamp::decode_reflector(buf, 60, &d));  // longer (padding, RFC 8972 TLVs) is fine
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 
+#include "control/health/stamp_auth.hpp"
 #include "control/health/stamp_reflector.hpp"
 
 using namespace wansteer;
@@ -69,7 +70,7 @@ TEST_CASE("stamp reflector: one counter per session, sender fields echoed, tail 
   CHECK(r.counters().received == 4);
 
   uint8_t wire[128];
-  size_t len = StampReflector::encode(out, 1'700'000'000'000'000'000ull, wire);
+  size_t len = r.encode(out, 1'700'000'000'000'000'000ull, wire);
   stamp::ReflectorPacket back;
   REQUIRE(len == stamp::kPacketSize);
   REQUIRE(stamp::decode_reflector(wire, len, &back));
@@ -139,4 +140,75 @@ TEST_CASE("stamp reflector: idle sessions are forgotten and start again at 0", "
   r.on_datagram(Sender(5000, 3, stamp::kPacketSize, 6000 * kMs).d, &out);
   CHECK(out.pkt.seq == 0);
   CHECK(r.counters().sessions == 2);
+}
+
+namespace {
+
+const stamp::Key kAuthKey(32, 0x5a);
+
+// An authenticated (112-byte) test packet from 127.0.0.1:`port`, sealed with `key`.
+struct AuthSender {
+  uint8_t buf[stamp::kAuthPacketSize + 8] = {};
+  StampDatagram d;
+  AuthSender(uint32_t seq, const stamp::Key& key, size_t len = stamp::kAuthPacketSize) {
+    Sender plain(5000, seq);  // the address, TTL and receive times of a plain test packet
+    d = plain.d;
+    stamp::encode_sender_auth(stamp::SenderPacket{seq, 0x1111222233334444ull, 0x0101}, key, buf);
+    d.data = buf;
+    d.len = len;
+  }
+};
+
+ReflectorSettings auth_settings() {
+  ReflectorSettings st;
+  st.auth_key = kAuthKey;
+  return st;
+}
+
+}  // namespace
+
+TEST_CASE("stamp reflector, authenticated mode: a valid packet gets a 112-byte reply whose HMAC verifies",
+          "[stamp_reflector][stamp_auth]") {
+  StampReflector r(auth_settings(), Script{}, 0x0016);
+  StampReply out;
+  AuthSender s(41, kAuthKey);
+  REQUIRE(r.on_datagram(s.d, &out).kind == ReflectorVerdict::Kind::send_now);
+  CHECK(out.tail.empty());  // bytes 44..111 of the sender's packet are not an unauthenticated tail
+  uint8_t wire[256];
+  const size_t len = r.encode(out, 1'700'000'000'000'000'000ull, wire);
+  REQUIRE(len == stamp::kAuthPacketSize);
+  stamp::ReflectorPacket back;
+  REQUIRE(stamp::decode_reflector_auth(wire, len, kAuthKey, &back) == stamp::AuthCheck::ok);
+  CHECK(back.sender_seq == 41);
+  CHECK(back.sender_timestamp == 0x1111222233334444ull);
+  CHECK(back.sender_ttl == 63);
+  CHECK(back.timestamp == stamp::ntp_from_unix_ns(1'700'000'000'000'000'000ull));
+  CHECK(r.counters().sessions == 1);
+}
+
+TEST_CASE("stamp reflector, authenticated mode: unauthenticated, wrong-length and bad-HMAC packets are refused",
+          "[stamp_reflector][stamp_auth]") {
+  StampReflector r(auth_settings(), Script{}, 0);
+  StampReply out;
+  using K = ReflectorVerdict::Kind;
+  CHECK(r.on_datagram(Sender(5000, 1).d, &out).kind == K::unauthenticated);  // a plain 44-byte packet
+  CHECK(r.on_datagram(Sender(5000, 2, stamp::kPacketSize + 20).d, &out).kind == K::unauthenticated);
+  CHECK(r.on_datagram(AuthSender(3, kAuthKey, stamp::kAuthPacketSize + 8).d, &out).kind == K::unauthenticated);
+  CHECK(r.on_datagram(AuthSender(4, stamp::Key(32, 0x5b)).d, &out).kind == K::bad_hmac);  // another key
+  AuthSender flipped(5, kAuthKey);
+  flipped.buf[0] ^= 0x80;  // seq changed in flight
+  CHECK(r.on_datagram(flipped.d, &out).kind == K::bad_hmac);
+  CHECK(r.counters().unauthenticated == 3);
+  CHECK(r.counters().bad_hmac == 2);
+  CHECK(r.counters().sessions == 0);  // refused before any session state is made
+  CHECK(r.queued() == 0);
+}
+
+TEST_CASE("stamp reflector, unauthenticated mode: 112-byte authenticated packets are plain packets with a tail",
+          "[stamp_reflector][stamp_auth]") {
+  StampReflector r({}, Script{}, 0);
+  StampReply out;
+  REQUIRE(r.on_datagram(AuthSender(6, kAuthKey).d, &out).kind == ReflectorVerdict::Kind::send_now);
+  CHECK(out.tail.size() == stamp::kAuthPacketSize - stamp::kPacketSize);
+  CHECK(r.counters().unauthenticated == 0);
 }
