@@ -92,6 +92,9 @@ bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, st
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
     w->fast_lane = fast_lane;
     if (!w->flows) return false;
+    w->nat = NatSessionTable::create(fmt::format("ws_nat{}", i), policy.nat.sessions, w->worker_id,
+                                     static_cast<uint16_t>(workers_), socket_, error);
+    if (!w->nat) return false;
   }
   return true;
 }
