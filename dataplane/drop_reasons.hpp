@@ -42,7 +42,13 @@ namespace wansteer {
   X(vlan_not_configured, "LAN frame on a VLAN (or untagged) the policy has no subnet on") \
   X(qinq_tagged, "LAN frame with two VLAN tags (802.1ad / QinQ)")                         \
   X(source_not_in_subnet, "LAN source address not of the subnet it arrived on")           \
-  X(arp_rate_limited, "ARP to the control thread over the worker's rate")
+  X(arp_rate_limited, "ARP to the control thread over the worker's rate")                 \
+  X(nat_table_full, "new NAT session but the worker's session table is full")             \
+  X(nat_host_limit, "new NAT session but the LAN host holds its cap (nat per_host)")      \
+  X(nat_no_port, "new NAT session but no free port on the link's address")                \
+  X(nat_untranslatable, "not translatable on a NAT link (later fragment, ICMP not echo)") \
+  X(inbound_no_session, "WAN packet to a NAT link's address matching no session")         \
+  X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

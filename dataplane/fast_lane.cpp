@@ -13,6 +13,7 @@
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
 
@@ -151,10 +152,19 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
+    // A NAT link: the flow's session, looked up as the general path does; one not made yet (or expired) is made
+    // there. Looked up before the TTL changes, so a packet left to the general path leaves the lane untouched.
+    NatSession* ns = nullptr;
+    if (snap.links[link].nat &&
+        nat_outbound_session(w, snap, link, ip, m->data_len - kEthLen, false, now_tsc, &ns) != NatOut::ok) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
     e->last_seen_tsc = now_tsc;
     e->packets++;
     e->bytes += m->pkt_len;
     ipv4_ttl_decrement(ip);  // fast_candidate checked TTL > 1
+    if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
     std::memcpy(p, r.eth, sizeof r.eth);
     if (r.how == LinkRoute::kEgress) fill_meta(m, ip, hashes[j], cls, link);
     send_on_route(w, snap, r, link, m, now_tsc);

@@ -1,6 +1,6 @@
 // General path, LAN stage 3: the packet's route on its link (the worker's RouteTable, as the fast lane uses it),
 // TTL (a time exceeded back to the sender when it runs out), VLAN strip, Ethernet rewrite to the link's next hop,
-// flow totals, then out on the route.
+// source NAT on links that translate, flow totals, then out on the route.
 #include <cstring>
 
 #include "dataplane/frame_edit.hpp"
@@ -8,6 +8,7 @@
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/nat_outbound.hpp"
 #include "dataplane/route_send.hpp"
 
 namespace wansteer {
@@ -59,6 +60,18 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
         continue;
     }
     const uint8_t link = meta->link;
+    if (snap.links[link].nat && meta->l3 == static_cast<uint8_t>(L3::ipv4)) {  // NAT44: IPv6 is routed as it is
+      uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
+      NatSession* s = nullptr;
+      const NatOut o = nat_outbound_session(w, snap, link, ip, m->data_len - meta->l3_offset, true, now_tsc, &s);
+      if (o != NatOut::ok) {
+        drop_packet(w, m, 0, nat_out_drop_reason(o));
+        continue;
+      }
+      nat_outbound_rewrite(ip, *s, snap.links[link].own_ip);
+      std::memcpy(meta->src.data(), ip + 12, 4);  // meta says what leaves, as the fast lane's fill_meta does
+      if (meta->proto != IPPROTO_ICMP) meta->sport = s->ext_port;
+    }
     const LinkRoute r = routes.route[meta->class_id][link];
     strip_vlans(m, meta);
     std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), r.eth, sizeof r.eth);

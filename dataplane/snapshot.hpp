@@ -9,6 +9,7 @@
 
 #include "dataplane/egress_plan.hpp"
 #include "dataplane/limits.hpp"
+#include "dataplane/nat_session_table.hpp"
 #include "dataplane/steering.hpp"
 
 struct rte_hash;
@@ -34,6 +35,7 @@ struct LinkConfig {
   rte_ether_addr gateway_mac{};
   bool gateway_resolved = false;
   bool backup = false;  // role: backup
+  bool nat = false;     // source NAT to own_ip for LAN traffic leaving here, inbound only to sessions (nat: true)
 };
 
 // LAN hosts' MAC addresses, looked up by IPv4 address. Built by control from ARP and static entries.
@@ -60,6 +62,7 @@ struct DataplaneSnapshot {
   LinkConfig links[kMaxLinks];
   SteeringTable steering;
   uint64_t flow_idle_tsc = 0;  // flow cache idle timeout in TSC ticks
+  NatSettings nat;             // timeouts and the per-host cap of the NAT session tables (sized at start)
   EgressPlan egress;           // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
 };
 

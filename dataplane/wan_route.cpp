@@ -1,5 +1,6 @@
-// General path from a WAN link: probe replies to control, the link's own address (ICMP echo), then the route to
-// the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
+// General path from a WAN link: probe replies to control, the link's own address (ICMP echo), on a NAT link the
+// session (translated back, or dropped: the inbound firewall), then the route to the LAN: destination subnet,
+// spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
 #include <rte_hash.h>
 #include <rte_icmp.h>
 
@@ -8,31 +9,65 @@
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/nat_inbound.hpp"
 #include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
 
 namespace wansteer {
 namespace {
 
-enum class WanIn : uint8_t { to_lan, arp, probe_reply, echo_reply, not_for_us, no_route, martian, resolve };
+enum class WanIn : uint8_t {
+  to_lan,
+  arp,
+  probe_reply,
+  echo_reply,
+  not_for_us,
+  no_route,
+  martian,
+  resolve,
+  no_session,
+  unsolicited,
+  untranslatable
+};
+
+// The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
+// LAN hosts' pings through NAT.
+inline bool is_probe_icmp_id(const rte_mbuf* m, const PacketMeta* meta) {
+  if (meta->l4_offset + 8u > m->data_len) return false;
+  const uint8_t* id = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta->l4_offset + 4);
+  return probe_slot_of_icmp_id(static_cast<uint16_t>((id[0] << 8) | id[1])).has_value();
+}
 
 // A reply to one of control's probes: ICMP echo reply, or UDP from a STAMP reflector to a probe port.
-inline bool is_probe_reply(const PacketMeta* meta) {
+inline bool is_probe_reply(const rte_mbuf* m, const PacketMeta* meta) {
   if (meta->flags & PacketMeta::kFlagFragment) return false;
-  if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY;
+  if (meta->proto == IPPROTO_ICMP) return meta->icmp_type == RTE_IP_ICMP_ECHO_REPLY && is_probe_icmp_id(m, meta);
   return meta->proto == IPPROTO_UDP && is_probe_port(meta->dport);
 }
 
 // What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry. An echo
 // request to the link's address is turned into its reply in place.
-inline WanIn classify_wan(const DataplaneSnapshot& snap, const LinkConfig& L, rte_mbuf* m, PacketMeta* meta,
-                          const NeighborTable::Entry** ne) {
+inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
+                          const NeighborTable::Entry** ne, uint64_t now_tsc) {
+  const LinkConfig& L = snap.links[link];
   if (meta->l3 == static_cast<uint8_t>(L3::arp)) return WanIn::arp;
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return WanIn::no_route;  // no IPv6 routing towards the LAN yet
   uint32_t dst = ipv4_of(meta->dst);
   if (dst == L.own_ip) {
-    if (is_probe_reply(meta)) return WanIn::probe_reply;
-    return icmp_echo_reply_in_place(m, meta, L.own_mac) ? WanIn::echo_reply : WanIn::not_for_us;
+    if (is_probe_reply(m, meta)) return WanIn::probe_reply;
+    if (icmp_echo_reply_in_place(m, meta, L.own_mac)) return WanIn::echo_reply;
+    if (!L.nat) return WanIn::not_for_us;
+    switch (nat_inbound(w, snap, link, m, meta, now_tsc)) {
+      case NatIn::ok:
+        dst = ipv4_of(meta->dst);
+        break;
+      case NatIn::no_session:
+        return WanIn::no_session;
+      case NatIn::untranslatable:
+        return WanIn::untranslatable;
+    }
+  } else if (L.nat && lan_subnet_of(snap, dst) >= 0) {
+    return WanIn::unsolicited;  // default deny: through a NAT link only replies to the LAN's sessions come in
   }
   const int subnet = lan_subnet_of(snap, dst);
   if (subnet < 0 || dst == snap.lan[subnet].own_ip) return WanIn::no_route;
@@ -72,12 +107,11 @@ inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
 void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
                      uint64_t now_tsc) {
   const uint8_t pi = static_cast<uint8_t>(link + 1);
-  const LinkConfig& L = snap.links[link];
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     PacketMeta* meta = meta_of(m);
     const NeighborTable::Entry* ne = nullptr;
-    switch (classify_wan(snap, L, m, meta, &ne)) {
+    switch (classify_wan(w, snap, link, m, meta, &ne, now_tsc)) {
       case WanIn::to_lan:
         send_to_lan(w, snap, pi, m, meta, *ne, now_tsc);
         break;
@@ -100,6 +134,15 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::martian:
         drop_packet(w, m, pi, DropReason::martian_source);
+        break;
+      case WanIn::no_session:
+        drop_packet(w, m, pi, DropReason::inbound_no_session);
+        break;
+      case WanIn::unsolicited:
+        drop_packet(w, m, pi, DropReason::inbound_unsolicited);
+        break;
+      case WanIn::untranslatable:
+        drop_packet(w, m, pi, DropReason::nat_untranslatable);
         break;
       case WanIn::resolve:
         hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop

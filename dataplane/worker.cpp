@@ -139,6 +139,8 @@ int worker_main(void* arg) {
       w.flows->expire_some(now, snap->flow_idle_tsc, 32, w.counters);
       last_sweep = now;
     }
+    // NAT mappings expire lazily when looked up, and here a few per poll so idle ones free their ports.
+    if (w.nat) w.counters.nat_sessions_expired.add(w.nat->expire_some(now, snap->nat.timeouts, 8));
     // Done with this snapshot: control may free the one it replaced.
     rte_rcu_qsbr_quiescent(w.qsbr, w.worker_id);
     w.counters.loops.inc();

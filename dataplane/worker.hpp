@@ -12,6 +12,7 @@
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/icmp_error_budget.hpp"
 #include "dataplane/limits.hpp"
+#include "dataplane/nat_session_table.hpp"
 #include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/tx_queue.hpp"
@@ -36,6 +37,8 @@ struct alignas(64) WorkerContext {
   // LAN packets of cached flows go through the fast lane (dataplane/fast_lane.hpp) before the general path.
   // Off in tests that run the same traffic through both and compare, and with wansteer --no-fast-lane.
   bool fast_lane = true;
+  // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
+  std::unique_ptr<NatSessionTable> nat;
 
   // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
   TxQueue tx[kMaxPorts];

@@ -193,8 +193,16 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
                            "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
     auto ie = fams.counter("wansteer_worker_icmp_errors_total",
                            "ICMP errors (time exceeded) for expiring packets, sent or suppressed by the rate limit");
+    auto ns = fams.gauge("wansteer_nat_session_entries", "NAT sessions in the worker's table");
+    auto nc = fams.gauge("wansteer_nat_session_capacity_entries", "Sessions the worker's NAT table holds at most");
+    auto nm = fams.counter("wansteer_nat_sessions_total",
+                           "NAT sessions the worker made (result=created) or timed out (result=expired)");
     for (const auto& w : s.workers) {
       Labels lb{{"worker", std::to_string(w.id)}};
+      ns.add(lb, static_cast<double>(w.nat_sessions));
+      nc.add(lb, static_cast<double>(w.nat_capacity));
+      nm.add({{"worker", std::to_string(w.id)}, {"result", "created"}}, static_cast<double>(w.nat_created));
+      nm.add({{"worker", std::to_string(w.id)}, {"result", "expired"}}, static_cast<double>(w.nat_expired));
       pk.add(lb, static_cast<double>(w.packets));
       loops.add(lb, static_cast<double>(w.loops));
       busy.add(lb, static_cast<double>(w.busy_loops));

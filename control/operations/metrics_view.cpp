@@ -48,6 +48,10 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.idle_cycles = c.idle_cycles.get();
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
+    m.nat_sessions = w->nat ? w->nat->size() : 0;
+    m.nat_capacity = w->nat ? w->nat->capacity() : 0;
+    m.nat_created = c.nat_sessions_created.get();
+    m.nat_expired = c.nat_sessions_expired.get();
     m.fast_lane = c.fast_lane.get();
     m.icmp_errors_sent = c.icmp_errors_sent.get();
     m.icmp_errors_suppressed = c.icmp_errors_suppressed.get();

@@ -70,6 +70,8 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
   }
   if (const Field* w = m.get("weight"))
     if (auto v = read_integer(diag, item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
+  if (const Field* na = m.get("nat"))
+    if (auto b = read_boolean(diag, item(*na), what + " nat")) spec.nat = *b;
   if (const Field* me = m.get("metered"))
     if (auto b = read_boolean(diag, item(*me), what + " metered")) spec.metered = *b;
   if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", base_dir, spec.probe);
@@ -128,7 +130,7 @@ bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, con
     std::string what = label("link", it.node, i);
     auto m = read_map(diag, it, what,
                       {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
-                       "capacity", "shaping"});
+                       "capacity", "shaping", "nat"});
     spec.probe = probing;
     if (m) read_link_fields(diag, *m, what, lan_device, base_dir, links, spec);
     // Always keep a slot so the list position stays the link index for the links after it.

@@ -52,6 +52,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
   RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists};
   if (const Field* rules = top.get("rules")) read_rules(rules_ctx, *rules, policy.rules);
   if (const Field* fc = top.get("flow_cache")) read_flow_cache(diag, *fc, policy.flow_cache);
+  if (const Field* na = top.get("nat")) read_nat(diag, *na, policy.nat);
   read_shaper(diag, top.get("shaper"), policy.classes, classes_ok, policy.shaper);
   if (const Field* mt = top.get("metrics")) read_metrics(diag, *mt, policy.metrics);
 }
@@ -74,7 +75,7 @@ PolicyResult parse_policy(const std::string& text, const std::string& file, cons
       diag.error(YAML::Mark::null_mark(), "policy file is empty");
     } else if (auto top = read_map(
                    diag, Item{root, root.Mark()}, "policy",
-                   {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "metrics", "shaper"})) {
+                   {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "metrics", "shaper", "nat"})) {
       read_sections(diag, *top, base_dir, policy);
     }
   }

@@ -95,6 +95,7 @@ struct LinkSpec {
   uint64_t capacity_up_bps = 0;    // capacity.up; 0 = not given (no shaper)
   uint64_t capacity_down_bps = 0;  // capacity.down (informational for now)
   bool shaping = true;             // with capacity_up_bps: shape egress to it; false = straight to the NIC
+  bool nat = true;                 // source NAT to the link's address (false: a routed public LAN behind it)
   SourceLoc loc;
 };
 
@@ -162,6 +163,17 @@ struct FlowCacheSpec {
   uint32_t idle_timeout_s = 30;  // a flow idle this long is forgotten (and reclassified when it returns)
 };
 
+// The nat section: session table size per worker, per-host cap, idle timeouts (RFC 4787 REQ-5: UDP >= 120 s;
+// RFC 5382 REQ-5: TCP established >= 2 h 4 min, transitory >= 4 min).
+struct NatSpec {
+  uint32_t sessions = 65536;  // per worker
+  uint32_t per_host = 4096;   // sessions one LAN address may hold in one worker
+  uint32_t udp_timeout_s = 300;
+  uint32_t tcp_established_timeout_s = 7440;
+  uint32_t tcp_transitory_timeout_s = 240;
+  uint32_t icmp_timeout_s = 60;
+};
+
 struct MetricsSpec {
   std::optional<std::string> listen;  // "HOST:PORT" for the Prometheus exporter; unset: the built-in default
 };
@@ -175,6 +187,7 @@ struct Policy {
   std::vector<ClassRule> rules;    // policy order; class_id indexes classes
   uint8_t default_class = 0;
   FlowCacheSpec flow_cache;
+  NatSpec nat;
   std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
   ShaperSpec shaper;
   MetricsSpec metrics;

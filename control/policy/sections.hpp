@@ -39,6 +39,7 @@ struct RuleContext {
 void read_rules(RuleContext& ctx, const Field& f, std::vector<ClassRule>& rules);
 
 void read_flow_cache(Diagnostics& diag, const Field& f, FlowCacheSpec& spec);
+void read_nat(Diagnostics& diag, const Field& f, NatSpec& spec);
 
 // shaper (may be absent): names classes, so runs after them; fills in the priority order and delay-drop defaults.
 void read_shaper(Diagnostics& diag, const Field* f, const std::vector<ClassSpec>& classes, bool classes_ok,

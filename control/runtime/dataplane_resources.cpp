@@ -77,6 +77,17 @@ bool DataplaneResources::create_rings(std::string* error) {
 }
 
 bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, std::string* error) {
+  // A reply reaches whichever worker RSS picks, but only the worker that made its mapping knows it; handing it
+  // over (the owner is its destination port % workers) is not built yet, so refuse rather than drop every reply.
+  if (workers_ > 1)
+    for (const LinkSpec& l : policy.links)
+      if (l.nat) {
+        *error = fmt::format(
+            "link \"{}\" has nat: true, which needs --workers 1 for now (return traffic is not yet "
+            "handed between workers); set nat: false on every link to run more workers",
+            l.name);
+        return false;
+      }
   for (unsigned i = 0; i < workers_; i++) {
     auto* w = new WorkerContext();
     rt_.workers.push_back(w);  // owned from here on, freed by the destructor whatever happens next
@@ -92,6 +103,9 @@ bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, st
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
     w->fast_lane = fast_lane;
     if (!w->flows) return false;
+    w->nat = NatSessionTable::create(fmt::format("ws_nat{}", i), policy.nat.sessions, w->worker_id,
+                                     static_cast<uint16_t>(workers_), socket_, error);
+    if (!w->nat) return false;
   }
   return true;
 }

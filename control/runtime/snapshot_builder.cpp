@@ -33,9 +33,14 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
     lc.gateway_mac = in.gateways.mac[l];
     lc.gateway_resolved = in.gateways.resolved[l];
     lc.backup = ls.role == LinkRole::backup;
+    lc.nat = ls.nat;
   }
   s->steering = in.steering;
   s->flow_idle_tsc = static_cast<uint64_t>(p.flow_cache.idle_timeout_s) * in.tsc_hz;
+  s->nat.per_host = p.nat.per_host;
+  s->nat.timeouts =
+      NatTimeouts{uint64_t{p.nat.udp_timeout_s} * in.tsc_hz, uint64_t{p.nat.tcp_established_timeout_s} * in.tsc_hz,
+                  uint64_t{p.nat.tcp_transitory_timeout_s} * in.tsc_hz, uint64_t{p.nat.icmp_timeout_s} * in.tsc_hz};
   s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz);
   return s;
 }

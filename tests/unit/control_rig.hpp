@@ -98,6 +98,8 @@ struct ControlRig {
     std::string err;
     w->flows = FlowCache::create(id + "_flows", 1024, SOCKET_ID_ANY, &err);
     REQUIRE(w->flows);
+    w->nat = NatSessionTable::create(id + "_nat", 1024, 0, 1, SOCKET_ID_ANY, &err);
+    REQUIRE(w->nat);
     rt.workers.push_back(w);
     cp.emplace(std::move(policy), rt, clock);
     REQUIRE(cp->start(&err));

@@ -158,7 +158,9 @@ TEST_CASE("the edge answers ICMP echo for its LAN address and answers TTL-1 tran
 }
 
 TEST_CASE("return traffic to a guest host gets its VLAN tag and MAC; unknown hosts go to control", "[forward]") {
-  Rig rig;
+  Policy routed = office_policy();
+  for (LinkSpec& l : routed.links) l.nat = false;  // WAN packets addressed to LAN hosts pass only on routed links
+  Rig rig(routed);
   rig.inject(1, PacketBuilder(Mac{}, Mac{0x02, 0, 0, 0, 0x01, 0x01})
                     .ipv4(ip4("203.0.113.10"), ip4("192.168.20.10"))
                     .udp(443, 50000)

@@ -30,6 +30,7 @@ Policy icmp_policy() {
   p.lan.neighbors = {StaticNeighbor{ip4("192.168.10.10"), h}, StaticNeighbor{ip4("192.168.20.10"), g}};
   p.classes = {ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
   p.default_class = 0;
+  for (LinkSpec& l : p.links) l.nat = false;  // routed links: WAN packets to LAN hosts expire here, not at NAT
   return p;
 }
 

@@ -5,6 +5,7 @@
 #include <rte_ring.h>
 #include <catch2/catch.hpp>
 
+#include "dataplane/probe_ids.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
@@ -133,10 +134,11 @@ TEST_CASE("an ARP flood is cut to the worker's ARP rate and probe replies still 
   CHECK(drops(rig, DropReason::arp_rate_limited) == 8 * 128 - ArpRateLimit::kBurst);
   CHECK(drops(rig, DropReason::control_ring_full) == 0);
 
-  // A probe reply (ICMP echo reply to fiber's address) still finds room on the ring to control.
+  // A probe reply (ICMP echo reply to fiber's address, with a probe's identifier: other echo replies answer LAN
+  // hosts' pings through NAT) still finds room on the ring to control.
   rig.inject(1, PacketBuilder(Mac{}, Mac{0x02, 0, 0, 0, 0x01, 0x01})
                     .ipv4(ip4("198.51.100.7"), ip4("100.64.1.2"))
-                    .icmp(0, 0, 1, 1)
+                    .icmp(0, 0, probe_icmp_id(0, 0), 1)
                     .build());
   rig.poll();
   CHECK(drops(rig, DropReason::control_ring_full) == 0);

@@ -435,7 +435,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -963,4 +963,31 @@ TEST_CASE("thousands of corrupted office.yaml files: never a crash, every error 
     }
   }
   CHECK(rejected > 1000);  // the corruptions are real: most files must be refused
+}
+
+TEST_CASE("nat: links translate by default; the nat section's values are checked against the RFC minimums",
+          "[policy][nat]") {
+  auto r = parse_policy(base_with({{16, "    gateway: 100.64.2.1\n    nat: false"}},
+                                  "nat: {sessions: 1000, per_host: 50, udp_timeout_s: 600}\n"),
+                        "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  CHECK(r.policy->links[0].nat);
+  CHECK_FALSE(r.policy->links[1].nat);
+  CHECK(r.policy->nat.sessions == 1000);
+  CHECK(r.policy->nat.per_host == 50);
+  CHECK(r.policy->nat.udp_timeout_s == 600);
+  CHECK(r.policy->nat.tcp_established_timeout_s == 7440);
+
+  auto errs = errors_of(base_with({{12, "    gateway: 100.64.1.1\n    nat: maybe"}},
+                                  "nat:\n  udp_timeout_s: 30\n  tcp_established_timeout_s: 3600\n  sesions: 5\n"));
+  INFO(dump(errs));
+  REQUIRE(errs.size() == 4);
+  CHECK(errs[0].loc.line == 13);
+  CHECK(errs[0].loc.column == 10);
+  CHECK(errs[0].reason == "link \"fiber\" nat must be true or false, got \"maybe\"");
+  CHECK(errs[1].loc.line == 25);  // udp_timeout_s below 120 s (RFC 4787 REQ-5)
+  CHECK(errs[1].loc.column == 18);
+  CHECK(errs[2].loc.line == 26);
+  CHECK(errs[3].reason.find("did you mean \"sessions\"") != std::string::npos);
 }

@@ -1,0 +1,93 @@
+// Destination NAT, WAN->LAN (see nat_inbound.hpp). The session is found from the destination port (or echo
+// identifier) alone: endpoint-independent filtering is not offered, any far end may answer an open mapping's
+// port (RFC 4787 REQ-8 allows address-dependent filtering; EIM with endpoint-independent filtering is what games
+// and VoIP without STUN relays need).
+#include "dataplane/nat_inbound.hpp"
+
+#include <cstring>
+
+#include "dataplane/nat_translate.hpp"
+#include "dataplane/snapshot.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+namespace {
+
+constexpr uint8_t kIcmpEchoReply = 0, kIcmpUnreachable = 3, kIcmpEchoRequest = 8, kIcmpTimeExceeded = 11,
+                  kIcmpParamProblem = 12;
+
+NatProto proto_of(uint8_t proto) {
+  return proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
+}
+
+void set_meta_dst(PacketMeta* meta, uint32_t addr, uint16_t port) {
+  const uint8_t b[4] = {static_cast<uint8_t>(addr >> 24), static_cast<uint8_t>(addr >> 16),
+                        static_cast<uint8_t>(addr >> 8), static_cast<uint8_t>(addr)};
+  std::memcpy(meta->dst.data(), b, 4);
+  meta->dport = port;
+}
+
+// An ICMP error (at l4) about a packet one of our sessions sent: the embedded header is that packet as it left,
+// from the link's address and the external port. Both the outer destination and the embedded source go back to
+// the LAN host, each checksum that covers a changed word follows (the ICMP checksum covers the embedded ones).
+NatIn icmp_error_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint8_t* l4,
+                         uint32_t seg_left, PacketMeta* meta, uint64_t now_tsc) {
+  uint8_t* inner = l4 + 8;
+  const uint32_t before = static_cast<uint32_t>(inner - ip);
+  if (before + 20 > seg_left || (inner[0] >> 4) != 4) return NatIn::untranslatable;
+  if (nat_rd32(inner + 12) != snap.links[link].own_ip) return NatIn::no_session;
+  const uint32_t inner_left = seg_left - before;
+  const uint32_t ihl = (inner[0] & 0xfu) * 4u;
+  const uint8_t proto = inner[9];
+  if (ihl < 20 || ihl + 8 > inner_left || (nat_rd16(inner + 6) & 0x1fff) != 0) return NatIn::untranslatable;
+  if (proto != kIpProtoTcp && proto != kIpProtoUdp && proto != kIpProtoIcmp) return NatIn::untranslatable;
+  uint8_t* inner_l4 = inner + ihl;
+  if (proto == kIpProtoIcmp && inner_l4[0] != kIcmpEchoRequest) return NatIn::untranslatable;
+  uint8_t* port_at = nat_port_field(inner_l4, proto, true);
+  NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
+  if (s == nullptr) return NatIn::no_session;
+
+  const NatSum icmp{l4 + 2, false};
+  // The embedded transport checksum, when the quoted part holds it (TCP's sits at byte 16 of its header).
+  NatSum inner_l4sum = nat_l4_sum(inner_l4, proto);
+  if (proto == kIpProtoTcp && ihl + 18 > inner_left) inner_l4sum = {};
+  const uint16_t old_ipck = nat_rd16(inner + 10);
+  const uint16_t old_l4ck = inner_l4sum.at ? nat_rd16(inner_l4sum.at) : 0;
+  nat_set32(inner + 12, s->in_ip, nat_ip_sum(inner), proto == kIpProtoIcmp ? NatSum{} : inner_l4sum, icmp);
+  nat_set16(port_at, s->in_port, inner_l4sum, icmp);
+  nat_fix(icmp, old_ipck, nat_rd16(inner + 10));
+  if (inner_l4sum.at) nat_fix(icmp, old_l4ck, nat_rd16(inner_l4sum.at));
+  nat_set32(ip + 16, s->in_ip, nat_ip_sum(ip));
+  set_meta_dst(meta, s->in_ip, 0);
+  return NatIn::ok;
+}
+
+}  // namespace
+
+NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
+                  uint64_t now_tsc) {
+  if (!w.nat) return NatIn::no_session;
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
+  const uint32_t seg_left = m->data_len - meta->l3_offset;
+  uint8_t* l4 = nat_l4_of(ip, seg_left);
+  if (l4 == nullptr) return NatIn::untranslatable;
+  const uint8_t proto = ip[9];
+  if (proto == kIpProtoIcmp) {
+    const uint8_t type = l4[0];
+    if (type == kIcmpUnreachable || type == kIcmpTimeExceeded || type == kIcmpParamProblem)
+      return icmp_error_inbound(w, snap, link, ip, l4, seg_left, meta, now_tsc);
+    if (type != kIcmpEchoReply) return NatIn::untranslatable;
+  }
+  uint8_t* port_at = nat_port_field(l4, proto, false);
+  NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
+  if (s == nullptr) return NatIn::no_session;
+  s->last_seen_tsc = now_tsc;
+  if (proto == kIpProtoTcp) nat_tcp_track(*s, l4[13], false);
+  const NatSum l4sum = nat_l4_sum(l4, proto);
+  nat_set32(ip + 16, s->in_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
+  nat_set16(port_at, s->in_port, l4sum);
+  set_meta_dst(meta, s->in_ip, proto == kIpProtoIcmp ? 0 : s->in_port);
+  return NatIn::ok;
+}
+
+}  // namespace wansteer

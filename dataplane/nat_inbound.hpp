@@ -1,0 +1,22 @@
+// Destination NAT of WAN->LAN IPv4 packets addressed to a NAT link's own address: replies to sessions the LAN
+// opened (TCP, UDP, ICMP echo replies) and ICMP errors about them (RFC 5508: the embedded header too).
+#pragma once
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet_meta.hpp"
+
+namespace wansteer {
+
+struct DataplaneSnapshot;
+struct WorkerContext;
+
+enum class NatIn : uint8_t { ok, no_session, untranslatable };
+
+// Translates the packet in place back to its LAN host (meta->dst and dport follow) when it belongs to one of
+// this worker's sessions on `link`; moves the TCP state. On any other outcome the packet is unchanged.
+NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
+                  uint64_t now_tsc);
+
+}  // namespace wansteer

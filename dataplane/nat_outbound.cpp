@@ -1,0 +1,76 @@
+// Source NAT, LAN->WAN (see nat_outbound.hpp): endpoint-independent mapping per (link, protocol, inside address,
+// inside port); TCP and UDP ports and ICMP echo identifiers; everything else on a NAT link is untranslatable.
+#include "dataplane/nat_outbound.hpp"
+
+#include "dataplane/nat_translate.hpp"
+#include "dataplane/snapshot.hpp"
+#include "dataplane/worker.hpp"
+
+namespace wansteer {
+namespace {
+
+constexpr uint8_t kIcmpEchoRequest = 8;
+
+NatOut from_alloc(NatAlloc a) {
+  switch (a) {
+    case NatAlloc::ok:
+      return NatOut::ok;
+    case NatAlloc::table_full:
+      return NatOut::table_full;
+    case NatAlloc::host_limit:
+      return NatOut::host_limit;
+    case NatAlloc::no_port:
+      return NatOut::no_port;
+  }
+  return NatOut::table_full;
+}
+
+}  // namespace
+
+NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip,
+                            uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session) {
+  if (!w.nat) return NatOut::table_full;
+  uint8_t* l4 = nat_l4_of(ip, seg_left);
+  if (l4 == nullptr) return NatOut::untranslatable;
+  const uint8_t proto = ip[9];
+  // Only queries are mapped from the LAN (RFC 5508 REQ-1); ICMP errors of LAN hosts have nothing to map to.
+  if (proto == kIpProtoIcmp && l4[0] != kIcmpEchoRequest) return NatOut::untranslatable;
+  const NatProto p = proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
+  const uint32_t src = nat_rd32(ip + 12);
+  const uint16_t port = nat_rd16(nat_port_field(l4, proto, true));
+  NatSession* s = w.nat->find_outbound(link, p, src, port, now_tsc, snap.nat.timeouts);
+  if (s == nullptr) {
+    if (!create) return NatOut::no_session;
+    const NatOut made = from_alloc(w.nat->create(link, p, src, port, now_tsc, snap.nat.per_host, &s));
+    if (made != NatOut::ok) return made;
+    w.counters.nat_sessions_created.inc();
+  }
+  s->last_seen_tsc = now_tsc;
+  if (p == NatProto::tcp) nat_tcp_track(*s, l4[13], true);
+  *session = s;
+  return NatOut::ok;
+}
+
+void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_ip) {
+  uint8_t* l4 = ip + (ip[0] & 0xfu) * 4u;
+  const uint8_t proto = ip[9];
+  const NatSum l4sum = nat_l4_sum(l4, proto);
+  // ICMP has no pseudo header: the address change touches only the IPv4 checksum.
+  nat_set32(ip + 12, ext_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
+  nat_set16(nat_port_field(l4, proto, true), s.ext_port, l4sum);
+}
+
+DropReason nat_out_drop_reason(NatOut o) {
+  switch (o) {
+    case NatOut::host_limit:
+      return DropReason::nat_host_limit;
+    case NatOut::no_port:
+      return DropReason::nat_no_port;
+    case NatOut::untranslatable:
+      return DropReason::nat_untranslatable;
+    default:
+      return DropReason::nat_table_full;
+  }
+}
+
+}  // namespace wansteer

@@ -1,0 +1,110 @@
+// NatSessionTable: one worker's NAPT44 sessions (RFC 4787/5382/5508): endpoint-independent mappings from (link,
+// protocol, inside address, inside port) to an external port of the link's address, bounded, per-host capped.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dataplane/limits.hpp"
+
+struct rte_hash;
+
+namespace wansteer {
+
+enum class NatProto : uint8_t { tcp = 0, udp = 1, icmp = 2 };
+inline constexpr uint32_t kNatProtos = 3;
+
+// TCP state per mapping (RFC 5382 5): transitory until both sides spoke, established until a FIN each way or a RST.
+enum class NatTcpState : uint8_t { none, syn_out, established, fin_out, fin_in, closing };
+
+// Idle timeouts in TSC ticks (control converts the policy's seconds; RFC 4787 REQ-5, RFC 5382 REQ-5).
+struct NatTimeouts {
+  uint64_t udp = 0, tcp_established = 0, tcp_transitory = 0, icmp = 0;
+};
+
+// What a reload may change: timeouts and the per-host cap (the table's size is fixed at start).
+struct NatSettings {
+  NatTimeouts timeouts;
+  uint32_t per_host = 0;
+};
+
+struct NatSession {
+  uint64_t last_seen_tsc = 0;
+  uint32_t in_ip = 0;     // host order
+  uint16_t in_port = 0;   // host order; the echo identifier for ICMP
+  uint16_t ext_port = 0;  // host order, on the link's address
+  uint8_t proto = 0;      // NatProto
+  uint8_t link = 0;
+  uint8_t tcp = 0;   // NatTcpState
+  uint8_t used = 0;  // 1 while the slot holds a session
+};
+
+enum class NatAlloc : uint8_t { ok, table_full, host_limit, no_port };
+
+// The lowest external port handed out; inside ports below it are kept when free (port preservation).
+inline constexpr uint16_t kNatPortMin = 1024;
+// Candidates tried per new session before it fails as no_port: bounded work per packet even when nearly full.
+inline constexpr uint32_t kNatPortTries = 1024;
+
+// Moves a TCP mapping's state for a packet with `flags` (TCP header byte 13) going out (true) or coming in.
+void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound);
+// The idle timeout that applies to `s` now.
+uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t);
+
+// Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
+// so receives the return traffic of, the ports p with p % n_workers == worker_id.
+class NatSessionTable {
+ public:
+  static std::unique_ptr<NatSessionTable> create(const std::string& name, uint32_t capacity, uint16_t worker_id,
+                                                 uint16_t n_workers, int socket, std::string* error);
+  ~NatSessionTable();
+  NatSessionTable(const NatSessionTable&) = delete;
+  NatSessionTable& operator=(const NatSessionTable&) = delete;
+
+  // The live mapping of an inside endpoint on `link`, or nullptr; one found expired is released first.
+  NatSession* find_outbound(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now,
+                            const NatTimeouts& t);
+  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
+  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t);
+  // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours.
+  NatAlloc create(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now, uint32_t per_host,
+                  NatSession** out);
+  void release(NatSession* s);
+  // Looks at up to `n` slots from the sweep cursor and releases the expired ones; returns how many.
+  uint32_t expire_some(uint64_t now, const NatTimeouts& t, uint32_t n);
+
+  bool owns(uint16_t ext_port) const { return ext_port % n_workers_ == worker_id_; }
+  uint32_t size() const { return size_.load(std::memory_order_relaxed); }  // also read by control (metrics)
+  uint32_t capacity() const { return capacity_; }
+  uint32_t sessions_of(uint32_t in_ip) const;
+
+ private:
+  NatSessionTable() = default;
+  // This worker's lowest port at or above kNatPortMin (ports p with p % n_workers == worker_id).
+  uint16_t first_port() const {
+    return static_cast<uint16_t>(kNatPortMin + (n_workers_ + worker_id_ - kNatPortMin % n_workers_) % n_workers_);
+  }
+  bool port_free(uint8_t link, NatProto p, uint16_t port) const;
+  uint16_t pick_port(uint8_t link, NatProto p, uint16_t in_port);
+  uint32_t& by_port(uint8_t link, NatProto p, uint16_t port) {
+    return by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port];
+  }
+  bool expired(const NatSession& s, uint64_t now, const NatTimeouts& t) const {
+    return now - s.last_seen_tsc > nat_timeout_of(s, t);
+  }
+
+  uint32_t capacity_ = 0;
+  std::atomic<uint32_t> size_{0};  // dp: rw (this worker), cp: ro
+  uint16_t worker_id_ = 0, n_workers_ = 1;
+  uint32_t sweep_ = 0;
+  std::unique_ptr<NatSession[]> sessions_;
+  std::unique_ptr<uint32_t[]> free_;  // stack of free session indexes
+  uint32_t n_free_ = 0;
+  std::unique_ptr<uint32_t[]> by_port_;  // (link, proto, external port) -> session index + 1; 0 = free
+  uint16_t cursor_[kMaxLinks][kNatProtos] = {};
+  rte_hash* by_inside_ = nullptr;  // (link, proto, inside address, port) -> session index
+  rte_hash* per_host_ = nullptr;   // inside address -> sessions it holds
+};
+
+}  // namespace wansteer

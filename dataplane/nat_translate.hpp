@@ -1,0 +1,76 @@
+// NAT header rewrites: an IPv4 address or a port/identifier replaced in place, every checksum that covers it
+// updated incrementally (RFC 1624): IPv4 header, TCP/UDP (pseudo header), ICMP; a zero UDP checksum stays zero.
+#pragma once
+#include <cstdint>
+
+#include "dataplane/frame_edit.hpp"
+
+namespace wansteer {
+
+inline constexpr uint8_t kIpProtoIcmp = 1, kIpProtoTcp = 6, kIpProtoUdp = 17;
+
+inline uint16_t nat_rd16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline void nat_wr16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+inline uint32_t nat_rd32(const uint8_t* p) { return (uint32_t{nat_rd16(p)} << 16) | nat_rd16(p + 2); }
+
+// A checksum field to keep right while words it covers change. `udp`: a result of 0 is sent as 0xffff (RFC 768: 0
+// means "no checksum"). Null `at`: nothing to fix (no such field, or a UDP datagram sent without a checksum).
+struct NatSum {
+  uint8_t* at = nullptr;
+  bool udp = false;
+};
+
+// The transport checksum over the L4 header at `l4` (which holds at least its first 18 bytes for TCP, 8 otherwise).
+inline NatSum nat_l4_sum(uint8_t* l4, uint8_t proto) {
+  if (proto == kIpProtoTcp) return {l4 + 16, false};
+  if (proto == kIpProtoUdp) return nat_rd16(l4 + 6) == 0 ? NatSum{} : NatSum{l4 + 6, true};
+  if (proto == kIpProtoIcmp) return {l4 + 2, false};
+  return {};
+}
+
+inline void nat_fix(NatSum s, uint16_t old_word, uint16_t new_word) {
+  if (s.at == nullptr) return;
+  uint16_t v = checksum_update16(nat_rd16(s.at), old_word, new_word);
+  if (s.udp && v == 0) v = 0xffff;
+  nat_wr16(s.at, v);
+}
+
+// The 16-bit word at `p` becomes `v`; checksums `a`, `b` and `c` follow.
+inline void nat_set16(uint8_t* p, uint16_t v, NatSum a, NatSum b = {}, NatSum c = {}) {
+  const uint16_t old = nat_rd16(p);
+  nat_wr16(p, v);
+  nat_fix(a, old, v);
+  nat_fix(b, old, v);
+  nat_fix(c, old, v);
+}
+
+// The 4-byte address at `p` becomes `addr` (host order); checksums `a`, `b` and `c` follow.
+inline void nat_set32(uint8_t* p, uint32_t addr, NatSum a, NatSum b = {}, NatSum c = {}) {
+  nat_set16(p, static_cast<uint16_t>(addr >> 16), a, b, c);
+  nat_set16(p + 2, static_cast<uint16_t>(addr), a, b, c);
+}
+
+// The transport header of the IPv4 packet at `ip` when NAT can translate it: TCP (18 bytes, up to the checksum),
+// UDP or ICMP (8 bytes) within the `seg_left` bytes of the first segment, not a later fragment. Else nullptr.
+inline uint8_t* nat_l4_of(uint8_t* ip, uint32_t seg_left) {
+  if (seg_left < 20 || (nat_rd16(ip + 6) & 0x1fff) != 0) return nullptr;  // a later fragment has no ports
+  const uint32_t ihl = (ip[0] & 0xfu) * 4u;
+  const uint8_t proto = ip[9];
+  if (proto != kIpProtoTcp && proto != kIpProtoUdp && proto != kIpProtoIcmp) return nullptr;
+  const uint32_t need = proto == kIpProtoTcp ? 18u : 8u;
+  return ihl < 20 || ihl + need > seg_left ? nullptr : ip + ihl;
+}
+
+// The IPv4 header checksum of the header at `ip`.
+inline NatSum nat_ip_sum(uint8_t* ip) { return {ip + 10, false}; }
+
+// Where a packet's NAT port is: TCP/UDP source (outbound) or destination (inbound) port, the ICMP echo identifier.
+inline uint8_t* nat_port_field(uint8_t* l4, uint8_t proto, bool outbound) {
+  if (proto == kIpProtoIcmp) return l4 + 4;
+  return outbound ? l4 : l4 + 2;
+}
+
+}  // namespace wansteer
