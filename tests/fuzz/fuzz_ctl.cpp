@@ -61,6 +61,13 @@ class RecordingActions final : public OperatorActions {
   std::string drill_stop(bool /*json*/) override { return called("drill_stop"); }
   std::string drill_status(bool /*json*/) override { return called("drill_status"); }
 
+  // Forgets what the last input asked; the policy stays (built once: it is most of an input's cost otherwise).
+  void reset() {
+    last.clear();
+    last_count = 0;
+    arg0.clear();
+    arg1.clear();
+  }
   std::string last;
   mutable size_t last_count = 0;
   std::string arg0, arg1;
@@ -130,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (line.size() > received.size()) __builtin_trap();
   const CtlRequest r = parse_ctl_request(line);
   check_parse(line, r);
-  RecordingActions actions;
+  static RecordingActions actions;
+  actions.reset();
   const std::string reply = dispatch_command(line, actions);
   check_dispatch(r, actions, reply);
   return 0;
