@@ -1,27 +1,12 @@
-// Operator command dispatch (control thread): words -> table entry -> action.
+// Operator command dispatch (control thread): parsed request (command_parse.hpp) -> action -> reply text.
 #include "control/operations/command_dispatch.hpp"
-
-#include <algorithm>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "control/operations/command_parse.hpp"
 #include "control/operations/commands.hpp"
 
 namespace wansteer {
-
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> w;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') j++;
-    if (j > i) w.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return w;
-}
 
 namespace {
 
@@ -36,8 +21,9 @@ std::string events_reply(const std::vector<Event>& events, bool json) {
   return json ? out + "]\n" : out;
 }
 
-std::string run(const CtlCommandSpec& c, const std::vector<std::string>& w, bool json, OperatorActions& a) {
-  switch (c.id) {
+std::string run(const CtlRequest& r, OperatorActions& a) {
+  const bool json = r.json;
+  switch (r.command->id) {
     case CtlCommand::show_counters: {
       const StatsView v = a.stats_view();
       return json ? counters_json(v) + "\n" : counters_text(v);
@@ -50,19 +36,15 @@ std::string run(const CtlCommandSpec& c, const std::vector<std::string>& w, bool
       const StatsView v = a.stats_view();
       return json ? classes_json(v) + "\n" : classes_text(v);
     }
-    case CtlCommand::show_events: {
-      const size_t n = w.size() == 3 ? static_cast<size_t>(std::max(1L, std::strtol(w[2].c_str(), nullptr, 10))) : 50;
-      return events_reply(a.recent_events(n), json);
-    }
-    case CtlCommand::show_flows: {
-      const long n = w.size() == 3 ? std::clamp(std::strtol(w[2].c_str(), nullptr, 10), 1L, 1000L) : 10;
-      return a.top_flows(static_cast<size_t>(n), json);
-    }
+    case CtlCommand::show_events:
+      return events_reply(a.recent_events(r.count), json);
+    case CtlCommand::show_flows:
+      return a.top_flows(r.count, json);
     case CtlCommand::link_down:
     case CtlCommand::link_up:
-      return a.set_link_admin(w[2], c.id == CtlCommand::link_up);
+      return a.set_link_admin(r.args[0], r.command->id == CtlCommand::link_up);
     case CtlCommand::drill_start:
-      return a.drill_start(w[2], w[3]);
+      return a.drill_start(r.args[0], r.args[1]);
     case CtlCommand::drill_status:
       return a.drill_status(json);
     case CtlCommand::drill_stop:
@@ -78,15 +60,17 @@ std::string run(const CtlCommandSpec& c, const std::vector<std::string>& w, bool
 }  // namespace
 
 std::string dispatch_command(const std::string& line, OperatorActions& actions) {
-  std::vector<std::string> w = split_words(line);
-  bool json = false;
-  std::erase_if(w, [&](const std::string& s) {
-    if (s == "--json") json = true;
-    return s == "--json";
-  });
-  if (w.empty() || w[0] == "help") return "commands: " + ctl_summary() + "  (add --json)\n";
-  if (const CtlCommandSpec* c = find_ctl_command(w)) return run(*c, w, json, actions);
-  if (w[0] == "drill") return "error: " + ctl_summary("drill") + "\n";
+  const CtlRequest r = parse_ctl_request(line);
+  switch (r.kind) {
+    case CtlRequest::Kind::help:
+      return "commands: " + ctl_summary() + "  (add --json)\n";
+    case CtlRequest::Kind::command:
+      return run(r, actions);
+    case CtlRequest::Kind::drill_usage:
+      return "error: " + ctl_summary("drill") + "\n";
+    case CtlRequest::Kind::unknown:
+      break;
+  }
   return fmt::format("error: unknown command \"{}\"; try: {}\n", line, ctl_summary());
 }
 

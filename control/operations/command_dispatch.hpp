@@ -1,5 +1,5 @@
-// Operator command dispatch: parses one control-socket line, checks it against the command table
-// (commands.hpp) and calls the matching action; replies are text, or JSON with --json.
+// Operator command dispatch: one control-socket line, parsed against the command table (command_parse.hpp),
+// runs the matching action; replies are text, or JSON with --json.
 #pragma once
 #include <string>
 #include <vector>
@@ -22,9 +22,6 @@ class OperatorActions {
   virtual std::string drill_stop(bool json) = 0;
   virtual std::string drill_status(bool json) = 0;
 };
-
-// Words of a command line (spaces, tabs and CRs separate them).
-std::vector<std::string> split_words(const std::string& line);
 
 // One command line in, the reply out.
 std::string dispatch_command(const std::string& line, OperatorActions& actions);

@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control/operations/command_parse.hpp"
+
 namespace wansteer {
 
 CtlServer::~CtlServer() {
@@ -76,15 +78,14 @@ void CtlServer::poll(const std::function<std::string(const std::string&)>& handl
     timeval tv{0, 200000};
     ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    std::string line;
+    std::string received;
     char buf[512];
-    while (line.size() < 4096 && line.find('\n') == std::string::npos) {
+    while (!ctl_request_complete(received)) {
       ssize_t n = ::read(c, buf, sizeof buf);
       if (n <= 0) break;
-      line.append(buf, static_cast<size_t>(n));
+      received.append(buf, static_cast<size_t>(n));
     }
-    if (auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
-    std::string reply = handler(line);
+    std::string reply = handler(ctl_request_line(received));
     size_t off = 0;
     while (off < reply.size()) {
       ssize_t n = ::write(c, reply.data() + off, reply.size() - off);

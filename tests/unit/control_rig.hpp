@@ -1,10 +1,12 @@
 // ControlRig: the real ControlPlane publishing to one worker over three ring-backed DPDK ports (0 = LAN,
 // 1 = fiber, 2 = lte; net_ring ethdevs), without lcores: a test injects frames, runs one worker iteration with
-// poll() and reads what each port transmitted. Shared by the forwarding and egress tests.
+// poll() and reads what each port transmitted. Shared by the forwarding and egress tests and the worker fuzzer
+// (tests/fuzz/fuzz_worker.cpp), so it needs no test framework: a set-up failure throws RigError.
 #pragma once
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,7 +15,6 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
-#include <catch2/catch.hpp>
 
 #include "control/runtime/control_plane.hpp"
 #include "dataplane/egress.hpp"
@@ -22,6 +23,14 @@
 #include "tests/unit/packet_builder.hpp"
 
 namespace wansteer::test {
+
+// A rig that cannot be set up (or a frame that cannot be injected): Catch reports it as the test's failure.
+struct RigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+inline void rig_require(bool ok, const std::string& what) {
+  if (!ok) throw RigError("control rig: " + what);
+}
 
 inline const MacAddress kRigFiberGw{0x02, 0, 0, 0, 0x01, 0x01};
 inline const MacAddress kRigLteGw{0x02, 0, 0, 0, 0x02, 0x01};
@@ -64,7 +73,7 @@ struct ControlRig {
     static int instance = 0;
     const std::string id = "rig" + std::to_string(instance++);
     pool = make_test_pool((id + "_pool").c_str(), 2047);
-    REQUIRE(pool != nullptr);
+    rig_require(pool != nullptr, "mempool " + id);
     rt.pool = pool;
     uint16_t ports[3];
     for (int i = 0; i < 3; i++) {
@@ -72,10 +81,10 @@ struct ControlRig {
       rx[i] = rte_ring_create((n + "rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
       tx[i] = rte_ring_create((n + "tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
       int port = rte_eth_from_rings(("net_ring_" + n).c_str(), &rx[i], 1, &tx[i], 1, SOCKET_ID_ANY);
-      REQUIRE(port >= 0);
+      rig_require(port >= 0, "ring port " + n);
       ports[i] = static_cast<uint16_t>(port);
       std::string err;
-      REQUIRE(port_start(ports[i], 1, pool, &err));
+      rig_require(port_start(ports[i], 1, pool, &err), err);
     }
     rt.lan_port = ports[0];
     rte_eth_macaddr_get(ports[0], &rt.lan_mac);
@@ -97,12 +106,12 @@ struct ControlRig {
     w->stop = &stop;
     std::string err;
     w->flows = FlowCache::create(id + "_flows", 1024, SOCKET_ID_ANY, &err);
-    REQUIRE(w->flows);
+    rig_require(w->flows != nullptr, err);
     w->nat = NatSessionTable::create(id + "_nat", 1024, 0, 1, SOCKET_ID_ANY, &err);
-    REQUIRE(w->nat);
+    rig_require(w->nat != nullptr, err);
     rt.workers.push_back(w);
     cp.emplace(std::move(policy), rt, clock);
-    REQUIRE(cp->start(&err));
+    rig_require(cp->start(&err), err);
   }
 
   ~ControlRig() {
@@ -128,8 +137,8 @@ struct ControlRig {
         std::equal(frame.begin(), frame.begin() + 6, PacketBuilder::kDefaultDst.begin()))
       std::copy(rt.lan_mac.addr_bytes, rt.lan_mac.addr_bytes + 6, frame.begin());
     rte_mbuf* m = to_mbuf(pool, frame);
-    REQUIRE(m != nullptr);
-    REQUIRE(rte_ring_enqueue(rx[port], m) == 0);
+    rig_require(m != nullptr, "no mbuf for a frame of " + std::to_string(frame.size()) + " bytes");
+    rig_require(rte_ring_enqueue(rx[port], m) == 0, "rx ring full");
   }
   void poll() { worker_poll_once(*w, *rt.slot.current.load(), 1000); }
   // Everything port `port` transmitted since the last call, as bytes; the mbufs are freed.
