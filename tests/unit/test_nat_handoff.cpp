@@ -105,7 +105,10 @@ struct TwoWorkerNatRig {
 
   // A UDP reply from the internet to the link's address, port `ext_port`, put on worker `q`'s queue of the link.
   void reply_to(uint16_t ext_port, uint16_t q) {
-    const Bytes f = PacketBuilder().ipv4(kFar, kLinkIp).udp(53, ext_port).payload(20).build();
+    wan_frame(PacketBuilder().ipv4(kFar, kLinkIp).udp(53, ext_port).payload(20).build(), q);
+  }
+  // Any frame from the link, put on worker `q`'s queue.
+  void wan_frame(const Bytes& f, uint16_t q) {
     rte_mbuf* m = to_mbuf(pool, f);
     REQUIRE(m);
     REQUIRE(rte_ring_enqueue(rx[1][q], m) == 0);
@@ -186,4 +189,25 @@ TEST_CASE("NAT hand-off: a full owner inbox drops the reply as nat_handoff_full,
   CHECK(rig.drops(1, DropReason::nat_handoff_full) == 1);
   CHECK(rig.workers[1]->counters.handoff_sent.get() == 0);
   CHECK(rig.workers[1]->counters.port[1].drops.get() == 1);
+}
+
+TEST_CASE("NAT hand-off: echo replies go by identifier, ICMP errors by the quoted packet's port", "[nat]") {
+  TwoWorkerNatRig rig;
+  NatSession* echo = nullptr;
+  REQUIRE(rig.workers[0]->nat->create(0, NatProto::icmp, kHost, 77, 0, 16, &echo) == NatAlloc::ok);
+  const uint16_t ext = session(*rig.workers[0], 33001)->ext_port;
+  rig.wan_frame(PacketBuilder().ipv4(kFar, kLinkIp).icmp(0, 0, echo->ext_port, 1).payload(20).build(), 1);
+  // A port unreachable quoting the datagram as it left the link (8 bytes of it are enough to find the owner).
+  const Bytes left = PacketBuilder().ipv4(kLinkIp, kFar).udp(ext, 53).payload(12).build();
+  Bytes icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), left.begin() + 14, left.end());
+  rig.wan_frame(PacketBuilder().ipv4(ip4("192.0.2.1"), kLinkIp).raw_l4(1, icmp).build(), 1);
+  rig.poll(1);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 2);
+  rig.poll(0);
+  const std::vector<Bytes> lan = rig.sent(0, 0);
+  REQUIRE(lan.size() == 2);
+  CHECK(nat_rd16(lan[0].data() + 14 + 24) == 77);          // the echo identifier back to the host's
+  CHECK(nat_rd16(lan[1].data() + 14 + 28 + 20) == 33001);  // the quoted source port back to the host's
+  CHECK(nat_rd32(lan[1].data() + 14 + 16) == kHost);
 }
