@@ -48,7 +48,8 @@ namespace wansteer {
   X(nat_no_port, "new NAT session but no free port on the link's address")                \
   X(nat_untranslatable, "not translatable on a NAT link (later fragment, ICMP not echo)") \
   X(inbound_no_session, "WAN packet to a NAT link's address matching no session")         \
-  X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")
+  X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")          \
+  X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

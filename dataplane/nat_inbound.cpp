@@ -20,6 +20,14 @@ NatProto proto_of(uint8_t proto) {
   return proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
 }
 
+// Whether external port `port` is this worker's; if not, *owner (when given) learns whose it is. Checked before
+// anything is changed, so a packet handed over arrives at its owner as it came in.
+bool ours(const NatSessionTable& t, uint16_t port, uint16_t* owner) {
+  if (t.owns(port)) return true;
+  if (owner != nullptr) *owner = t.owner_of(port);
+  return false;
+}
+
 void set_meta_dst(PacketMeta* meta, uint32_t addr, uint16_t port) {
   const uint8_t b[4] = {static_cast<uint8_t>(addr >> 24), static_cast<uint8_t>(addr >> 16),
                         static_cast<uint8_t>(addr >> 8), static_cast<uint8_t>(addr)};
@@ -31,7 +39,7 @@ void set_meta_dst(PacketMeta* meta, uint32_t addr, uint16_t port) {
 // from the link's address and the external port. Both the outer destination and the embedded source go back to
 // the LAN host, each checksum that covers a changed word follows (the ICMP checksum covers the embedded ones).
 NatIn icmp_error_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint8_t* l4,
-                         uint32_t seg_left, PacketMeta* meta, uint64_t now_tsc) {
+                         uint32_t seg_left, PacketMeta* meta, uint64_t now_tsc, uint16_t* owner) {
   uint8_t* inner = l4 + 8;
   const uint32_t before = static_cast<uint32_t>(inner - ip);
   if (before + 20 > seg_left || (inner[0] >> 4) != 4) return NatIn::untranslatable;
@@ -44,6 +52,7 @@ NatIn icmp_error_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
   uint8_t* inner_l4 = inner + ihl;
   if (proto == kIpProtoIcmp && inner_l4[0] != kIcmpEchoRequest) return NatIn::untranslatable;
   uint8_t* port_at = nat_port_field(inner_l4, proto, true);
+  if (!ours(*w.nat, nat_rd16(port_at), owner)) return NatIn::elsewhere;
   NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
   if (s == nullptr) return NatIn::no_session;
 
@@ -65,7 +74,7 @@ NatIn icmp_error_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
 }  // namespace
 
 NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
-                  uint64_t now_tsc) {
+                  uint64_t now_tsc, uint16_t* owner) {
   if (!w.nat) return NatIn::no_session;
   uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
   const uint32_t seg_left = m->data_len - meta->l3_offset;
@@ -75,10 +84,11 @@ NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   if (proto == kIpProtoIcmp) {
     const uint8_t type = l4[0];
     if (type == kIcmpUnreachable || type == kIcmpTimeExceeded || type == kIcmpParamProblem)
-      return icmp_error_inbound(w, snap, link, ip, l4, seg_left, meta, now_tsc);
+      return icmp_error_inbound(w, snap, link, ip, l4, seg_left, meta, now_tsc, owner);
     if (type != kIcmpEchoReply) return NatIn::untranslatable;
   }
   uint8_t* port_at = nat_port_field(l4, proto, false);
+  if (!ours(*w.nat, nat_rd16(port_at), owner)) return NatIn::elsewhere;
   NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
   if (s == nullptr) return NatIn::no_session;
   s->last_seen_tsc = now_tsc;

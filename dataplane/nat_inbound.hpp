@@ -12,11 +12,13 @@ namespace wansteer {
 struct DataplaneSnapshot;
 struct WorkerContext;
 
-enum class NatIn : uint8_t { ok, no_session, untranslatable };
+// elsewhere: the session, if any, belongs to another worker (*owner): hand the packet over (nat_handoff.hpp).
+enum class NatIn : uint8_t { ok, no_session, untranslatable, elsewhere };
 
 // Translates the packet in place back to its LAN host (meta->dst and dport follow) when it belongs to one of
-// this worker's sessions on `link`; moves the TCP state. On any other outcome the packet is unchanged.
+// this worker's sessions on `link`; moves the TCP state. On any other outcome the packet is unchanged; for
+// `elsewhere`, *owner (when given) is the worker whose port it is addressed to.
 NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
-                  uint64_t now_tsc);
+                  uint64_t now_tsc, uint16_t* owner = nullptr);
 
 }  // namespace wansteer

@@ -75,6 +75,7 @@ class NatSessionTable {
   uint32_t expire_some(uint64_t now, const NatTimeouts& t, uint32_t n);
 
   bool owns(uint16_t ext_port) const { return ext_port % n_workers_ == worker_id_; }
+  uint16_t owner_of(uint16_t ext_port) const { return static_cast<uint16_t>(ext_port % n_workers_); }
   uint32_t size() const { return size_.load(std::memory_order_relaxed); }  // also read by control (metrics)
   uint32_t capacity() const { return capacity_; }
   uint32_t sessions_of(uint32_t in_ip) const;

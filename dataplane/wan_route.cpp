@@ -1,6 +1,6 @@
 // General path from a WAN link: probe replies to control, the link's own address (ICMP echo), on a NAT link the
-// session (translated back, or dropped: the inbound firewall), then the route to the LAN: destination subnet,
-// spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
+// session (translated back, handed to the worker that owns it, or dropped: the inbound firewall), then the route
+// to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
 #include <rte_hash.h>
 #include <rte_icmp.h>
 
@@ -9,6 +9,7 @@
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_inbound.hpp"
 #include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
@@ -27,7 +28,8 @@ enum class WanIn : uint8_t {
   resolve,
   no_session,
   unsolicited,
-  untranslatable
+  untranslatable,
+  handoff
 };
 
 // The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
@@ -45,10 +47,11 @@ inline bool is_probe_reply(const rte_mbuf* m, const PacketMeta* meta) {
   return meta->proto == IPPROTO_UDP && is_probe_port(meta->dport);
 }
 
-// What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry. An echo
-// request to the link's address is turned into its reply in place.
+// What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry, for
+// `handoff`, *owner the worker whose NAT session it may belong to. An echo request to the link's address is
+// turned into its reply in place.
 inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
-                          const NeighborTable::Entry** ne, uint64_t now_tsc) {
+                          const NeighborTable::Entry** ne, uint16_t* owner, uint64_t now_tsc) {
   const LinkConfig& L = snap.links[link];
   if (meta->l3 == static_cast<uint8_t>(L3::arp)) return WanIn::arp;
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return WanIn::no_route;  // no IPv6 routing towards the LAN yet
@@ -57,7 +60,7 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
     if (is_probe_reply(m, meta)) return WanIn::probe_reply;
     if (icmp_echo_reply_in_place(m, meta, L.own_mac)) return WanIn::echo_reply;
     if (!L.nat) return WanIn::not_for_us;
-    switch (nat_inbound(w, snap, link, m, meta, now_tsc)) {
+    switch (nat_inbound(w, snap, link, m, meta, now_tsc, owner)) {
       case NatIn::ok:
         dst = ipv4_of(meta->dst);
         break;
@@ -65,6 +68,8 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
         return WanIn::no_session;
       case NatIn::untranslatable:
         return WanIn::untranslatable;
+      case NatIn::elsewhere:
+        return WanIn::handoff;
     }
   } else if (L.nat && lan_subnet_of(snap, dst) >= 0) {
     return WanIn::unsolicited;  // default deny: through a NAT link only replies to the LAN's sessions come in
@@ -111,7 +116,8 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
     rte_mbuf* m = pkts[i];
     PacketMeta* meta = meta_of(m);
     const NeighborTable::Entry* ne = nullptr;
-    switch (classify_wan(w, snap, link, m, meta, &ne, now_tsc)) {
+    uint16_t owner = 0;
+    switch (classify_wan(w, snap, link, m, meta, &ne, &owner, now_tsc)) {
       case WanIn::to_lan:
         send_to_lan(w, snap, pi, m, meta, *ne, now_tsc);
         break;
@@ -143,6 +149,9 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::untranslatable:
         drop_packet(w, m, pi, DropReason::nat_untranslatable);
+        break;
+      case WanIn::handoff:
+        nat_handoff_stage(w, owner, m);
         break;
       case WanIn::resolve:
         hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop

@@ -115,6 +115,7 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     else
       wan_route_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
   }
+  nat_handoff_service(w, snap, now_tsc);  // replies to our sessions from other workers, ours to theirs
   drain_from_control(w);
   egress_service(w, snap, now_tsc);  // hand-offs, then shapers release what their tokens allow
   tx_flush_all(w);
@@ -154,6 +155,7 @@ int worker_main(void* arg) {
     now = next;
   }
   egress_drain(w);
+  nat_handoff_drain(w);
   tx_flush_all(w);
   rte_rcu_qsbr_thread_offline(w.qsbr, w.worker_id);
   rte_rcu_qsbr_thread_unregister(w.qsbr, w.worker_id);

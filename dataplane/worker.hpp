@@ -12,6 +12,7 @@
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/icmp_error_budget.hpp"
 #include "dataplane/limits.hpp"
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_session_table.hpp"
 #include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
@@ -39,6 +40,8 @@ struct alignas(64) WorkerContext {
   bool fast_lane = true;
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
+  // owned by the worker: WAN replies of other workers' sessions, staged for their inboxes (dataplane/nat_handoff.hpp)
+  NatHandoff nat_handoff;
 
   // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
   TxQueue tx[kMaxPorts];

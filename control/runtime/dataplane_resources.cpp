@@ -11,6 +11,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/egress.hpp"
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/setup/ports.hpp"
 #include "dataplane/worker.hpp"
 
@@ -32,8 +33,10 @@ bool DataplaneResources::setup(const Policy& policy, unsigned workers, bool fast
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
       !create_workers(policy, fast_lane, error))
     return false;
-  // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over.
-  return egress_rings_create(rt_.workers, static_cast<uint32_t>(policy.links.size()), socket_, handoff_rings_, error);
+  // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
+  // NAT reply that RSS gives to another worker goes to the session's owner (its port % workers) the same way.
+  return egress_rings_create(rt_.workers, static_cast<uint32_t>(policy.links.size()), socket_, handoff_rings_, error) &&
+         nat_handoff_rings_create(rt_.workers, socket_, handoff_rings_, error);
 }
 
 bool DataplaneResources::create_pool(const Policy& policy, std::string* error) {
@@ -77,17 +80,6 @@ bool DataplaneResources::create_rings(std::string* error) {
 }
 
 bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, std::string* error) {
-  // A reply reaches whichever worker RSS picks, but only the worker that made its mapping knows it; handing it
-  // over (the owner is its destination port % workers) is not built yet, so refuse rather than drop every reply.
-  if (workers_ > 1)
-    for (const LinkSpec& l : policy.links)
-      if (l.nat) {
-        *error = fmt::format(
-            "link \"{}\" has nat: true, which needs --workers 1 for now (return traffic is not yet "
-            "handed between workers); set nat: false on every link to run more workers",
-            l.name);
-        return false;
-      }
   for (unsigned i = 0; i < workers_; i++) {
     auto* w = new WorkerContext();
     rt_.workers.push_back(w);  // owned from here on, freed by the destructor whatever happens next

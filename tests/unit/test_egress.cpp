@@ -19,6 +19,7 @@
 #include "dataplane/worker.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
+#include "tests/unit/ring_ports.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -32,9 +33,10 @@ constexpr uint8_t kVoip = 0, kDefault = 1, kGuest = 2;
 // LAN + two WAN ports backed by rings (two queues each, one per worker), a pool, a hand-made snapshot.
 struct EgressRig {
   rte_mempool* pool = nullptr;
-  rte_ring* rx[3][2] = {};
-  rte_ring* tx[3][2] = {};
-  uint16_t ports[3] = {};
+  RingPorts<3> ring_ports;
+  rte_ring* (&rx)[3][2] = ring_ports.rx;
+  rte_ring* (&tx)[3][2] = ring_ports.tx;
+  uint16_t (&ports)[3] = ring_ports.ports;
   std::vector<WorkerContext*> workers;
   std::vector<rte_ring*> handoff;
   std::unique_ptr<DataplaneSnapshot> snap = std::make_unique<DataplaneSnapshot>();
@@ -45,19 +47,7 @@ struct EgressRig {
     std::string id = std::to_string(instance++);
     pool = make_test_pool(("egr_pool" + id).c_str(), 4095);
     REQUIRE(pool);
-    for (int p = 0; p < 3; p++) {
-      for (int q = 0; q < 2; q++) {
-        std::string n = "egr" + id + "_" + std::to_string(p) + std::to_string(q);
-        rx[p][q] = rte_ring_create((n + "rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        tx[p][q] = rte_ring_create((n + "tx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      }
-      int port = rte_eth_from_rings(("net_ring_egr" + id + "_" + std::to_string(p)).c_str(), rx[p], 2, tx[p], 2,
-                                    SOCKET_ID_ANY);
-      REQUIRE(port >= 0);
-      ports[p] = static_cast<uint16_t>(port);
-      std::string err;
-      REQUIRE(port_start(ports[p], 2, pool, &err));
-    }
+    ring_ports.open("egr" + id, pool, 4096);
     for (unsigned i = 0; i < n_workers; i++) {
       auto* w = new WorkerContext();
       w->worker_id = static_cast<uint16_t>(i);
@@ -83,12 +73,8 @@ struct EgressRig {
     egress_rings_free(handoff);
     for (int p = 0; p < 3; p++) sent(p);
     CHECK(rte_mempool_in_use_count(pool) == base_in_use);  // every mbuf came back
-    for (int p = 0; p < 3; p++) port_stop_close(ports[p]);
+    ring_ports.close();
     for (WorkerContext* w : workers) delete w;
-    for (auto& per_port : rx)
-      for (rte_ring* r : per_port) rte_ring_free(r);
-    for (auto& per_port : tx)
-      for (rte_ring* r : per_port) rte_ring_free(r);
     rte_mempool_free(pool);
   }
 

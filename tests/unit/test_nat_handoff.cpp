@@ -1,0 +1,213 @@
+// NAT with two workers over ring-backed ports (two queues each, one per worker): a reply that arrives on the queue
+// of the worker that does not own its session is handed to the owner, translated and delivered; a full inbox is
+// a counted drop; the counters add up and every mbuf comes back.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_ring.h>
+#include <catch2/catch.hpp>
+
+#include "dataplane/egress.hpp"
+#include "dataplane/nat_handoff.hpp"
+#include "dataplane/nat_translate.hpp"
+#include "dataplane/worker.hpp"
+#include "tests/unit/packet_builder.hpp"
+#include "tests/unit/ring_ports.hpp"
+
+using namespace wansteer;
+using namespace wansteer::test;
+
+namespace {
+
+constexpr uint64_t kHz = 1000;
+const uint32_t kHost = ip4("192.168.10.10"), kFar = ip4("198.51.100.7"), kLinkIp = ip4("203.0.113.2");
+constexpr Mac kHostMac{0x02, 0, 0, 0, 0x10, 0x10};
+
+// Port 0 = LAN, port 1 = one NAT link; each with one queue per worker. The snapshot is made by hand: one LAN
+// subnet, the host's neighbour entry, link 0 translating to kLinkIp.
+struct TwoWorkerNatRig {
+  rte_mempool* pool = nullptr;
+  RingPorts<2> ring_ports;
+  rte_ring* (&rx)[2][2] = ring_ports.rx;
+  rte_ring* (&tx)[2][2] = ring_ports.tx;
+  uint16_t (&ports)[2] = ring_ports.ports;
+  std::vector<WorkerContext*> workers;
+  std::vector<rte_ring*> rings;
+  std::unique_ptr<DataplaneSnapshot> snap = std::make_unique<DataplaneSnapshot>();
+  std::shared_ptr<NeighborTable> neighbors = std::make_shared<NeighborTable>();
+  std::atomic<bool> stop{false};
+  unsigned base_in_use = 0;
+
+  TwoWorkerNatRig() {
+    static int instance = 0;
+    const std::string id = "nho" + std::to_string(instance++);
+    pool = make_test_pool((id + "_pool").c_str(), 2047);
+    REQUIRE(pool);
+    ring_ports.open(id, pool, 256);
+    std::string err;
+    for (uint16_t i = 0; i < 2; i++) {
+      auto* w = new WorkerContext();
+      w->worker_id = i;
+      w->n_ports = 2;
+      w->port_ids[0] = ports[0];
+      w->port_ids[1] = ports[1];
+      w->stop = &stop;
+      w->fast_lane = false;
+      w->nat = NatSessionTable::create(id + "_nat" + std::to_string(i), 64, i, 2, SOCKET_ID_ANY, &err);
+      REQUIRE(w->nat);
+      workers.push_back(w);
+    }
+    REQUIRE(nat_handoff_rings_create(workers, SOCKET_ID_ANY, rings, &err));
+    build_snapshot(id);
+    base_in_use = rte_mempool_in_use_count(pool);
+  }
+
+  void build_snapshot(const std::string& id) {
+    snap->n_links = 1;
+    snap->links[0].own_ip = kLinkIp;
+    snap->links[0].nat = true;
+    snap->nat = NatSettings{NatTimeouts{300 * kHz, 7440 * kHz, 240 * kHz, 60 * kHz}, 16};
+    snap->n_lan = 1;
+    snap->lan[0] = LanSubnet{ip4("192.168.10.1"), ip4("192.168.10.0"), 0xffffff00u, 0, false};
+    const std::string name = id + "_nb";
+    rte_hash_parameters hp{};
+    hp.name = name.c_str();
+    hp.entries = 64;
+    hp.key_len = sizeof(uint32_t);
+    hp.hash_func = rte_jhash;
+    hp.socket_id = SOCKET_ID_ANY;
+    neighbors->by_ip = rte_hash_create(&hp);
+    REQUIRE(neighbors->by_ip);
+    neighbors->entries = std::make_unique<NeighborTable::Entry[]>(1);
+    std::copy(kHostMac.begin(), kHostMac.end(), neighbors->entries[0].mac.addr_bytes);
+    neighbors->entries[0].subnet = 0;
+    const uint32_t key = kHost;
+    REQUIRE(rte_hash_add_key_data(neighbors->by_ip, &key, nullptr) == 0);
+    snap->neighbors = neighbors;
+  }
+
+  ~TwoWorkerNatRig() {
+    for (WorkerContext* w : workers) {
+      nat_handoff_drain(*w);
+      tx_flush_all(*w);
+    }
+    egress_rings_free(rings);  // frees what is still in the inboxes
+    for (int p = 0; p < 2; p++)
+      for (int q = 0; q < 2; q++) sent(p, q);
+    CHECK(rte_mempool_in_use_count(pool) == base_in_use);  // every mbuf came back
+    ring_ports.close();
+    for (WorkerContext* w : workers) delete w;
+    rte_mempool_free(pool);
+  }
+
+  // A UDP reply from the internet to the link's address, port `ext_port`, put on worker `q`'s queue of the link.
+  void reply_to(uint16_t ext_port, uint16_t q) {
+    wan_frame(PacketBuilder().ipv4(kFar, kLinkIp).udp(53, ext_port).payload(20).build(), q);
+  }
+  // Any frame from the link, put on worker `q`'s queue.
+  void wan_frame(const Bytes& f, uint16_t q) {
+    rte_mbuf* m = to_mbuf(pool, f);
+    REQUIRE(m);
+    REQUIRE(rte_ring_enqueue(rx[1][q], m) == 0);
+  }
+  void poll(uint16_t worker) { worker_poll_once(*workers[worker], *snap, 10); }
+  std::vector<Bytes> sent(int port, int q) {
+    std::vector<Bytes> out;
+    void* p;
+    while (rte_ring_dequeue(tx[port][q], &p) == 0) {
+      auto* m = static_cast<rte_mbuf*>(p);
+      const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+      out.emplace_back(d, d + m->data_len);
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+  uint64_t drops(uint16_t worker, DropReason r) const {
+    return workers[worker]->counters.drop[static_cast<uint32_t>(r)].get();
+  }
+};
+
+NatSession* session(WorkerContext& w, uint16_t in_port) {
+  NatSession* s = nullptr;
+  REQUIRE(w.nat->create(0, NatProto::udp, kHost, in_port, 0, 16, &s) == NatAlloc::ok);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("NAT hand-off: a reply on another worker's queue reaches the session's owner, translated", "[nat]") {
+  TwoWorkerNatRig rig;
+  // Worker 0 maps 192.168.10.10:5001 to an even port (its share); worker 1 maps :6001 to an odd one.
+  const uint16_t ext0 = session(*rig.workers[0], 5001)->ext_port;
+  const uint16_t ext1 = session(*rig.workers[1], 6001)->ext_port;
+  REQUIRE(ext0 % 2 == 0);
+  REQUIRE(ext1 % 2 == 1);
+
+  rig.reply_to(ext0, 1);  // RSS put worker 0's reply on worker 1's queue
+  rig.reply_to(ext1, 0);  // and worker 1's on worker 0's
+  rig.reply_to(4000, 1);  // a port worker 0 never handed out: its owner's firewall drops it
+  rig.poll(1);
+  rig.poll(0);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 2);
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 1);
+  // Neither worker translated what it did not own; each delivers what it received from the other.
+  CHECK(rig.sent(0, 1).empty());
+  std::vector<Bytes> lan = rig.sent(0, 0);
+  REQUIRE(lan.size() == 1);
+  const uint8_t* ip = lan[0].data() + 14;
+  CHECK(nat_rd32(ip + 16) == kHost);
+  CHECK(nat_rd16(ip + 22) == 5001);
+  CHECK(std::equal(kHostMac.begin(), kHostMac.end(), lan[0].begin()));
+  CHECK(rig.drops(0, DropReason::inbound_no_session) == 1);
+  rig.poll(1);
+  lan = rig.sent(0, 1);
+  REQUIRE(lan.size() == 1);
+  CHECK(nat_rd16(lan[0].data() + 14 + 22) == 6001);
+  // Counters add up: everything sent was received, nothing was dropped for a full ring.
+  CHECK(rig.workers[0]->counters.handoff_received.get() == 2);
+  CHECK(rig.workers[1]->counters.handoff_received.get() == 1);
+  CHECK(rig.drops(1, DropReason::nat_handoff_full) == 0);
+  CHECK(rig.workers[0]->counters.port[1].rx_packets.get() + rig.workers[1]->counters.port[1].rx_packets.get() == 3);
+}
+
+TEST_CASE("NAT hand-off: a full owner inbox drops the reply as nat_handoff_full, mbuf freed", "[nat]") {
+  TwoWorkerNatRig rig;
+  const uint16_t ext0 = session(*rig.workers[0], 5001)->ext_port;
+  rte_ring* inbox = rig.workers[1]->nat_handoff.inbox[0];
+  REQUIRE(inbox != nullptr);
+  while (rte_ring_free_count(inbox) != 0) {
+    rte_mbuf* m = rte_pktmbuf_alloc(rig.pool);
+    REQUIRE(m);
+    meta_of(m)->port = 1;
+    REQUIRE(rte_ring_enqueue(inbox, m) == 0);
+  }
+  rig.reply_to(ext0, 1);
+  rig.poll(1);
+  CHECK(rig.drops(1, DropReason::nat_handoff_full) == 1);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 0);
+  CHECK(rig.workers[1]->counters.port[1].drops.get() == 1);
+}
+
+TEST_CASE("NAT hand-off: echo replies go by identifier, ICMP errors by the quoted packet's port", "[nat]") {
+  TwoWorkerNatRig rig;
+  NatSession* echo = nullptr;
+  REQUIRE(rig.workers[0]->nat->create(0, NatProto::icmp, kHost, 77, 0, 16, &echo) == NatAlloc::ok);
+  const uint16_t ext = session(*rig.workers[0], 33001)->ext_port;
+  rig.wan_frame(PacketBuilder().ipv4(kFar, kLinkIp).icmp(0, 0, echo->ext_port, 1).payload(20).build(), 1);
+  // A port unreachable quoting the datagram as it left the link (8 bytes of it are enough to find the owner).
+  const Bytes left = PacketBuilder().ipv4(kLinkIp, kFar).udp(ext, 53).payload(12).build();
+  Bytes icmp = {3, 3, 0, 0, 0, 0, 0, 0};
+  icmp.insert(icmp.end(), left.begin() + 14, left.end());
+  rig.wan_frame(PacketBuilder().ipv4(ip4("192.0.2.1"), kLinkIp).raw_l4(1, icmp).build(), 1);
+  rig.poll(1);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 2);
+  rig.poll(0);
+  const std::vector<Bytes> lan = rig.sent(0, 0);
+  REQUIRE(lan.size() == 2);
+  CHECK(nat_rd16(lan[0].data() + 14 + 24) == 77);          // the echo identifier back to the host's
+  CHECK(nat_rd16(lan[1].data() + 14 + 28 + 20) == 33001);  // the quoted source port back to the host's
+  CHECK(nat_rd32(lan[1].data() + 14 + 16) == kHost);
+}
