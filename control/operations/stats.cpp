@@ -101,40 +101,33 @@ Json link_json(const Policy& pol, size_t l, const LinkView& lv) {
       if (a == l) allowed_for.push_back(cls.name);
   Json targets = Json::array();
   for (const LinkView::Target& tg : lv.targets) targets.push_back(target_json(tg));
-  Json j{{"admin", lv.admin_up ? "up" : "down"},
-         {"role", spec.role == LinkRole::backup ? "backup" : "primary"},
-         {"gateway_resolved", lv.gateway_resolved},
-         {"gateway_mac", lv.gateway_mac},
-         {"mac", lv.own_mac},
-         {"port_id", lv.port_id},
-         {"allowed_for", std::move(allowed_for)},
-         {"capacity_up_bps", spec.capacity_up_bps},
-         {"capacity_down_bps", spec.capacity_down_bps},
-         {"shaping", spec.capacity_up_bps != 0 && spec.shaping},
-         {"state", lv.state},
-         {"cause", lv.cause},
-         {"probing", lv.probing},
-         {"loss_pct", milli(lv.loss_pct)},
-         {"fwd_loss_pct", milli(lv.fwd_loss_pct)},
-         {"rev_loss_pct", milli(lv.rev_loss_pct)},
-         {"rtt_ms", milli(lv.rtt_ms)},
-         {"rtt_max_ms", milli(lv.rtt_max_ms)},
-         {"jitter_ms", milli(lv.jitter_ms)},
-         {"probes_sent", lv.probes_sent},
-         {"probes_lost", lv.probes_lost},
-         {"probe_replies", lv.probe_replies},
-         {"probe_tx_bytes", lv.probe_tx_bytes},
-         {"probe_rx_bytes", lv.probe_rx_bytes},
-         {"stamp_auth_failed", lv.stamp_auth_failed},
-         {"probe_interval_ms", lv.probe_interval_ms},
-         {"targets", std::move(targets)}};
-  if (lv.dhcp)  // an infinite lease's seconds_left is null (JSON has no infinity)
-    j["dhcp"] = Json{{"state", lv.dhcp->state},
-                     {"address", lv.dhcp->address},
-                     {"gateway", lv.dhcp->gateway},
-                     {"server", lv.dhcp->server},
-                     {"seconds_left", std::isinf(lv.dhcp->seconds_left) ? Json(nullptr) : Json(lv.dhcp->seconds_left)}};
-  return j;
+  return Json{{"admin", lv.admin_up ? "up" : "down"},
+              {"role", spec.role == LinkRole::backup ? "backup" : "primary"},
+              {"gateway_resolved", lv.gateway_resolved},
+              {"gateway_mac", lv.gateway_mac},
+              {"mac", lv.own_mac},
+              {"port_id", lv.port_id},
+              {"allowed_for", std::move(allowed_for)},
+              {"capacity_up_bps", spec.capacity_up_bps},
+              {"capacity_down_bps", spec.capacity_down_bps},
+              {"shaping", spec.capacity_up_bps != 0 && spec.shaping},
+              {"state", lv.state},
+              {"cause", lv.cause},
+              {"probing", lv.probing},
+              {"loss_pct", milli(lv.loss_pct)},
+              {"fwd_loss_pct", milli(lv.fwd_loss_pct)},
+              {"rev_loss_pct", milli(lv.rev_loss_pct)},
+              {"rtt_ms", milli(lv.rtt_ms)},
+              {"rtt_max_ms", milli(lv.rtt_max_ms)},
+              {"jitter_ms", milli(lv.jitter_ms)},
+              {"probes_sent", lv.probes_sent},
+              {"probes_lost", lv.probes_lost},
+              {"probe_replies", lv.probe_replies},
+              {"probe_tx_bytes", lv.probe_tx_bytes},
+              {"probe_rx_bytes", lv.probe_rx_bytes},
+              {"stamp_auth_failed", lv.stamp_auth_failed},
+              {"probe_interval_ms", lv.probe_interval_ms},
+              {"targets", std::move(targets)}};
 }
 
 // The members shared by `show links` and `show counters`: lan_mac, lan_port_id and links, added to `j`.
@@ -145,6 +138,14 @@ void add_links_members(const StatsView& v, Json& j) {
   Json links = Json::object();
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
     links[pol.links[l].name] = link_json(pol, l, v.links[l]);
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
+    if (const auto& d = v.links[l].dhcp)  // an infinite lease's seconds_left is null (JSON has no infinity)
+      links[pol.links[l].name]["dhcp"] =
+          Json{{"state", d->state},
+               {"address", d->address},
+               {"gateway", d->gateway},
+               {"server", d->server},
+               {"seconds_left", std::isinf(d->seconds_left) ? Json(nullptr) : Json(d->seconds_left)}};
   j["links"] = std::move(links);
 }
 

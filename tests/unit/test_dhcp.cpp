@@ -160,7 +160,7 @@ TEST_CASE("dhcp: replies decode strictly: every truncation and bad length is ref
   CHECK(d.reply.src_mac == kServerMac);
   for (size_t n = 0; n + 1 < 282; ++n) CHECK(decode(std::span(good.data(), n)).refusal != Refusal::ok);
 
-  auto refused = [](ReplySpec spec) { return decode(reply_frame(spec)).refusal; };
+  auto refused = [](const ReplySpec& spec) { return decode(reply_frame(spec)).refusal; };
   ReplySpec bad = s;
   bad.options[2] = {1, {255, 255, 255}};  // a 3-octet netmask
   CHECK(refused(bad) == Refusal::bad_option);
