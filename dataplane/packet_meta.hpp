@@ -37,6 +37,7 @@ struct PacketMeta {
   static constexpr uint8_t kToControlArp = 1;      // ARP: control answers and learns neighbours
   static constexpr uint8_t kToControlResolve = 2;  // LAN destination without a known MAC: control ARPs, drops it
   static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
+  static constexpr uint8_t kToControlDhcp = 4;     // a DHCP server's reply on an `address: dhcp` link
 };
 
 static_assert(sizeof(PacketMeta) <= 64, "PacketMeta must fit one cache line in the mbuf private area");

@@ -36,6 +36,7 @@ struct LinkConfig {
   bool gateway_resolved = false;
   bool backup = false;  // role: backup
   bool nat = false;     // source NAT to own_ip for LAN traffic leaving here, inbound only to sessions (nat: true)
+  bool dhcp = false;    // address: dhcp: server replies (UDP 67 -> 68) go to control's DHCP client
 };
 
 // LAN hosts' MAC addresses, looked up by IPv4 address. Built by control from ARP and static entries.

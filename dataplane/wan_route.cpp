@@ -1,6 +1,6 @@
-// General path from a WAN link: probe replies to control, the link's own address (ICMP echo), on a NAT link the
-// session (translated back, handed to the worker that owns it, or dropped: the inbound firewall), then the route
-// to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx on the LAN.
+// General path from a WAN link: probe replies and DHCP replies to control, the link's own address (ICMP echo), on a
+// NAT link the session (translated back, handed to the worker that owns it, or dropped: the inbound firewall), then
+// the route to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx.
 #include <rte_hash.h>
 #include <rte_icmp.h>
 
@@ -29,7 +29,8 @@ enum class WanIn : uint8_t {
   no_session,
   unsolicited,
   untranslatable,
-  handoff
+  handoff,
+  dhcp
 };
 
 // The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
@@ -47,6 +48,13 @@ inline bool is_probe_reply(const rte_mbuf* m, const PacketMeta* meta) {
   return meta->proto == IPPROTO_UDP && is_probe_port(meta->dport);
 }
 
+// A DHCP server's reply (UDP 67 -> 68): before a lease it is addressed to no address of ours yet (broadcast, or the
+// offered one), so it is recognised by its ports alone.
+inline bool is_dhcp_reply(const PacketMeta* meta) {
+  return meta->proto == IPPROTO_UDP && !(meta->flags & PacketMeta::kFlagFragment) && meta->sport == 67 &&
+         meta->dport == 68;
+}
+
 // What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry, for
 // `handoff`, *owner the worker whose NAT session it may belong to. An echo request to the link's address is
 // turned into its reply in place.
@@ -55,6 +63,7 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   const LinkConfig& L = snap.links[link];
   if (meta->l3 == static_cast<uint8_t>(L3::arp)) return WanIn::arp;
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return WanIn::no_route;  // no IPv6 routing towards the LAN yet
+  if (L.dhcp && is_dhcp_reply(meta)) return WanIn::dhcp;
   uint32_t dst = ipv4_of(meta->dst);
   if (dst == L.own_ip) {
     if (is_probe_reply(m, meta)) return WanIn::probe_reply;
@@ -155,6 +164,9 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::resolve:
         hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop
+        break;
+      case WanIn::dhcp:
+        hand_to_control(w, m, pi, PacketMeta::kToControlDhcp);
         break;
     }
   }

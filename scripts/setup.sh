@@ -17,6 +17,8 @@ PACKAGES=(
     # tests and lab
     python3 python3-scapy python3-pytest tcpdump iproute2 nftables iperf3 ethtool
     iputils-ping procps kmod prometheus curl
+    # the DHCP server of tests/lab/test_dhcp.py (the binary only: no system service is started)
+    dnsmasq-base
 )
 
 missing=()

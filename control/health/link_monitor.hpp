@@ -48,6 +48,10 @@ class LinkMonitor {
   bool set_admin(size_t l, bool up, const char* cause);
   bool admin_up(size_t l) const { return admin_up_[l]; }
 
+  // A DHCP lease (re)addressed link `l` (control/runtime/lease_apply.cpp): the probes follow.
+  void readdress(size_t l, uint32_t own_ip, uint32_t old_gateway, uint32_t gateway) {
+    if (prober_) prober_->readdress(l, own_ip, old_gateway, gateway);
+  }
   bool probing(size_t l) const { return prober_ && prober_->enabled(l); }
   bool alive(size_t l) const { return alive_[l]; }
   bool sla_ok(size_t c, size_t l) const { return sla_ok_[c][l]; }

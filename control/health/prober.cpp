@@ -74,6 +74,13 @@ Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* li
   }
 }
 
+void Prober::readdress(size_t link, uint32_t own_ip, uint32_t old_gateway, uint32_t gateway) {
+  Link& L = links_[link];
+  L.own_ip = own_ip;
+  for (Target& T : L.targets)
+    if (T.spec.address == old_gateway) T.spec.address = gateway;
+}
+
 // Ethernet + IPv4 header of a probe from link `link`'s address to target `target`; returns the IP header.
 rte_ipv4_hdr* Prober::frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac, uint8_t proto,
                                    uint16_t ip_len) {

@@ -42,6 +42,10 @@ class Prober {
   // receive TSC when it answers one of our probes (in time or late), 0 otherwise.
   uint64_t on_reply(rte_mbuf* m, uint8_t link);
 
+  // A DHCP lease (re)addressed `link`: probes leave from `own_ip`, and targets that were the old gateway (the default
+  // target) follow the new one.
+  void readdress(size_t link, uint32_t own_ip, uint32_t old_gateway, uint32_t gateway);
+
   bool enabled(size_t link) const { return links_[link].enabled; }
   LinkLiveness& liveness(size_t link) { return *links_[link].liveness; }
   const LinkLiveness& liveness(size_t link) const { return *links_[link].liveness; }

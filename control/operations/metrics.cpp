@@ -101,6 +101,13 @@ void add_links(Families& fams, const MetricsSnapshot& s) {
       txb.add({{"link", l.name}}, static_cast<double>(l.tx_bytes));
     }
   }
+  // --- DHCP leases (only links with address: dhcp have the series)
+  if (std::any_of(s.links.begin(), s.links.end(), [](const auto& l) { return l.dhcp_lease_seconds_left; })) {
+    auto left = fams.gauge("wansteer_link_dhcp_lease_seconds_left",
+                           "Seconds until the link's DHCP lease expires (0: no lease, the link is down)");
+    for (const auto& l : s.links)
+      if (l.dhcp_lease_seconds_left) left.add({{"link", l.name}}, *l.dhcp_lease_seconds_left);
+  }
 }
 
 // Per link and class: the egress shaper.

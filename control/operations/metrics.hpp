@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,9 @@ struct MetricsSnapshot {
     double loss_ratio = 0, rtt_seconds = 0, rtt_max_seconds = 0, jitter_seconds = 0;
     uint64_t probes_sent = 0, probes_lost = 0, stamp_auth_failed = 0;
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-    std::vector<uint64_t> egress_queue_packets;  // per class (index = classes order); missing entries read 0
-    std::vector<uint64_t> egress_drops;          // per class: dropped by this link's shaper
+    std::vector<uint64_t> egress_queue_packets;     // per class (index = classes order); missing entries read 0
+    std::vector<uint64_t> egress_drops;             // per class: dropped by this link's shaper
+    std::optional<double> dhcp_lease_seconds_left;  // address: dhcp links only; 0 without a lease
   };
   struct Traffic {
     uint64_t packets = 0, bytes = 0;

@@ -82,6 +82,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.probes_sent = lv.probes_sent;
     m.probes_lost = lv.probes_lost;
     m.stamp_auth_failed = lv.stamp_auth_failed;
+    if (lv.dhcp) m.dhcp_lease_seconds_left = std::max(lv.dhcp->seconds_left, 0.0);
     const PortTotals& p = t.port[l + 1];
     m.rx_packets = p.rx_packets;
     m.rx_bytes = p.rx_bytes;

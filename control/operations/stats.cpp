@@ -138,6 +138,14 @@ void add_links_members(const StatsView& v, Json& j) {
   Json links = Json::object();
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
     links[pol.links[l].name] = link_json(pol, l, v.links[l]);
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
+    if (const auto& d = v.links[l].dhcp)  // an infinite lease's seconds_left is null (JSON has no infinity)
+      links[pol.links[l].name]["dhcp"] =
+          Json{{"state", d->state},
+               {"address", d->address},
+               {"gateway", d->gateway},
+               {"server", d->server},
+               {"seconds_left", std::isinf(d->seconds_left) ? Json(nullptr) : Json(d->seconds_left)}};
   j["links"] = std::move(links);
 }
 
@@ -215,6 +223,16 @@ std::string links_text(const StatsView& v) {
                     lv.loss_pct, lv.rtt_ms, lv.jitter_ms, lv.probing ? fmt::format("{}", lv.probes_sent) : "off",
                     fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
+  }
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
+    const auto& d = v.links[l].dhcp;
+    if (!d) continue;
+    if (d->address.empty())
+      s += fmt::format("{}: dhcp {}, no lease\n", pol.links[l].name, d->state);
+    else
+      s += fmt::format("{}: dhcp {}, lease {} gateway {} server {}, expires in {}\n", pol.links[l].name, d->state,
+                       d->address, d->gateway, d->server,
+                       std::isinf(d->seconds_left) ? "never" : fmt::format("{:.0f} s", d->seconds_left));
   }
   return s;
 }

@@ -1,6 +1,7 @@
 // Counter totals: per-worker counters summed at read time, and their rendering as JSON and as text tables.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ struct LinkView {
     uint32_t samples = 0;
   };
   std::vector<Target> targets;  // each probe target's own figures (the link shows its best live target's)
+  // address: dhcp: the client's state and, with a lease, its address, gateway, server and time left.
+  struct Lease {
+    std::string state, address, gateway, server;
+    double seconds_left = 0;  // 0 without a lease; infinite for a lease that never expires
+  };
+  std::optional<Lease> dhcp;
 };
 
 // Where each class runs now.

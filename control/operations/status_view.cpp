@@ -1,11 +1,30 @@
 // ControlPlane::stats_view: what `show links`, `show classes` and `show counters` report, gathered from the parts
 // and the workers' counters (summed here, on the control thread).
+#include <fmt/format.h>
 #include <rte_mempool.h>
+
+#include <limits>
 
 #include "control/common/addr_format.hpp"
 #include "control/runtime/control_plane.hpp"
 
 namespace wansteer {
+
+namespace {
+LinkView::Lease lease_view(const dhcp::Client& dc, uint64_t now, uint64_t hz) {
+  LinkView::Lease v;
+  v.state = dhcp::state_name(dc.state());
+  if (const auto& l = dc.lease()) {
+    v.address = fmt::format("{}/{}", ipv4_str(l->address), l->prefix);
+    v.gateway = ipv4_str(l->gateway);
+    v.server = ipv4_str(l->server);
+    v.seconds_left = l->expires == dhcp::kNever ? std::numeric_limits<double>::infinity()
+                     : l->expires > now         ? static_cast<double>(l->expires - now) / static_cast<double>(hz)
+                                                : 0.0;
+  }
+  return v;
+}
+}  // namespace
 
 StatsView ControlPlane::stats_view() {
   StatsView v;
@@ -28,6 +47,7 @@ StatsView ControlPlane::stats_view() {
     lv.state = !monitor_.usable(l, gw) ? "down" : degraded ? "degraded" : "up";
     lv.cause = monitor_.link_cause(l, gw);
     monitor_.fill_view(l, &lv);
+    if (const dhcp::Client* dc = dhcp_.client(l)) lv.dhcp = lease_view(*dc, clock_.now(), clock_.hz());
     v.links.push_back(lv);
   }
   const Plan& plan = steering_.plan();

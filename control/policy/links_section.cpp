@@ -45,6 +45,17 @@ void read_gateway(Diagnostics& diag, const Field& g, const std::string& what, co
                                   net_str(*addr)));
 }
 
+// `address: dhcp`: address, prefix and gateway come from the lease, so the policy must not name a gateway (or its
+// MAC: the gateway is ARPed for once the lease names it).
+void read_dhcp_address(Diagnostics& diag, const Fields& m, const std::string& what) {
+  if (const Field* g = m.get("gateway"))
+    diag.error(at(*g), fmt::format("{}: with address: dhcp the gateway comes from the lease (option 3); remove "
+                                   "gateway",
+                                   what));
+  if (const Field* gm = m.get("gateway_mac"))
+    diag.error(at(*gm), fmt::format("{}: with address: dhcp the gateway is learned by ARP; remove gateway_mac", what));
+}
+
 void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, LinkSpec& spec) {
   auto m = read_map(diag, item(f), what + " capacity", {"up", "down"});
   if (!m) return;
@@ -104,11 +115,17 @@ void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, cons
   require_key(diag, m, "device", what);
   if (const Field* d = m.get("device")) read_device(diag, *d, what, lan_device, earlier, spec);
   require_key(diag, m, "address", what);
-  std::optional<Ipv4Cidr> addr;
-  if (const Field* af = m.get("address")) addr = read_iface_address(diag, item(*af), what + " address");
-  if (addr) spec.address = *addr;
-  require_key(diag, m, "gateway", what);
-  if (const Field* g = m.get("gateway")) read_gateway(diag, *g, what, addr, spec);
+  const Field* af = m.get("address");
+  spec.dhcp = af && af->value.IsScalar() && af->value.Scalar() == "dhcp";
+  if (spec.dhcp) {
+    read_dhcp_address(diag, m, what);
+  } else {
+    std::optional<Ipv4Cidr> addr;
+    if (af) addr = read_iface_address(diag, item(*af), what + " address");
+    if (addr) spec.address = *addr;
+    require_key(diag, m, "gateway", what);
+    if (const Field* g = m.get("gateway")) read_gateway(diag, *g, what, addr, spec);
+  }
   if (const Field* gm = m.get("gateway_mac"))
     if (auto mm = read_mac(diag, item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
   read_link_options(diag, m, what, base_dir, spec);

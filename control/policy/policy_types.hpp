@@ -85,8 +85,9 @@ struct ProbeSpec {
 struct LinkSpec {
   std::string name;
   std::string device;
-  Ipv4Cidr address;
-  uint32_t gateway = 0;  // host order
+  Ipv4Cidr address;      // with dhcp: the lease's (0/0 while none), applied by control/runtime/dhcp_links
+  uint32_t gateway = 0;  // host order; with dhcp: the lease's router (0 while none)
+  bool dhcp = false;     // address: dhcp
   std::optional<MacAddress> gateway_mac;
   LinkRole role = LinkRole::primary;
   uint32_t weight = 1;   // share in balance mode

@@ -32,6 +32,10 @@ ControlPlane::ControlPlane(Policy policy, DataplaneRuntime& rt, const Clock* clo
       clock_(clock ? *clock : *own_clock_),
       neighbours_(policy_, rt.pool, rt.lan_mac, rt.link_mac, clock_.hz(),
                   [this](rte_mbuf* m, uint8_t pi) { send_to_worker(m, pi); }),
+      dhcp_(
+          policy_, rt.pool, rt.link_mac, clock_.hz(), clock_.now(),
+          [this](rte_mbuf* m, uint8_t pi) { send_to_worker(m, pi); },
+          [this](uint8_t l, const dhcp::Change& c, uint64_t now) { apply_lease(l, c, now); }),
       monitor_(policy_, events_, clock_.hz()),
       steering_(policy_, events_, clock_.hz()),
       drill_(policy_, clock_.hz()),
@@ -112,6 +116,8 @@ void ControlPlane::process_from_workers(uint64_t now) {
           dirty_ = true;
           replan(now);
         }
+      } else if (meta->cp_reason == PacketMeta::kToControlDhcp && meta->port >= 1) {
+        dhcp_.on_frame(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
       } else if (meta->cp_reason == PacketMeta::kToControlResolve) {
         neighbours_.on_unresolved(pkts[i], now);
       } else if (meta->cp_reason == PacketMeta::kToControlProbe) {
@@ -153,6 +159,7 @@ void ControlPlane::tick() {
   const uint64_t now = clock_.now();
   monitor_.note_tick(now);  // before the replies: a stall voids the probes it affected first
   process_from_workers(now);
+  dhcp_.tick(now);
   neighbours_.refresh_gateways(now);
   health_tick(now);
   if (neighbors_dirty_) {

@@ -1,5 +1,5 @@
-// ControlPlane: the control thread's loop. Owns the parts (neighbours, link monitor, steering state, drill,
-// snapshot publisher) and ticks them; answers operator commands and reloads the policy.
+// ControlPlane: the control thread's loop. Owns the parts (neighbours, DHCP clients, link monitor, steering state,
+// drill, snapshot publisher) and ticks them; answers operator commands and reloads the policy.
 #pragma once
 #include <atomic>
 #include <memory>
@@ -14,6 +14,7 @@
 #include "control/operations/stats.hpp"
 #include "control/policy/policy.hpp"
 #include "control/runtime/dataplane_runtime.hpp"
+#include "control/runtime/dhcp_links.hpp"
 #include "control/runtime/neighbours.hpp"
 #include "control/runtime/snapshot_publisher.hpp"
 #include "control/steering/events.hpp"
@@ -58,6 +59,7 @@ class ControlPlane final : public OperatorActions {
   const EventLog& events() const { return events_; }
   const FailoverTiming& failover_timing() const { return steering_.timing(); }
   const Neighbours& neighbours() const { return neighbours_; }
+  const DhcpLinks& dhcp_links() const { return dhcp_; }
   const LinkMonitor& link_monitor() const { return monitor_; }
 
   // Operator actions (command_dispatch.hpp).
@@ -75,6 +77,7 @@ class ControlPlane final : public OperatorActions {
  private:
   void process_from_workers(uint64_t now);
   void report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port);
+  void apply_lease(uint8_t l, const dhcp::Change& c, uint64_t now);  // control/runtime/lease_apply.cpp
   void health_tick(uint64_t now);
   void replan(uint64_t now);
   void publish();
@@ -89,6 +92,7 @@ class ControlPlane final : public OperatorActions {
   const Clock& clock_;
   EventLog events_;
   Neighbours neighbours_;
+  DhcpLinks dhcp_;
   LinkMonitor monitor_;
   SteeringState steering_;
   Drill drill_;

@@ -212,7 +212,7 @@ void Neighbours::on_unresolved(rte_mbuf* m, uint64_t now) {
 void Neighbours::refresh_gateways(uint64_t now) {
   for (size_t l = 0; l < policy_.links.size(); l++) {
     const LinkSpec& ls = policy_.links[l];
-    if (ls.gateway_mac) continue;
+    if (ls.gateway_mac || ls.gateway == 0) continue;  // 0: a DHCP link without a lease yet
     const uint64_t every = (gw_.resolved[l] ? kGatewayRefreshMs : kGatewayRetryMs) * ms_;
     if (gw_asked_[l] != 0 && now - gw_asked_[l] < every) continue;
     gw_asked_[l] = now;

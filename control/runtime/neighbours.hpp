@@ -52,6 +52,11 @@ class Neighbours {
   void on_unresolved(rte_mbuf* m, uint64_t now);
   // Asks for every dynamic gateway that is due: unresolved ones often, resolved ones now and then.
   void refresh_gateways(uint64_t now);
+  // A DHCP lease named another gateway, or none: forget the old one's MAC and ask for the new one at once.
+  void forget_gateway(size_t l) {
+    gw_.resolved[l] = false;
+    gw_asked_[l] = 0;
+  }
   // After a reload: static gateway MACs of the new policy take effect.
   void apply_static_gateways();
 

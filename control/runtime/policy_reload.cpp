@@ -55,10 +55,12 @@ std::string ControlPlane::adopt_policy(Policy np) {
   // set of devices is unchanged.
   bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();
   for (size_t l = 0; same_ports && l < np.links.size(); l++)
-    same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name;
+    same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name &&
+                 np.links[l].dhcp == policy_.links[l].dhcp;
   if (!same_ports) {
     reloads_failed_++;
-    return "error: the new policy changes ports or links; restart wansteer to apply it (running policy kept)\n";
+    return "error: the new policy changes ports, links or which links use DHCP; restart wansteer to apply it (running "
+           "policy kept)\n";
   }
   std::string err;
   auto cls = Classifier::build(np.rules, np.default_class, &err);
@@ -73,6 +75,11 @@ std::string ControlPlane::adopt_policy(Policy np) {
   if (!same_classes) steering_.forget_plan();  // class numbers changed: the old plan says nothing about the new ones
   Policy old = std::move(policy_);
   policy_ = std::move(np);  // in place: every part reads the new policy from here on
+  for (size_t l = 0; l < policy_.links.size(); l++)
+    if (policy_.links[l].dhcp) {  // the lease still holds: a reload does not drop it
+      policy_.links[l].address = old.links[l].address;
+      policy_.links[l].gateway = old.links[l].gateway;
+    }
   neighbours_.apply_static_gateways();
   classifier_ = std::move(cls);
   policy_generation_++;

@@ -34,6 +34,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
     lc.gateway_resolved = in.gateways.resolved[l];
     lc.backup = ls.role == LinkRole::backup;
     lc.nat = ls.nat;
+    lc.dhcp = ls.dhcp;
   }
   s->steering = in.steering;
   s->flow_idle_tsc = static_cast<uint64_t>(p.flow_cache.idle_timeout_s) * in.tsc_hz;

@@ -268,3 +268,14 @@ TEST_CASE("the policy's metrics.listen is read and checked", "[metrics]") {
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].to_string(), Catch::StartsWith("t.yaml:5:") && Catch::Contains("metrics listen"));
 }
+
+TEST_CASE("a DHCP link has its lease's seconds left; static links have no such series", "[metrics][dhcp]") {
+  std::string t = render(metric_families(sample_snapshot()));
+  CHECK(t.find("wansteer_link_dhcp_lease_seconds_left") == std::string::npos);  // no family without DHCP links
+  MetricsSnapshot s = sample_snapshot();
+  s.links[1].dhcp_lease_seconds_left = 42.5;
+  t = render(metric_families(s));
+  CHECK(has_line(t, R"(wansteer_link_dhcp_lease_seconds_left{link="lte"} 42.5)"));
+  CHECK(has_line(t, "# TYPE wansteer_link_dhcp_lease_seconds_left gauge"));
+  CHECK(t.find(R"(wansteer_link_dhcp_lease_seconds_left{link="fiber"})") == std::string::npos);
+}
