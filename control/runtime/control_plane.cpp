@@ -4,6 +4,8 @@
 
 #include "control/common/addr_format.hpp"
 
+#include <cstdio>
+
 #include <fmt/format.h>
 #include <rte_cycles.h>
 #include <rte_mempool.h>
@@ -178,7 +180,10 @@ void ControlPlane::tick() {
 void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload, CtlServer* ctl) {
   while (!stop.load(std::memory_order_relaxed)) {
     tick();
-    if (reload.exchange(false)) fmt::print("wansteer: SIGHUP: {}", reload_policy());
+    if (reload.exchange(false)) {
+      fmt::print("wansteer: SIGHUP: {}", reload_policy());
+      std::fflush(stdout);  // a service's log (journald reads a pipe) shows the reload now, not at exit
+    }
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
     if (metrics_ != nullptr) metrics_->serve_pending([this] { return metrics_snapshot(); });
     rte_delay_us_sleep(1000);

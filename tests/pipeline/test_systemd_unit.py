@@ -167,8 +167,6 @@ def test_wansteer_runs_reloads_and_stops_as_its_unit_says(wansteer_unit, bindir,
     assert not unit.ctl.exists(), "the control socket must be removed at exit"
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the SIGHUP reload line is not flushed (control_plane.cpp, "
-                   "ControlPlane::run), so journald shows it only when wansteer stops; drop this mark once fixed")
 def test_reload_is_in_the_journal_while_wansteer_runs(wansteer_unit, wansteer_tools):
     wansteer_unit.reload(POLICY)
     wansteer_tools.wait_for(lambda: wansteer_unit.policy_generation() == 2, timeout=10, what="generation 2")
