@@ -13,6 +13,11 @@
 namespace wansteer {
 namespace {
 
+// rte_hash keeps one pointer-sized datum per key; ours are small integers (a slot, a count), never dereferenced.
+inline void* hash_datum(uint32_t v) {
+  return reinterpret_cast<void*>(static_cast<uintptr_t>(v));  // NOLINT(performance-no-int-to-ptr)
+}
+
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
 
 struct InsideKey {
@@ -157,8 +162,8 @@ NatAlloc NatSessionTable::create(uint8_t link, NatProto p, uint32_t in_ip, uint1
   const uint32_t idx = free_[--n_free_];
   const InsideKey key{in_ip, in_port, static_cast<uint8_t>(p), link};
   // Cannot fail: both hashes hold `capacity` keys and no more than that many sessions exist.
-  rte_hash_add_key_data(by_inside_, &key, reinterpret_cast<void*>(static_cast<uintptr_t>(idx)));
-  rte_hash_add_key_data(per_host_, &in_ip, reinterpret_cast<void*>(static_cast<uintptr_t>(held + 1)));
+  rte_hash_add_key_data(by_inside_, &key, hash_datum(idx));
+  rte_hash_add_key_data(per_host_, &in_ip, hash_datum(held + 1));
   by_port(link, p, port) = idx + 1;
   NatSession& s = sessions_[idx];
   s = NatSession{now, in_ip, in_port, port, static_cast<uint8_t>(p), link, 0, 1};
@@ -176,7 +181,7 @@ void NatSessionTable::release(NatSession* s) {
   if (held <= 1)
     rte_hash_del_key(per_host_, &s->in_ip);
   else
-    rte_hash_add_key_data(per_host_, &s->in_ip, reinterpret_cast<void*>(static_cast<uintptr_t>(held - 1)));
+    rte_hash_add_key_data(per_host_, &s->in_ip, hash_datum(held - 1));
   by_port(s->link, p, s->ext_port) = 0;
   s->used = 0;
   free_[n_free_++] = static_cast<uint32_t>(s - sessions_.get());
