@@ -77,10 +77,12 @@ def test_without_shaper_voice_waits_behind_bulk(lab, tbf):
     assert r["guest_bytes"] <= pl.GUEST_CBS + pl.GUEST_CAP_BPS / 8 * r["guest_window_s"] * 1.02
     # voice now waits in the ISP's buffer behind bulk: clearly worse than with the shaper
     added_p50 = r["voice_delay_p50_ms"] - baseline
-    shaped_p95 = shaped["voice_delay_p95_ms"] - base_shaped
+    shaped_p50 = shaped["voice_delay_p50_ms"] - base_shaped
     # Since a saturated link is no longer mistaken for a dead one, voice is not lost here but delayed: its median
-    # waits tens of ms in the ISP's queue (30 ms seen) where the shaped run's 95th percentile stays near 4 ms.
-    worse_delay = added_p50 > max(20.0, 3 * shaped_p95)
+    # waits tens of ms in the ISP's queue (30 ms seen) where the shaped run's median stays near 0. Medians against
+    # medians: on a loaded machine (BUSY_LOOPS=2) the shaped run's 95th percentile grew to 13 ms from scheduling
+    # alone, and three times that hid a 34 ms median (p95 394 ms) behind the ISP's queue.
+    worse_delay = added_p50 > max(20.0, 3 * shaped_p50)
     worse_loss = r["voice_loss_pct"] > shaped["voice_loss_pct"] + 2.0
     assert worse_delay or worse_loss, (f"unshaped run is not clearly worse:\n  shaped:   {pl.summary(shaped, base_shaped)}"
                                        f"\n  unshaped: {pl.summary(r, baseline)}")
