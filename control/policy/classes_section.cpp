@@ -67,8 +67,8 @@ void read_steering(Diagnostics& diag, const Fields& m, const std::string& what, 
     if (auto s = read_choice(diag, item(*bf), what + " on_sla_breach", {"move", "stay"}))
       spec.on_sla_breach = *s == "move" ? OnBreach::move : OnBreach::stay;
   if (const Field* rf = m.get("on_recovery"))
-    if (auto s = read_choice(diag, item(*rf), what + " on_recovery", {"return", "stay"}))
-      spec.on_recovery = *s == "return" ? OnRecovery::back : OnRecovery::stay;
+    if (auto s = read_choice(diag, item(*rf), what + " on_recovery", {"auto", "return", "stay"}))
+      spec.on_recovery = *s == "return" ? OnRecovery::back : *s == "stay" ? OnRecovery::stay : OnRecovery::automatic;
   if (const Field* kf = m.get("stick_by"))
     if (auto s = read_choice(diag, item(*kf), what + " stick_by", {"flow", "host-pair"}))
       spec.stick_by = *s == "flow" ? StickBy::flow : StickBy::host_pair;

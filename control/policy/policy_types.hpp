@@ -110,8 +110,10 @@ struct SlaSpec {
 // The named presets (voice: 1 % / 150 ms / 30 ms, from common VoIP practice).
 std::optional<SlaSpec> sla_preset(const std::string& name);
 
-enum class OnBreach : uint8_t { move, stay };      // flows on a link that went out of SLA (still alive)
-enum class OnRecovery : uint8_t { back, stay };    // flows on a fallback link when the preferred one is good again
+enum class OnBreach : uint8_t { move, stay };  // flows on a link that went out of SLA (still alive)
+// Flows on a fallback link when the preferred one is good again: `automatic` keeps those on a NATed link (moving
+// them would reset every TCP session: their NAT mapping lives on that link) and returns the others.
+enum class OnRecovery : uint8_t { automatic, back, stay };
 enum class StickBy : uint8_t { flow, host_pair };  // what shares a link: one 5-tuple, or all flows of a host pair
 
 // A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in
@@ -154,7 +156,7 @@ struct ClassSpec {
   std::vector<uint8_t> links;  // indices into Policy::links, in preference order
   SlaSpec sla;
   OnBreach on_sla_breach = OnBreach::move;
-  OnRecovery on_recovery = OnRecovery::back;
+  OnRecovery on_recovery = OnRecovery::automatic;
   StickBy stick_by = StickBy::flow;
   SourceLoc loc;
 };

@@ -32,6 +32,7 @@ std::string Event::json() const {
   if (!from.empty()) j["from"] = from;
   if (!to.empty()) j["to"] = to;
   j["cause"] = cause;
+  if (!existing_flows.empty()) j["existing_flows"] = existing_flows;
   // Loss to 0.01 %, times to the microsecond: the precision the estimators have.
   j["loss_pct"] = rounded(loss_pct, 100.0);
   j["rtt_ms"] = rounded(rtt_ms, 1000.0);

@@ -16,7 +16,8 @@ struct Event {
   std::string link;  // link_state/sla: the link
   std::string cls;   // steer/sla: the class
   std::string from, to;
-  std::string cause;  // probe_timeout, suspect_no_rx, recovered, admin_down, sla_loss, no_link_meets_sla, ...
+  std::string cause;           // probe_timeout, suspect_no_rx, recovered, admin_down, sla_loss, no_link_meets_sla, ...
+  std::string existing_flows;  // steer away from a link still usable: "stay" (only new flows move) or "move"
   double loss_pct = 0, rtt_ms = 0, jitter_ms = 0;  // the measurements behind the decision
   std::string json() const;
 };

@@ -39,10 +39,28 @@ uint8_t lowest_score(const PlanInput& in, const uint8_t* order, uint32_t n) {
   return best;
 }
 
+// Links whose flows carry a NAT mapping of that link's: moving such a flow resets its TCP sessions.
+uint16_t nat_link_mask(const Policy& policy) {
+  uint16_t mask = 0;
+  for (size_t l = 0; l < policy.links.size() && l < kMaxLinks; l++)
+    if (policy.links[l].nat) mask = static_cast<uint16_t>(mask | (1u << l));
+  return mask;
+}
+
+// Backup links on which class `c` is blocked (on_backup: block): a flow there carries nothing, so it never stays.
+uint16_t blocked_link_mask(const Policy& policy, size_t c) {
+  if (c >= policy.class_limits.size() || policy.class_limits[c].on_backup != BackupMode::block) return 0;
+  uint16_t mask = 0;
+  for (size_t l = 0; l < policy.links.size() && l < kMaxLinks; l++)
+    if (policy.links[l].role == LinkRole::backup) mask = static_cast<uint16_t>(mask | (1u << l));
+  return mask;
+}
+
 }  // namespace
 
 Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous) {
   Plan plan{};
+  const uint16_t nat_links = nat_link_mask(policy);
   for (auto& cs : plan.table.cls) std::memset(cs.pick_slot, kNoLink, sizeof cs.pick_slot);
   for (size_t c = 0; c < policy.classes.size() && c < kMaxClasses; c++) {
     const ClassSpec& spec = policy.classes[c];
@@ -95,11 +113,15 @@ Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previo
       cp.picked_mask = static_cast<uint16_t>(1u << cp.first);
     }
     // Which cached flows may stay where they are: those on a picked link always; on another link that meets the
-    // SLA only if the class keeps flows on recovery (a call in progress is not moved twice); on an alive link
+    // SLA only if the class keeps flows on recovery (a call in progress is not moved twice; by default those whose
+    // NAT mapping lives there, so failback resets no session); on an alive link
     // out of SLA only if the class stays on breach. Flows on a dead or forbidden link always move.
     uint16_t stay = cp.picked_mask;
     if (spec.on_recovery == OnRecovery::stay) stay = static_cast<uint16_t>(stay | ok_mask);
+    if (spec.on_recovery == OnRecovery::automatic) stay = static_cast<uint16_t>(stay | (ok_mask & nat_links));
     if (spec.on_sla_breach == OnBreach::stay) stay = static_cast<uint16_t>(stay | cs.usable_mask);
+    const uint16_t blocked = blocked_link_mask(policy, c);
+    if (cs.usable_mask & ~blocked) stay = static_cast<uint16_t>(stay & ~blocked);  // unless nothing else is usable
     cs.stay_mask = static_cast<uint16_t>(stay & cs.usable_mask);
   }
   return plan;

@@ -51,6 +51,10 @@ bool SteeringState::replan(uint64_t now, const PlanInput& in, const WhyLeft& why
     e.to = link_name(n.first);
     e.cause = cause(c, o, n, why_left);
     if (n.fallback && e.cause.rfind("sla_", 0) == 0) e.cause += "+fallback";
+    // Moving away from a link that is still usable: say whether the flows on it follow (failback with NAT keeps
+    // them where their mapping lives, see the planner)
+    if (from < policy_.links.size() && n.first != kNoLink && from != n.first && in.alive[from])
+      e.existing_flows = np.table.cls[c].may_stay(from) ? "stay" : "move";
     if (from != kNoLink && n.first != kNoLink && from != n.first)
       timing_.start(c, n.first, now, totals.class_link_packets[c][n.first]);
     events_.emit(std::move(e));

@@ -3,9 +3,11 @@
 
   udpstream.py recv BIND_ADDR PORT OUTFILE      one line per datagram: "recv_ns src seq send_ns" (CLOCK_MONOTONIC,
                                                 shared by every namespace of this machine); prints "ready" first
-  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T] [--size B]
+  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T] [--size B] [--new-flows 1]
                                                 datagrams of 172 bytes (a G.711 20 ms frame + RTP header), or
-                                                B bytes of UDP payload (a paced flood, e.g. for rate limits)
+                                                B bytes of UDP payload (a paced flood, e.g. for rate limits);
+                                                --new-flows 1: each datagram from a new socket (a new source
+                                                port: a new flow each time, like DNS queries)
 
 Run each inside its namespace (ip netns exec ...). The receiver keeps going until SIGTERM.
 The analysis helpers (load, gaps) are imported by tests/lab and bench/failover.
@@ -38,12 +40,17 @@ def recv(bind, port, outfile):
             out.write(f"{now} {src} {seq} {sent}\n")
 
 
-def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD):
+def udp_socket(sport, tos):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if tos:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
     if sport:
         s.bind(("0.0.0.0", sport))
+    return s
+
+
+def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD, new_flows=False):
+    s = udp_socket(sport, tos)
     period = 1e9 / float(rate)
     n = int(float(rate) * float(seconds))
     start = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -55,6 +62,9 @@ def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD):
             if left <= 0:
                 break
             time.sleep(left / 1e9 - 0.0002 if left > 400_000 else 0)
+        if new_flows:
+            s.close()
+            s = udp_socket(sport, tos)
         now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
         try:
             s.sendto(HEADER.pack(seq, now) + pad, (dst, int(port)))
@@ -95,11 +105,11 @@ if __name__ == "__main__":
     if a[:1] == ["recv"] and len(a) == 4:
         recv(a[1], a[2], a[3])
     elif a[:1] == ["send"] and len(a) >= 5:
-        opts = {"--sport": 0, "--tos": 0, "--size": PAYLOAD}
+        opts = {"--sport": 0, "--tos": 0, "--size": PAYLOAD, "--new-flows": 0}
         rest = a[5:]
         for k, v in zip(rest[::2], rest[1::2]):
             opts[k] = int(v, 0)
-        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"], opts["--size"])
+        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"], opts["--size"], bool(opts["--new-flows"]))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -17,7 +17,7 @@ sys.path.insert(0, str(REPO / "scripts" / "lib"))
 import udpstream  # noqa: E402
 
 HOLD_DOWN_S = 3.0
-FIBER, LTE = "198.18.1.1", "198.18.2.1"  # what the internet sees from each ISP (masquerade)
+FIBER, LTE = "100.64.1.2", "100.64.2.2"  # what the internet sees: the edge's NAT address per line
 RATE = 50  # packets per second: one every 20 ms, like RTP with 20 ms frames
 
 
@@ -40,7 +40,7 @@ def now_ns():
 class Stream:
     """A receiver in ws-inet and a sender in ws-office for one (server, port)."""
 
-    def __init__(self, lab, server, port, seconds):
+    def __init__(self, lab, server, port, seconds, *send_opts):
         self.path = Path(lab.workdir) / f"stream-{server}-{port}-{now_ns()}.txt"
         self.rx = subprocess.Popen(["ip", "netns", "exec", "ws-inet", "/usr/bin/python3",
                                     str(REPO / "scripts/lib/udpstream.py"), "recv", server, str(port),
@@ -48,7 +48,7 @@ class Stream:
         assert self.rx.stdout.readline().strip() == "ready"
         self.tx = subprocess.Popen(["ip", "netns", "exec", "ws-office", "/usr/bin/python3",
                                     str(REPO / "scripts/lib/udpstream.py"), "send", server, str(port),
-                                    str(RATE), str(seconds)], stdout=subprocess.PIPE, text=True)
+                                    str(RATE), str(seconds), *send_opts], stdout=subprocess.PIPE, text=True)
         self.start_ns = now_ns()
 
     def finish(self):
@@ -83,19 +83,21 @@ def wait_healthy(lab):
 
 def test_hard_outage_keeps_the_call_and_recovery_waits_for_hold_down(lab):
     """(a) fiber stops forwarding: the voip stream keeps flowing over LTE with a bounded gap.
-    (c) fiber comes back: default traffic returns only after the hold-down; voip (on_recovery: stay) keeps its
-    call on LTE."""
+    (c) fiber comes back: new flows return to it only after the hold-down; flows opened or moved during the
+    outage stay on LTE, where their NAT mapping lives (on_recovery auto for default, stay for voip), so failback
+    resets no session."""
     wait_healthy(lab)
     n_events = event_count(lab)
     voip = Stream(lab, "203.0.113.10", 20000, 8)       # UDP 16384-32767: class voip
     default = Stream(lab, "203.0.113.10", 9000, 8)     # class default
+    fresh = Stream(lab, "203.0.113.10", 9001, 8, "--new-flows", "1")  # default, a new flow (port) each datagram
     time.sleep(1.0)
     t_fault = now_ns()
     lab.fault("isp1", "drop")
     time.sleep(1.5)
     t_clear = now_ns()
     lab.fault("isp1", "clear")
-    rows_voip, rows_default = voip.finish(), default.finish()
+    rows_voip, rows_default, rows_fresh = voip.finish(), default.finish(), fresh.finish()
 
     # (a) the call survived: before the fault on fiber, afterwards on LTE, and the gap is bounded
     assert any(r[1] == FIBER and r[3] < t_fault for r in rows_voip), "voip did not start on fiber"
@@ -106,21 +108,29 @@ def test_hard_outage_keeps_the_call_and_recovery_waits_for_hold_down(lab):
     lost = len({r[2] for r in rows_voip})
     assert lost >= 8 * RATE - 0.4 * RATE - 5, f"voip lost more than 400 ms of packets: got {lost} of {8 * RATE}"
 
-    # (c) default goes back to fiber, but not before the hold-down
-    back = udpstream.first_from(rows_default, FIBER, t_clear)
-    assert back is not None, "default never returned to fiber"
+    # (c) new default flows go back to fiber, but not before the hold-down
+    back = udpstream.first_from(rows_fresh, FIBER, t_clear)
+    assert back is not None, "new default flows never returned to fiber"
     assert (back - t_clear) / 1e9 >= HOLD_DOWN_S - 0.1, \
-        f"default returned to fiber {(back - t_clear) / 1e9:.2f} s after the fault cleared (hold-down {HOLD_DOWN_S} s)"
+        f"new flows returned to fiber {(back - t_clear) / 1e9:.2f} s after the fault cleared (hold-down {HOLD_DOWN_S} s)"
     assert (back - t_clear) / 1e9 < HOLD_DOWN_S + 1.5
-    assert all(r[1] == LTE for r in rows_default if t_fault + 300_000_000 < r[0] < t_clear + HOLD_DOWN_S * 0.9e9)
-    # the call in progress is not moved twice
+    assert all(r[1] == LTE for r in rows_fresh if t_fault + 300_000_000 < r[0] < t_clear + HOLD_DOWN_S * 0.9e9)
+    # ... while the flows NATed on LTE during the outage stay there: the call, and the default stream (a TCP
+    # session in its place would have been reset by a move: its mapping lives on LTE)
     assert all(r[1] == LTE for r in rows_voip if r[0] > first_lte), "voip moved back while the call went on"
+    first_lte_default = udpstream.first_from(rows_default, LTE, t_fault)
+    assert first_lte_default is not None, "default never reached LTE during the outage"
+    late = [r for r in rows_default if r[0] > first_lte_default and r[1] != LTE]
+    assert not late, f"default flow moved back to fiber on failback: {late[:3]}"
+    assert any(r[1] == LTE and r[0] > back for r in rows_default), "default stream did not go on over LTE"
 
     evs = events_since(lab, n_events)
     downs = [e for e in evs if e["event"] == "link_state" and e["link"] == "fiber" and e["to"] == "down"]
     assert downs and downs[0]["cause"] in ("probe_timeout", "suspect_no_rx"), evs
     moves = [e for e in evs if e["event"] == "steer" and e["class"] == "voip" and e["to"] == "lte"]
     assert moves, evs
+    returns = [e for e in evs if e["event"] == "steer" and e["class"] == "default" and e["to"] == "fiber"]
+    assert returns and returns[-1].get("existing_flows") == "stay", evs
     assert lab.ws.ctl("show", "links")["links"]["fiber"]["state"] == "up"
 
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
 import udpstream  # noqa: E402
 
-FIBER, LTE = "198.18.1.1", "198.18.2.1"
+FIBER, LTE = "100.64.1.2", "100.64.2.2"
 PROM_PORT = 19090
 
 
@@ -125,6 +125,7 @@ def test_drill_report_matches_hosts_and_counters(lab):
     result = lab.ws.ctl("drill", "fiber", "2", timeout=20)   # waits for the drill to end
     t1 = now_ns()
     after = lab.counters()
+    t2 = now_ns()
     rows = stream.finish()
     report = result["report"]
     d = report["classes"]["default"]
@@ -133,9 +134,15 @@ def test_drill_report_matches_hosts_and_counters(lab):
     assert d["move_ms"] is not None and d["move_ms"] < 200, d
     assert report["classes"]["guest"]["to"] == "none"     # guest may not use LTE: dropped during the drill
     lte_delta = lab.class_link_packets(after, "default", "lte") - lab.class_link_packets(before, "default", "lte")
-    assert d["packets"] == lte_delta, (d, lte_delta)
-    seen_on_lte = sum(1 for r in rows if r[1] == LTE and t0 <= r[3] <= t1)
-    assert abs(d["packets"] - seen_on_lte) <= 2, (d["packets"], seen_on_lte)   # in flight at either edge
+    # After the drill the stream stays on LTE (failback keeps a NATed flow where its mapping lives), so the
+    # counters, read after the drill, hold the drill's packets and those sent since; the report only the former.
+    on_lte = [r for r in rows if r[1] == LTE]
+    seen_by_read = sum(1 for r in on_lte if t0 <= r[3] <= t2)
+    assert abs(lte_delta - seen_by_read) <= 2, (lte_delta, seen_by_read)   # in flight at either edge
+    seen_in_call = sum(1 for r in on_lte if t0 <= r[3] <= t1)
+    # the drill ends a moment before wansteerctl returns (it polls): up to 30 packets (300 ms) of difference
+    assert seen_in_call - 30 <= d["packets"] <= seen_in_call + 2, (d["packets"], seen_in_call)
+    assert d["packets"] <= lte_delta
     assert d["samples"] > 0 and d["rtt_ms_avg"] > 0
     assert lab.ws.ctl("show", "links")["links"]["fiber"]["admin"] == "up"  # restored
     seqs = {r[2] for r in rows}

@@ -64,6 +64,7 @@ Policy policy(Variant v) {
     p.class_limits[3].on_backup = BackupMode::block;
   }
   if (v == Variant::mixed_routes) {  // voip: egress on fiber, direct on lte; default: direct on fiber, blocked on lte
+    for (auto& c : p.classes) c.on_recovery = OnRecovery::back;  // flows return with fiber: they keep moving
     p.class_limits.resize(4);
     // A limit that nothing here reaches: the route is through egress, and the verdicts do not depend on which
     // packet of a burst comes first (the fast lane may reorder flows within a burst; the clock stands still).

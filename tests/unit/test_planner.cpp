@@ -135,16 +135,42 @@ TEST_CASE("SLA: no allowed link meets it: the best alive one is used, not a blac
   CHECK_FALSE(plan.table.cls[0].may_stay(0));
 }
 
-TEST_CASE("recovery: flows return to the preferred link, or stay with on_recovery stay", "[planner]") {
+TEST_CASE("recovery: flows stay where their NAT mapping lives, return from routed links; per-class overrides",
+          "[planner]") {
   Policy p = three_link_policy();
   PlanInput in = healthy({true, true, true});
+  REQUIRE(p.classes[0].on_recovery == OnRecovery::automatic);  // the default
   Plan plan = plan_steering(p, in, nullptr);
   CHECK(plan.cls[0].first == 0);
-  CHECK_FALSE(plan.table.cls[0].may_stay(2));  // a voip flow still on lte returns to fiber
+  CHECK(plan.table.cls[0].pick(3) == 0);  // new flows take fiber
+  CHECK(plan.table.cls[0].may_stay(2));   // a voip flow still on lte (NATed there) stays: its sessions survive
+  p.links[2].nat = false;                 // a routed link: nothing to lose by moving, so it returns
+  plan = plan_steering(p, in, nullptr);
+  CHECK_FALSE(plan.table.cls[0].may_stay(2));
+  p.links[2].nat = true;
+  p.classes[0].on_recovery = OnRecovery::back;  // on_recovery: return
+  plan = plan_steering(p, in, nullptr);
+  CHECK_FALSE(plan.table.cls[0].may_stay(2));
+  p.links[2].nat = false;
   p.classes[0].on_recovery = OnRecovery::stay;
   plan = plan_steering(p, in, nullptr);
   CHECK(plan.table.cls[0].pick(3) == 0);  // new calls take fiber
   CHECK(plan.table.cls[0].may_stay(2));   // the call in progress stays on lte until idle
+  in.sla_ok[0][2] = false;                // but not on a link out of the class's SLA
+  plan = plan_steering(p, in, nullptr);
+  CHECK_FALSE(plan.table.cls[0].may_stay(2));
+}
+
+TEST_CASE("recovery: flows never stay on a backup link where their class is blocked", "[planner]") {
+  Policy p = three_link_policy();
+  p.class_limits.resize(p.classes.size());
+  p.class_limits[0].on_backup = BackupMode::block;  // voip: on lte only to be counted and dropped
+  p.classes[0].on_recovery = OnRecovery::stay;
+  Plan plan = plan_steering(p, healthy({true, true, true}), nullptr);
+  CHECK(plan.table.cls[0].pick(3) == 0);
+  CHECK_FALSE(plan.table.cls[0].may_stay(2));  // would carry nothing there: back to fiber
+  plan = plan_steering(p, healthy({false, true, true}), nullptr);
+  CHECK(plan.table.cls[0].may_stay(2));  // fiber down: lte is all there is (blocked and counted)
 }
 
 TEST_CASE("best mode picks the lowest score and does not swap for a marginal gain", "[planner]") {
