@@ -81,7 +81,7 @@ seen = {}
 for l in open(sys.argv[2]):
     if l.strip():
         r = json.loads(l); seen.setdefault(r["tag"], set()).add(r["src"])
-isp = {"198.18.1.1": "fiber (ISP1)", "198.18.2.1": "lte (ISP2)"}
+isp = {"100.64.1.2": "fiber (ISP1)", "100.64.2.2": "lte (ISP2)"}
 print(f"    {'flow':<20}{'to':<24}{'result':<10}server saw it from")
 for r in res:
     tag = r["tag"].split("-", 1)[1]
@@ -186,7 +186,7 @@ kill "$RX_PID" 2>/dev/null || true
 "$WS_PY" - "$WS_STATE/call.txt" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-isp = {"198.18.1.1": "fiber", "198.18.2.1": "lte"}
+isp = {"100.64.1.2": "fiber", "100.64.2.2": "lte"}
 t = [int(r[0]) for r in rows]
 gap = max((b - a for a, b in zip(t, t[1:])), default=0) / 1e6
 by = {}

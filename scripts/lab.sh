@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The office lab in network namespaces: LAN hosts behind a VLAN switch, the edge, two ISP routers
-# that masquerade like carrier CPEs, and an "internet" with the servers. All names start with ws-.
+# The office lab in network namespaces: LAN hosts behind a VLAN switch, the edge, two ISP routers that only
+# route (no NAT, no route back to the office: the edge's own NAT makes traffic work), the LTE one handing out the
+# edge's address by DHCP (dnsmasq, like an LTE router), and an "internet" with the servers. All names start ws-.
 #
 #   ws-office (192.168.10.10) ─┐                       ┌─ fiber0 ── edge0 ws-isp1 inet0 ──┐
 #                              ├ ws-switch ── lan0 ws-edge                                  ws-inet
@@ -69,7 +70,8 @@ lab_up() {
     nsx ws-guest ip route add default via "$WS_GUEST_GW"
     csum_off ws-guest eth0
 
-    # --- ISP routers: forward, masquerade towards the internet, route the LAN back via the edge
+    # --- ISP routers: forward, nothing else. The internet routes each line's /30 to its router (the edge's
+    # address is a public one in real life); the office's private subnets are known to nobody but the edge.
     local n
     for n in 1 2; do
         local ns="ws-isp$n"
@@ -82,17 +84,10 @@ lab_up() {
         nsx ws-inet ip addr add "198.18.$n.2/30" dev "isp$n"
         nsx ws-inet ip link set "isp$n" up
         nsx "$ns" ip route add default via "198.18.$n.2"
-        nsx "$ns" ip route add 192.168.0.0/16 via "100.64.$n.2"
+        nsx ws-inet ip route add "100.64.$n.0/30" via "198.18.$n.1"
         nsx "$ns" sysctl -qw net.ipv4.ip_forward=1
-        nsx "$ns" nft -f - <<EOF
-table ip ws_nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat; policy accept;
-        oifname "inet0" masquerade
-    }
-}
-EOF
     done
+    lte_dhcp_server
 
     # --- the internet: servers on loopback, reachable through either ISP
     for a in "${WS_SERVERS[@]}"; do nsx ws-inet ip addr add "$a/32" dev lo; done
@@ -109,6 +104,17 @@ EOF
 
     mkdir -p "$WS_STATE"
     ws_log "lab up: $(printf '%s ' "${WS_NAMESPACES[@]}")"
+}
+
+# The LTE router's DHCP server: the edge's lte0 gets 100.64.2.2/30, gateway 100.64.2.1 (policies/office.yaml
+# says `address: dhcp` there). dnsmasq's shortest lease, 2 minutes, so renewals happen while the lab runs.
+lte_dhcp_server() {
+    command -v dnsmasq >/dev/null || ws_die "dnsmasq missing: run scripts/setup.sh (package dnsmasq-base)"
+    nsx ws-isp2 setsid dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --interface=edge0 \
+        --bind-interfaces --dhcp-authoritative --dhcp-range=100.64.2.2,100.64.2.2,255.255.255.252,2m \
+        --dhcp-option=3,100.64.2.1 --dhcp-leasefile="$WS_STATE/isp2-dhcp.leases" \
+        </dev/null >"$WS_STATE/isp2-dhcp.log" 2>&1 &
+    echo $! > "$WS_STATE/isp2-dhcp.pid"
 }
 
 lab_down() {
@@ -144,10 +150,16 @@ standin() {
         nsx ws-edge ip addr replace 100.64.1.2/30 dev fiber0
         nsx ws-edge ip addr replace 100.64.2.2/30 dev lte0
         nsx ws-edge ip route replace default via 100.64.1.1
-        ws_log "stand-in on: the ws-edge kernel routes LAN <-> fiber (no steering)"
+        nsx ws-edge nft -f - <<EOF
+table ip ws_standin {
+    chain postrouting { type nat hook postrouting priority srcnat; policy accept; oifname "fiber0" masquerade; }
+}
+EOF
+        ws_log "stand-in on: the ws-edge kernel routes and masquerades LAN <-> fiber (no steering)"
         ;;
     off)
         for i in lan0 fiber0 lte0; do nsx ws-edge ip addr flush dev "$i"; done
+        nsx ws-edge nft delete table ip ws_standin 2>/dev/null || true
         nsx ws-edge sysctl -qw net.ipv4.ip_forward=0
         ws_log "stand-in off: ws-edge ports are bare again"
         ;;

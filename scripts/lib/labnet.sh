@@ -7,9 +7,10 @@ WS_OFFICE_GW=192.168.10.1
 WS_GUEST_IP=192.168.20.10
 WS_GUEST_GW=192.168.20.1
 WS_GUEST_VLAN=20
-# What the internet sees as the source of a flow: each ISP router's masquerade address.
-WS_ISP_FIBER_SRC=198.18.1.1
-WS_ISP_LTE_SRC=198.18.2.1
+# What the internet sees as the source of a flow: the edge's address on each line (its NAT; the ISP routers only
+# route).
+WS_ISP_FIBER_SRC=100.64.1.2
+WS_ISP_LTE_SRC=100.64.2.2
 WS_SERVERS=(203.0.113.10 198.51.100.10 198.51.100.20 52.112.0.10)
 
 # True when every namespace, the edge's three ports and the switch's VLAN tagger exist.

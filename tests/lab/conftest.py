@@ -17,7 +17,7 @@ LAB_SH = REPO / "scripts" / "lab.sh"
 LABTOOL = REPO / "scripts" / "lib" / "labtool.sh"
 
 HOSTS = {"office": "ws-office", "guest": "ws-guest"}
-ISP_SOURCE = {"198.18.1.1": "fiber", "198.18.2.1": "lte"}  # each ISP router's masquerade address
+ISP_SOURCE = {"100.64.1.2": "fiber", "100.64.2.2": "lte"}  # the edge's address on each line (its NAT)
 EDGE_LAN = {"office": "192.168.10.1", "guest": "192.168.20.1"}
 
 

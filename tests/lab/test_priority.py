@@ -49,7 +49,7 @@ def test_shaper_protects_voice_and_caps_guest(lab, tbf):
     RESULTS["baseline_ms"], RESULTS["shaped"] = baseline, r
     print(f"\nidle voice one-way delay {baseline:.2f} ms\nshaped:   {pl.summary(r, baseline)}")
 
-    assert r["voice_from"] == ["198.18.2.1"], "voice did not leave through LTE"
+    assert r["voice_from"] == ["100.64.2.2"], "voice did not leave through LTE"
     assert r["voice_loss_pct"] <= SHAPED_MAX_LOSS_PCT, pl.summary(r, baseline)
     assert r["voice_delay_p95_ms"] - baseline < SHAPED_ADDED_DELAY_P95_MS, pl.summary(r, baseline)
     assert r["voip_queue_drops"] == 0

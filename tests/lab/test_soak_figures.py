@@ -14,7 +14,7 @@ PERIOD = 20_000_000  # 50 packets/s
 
 def stream(sent, missing, start=100 * S):
     """udpstream rows of a paced stream with the sequence numbers in `missing` lost."""
-    return [(start + seq * PERIOD + 5_000_000, "198.18.2.1", seq, start + seq * PERIOD)
+    return [(start + seq * PERIOD + 5_000_000, "100.64.2.2", seq, start + seq * PERIOD)
             for seq in range(sent) if seq not in missing]
 
 

@@ -621,7 +621,8 @@ TEST_CASE("the shipped office policy loads and means what the lab expects", "[po
   CHECK(p.links[0].gateway == ip4(100, 64, 1, 1));
   CHECK(p.links[1].name == "lte");
   CHECK(p.links[1].role == LinkRole::backup);
-  CHECK(p.links[1].gateway == ip4(100, 64, 2, 1));
+  CHECK(p.links[1].dhcp);  // the LTE router hands out the address (the lab's dnsmasq)
+  CHECK(p.links[1].gateway == 0);
   CHECK(p.lan.device == "net_af_packet0,iface=lan0,qdisc_bypass=1");
   REQUIRE(p.lan.subnets.size() == 2);
   CHECK(p.lan.subnets[1].vlan == 20);
@@ -841,6 +842,7 @@ TEST_CASE("probing and SLA keys: defaults, presets, overrides per link", "[polic
   const ClassSpec& def = p.classes[p.class_index("default")];
   CHECK(def.sla.preset == "bulk");
   CHECK(def.stick_by == StickBy::flow);
+  CHECK(def.on_recovery == OnRecovery::automatic);  // not given: NATed flows stay, routed ones return
 }
 
 TEST_CASE("bad probing and SLA values are reported at their line and column", "[policy]") {
