@@ -55,7 +55,7 @@ int parse_args(int argc, char** argv, Args* a) {
       a->path = argv[++i];
     } else if (s.rfind("--ctl=", 0) == 0) {
       a->path = s.substr(6);
-    } else if (s.rfind("-", 0) == 0) {
+    } else if (s.rfind('-', 0) == 0) {
       std::fprintf(stderr, "wansteerctl: unknown option %s (try wansteerctl --help)\n", s.c_str());
       return kUsage;
     } else {
