@@ -56,7 +56,8 @@ int parse_args(int argc, char** argv, Args* a) {
     } else if (s.rfind("--ctl=", 0) == 0) {
       a->path = s.substr(6);
     } else if (s.rfind('-', 0) == 0) {
-      std::fprintf(stderr, "wansteerctl: unknown option %s (try wansteerctl --help)\n", s.c_str());
+      const std::string why = s == "--ctl" ? "--ctl needs a PATH" : "unknown option " + s;
+      std::fprintf(stderr, "wansteerctl: %s (try wansteerctl --help)\n", why.c_str());
       return kUsage;
     } else {
       a->words.push_back(s);
