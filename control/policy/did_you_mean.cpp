@@ -22,8 +22,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 namespace {
 
-// A key written without its unit or with a longer word: "hold_down" for hold_down_ms, "upload" for up. The
-// shorter of the two must be at least two characters and end where the other has a word break or goes on.
+// A key written without its unit or as a longer word: "hold_down" for hold_down_ms, "upload" for up. The shorter
+// of the two must be at least two characters long.
 bool prefix_of_either(std::string_view word, std::string_view option) {
   const std::string_view shorter = word.size() < option.size() ? word : option;
   const std::string_view longer = word.size() < option.size() ? option : word;
