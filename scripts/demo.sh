@@ -196,7 +196,7 @@ print(f"    the call: {len(rows)} of 150 packets arrived ({', '.join(f'{n} via {
       f"longest silence {gap:.0f} ms")
 PY
 echo "    what wansteer logged (one JSON line per decision):"
-grep 'wansteer: event' "$WS_STATE/wansteer.log" | grep -E '"link_state"|"steer","class":"voip"' | tail -3 | sed 's/^wansteer: event /    /'
+grep '^{' "$WS_STATE/wansteer.log" | grep -E '"link_state"|"steer","class":"voip"' | tail -3 | sed 's/^/    /'
 ctl show links | sed 's/^/    /'
 "$WS_ROOT/scripts/lab.sh" fault isp1 clear >/dev/null
 echo "    (fiber returns after it has answered probes for the 10 s hold-down)"

@@ -46,7 +46,8 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
 
 
 def wansteerctl(build_dir, ctl_path, *args, as_json=True, timeout=5.0, check=True):
-    """Run wansteerctl --ctl PATH [--json] ARGS...; return the parsed JSON (or the text)."""
+    """Run wansteerctl --ctl PATH [--json] ARGS...; return the parsed JSON (or the text: stdout, or stderr when it
+    failed)."""
     cmd = [str(Path(build_dir) / "control" / "wansteerctl"), "--ctl", str(ctl_path)]
     if as_json:
         cmd.append("--json")
@@ -55,7 +56,8 @@ def wansteerctl(build_dir, ctl_path, *args, as_json=True, timeout=5.0, check=Tru
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} -> exit {proc.returncode}: {proc.stderr.strip()}")
     if not as_json:
-        return proc.stdout
+        # A refusal (exit 1) or a bad command line (2) is on stderr: return it, so callers see why.
+        return proc.stdout if proc.returncode == 0 else proc.stderr
     return json.loads(proc.stdout) if proc.stdout.strip() else None
 
 

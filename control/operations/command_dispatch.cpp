@@ -2,6 +2,7 @@
 #include "control/operations/command_dispatch.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "control/operations/command_parse.hpp"
 #include "control/operations/commands.hpp"
@@ -11,14 +12,21 @@ namespace wansteer {
 namespace {
 
 std::string events_reply(const std::vector<Event>& events, bool json) {
-  // Each event renders itself (events.cpp); a JSON reply is their array.
-  std::string out = json ? "[" : "";
-  bool first = true;
-  for (const Event& e : events) {
-    out += json ? (first ? "" : ",") + e.json() : e.json() + "\n";
-    first = false;
-  }
-  return json ? out + "]\n" : out;
+  // Each event renders itself (events.cpp); a JSON reply is their array, a text reply a table.
+  if (!json) return events_table(events);
+  std::string out = "[";
+  for (const Event& e : events) out += (out.size() > 1 ? "," : "") + e.json();
+  return out + "]\n";
+}
+
+// A text reply (reload, link, drill start, ping, errors) as JSON for --json: {"ok":true,"message":"..."} or
+// {"ok":false,"error":"..."}, so scripts read every command's answer the same way.
+std::string json_of_text(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const bool failed = text.rfind("error", 0) == 0;
+  if (failed) text.erase(0, text.rfind("error: ", 0) == 0 ? 7 : 5);
+  nlohmann::ordered_json j{{"ok", !failed}, {failed ? "error" : "message", text}};
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 std::string run(const CtlRequest& r, OperatorActions& a) {
@@ -57,10 +65,7 @@ std::string run(const CtlRequest& r, OperatorActions& a) {
   return "error: internal: unhandled command\n";
 }
 
-}  // namespace
-
-std::string dispatch_command(const std::string& line, OperatorActions& actions) {
-  const CtlRequest r = parse_ctl_request(line);
+std::string answer(const CtlRequest& r, OperatorActions& actions, const std::string& line) {
   switch (r.kind) {
     case CtlRequest::Kind::help:
       return "commands: " + ctl_summary() + "  (add --json)\n";
@@ -72,6 +77,15 @@ std::string dispatch_command(const std::string& line, OperatorActions& actions) 
       break;
   }
   return fmt::format("error: unknown command \"{}\"; try: {}\n", line, ctl_summary());
+}
+
+}  // namespace
+
+std::string dispatch_command(const std::string& line, OperatorActions& actions) {
+  const CtlRequest r = parse_ctl_request(line);
+  std::string reply = answer(r, actions, line);
+  if (r.json && !reply.empty() && reply.front() != '[' && reply.front() != '{') reply = json_of_text(std::move(reply));
+  return reply;
 }
 
 }  // namespace wansteer

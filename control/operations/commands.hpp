@@ -96,4 +96,37 @@ inline const CtlCommandSpec* find_ctl_command(const std::vector<std::string>& w)
   return nullptr;
 }
 
+namespace ctl_detail {
+// A count argument (N, SECONDS): whole decimal digits, 1 to 1000000.
+inline bool valid_count(std::string_view s) {
+  if (s.empty() || s.size() > 7 || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return false;
+  const long v = std::stol(std::string(s));
+  return v >= 1 && v <= 1000000;
+}
+}  // namespace ctl_detail
+
+// Why `w` (already split into words) is not a command of the table with valid arguments, as a message for the
+// operator; "" when it is. Only what can be known without the daemon: link names are the daemon's to check.
+inline std::string ctl_usage_error(const std::vector<std::string>& w) {
+  std::string line;
+  for (const std::string& s : w) line += (line.empty() ? "" : " ") + s;
+  const CtlCommandSpec* c = w.empty() ? nullptr : find_ctl_command(w);
+  if (c == nullptr) {
+    // Commands that share the first word ("show bogus", "link down") are the likely intent; else all of them.
+    const std::string near = w.empty() ? std::string() : ctl_summary(w[0] + " ");
+    return "unknown command \"" + line + "\"; try: " + (near.empty() ? ctl_summary() : near);
+  }
+  const auto names = ctl_detail::split(c->args);
+  const size_t own = ctl_detail::split(c->words).size();
+  for (size_t i = 0; i < names.size() && own + i < w.size(); i++) {
+    std::string_view name = names[i];
+    if (name.front() == '[') name = name.substr(1, name.size() - 2);
+    if ((name == "N" || name == "SECONDS") && !ctl_detail::valid_count(w[own + i]))
+      return "\"" + line + "\": " + std::string(name) + " must be a whole number from 1 to 1000000 (" +
+             ctl_synopsis(*c) + ")";
+  }
+  return "";
+}
+
 }  // namespace wansteer

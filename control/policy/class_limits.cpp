@@ -60,8 +60,8 @@ bool read_exceed(Diagnostics& diag, const Fields& m, const std::string& what, Ra
     if (!r.remark) {
       diag.error(at(*f), fmt::format("{}: remark_dscp is only used with exceed: remark", what));
       ok = false;
-    } else if (auto v = read_integer(diag, item(*f), what + " remark_dscp", 0, 63)) {
-      r.remark_dscp = static_cast<uint8_t>(*v);
+    } else if (auto v = read_dscp_value(diag, item(*f), what + " remark_dscp")) {
+      r.remark_dscp = *v;
     } else {
       ok = false;
     }

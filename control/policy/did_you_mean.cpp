@@ -20,6 +20,18 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+namespace {
+
+// A key written without its unit or as a longer word: "hold_down" for hold_down_ms, "upload" for up. The shorter
+// of the two must be at least two characters long.
+bool prefix_of_either(std::string_view word, std::string_view option) {
+  const std::string_view shorter = word.size() < option.size() ? word : option;
+  const std::string_view longer = word.size() < option.size() ? option : word;
+  return shorter.size() >= 2 && shorter != longer && longer.substr(0, shorter.size()) == shorter;
+}
+
+}  // namespace
+
 std::string suggest(std::string_view word, const std::vector<std::string>& options) {
   std::string best;
   size_t best_d = 3;
@@ -30,6 +42,9 @@ std::string suggest(std::string_view word, const std::vector<std::string>& optio
       best = o;
     }
   }
+  // No close typo: the first option that the word starts with, or that starts with the word.
+  for (size_t i = 0; best.empty() && i < options.size(); i++)
+    if (prefix_of_either(word, options[i])) best = options[i];
   return best.empty() ? std::string{} : fmt::format(" (did you mean \"{}\"?)", best);
 }
 

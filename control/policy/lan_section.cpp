@@ -3,6 +3,7 @@
 
 #include "control/policy/ipv4_subnets.hpp"
 #include "control/policy/sections.hpp"
+#include "control/policy/value_parsers.hpp"
 #include "control/policy/value_readers.hpp"
 
 namespace wansteer::policy_reader {
@@ -115,7 +116,10 @@ bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan) {
   ok &= require_key(diag, *m, "device", "lan");
   if (const Field* d = m->get("device")) {
     if (auto s = read_text(diag, item(*d), "lan device")) {
-      if (s->empty()) diag.error(at(*d), "lan device is empty: give a DPDK vdev string or PCI address");
+      if (s->empty())
+        diag.error(at(*d), "lan device is empty: give a DPDK vdev string or PCI address");
+      else if (const std::string why = device_problem(*s, 0); !why.empty())
+        diag.error(at(*d), "lan " + why);
       lan.device = *s;
     }
   }

@@ -3,6 +3,7 @@
 
 #include "control/policy/ipv4_subnets.hpp"
 #include "control/policy/sections.hpp"
+#include "control/policy/value_parsers.hpp"
 #include "control/policy/value_readers.hpp"
 
 namespace wansteer::policy_reader {
@@ -18,6 +19,8 @@ void read_device(Diagnostics& diag, const Field& d, const std::string& what, con
   if (!s) return;
   if (s->empty()) {
     diag.error(at(d), fmt::format("{}: device is empty", what));
+  } else if (const std::string why = device_problem(*s, static_cast<unsigned>(earlier.size() + 1)); !why.empty()) {
+    diag.error(at(d), fmt::format("{}: {}", what, why));
   } else if (*s == lan_device) {
     diag.error(at(d), fmt::format("{}: device \"{}\" is the LAN device", what, *s));
   } else {

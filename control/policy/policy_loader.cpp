@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,11 +20,34 @@ namespace {
 namespace fs = std::filesystem;
 using namespace policy_reader;
 
+// Where the first tab in a line's indentation is (YAML indents with spaces only), or a null mark.
+YAML::Mark first_indenting_tab(const std::string& text) {
+  YAML::Mark m;
+  for (size_t i = 0; i < text.size(); m.line++) {
+    const size_t end = std::min(text.find('\n', i), text.size());
+    const size_t content = text.find_first_not_of(" \t", i);
+    const size_t tab = text.find('\t', i);
+    if (tab < end && tab < content && content < end && text[content] != '#' && text[content] != '\r') {
+      m.column = static_cast<int>(tab - i);
+      m.pos = static_cast<int>(tab);
+      return m;
+    }
+    i = end + 1;
+  }
+  return YAML::Mark::null_mark();
+}
+
 // The YAML document, or a null node with the syntax error reported.
 YAML::Node load_yaml(Diagnostics& diag, const std::string& text) {
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
+    // yaml-cpp says "end of map not found" or the like for a tab; name the tab itself where there is one.
+    if (const YAML::Mark tab = first_indenting_tab(text);
+        !tab.is_null() && (e.mark.is_null() || tab.line <= e.mark.line)) {
+      diag.error(tab, "tab in indentation: YAML indents with spaces only; replace the tab with spaces");
+      return YAML::Node{};
+    }
     diag.error(e.mark, fmt::format("YAML syntax error: {} (check indentation, colons and quotes)", e.msg));
   } catch (const YAML::Exception& e) {
     diag.error(e.mark, fmt::format("cannot read YAML: {}", e.msg));

@@ -26,8 +26,8 @@ bool each_element(RuleDraft& r, const Field& f, Each each) {
 
 bool read_dscp(RuleDraft& r, const Field& f) {
   return each_element(r, f, [&](const Item& e) {
-    auto v = read_integer(r.ctx.diag, e, r.what + " dscp", 0, 63);
-    if (v) r.base.dscp.push_back(static_cast<uint8_t>(*v));
+    auto v = read_dscp_value(r.ctx.diag, e, r.what + " dscp");
+    if (v) r.base.dscp.push_back(*v);
     return v.has_value();
   });
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -80,8 +81,34 @@ std::optional<double> parse_number(std::string_view s) {
 }
 
 std::optional<uint64_t> parse_rate(std::string_view s) {
-  static const UnitTable kUnits{{"", 1}, {"bit", 1}, {"kbit", 1000}, {"mbit", 1000000}, {"gbit", 1000000000}};
-  return parse_scaled(s, kUnits);
+  // tc's and ISPs' spellings, in any case: 2Mbit, 2M, 100Mbps, 500kbit/s. All mean bits: a capital B before "ps"
+  // or "/s" (MBps, MB/s) is how bytes are written, so that is refused rather than read as bits.
+  static const UnitTable kUnits{
+      {"", 1},           {"bit", 1},           {"bps", 1},           {"bit/s", 1},           {"b/s", 1},
+      {"k", 1000},       {"kbit", 1000},       {"kbps", 1000},       {"kbit/s", 1000},       {"kb/s", 1000},
+      {"m", 1000000},    {"mbit", 1000000},    {"mbps", 1000000},    {"mbit/s", 1000000},    {"mb/s", 1000000},
+      {"g", 1000000000}, {"gbit", 1000000000}, {"gbps", 1000000000}, {"gbit/s", 1000000000}, {"gb/s", 1000000000}};
+  if (s.find("Bps") != std::string_view::npos || s.find("B/s") != std::string_view::npos) return std::nullopt;
+  std::string lower(s);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (const size_t sp = lower.find(' ');
+      sp != std::string::npos && sp > 0 && lower.find(' ', sp + 1) == std::string::npos)
+    lower.erase(sp, 1);  // "100 Mbps", as plans are written
+  return parse_scaled(lower, kUnits);
+}
+
+std::optional<uint64_t> parse_dscp(std::string_view s) {
+  uint64_t v = 0;
+  if (parse_decimal(s, v)) return v;
+  std::string n(s);
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (n == "ef") return 46;
+  if (n == "va") return 44;
+  if (n == "be" || n == "default") return 0;
+  if (n.size() == 3 && n.rfind("cs", 0) == 0 && n[2] >= '0' && n[2] <= '7') return uint64_t(n[2] - '0') * 8;
+  if (n.size() == 4 && n.rfind("af", 0) == 0 && n[2] >= '1' && n[2] <= '4' && n[3] >= '1' && n[3] <= '3')
+    return uint64_t(n[2] - '0') * 8 + uint64_t(n[3] - '0') * 2;
+  return std::nullopt;
 }
 
 std::optional<uint64_t> parse_size(std::string_view s) {
@@ -244,6 +271,17 @@ std::optional<int16_t> parse_protocol(std::string_view s) {
   uint64_t num = 0;
   if (parse_decimal(s, num) && num <= 255) return static_cast<int16_t>(num);
   return std::nullopt;
+}
+
+std::string device_problem(std::string_view device, unsigned instance) {
+  const std::string_view name = device.substr(0, device.find(','));
+  if (name.empty() || name.find(':') != std::string_view::npos || name.rfind("net_", 0) == 0 ||
+      name.rfind("eth_", 0) == 0)
+    return "";
+  return fmt::format(
+      "device \"{}\" is not a DPDK port: give a PCI address (\"0000:03:00.0\", bound to vfio-pci) or a vdev string; "
+      "did you mean \"net_af_packet{},iface={}\"? (drives the Linux interface {} through af_packet)",
+      device, instance, name, name);
 }
 
 bool valid_name(std::string_view n) {

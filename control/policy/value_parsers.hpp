@@ -23,8 +23,13 @@ bool parse_decimal(std::string_view s, uint64_t& out);
 // A finite decimal number ("1.5", "2e1", " 3 "), for SLA thresholds.
 std::optional<double> parse_number(std::string_view s);
 
-// A rate in bit/s: "5mbit", "1.5mbit", "500kbit", "1gbit", "64000bit" or a plain number.
+// A rate in bit/s, in any case: "5mbit", "1.5Mbit", "500kbit", "2M", "100Mbps", "1gbit/s", "64000bit" or a plain
+// number. Byte rates ("5MBps", "5MB/s") are refused.
 std::optional<uint64_t> parse_rate(std::string_view s);
+
+// A DSCP value: a number (range checked by the caller) or a name in any case: EF (46), VA (44), AF11 to AF43
+// (8 x class + 2 x drop precedence), CS0 to CS7 (8 x class), BE or default (0).
+std::optional<uint64_t> parse_dscp(std::string_view s);
 
 // A size in bytes: a plain number or with b, kb, mb (1000-based), kib, mib.
 std::optional<uint64_t> parse_size(std::string_view s);
@@ -58,6 +63,12 @@ std::optional<PortRange> parse_port_range(std::string_view s, std::string& why);
 
 // tcp, udp, icmp, icmpv6 or a number 0..255, as an IP protocol number.
 std::optional<int16_t> parse_protocol(std::string_view s);
+
+// What is wrong with a port's `device` ("" when nothing): it must name a DPDK port, a PCI address ("0000:03:00.0",
+// or any bus:name) or a vdev string whose driver is net_* or eth_*. A bare name such as eth1 would fail only at
+// start, so it is refused here with the af_packet vdev string that drives that Linux interface (instance number
+// `instance`, unique per port).
+std::string device_problem(std::string_view device, unsigned instance);
 
 // 1 to kMaxNameLen characters from a-z, 0-9, _ and -.
 bool valid_name(std::string_view n);

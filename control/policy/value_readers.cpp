@@ -66,11 +66,19 @@ std::optional<PortRange> read_port_range(Diagnostics& diag, const Item& it, cons
   return read_parsed(diag, it, what, parse_port_range);
 }
 
+std::optional<uint8_t> read_dscp_value(Diagnostics& diag, const Item& it, const std::string& what) {
+  auto malformed = [](const std::string& s) {
+    return fmt::format("\"{}\" is not a DSCP value: write 0 to 63 or a name: EF, VA, AF11 to AF43, CS0 to CS7, BE", s);
+  };
+  auto v = read_bounded(diag, it, what, parse_dscp, uint64_t{0}, uint64_t{63}, malformed, "0 to 63 or a name like EF");
+  return v ? std::optional<uint8_t>(static_cast<uint8_t>(*v)) : std::nullopt;
+}
+
 std::optional<uint64_t> read_rate(Diagnostics& diag, const Item& it, const std::string& what) {
   auto malformed = [](const std::string& s) {
     return fmt::format(
-        "\"{}\" is not a rate: write a number with bit, kbit, mbit or gbit (per second), e.g. 5mbit "
-        "or 1.5mbit; a plain number is bit/s",
+        "\"{}\" is not a rate: write a number of bits per second with k, m or g (kbit, Mbit, Mbps, any case), "
+        "e.g. 5mbit, 1.5Mbit or 100Mbps; a plain number is bit/s, and byte rates (MB/s) are not accepted",
         s);
   };
   return read_bounded(diag, it, what, parse_rate, kMinRate, kMaxRate, malformed, "8kbit to 400gbit");

@@ -18,6 +18,8 @@ std::optional<uint32_t> read_ip4(Diagnostics& diag, const Item& it, const std::s
 std::optional<MacAddress> read_mac(Diagnostics& diag, const Item& it, const std::string& what);
 std::optional<Ipv4Cidr> read_iface_address(Diagnostics& diag, const Item& it, const std::string& what);
 std::optional<PortRange> read_port_range(Diagnostics& diag, const Item& it, const std::string& what);
+// A DSCP value, 0 to 63 or a name (EF, AF41, CS3, ...).
+std::optional<uint8_t> read_dscp_value(Diagnostics& diag, const Item& it, const std::string& what);
 // A rate from 8 kbit/s to 400 Gbit/s.
 std::optional<uint64_t> read_rate(Diagnostics& diag, const Item& it, const std::string& what);
 std::optional<uint64_t> read_size(Diagnostics& diag, const Item& it, const std::string& what, uint64_t lo, uint64_t hi);

@@ -64,9 +64,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       "received (datagrams), reflected, short (< 44 bytes, ignored), dropped (--loss-pct), sessions (ever seen),\n"
       "denied (not in --allow), rate_limited (over --rate-limit); with --auth-key-file also unauthenticated\n"
       "(not a 112-byte authenticated packet) and bad_hmac (HMAC does not verify), neither answered.\n"
+      "Exit status: 0 stopped by a signal, 1 cannot listen or poll, 2 bad command line or key file.\n"
       "Options");
-  desc.add_options()("help,h", "this help")("listen", po::value(&o.listen)->default_value(o.listen),
-                                            "address to listen on (IPv4 or IPv6)")(
+  desc.add_options()("help,h", "this help")("version", "print the version and exit")(
+      "listen", po::value(&o.listen)->default_value(o.listen), "address to listen on (IPv4 or IPv6)")(
       "port", po::value(&o.port)->default_value(o.port), "UDP port (0: any free port, printed on start)")(
       "delay-ms", po::value(&o.settings.delay_ms)->default_value(0), "hold each reply this long before sending it")(
       "jitter-ms", po::value(&o.settings.jitter_ms)->default_value(0),
@@ -85,6 +86,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     if (vm.count("help")) {
       std::cout << desc << "\n";
+      return 0;
+    }
+    if (vm.count("version")) {
+      fmt::print("wansteer-reflector {}\n", WANSTEER_VERSION);
       return 0;
     }
     po::notify(vm);

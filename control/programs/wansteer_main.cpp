@@ -17,7 +17,8 @@ const std::string kUsage =
         "\n"
         "Usage:\n"
         "  wansteer --policy FILE [options] [-- EAL-ARGS...]   run the edge\n"
-        "  wansteer --check FILE                               validate a policy file and exit\n"
+        "  wansteer --check FILE...                            validate policy files (every one) and exit\n"
+        "  wansteer --version\n"
         "\n"
         "Ports come from the policy (lan.device, links[].device): a DPDK vdev string such as\n"
         "\"net_af_packet0,iface=eth1\" (added to EAL as --vdev automatically) or a PCI address of a NIC bound to\n"
@@ -28,11 +29,15 @@ const std::string kUsage =
         "metrics.listen, or --metrics, picks another address; --metrics wins).\n"
         "\n"
         "Every link is probed through itself (policy probing:/probe:, STAMP or ICMP); each class follows its SLA.\n"
-        "Each link-state, SLA and steering change is printed as one line: wansteer: event {json}.\n\n"
+        "Each link-state, SLA and steering change is printed on stdout as one JSON object a line, nothing else on\n"
+        "it; the daemon's other messages start with \"wansteer:\", and problems go to stderr.\n\n"
         "Operate it with wansteerctl (same --ctl socket):\n") +
     ctl_help_lines() +
     "SIGHUP reloads the policy (an invalid file is rejected and the running policy stays); SIGINT/SIGTERM\n"
     "stop it and print the final counters.\n"
+    "\n"
+    "Exit status: 0 stopped in order (or every --check file valid), 1 a policy invalid or start-up failed,\n"
+    "2 bad command line.\n"
     "\n"
     "Options";
 
@@ -41,5 +46,5 @@ const std::string kUsage =
 int main(int argc, char** argv) {
   DaemonOptions options;
   if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
-  return options.check_path ? check_policy_file(*options.check_path) : run_daemon(options);
+  return options.check_paths.empty() ? run_daemon(options) : check_policy_files(options.check_paths);
 }

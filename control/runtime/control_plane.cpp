@@ -181,7 +181,8 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload,
   while (!stop.load(std::memory_order_relaxed)) {
     tick();
     if (reload.exchange(false)) {
-      fmt::print("wansteer: SIGHUP: {}", reload_policy());
+      const std::string reply = reload_policy();
+      fmt::print(reply.rfind("error", 0) == 0 ? stderr : stdout, "wansteer: SIGHUP: {}", reply);  // refusals: stderr
       std::fflush(stdout);  // a service's log (journald reads a pipe) shows the reload now, not at exit
     }
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });

@@ -2,6 +2,7 @@
 #include "control/runtime/daemon_options.hpp"
 
 #include <iostream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
@@ -16,10 +17,12 @@ namespace {
 
 po::options_description describe(const char* usage) {
   po::options_description opts(usage);
-  opts.add_options()("help,h", "show this help")("policy,p", po::value<std::string>(),
-                                                 "policy file to run (YAML; see policies/README.md)")(
-      "check", po::value<std::string>(), "validate this policy file: exit 0, or print FILE:LINE:COLUMN: reason")(
-      "workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")(
+  opts.add_options()("help,h", "show this help")("version", "print the version and exit")(
+      "policy,p", po::value<std::string>(), "policy file to run (YAML; see policies/README.md)")(
+      "check", po::value<std::vector<std::string>>()->multitoken(),
+      "validate these policy files (each one): FILE: ok on stdout, FILE:LINE:COLUMN: reason on stderr; exit 1 if "
+      "any fails")("workers,w", po::value<unsigned>()->default_value(1),
+                   "worker lcores (each polls one queue of every port)")(
       "ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")(
       "final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")(
       "metrics", po::value<std::string>(),
@@ -61,8 +64,14 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
     std::cout << opts << "\n";
     return 0;
   }
-  out->check_path = get<std::string>(vm, "check");
-  if (out->check_path) return std::nullopt;  // --check needs nothing else
+  if (vm.count("version")) {
+    fmt::print("wansteer {}\n", WANSTEER_VERSION);
+    return 0;
+  }
+  if (vm.count("check")) {
+    out->check_paths = vm["check"].as<std::vector<std::string>>();
+    return std::nullopt;  // --check needs nothing else
+  }
   if (!vm.count("policy")) {
     fmt::print(stderr, "wansteer: --policy FILE is required (or --check FILE); see wansteer --help\n");
     return 2;

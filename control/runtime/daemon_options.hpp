@@ -7,8 +7,8 @@
 namespace wansteer {
 
 struct DaemonOptions {
-  std::optional<std::string> check_path;  // --check FILE: validate and exit
-  std::string policy_path;                // --policy FILE
+  std::vector<std::string> check_paths;  // --check FILE...: validate each and exit
+  std::string policy_path;               // --policy FILE
   unsigned workers = 1;
   std::string ctl_path = "/run/wansteer/wansteer.sock";
   std::optional<std::string> final_stats_path;
@@ -19,7 +19,8 @@ struct DaemonOptions {
 };
 
 // Parses argv into `*out`. Returns the exit status when the program should stop now: 0 after --help (printed
-// with `usage` as its heading), 2 for a bad command line (with the message on stderr); nothing to go on.
+// with `usage` as its heading) or --version, 2 for a bad command line (with the message on stderr); nothing to go
+// on.
 std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage, DaemonOptions* out);
 
 }  // namespace wansteer

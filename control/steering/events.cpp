@@ -40,12 +40,25 @@ std::string Event::json() const {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string events_table(const std::vector<Event>& events) {
+  if (events.empty()) return "no events yet\n";
+  std::string out = fmt::format("{:<24}  {:<12}  {:<20}  {}\n", "TIME", "EVENT", "LINK/CLASS", "DETAIL");
+  for (const Event& e : events) {
+    const std::string who = e.link.empty() ? e.cls : e.cls.empty() ? e.link : e.link + "/" + e.cls;
+    std::string detail = e.from.empty() && e.to.empty() ? "" : fmt::format("{} -> {}, ", e.from, e.to);
+    detail += fmt::format("{} (loss {}%, rtt {} ms, jitter {} ms)", e.cause, rounded(e.loss_pct, 100.0),
+                          rounded(e.rtt_ms, 1000.0), rounded(e.jitter_ms, 1000.0));
+    out += fmt::format("{:<24}  {:<12}  {:<20}  {}\n", iso_time(e.unix_ms), e.kind, who.empty() ? "-" : who, detail);
+  }
+  return out;
+}
+
 void EventLog::emit(Event e) {
   if (e.unix_ms == 0)
     e.unix_ms = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
-  fmt::print("wansteer: event {}\n", e.json());
+  fmt::print("{}\n", e.json());  // a pure JSON line: jq and log shippers read stdout as is
   std::fflush(stdout);
   if (e.kind == "steer" && !e.from.empty() && !e.to.empty() && e.from != e.to)
     failovers_[FailoverKey{e.cls, e.from, e.to, e.cause}]++;

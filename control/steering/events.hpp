@@ -22,10 +22,13 @@ struct Event {
   std::string json() const;
 };
 
+// `show events` in text: a table of TIME, EVENT, LINK/CLASS and DETAIL (from -> to, cause, the measurements).
+std::string events_table(const std::vector<Event>& events);
+
 class EventLog {
  public:
   explicit EventLog(size_t keep = 512) : keep_(keep) {}
-  // Stamps the time (if unset), prints `wansteer: event {json}` and keeps it.
+  // Stamps the time (if unset), prints it as one JSON line (nothing else on the line) and keeps it.
   void emit(Event e);
   std::vector<Event> recent(size_t n) const;
   uint64_t total() const { return total_; }

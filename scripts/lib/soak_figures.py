@@ -7,19 +7,20 @@ onto the monotonic clock with an offset sampled once (wall - monotonic)."""
 import json
 from datetime import datetime
 
-EVENT_PREFIX = "wansteer: event "
 MOVE_WAIT_NS = 5_000_000_000  # a fault after which voice does not move within this long did not move it
 
 
 def parse_events(lines, wall_minus_mono_ns):
-    """The daemon's stdout lines -> [event dict with "mono_ns"] in order."""
+    """The daemon's stdout lines -> [event dict with "mono_ns"] in order. Events are the lines that are one JSON
+    object with an "event" key (the daemon prints them bare, one a line); other lines are its messages."""
     out = []
     for line in lines:
-        i = line.find(EVENT_PREFIX)
-        if i < 0:
+        if not line.startswith("{"):
             continue
         try:
-            e = json.loads(line[i + len(EVENT_PREFIX):])
+            e = json.loads(line)
+            if not isinstance(e, dict) or "event" not in e:
+                continue
             wall_ms = round(datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() * 1000)
         except (ValueError, KeyError):
             continue

@@ -69,8 +69,8 @@ def events(ws, kind):
     """The events of `kind` wansteer logged so far (one JSON line each on stdout)."""
     out = []
     for line in list(ws.lines):
-        if "wansteer: event " in line:
-            e = json.loads(line.split("wansteer: event ", 1)[1])
+        if line.startswith("{"):
+            e = json.loads(line)
             if e.get("event") == kind:
                 out.append(e)
     return out

@@ -51,7 +51,7 @@ def test_lost_packets_get_the_send_time_of_their_place_in_the_stream():
 def test_events_move_onto_the_monotonic_clock():
     e = {"time": "2026-11-29T20:00:00.250Z", "event": "steer", "class": "voip", "from": "fiber", "to": "lte"}
     wall_ns = 1_795_982_400_250_000_000  # that instant in ns since the epoch
-    lines = ["noise", "wansteer: event " + json.dumps(e), "wansteer: event {broken"]
+    lines = ["noise", json.dumps(e), "{broken", json.dumps({"not": "an event"})]
     events = sf.parse_events(lines, wall_minus_mono_ns=wall_ns - 5 * S)
     assert len(events) == 1 and events[0]["mono_ns"] == 5 * S
     assert sf.voice_steers(events) == [5 * S]

@@ -349,9 +349,9 @@ TEST_CASE("dhcp: an ACK without a usable gateway is not bound; an infinite lease
 
 namespace {
 std::string dhcp_policy(const std::string& lte_lines) {
-  return "name: t\nlan:\n  device: lan0\n  subnets:\n    - address: 192.168.10.1/24\nlinks:\n"
-         "  - name: fiber\n    device: fib0\n    address: 100.64.1.2/30\n    gateway: 100.64.1.1\n"
-         "  - name: lte\n    device: lte0\n" +
+  return "name: t\nlan:\n  device: net_null0\n  subnets:\n    - address: 192.168.10.1/24\nlinks:\n"
+         "  - name: fiber\n    device: net_null1\n    address: 100.64.1.2/30\n    gateway: 100.64.1.1\n"
+         "  - name: lte\n    device: net_null2\n" +
          lte_lines + "classes:\n  - name: voip\n    links: [fiber, lte]\n";
 }
 }  // namespace

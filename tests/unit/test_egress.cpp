@@ -397,7 +397,7 @@ namespace {
 const char* kBackupPolicy = R"(
 probing: false
 lan:
-  device: lan0
+  device: net_null0
   subnets:
     - address: 192.168.10.1/24
     - address: 192.168.20.1/24
@@ -406,13 +406,13 @@ lan:
     - {ip: 192.168.10.10, mac: "02:00:00:00:10:10"}
 links:
   - name: fiber
-    device: fib0
+    device: net_null1
     address: 100.64.1.2/30
     gateway: 100.64.1.1
     gateway_mac: "02:00:00:00:01:01"
     capacity: {up: 100mbit}
   - name: lte
-    device: lte0
+    device: net_null2
     address: 100.64.2.2/30
     gateway: 100.64.2.1
     gateway_mac: "02:00:00:00:02:01"

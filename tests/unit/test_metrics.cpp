@@ -254,9 +254,9 @@ TEST_CASE("listen addresses are HOST:PORT", "[metrics]") {
 
 TEST_CASE("the policy's metrics.listen is read and checked", "[metrics]") {
   const std::string base =
-      "lan: {device: lan0, subnets: [{address: 192.168.10.1/24}]}\n"
-      "links: [{name: fiber, device: f0, address: 100.64.1.2/30, gateway: 100.64.1.1},\n"
-      "        {name: lte, device: l0, address: 100.64.2.2/30, gateway: 100.64.2.1}]\n"
+      "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
+      "links: [{name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1},\n"
+      "        {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1}]\n"
       "classes: [{name: voip, links: [fiber]}]\n";
   auto r = parse_policy(base, "t.yaml", ".");
   REQUIRE(r.ok());

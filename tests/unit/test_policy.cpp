@@ -21,18 +21,18 @@ namespace {
 const std::vector<std::string> kBase = {
     "name: t",                         // 1
     "lan:",                            // 2
-    "  device: lan0",                  // 3
+    "  device: net_null0",             // 3
     "  subnets:",                      // 4
     "    - address: 192.168.10.1/24",  // 5
     "    - address: 192.168.20.1/24",  // 6
     "      vlan: 20",                  // 7
     "links:",                          // 8
     "  - name: fiber",                 // 9
-    "    device: fib0",                // 10
+    "    device: net_null1",           // 10
     "    address: 100.64.1.2/30",      // 11
     "    gateway: 100.64.1.1",         // 12
     "  - name: lte",                   // 13
-    "    device: lte0",                // 14
+    "    device: net_null2",           // 14
     "    address: 100.64.2.2/30",      // 15
     "    gateway: 100.64.2.1",         // 16
     "classes:",                        // 17
@@ -144,13 +144,13 @@ TEST_CASE("a valid policy compiles to the expected values", "[policy]") {
       "    - {ip: 192.168.10.10, mac: \"02:00:00:00:10:10\"}\n"
       "links:\n"
       "  - name: fiber\n"
-      "    device: fib0\n"
+      "    device: net_null1\n"
       "    address: 100.64.1.2/30\n"
       "    gateway: 100.64.1.1\n"
       "    gateway_mac: \"02:00:00:00:01:01\"\n"
       "    weight: 3\n"
       "  - name: lte\n"
-      "    device: lte0\n"
+      "    device: net_null2\n"
       "    address: 100.64.2.2/30\n"
       "    gateway: 100.64.2.1\n"
       "    role: backup\n"
@@ -200,7 +200,7 @@ TEST_CASE("a valid policy compiles to the expected values", "[policy]") {
 
   REQUIRE(p.links.size() == 2);
   CHECK(p.links[0].name == "fiber");
-  CHECK(p.links[0].device == "fib0");
+  CHECK(p.links[0].device == "net_null1");
   CHECK(p.links[0].address.addr == ip4(100, 64, 1, 2));
   CHECK(p.links[0].address.network() == ip4(100, 64, 1, 0));
   CHECK(p.links[0].gateway == ip4(100, 64, 1, 1));
@@ -368,8 +368,9 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
                        "lan subnet 2 routed must be true or false");
   }
   SECTION("DSCP out of range") { check_single_error(base_with({{22, "    dscp: [46, 64]"}}), 22, 16, "dscp 64"); }
-  SECTION("DSCP that is not a number") {
-    check_single_error(base_with({{22, "    dscp: ef"}}), 22, 11, "must be a whole number");
+  SECTION("DSCP that is neither a number nor a name") {
+    check_single_error(base_with({{22, "    dscp: af44"}}), 22, 11,
+                       "dscp \"af44\" is not a DSCP value: write 0 to 63 or a name: EF, VA, AF11 to AF43");
   }
   SECTION("port range upside down") {
     check_single_error(base_with({{22, "    dst_ports: \"6000-5000\""}}), 22, 16, "range starts above its end");
@@ -449,7 +450,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
                        "link name \"fiber\" is used twice");
   }
   SECTION("duplicate device") {
-    check_single_error(base_with({{14, "    device: fib0"}}), 14, 13, "already used by link \"fiber\"");
+    check_single_error(base_with({{14, "    device: net_null1"}}), 14, 13, "already used by link \"fiber\"");
   }
   SECTION("invalid link name does not cascade into the classes that use it") {
     check_single_error(base_with({{9, "  - name: Fiber"}, {19, "    links: [Fiber, lte]"}}), 9, 11,
@@ -732,10 +733,9 @@ TEST_CASE("limits, capacities and shaper settings compile to the expected values
 TEST_CASE("mistakes in limits, capacities and the shaper are reported at their line and column",
           "[policy][meter][shaper]") {
   SECTION("a rate with an unknown unit") {
-    std::string l = "    capacity: {up: 5mbps}";
-    check_single_error(
-        base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5mbps"),
-        "link \"fiber\" capacity up \"5mbps\" is not a rate: write a number with bit, kbit, mbit or gbit");
+    std::string l = "    capacity: {up: 5MB/s}";
+    check_single_error(base_with({{12, "    gateway: 100.64.1.1\n" + l}}), 13, col_of(l, "5MB/s"),
+                       "link \"fiber\" capacity up \"5MB/s\" is not a rate: write a number of bits per second");
   }
   SECTION("a rate below 8 kbit/s") {
     std::string l = "    capacity: {up: 1kbit}";

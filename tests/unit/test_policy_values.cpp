@@ -66,9 +66,20 @@ TEST_CASE("rates: bit units with decimals, whole bits only", "[policy][values]")
                                 {"64000", 64000},
                                 {"0.001kbit", 1},
                                 {"1.5bit", std::nullopt},  // not a whole bit
-                                {"5mbps", std::nullopt},   // bytes or bits? refused
+                                {"2Mbit", 2000000},        // tc and ISP spellings, any case
+                                {"2M", 2000000},
+                                {"2mbit", 2000000},
+                                {"100Mbps", 100000000},
+                                {"100 Mbps", 100000000},
+                                {"500kbit", 500000},
+                                {"500K", 500000},
+                                {"1Gbit/s", 1000000000},
+                                {"64000bps", 64000},
+                                {"5MBps", std::nullopt},  // a capital B before ps or /s is bytes: refused
                                 {"5MB/s", std::nullopt},
-                                {"5 mbit", std::nullopt},
+                                {"5  mbit", std::nullopt},
+                                {"5 m bit", std::nullopt},
+                                {"5mib", std::nullopt},
                                 {"mbit", std::nullopt},
                                 {"1.mbit", std::nullopt},
                                 {"1.1234567mbit", std::nullopt},  // more than 6 decimals
@@ -237,10 +248,10 @@ TEST_CASE("rule match keys: one table reads the rules and names their keys", "[p
 
   // An unknown key in a rule is suggested from the same table.
   const std::string policy =
-      "lan: {device: lan0, subnets: [{address: 192.168.10.1/24}]}\n"
+      "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
       "links:\n"
-      "  - {name: a, device: a0, address: 10.0.1.2/24, gateway: 10.0.1.1}\n"
-      "  - {name: b, device: b0, address: 10.0.2.2/24, gateway: 10.0.2.1}\n"
+      "  - {name: a, device: net_null1, address: 10.0.1.2/24, gateway: 10.0.1.1}\n"
+      "  - {name: b, device: net_null2, address: 10.0.2.2/24, gateway: 10.0.2.1}\n"
       "rules:\n"
       "  - {class: default, ingres_subnet: 192.168.10.0/24, dscp: 46}\n";
   auto r = parse_policy(policy, "p.yaml", ".");

@@ -26,15 +26,15 @@ const char* const kKeyHex = "000102030405060708090a0b0c0d0e0f1011121314151617181
 
 // Two links probed by STAMP; the probing section names the key file, lte may override it (line 7).
 std::string policy_text(const std::string& key_line, const std::string& lte_probe = "") {
-  return "lan: {device: lan0, subnets: [{address: 192.168.10.1/24}]}\n"  // 1
-         "probing:\n"                                                    // 2
-         "  targets: [{address: 198.51.100.7, kind: stamp}]\n"           // 3
+  return "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"  // 1
+         "probing:\n"                                                         // 2
+         "  targets: [{address: 198.51.100.7, kind: stamp}]\n"                // 3
          "  " +
          key_line +
-         "\n"                                                                              // 4
-         "links:\n"                                                                        // 5
-         "  - {name: fiber, device: fib0, address: 100.64.1.2/30, gateway: 100.64.1.1}\n"  // 6
-         "  - {name: lte, device: lte0, address: 100.64.2.2/30, gateway: 100.64.2.1" +
+         "\n"                                                                                   // 4
+         "links:\n"                                                                             // 5
+         "  - {name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1}\n"  // 6
+         "  - {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1" +
          lte_probe +
          "}\n"  // 7
          "classes: [{name: voip, links: [fiber, lte]}]\n";
@@ -81,7 +81,7 @@ TEST_CASE("policy: a missing, short or world-readable key file is an error at th
   check_key_error(d, policy_text("stamp_auth_key_file: none.key"), 4, 24, "No such file");
   check_key_error(d, policy_text("stamp_auth_key_file: short.key"), 4, 24, "at least 16");
   check_key_error(d, policy_text("stamp_auth_key_file: open.key"), 4, 24, "every user");
-  check_key_error(d, policy_text("interval_ms: 20", ", probe: {stamp_auth_key_file: none.key}"), 7, 105,
+  check_key_error(d, policy_text("interval_ms: 20", ", probe: {stamp_auth_key_file: none.key}"), 7, 110,
                   "link \"lte\" probe stamp_auth_key_file: key file");
 }
 
