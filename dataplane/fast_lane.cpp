@@ -36,11 +36,11 @@ inline uint32_t ipv4_source(const uint8_t* ip) {
 }
 
 // True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
-// on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need
-// no test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and
-// every reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries.
-// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
+// complete TCP (not SYN) or UDP header in the first segment: the checks of the general path that depend on the packet,
+// not on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need no
+// test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and every
+// reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries. Header words
+// are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
 inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
   const uint32_t seg = m->data_len;
   if (seg < kEthLen + kIpLen + 8) return false;
@@ -62,6 +62,7 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
     if (total < kIpLen + 20) return false;
     const uint32_t hl = (ip[kIpLen + 12] >> 4) * 4u;
     if (hl < 20 || hl > total - kIpLen) return false;
+    if (ip[kIpLen + 13] & 0x02) return false;  // SYN: its MSS may need clamping (tcp_mss.hpp), a general path job
   } else if (proto != kProtoUdp) {
     return false;
   }
@@ -153,13 +154,14 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     }
     const uint8_t cls = e->class_id & (kMaxClasses - 1), link = e->link;
     const LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
-    if (!r.fast) {
-      rest |= uint64_t{1} << i;
-      continue;
-    }
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
+    // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
+    if (!r.fast || be16(ip + 2) > snap.links[link].mtu) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
     // A NAT link: the flow's session, looked up as the general path does; one not made yet (or expired) is made
     // there. Looked up before the TTL changes, so a packet left to the general path leaves the lane untouched.
     NatSession* ns = nullptr;

@@ -13,11 +13,11 @@
 // counters; anything it is not sure of (VLAN tag, IP options, a later fragment, TTL <= 1, a bad checksum or
 // length, a flow miss (which includes every destination the general path never caches: the edge, the LAN,
 // multicast), an expired or older-policy entry, a flow that must move, a host-pair class, a link without a next
-// hop, IPv6, ARP, ICMP) is handed to the general path untouched, which parses and forwards it from scratch
-// (tests/unit/test_fast_lane.cpp runs the same traffic both ways and compares; so does a pipeline test with
-// wansteer --no-fast-lane). Order: packets of one flow keep their order unless one of them is such an exception
-// (IP options, say) in the same burst as an ordinary one; the exception then leaves after the ordinary packets
-// of that burst. Packets of different flows may change order within a burst.
+// hop, a TCP SYN (MSS clamping), a packet over the link's MTU, IPv6, ARP, ICMP) is handed to the general path
+// untouched, which parses and forwards it from scratch (tests/unit/test_fast_lane.cpp runs the same traffic both ways
+// and compares; so does a pipeline test with wansteer --no-fast-lane). Order: packets of one flow keep their order
+// unless one of them is such an exception (IP options, say) in the same burst as an ordinary one; the exception then
+// leaves after the ordinary packets of that burst. Packets of different flows may change order within a burst.
 #pragma once
 #include <cstdint>
 

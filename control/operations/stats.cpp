@@ -52,6 +52,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.icmp_errors_sent += c.icmp_errors_sent.get();
     t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
+    t.mss_clamped += c.mss_clamped.get();
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
@@ -192,6 +193,7 @@ std::string counters_json(const StatsView& v) {
                       {"icmp_errors_sent", t.icmp_errors_sent},
                       {"icmp_errors_suppressed", t.icmp_errors_suppressed},
                       {"handed_to_control", t.to_control}};
+  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
   j["workers"] = Json{{"loops", t.loops},
                       {"busy_loops", t.busy_loops},
                       {"busy_cycles", t.busy_cycles},
@@ -322,6 +324,8 @@ std::string counters_text(const StatsView& v) {
   s += fmt::format("\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved\n",
                    t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired,
                    t.flow_moves);
+  s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}\n", t.icmp_errors_sent,
+                   t.icmp_errors_suppressed, t.mss_clamped);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);
   return s;
 }
