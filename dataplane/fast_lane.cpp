@@ -16,6 +16,7 @@
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
+#include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
 namespace {
@@ -36,7 +37,7 @@ inline uint32_t ipv4_source(const uint8_t* ip) {
 }
 
 // True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP (not SYN) or UDP header in the first segment: the checks of the general path that depend on the packet,
+// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet,
 // not on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need no
 // test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and every
 // reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries. Header words
@@ -62,7 +63,6 @@ inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
     if (total < kIpLen + 20) return false;
     const uint32_t hl = (ip[kIpLen + 12] >> 4) * 4u;
     if (hl < 20 || hl > total - kIpLen) return false;
-    if (ip[kIpLen + 13] & 0x02) return false;  // SYN: its MSS may need clamping (tcp_mss.hpp), a general path job
   } else if (proto != kProtoUdp) {
     return false;
   }
@@ -174,6 +174,12 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     e->packets++;
     e->bytes += m->pkt_len;
     ipv4_ttl_decrement(ip);  // fast_candidate checked TTL > 1
+    // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
+    // fast_candidate checked the TCP header lies within the packet and the first segment.
+    const uint16_t mss_max = snap.links[link].mss_max;
+    if (ip[9] == kProtoTcp && mss_max != 0 && tcp_is_syn(ip + kIpLen) &&
+        tcp_mss_clamp(ip + kIpLen, be16(ip + 2) - kIpLen, mss_max))
+      w.counters.mss_clamped.inc();
     if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
     std::memcpy(p, r.eth, sizeof r.eth);
     if (r.how == LinkRoute::kEgress) fill_meta(m, ip, hashes[j], cls, link);

@@ -293,3 +293,18 @@ TEST_CASE("MSS: mss_clamp: false leaves SYNs alone", "[mss]") {
   CHECK(be16_at(out[0], kL4 + 22) == 1460);
   CHECK(rig.w->counters.mss_clamped.get() == 0);
 }
+
+TEST_CASE("MSS: a SYN of a cached flow is clamped on the fast lane as the general path would", "[mss]") {
+  Rig rig(true);
+  rig.inject(0, syn({}, 0x10));  // an ACK: the flow's first packet makes its cache entry and NAT session
+  rig.poll();
+  REQUIRE(rig.sent(1).size() == 1);
+  rig.inject(0, syn(kMss1460));
+  rig.poll();
+  auto out = rig.sent(1);
+  REQUIRE(out.size() == 1);
+  CHECK(rig.w->counters.fast_lane.get() == 1);
+  CHECK(be16_at(out[0], kL4 + 22) == 1260);
+  CHECK(tcp_sum(out[0]) == 0xffff);
+  CHECK(rig.w->counters.mss_clamped.get() == 1);
+}
