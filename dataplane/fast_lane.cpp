@@ -37,11 +37,11 @@ inline uint32_t ipv4_source(const uint8_t* ip) {
 }
 
 // True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet,
-// not on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need no
-// test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and every
-// reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries. Header words
-// are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
+// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
+// on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need
+// no test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and
+// every reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries.
+// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
 inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
   const uint32_t seg = m->data_len;
   if (seg < kEthLen + kIpLen + 8) return false;

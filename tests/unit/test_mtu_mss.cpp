@@ -93,45 +93,29 @@ TEST_CASE("MSS clamp: the option walk finds MSS wherever it is and keeps the che
 }
 
 TEST_CASE("MSS clamp: leaves alone what it must not change", "[mss]") {
-  SECTION("MSS already small enough") {
-    Bytes f = syn({2, 4, 0x04, 0xb0});  // 1200
+  struct Case {
+    const char* what;
+    Bytes options;
+    uint8_t flags = 0x02;
+    uint32_t avail = 0;  // 0: the whole segment
+  };
+  const Case cases[] = {
+      {"MSS already small enough (1200)", {2, 4, 0x04, 0xb0}},
+      {"no MSS option", {1, 1, 3, 3, 7, 1, 1, 1}},
+      {"no options at all", {}},
+      {"MSS after end of options", {0, 2, 4, 0x05, 0xb4, 0, 0, 0}},
+      {"an option whose length runs past the header", {3, 9, 7, 0, 2, 4, 0x05, 0xb4}},
+      {"an option of length 0 (would loop forever)", {8, 0, 2, 4, 0x05, 0xb4, 0, 0}},
+      {"MSS option with a wrong length", {2, 3, 0x05, 1, 1, 1, 1, 1}},
+      {"the options cut off by the first segment's end", {1, 1, 1, 1, 2, 4, 0x05, 0xb4}, 0x02, 26},
+      {"not a SYN", kMss1460, 0x10},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    Bytes f = syn(c.options, c.flags);
     const Bytes before = f;
-    CHECK_FALSE(clamp(f));
+    CHECK_FALSE(clamp(f, 1260, c.avail));
     CHECK(f == before);
-  }
-  SECTION("no MSS option") {
-    Bytes f = syn({1, 1, 3, 3, 7, 1, 1, 1});
-    const Bytes before = f;
-    CHECK_FALSE(clamp(f));
-    CHECK(f == before);
-  }
-  SECTION("no options at all") {
-    Bytes f = syn({});
-    CHECK_FALSE(clamp(f));
-  }
-  SECTION("MSS after end of options") {
-    Bytes f = syn({0, 2, 4, 0x05, 0xb4, 0, 0, 0});
-    CHECK_FALSE(clamp(f));
-  }
-  SECTION("an option whose length runs past the header") {
-    Bytes f = syn({3, 9, 7, 0, 2, 4, 0x05, 0xb4});
-    CHECK_FALSE(clamp(f));
-  }
-  SECTION("an option of length 0 (would loop forever)") {
-    Bytes f = syn({8, 0, 2, 4, 0x05, 0xb4, 0, 0});
-    CHECK_FALSE(clamp(f));
-  }
-  SECTION("MSS option with a wrong length") {
-    Bytes f = syn({2, 3, 0x05, 1, 1, 1, 1, 1});
-    CHECK_FALSE(clamp(f));
-  }
-  SECTION("the options cut off by the first segment's end") {
-    Bytes f = syn({1, 1, 1, 1, 2, 4, 0x05, 0xb4});
-    CHECK_FALSE(clamp(f, 1260, 26));
-  }
-  SECTION("not a SYN") {
-    Bytes f = syn(kMss1460, 0x10);
-    CHECK_FALSE(clamp(f));
   }
 }
 
