@@ -193,7 +193,6 @@ std::string counters_json(const StatsView& v) {
                       {"icmp_errors_sent", t.icmp_errors_sent},
                       {"icmp_errors_suppressed", t.icmp_errors_suppressed},
                       {"handed_to_control", t.to_control}};
-  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
   j["workers"] = Json{{"loops", t.loops},
                       {"busy_loops", t.busy_loops},
                       {"busy_cycles", t.busy_cycles},
@@ -202,6 +201,7 @@ std::string counters_json(const StatsView& v) {
                       {"handoff_received", t.handoff_received}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
+  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};  // last: new keys go at the end, where older tools ignore them
   return dump(j);
 }
 
