@@ -58,8 +58,9 @@ struct alignas(64) WorkerCounters {
   Counter flow_uncached;  // packets forwarded without a cache entry (table full even after eviction)
   Counter fast_lane;      // LAN packets forwarded by the fast lane (cached IPv4 flows), of flow_hits
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
-  Counter icmp_errors_sent;        // time exceeded sent for expiring packets (dataplane/icmp_error.cpp)
+  Counter icmp_errors_sent;        // time exceeded and fragmentation needed sent (dataplane/icmp_error.cpp)
   Counter icmp_errors_suppressed;  // errors not sent: over the worker's budget, or the pool was empty
+  Counter mss_clamped;             // TCP SYNs whose MSS option was lowered to a link's MTU (dataplane/tcp_mss.cpp)
   Counter nat_sessions_created, nat_sessions_expired;  // NAT mappings made and timed out (dataplane/nat_*.cpp)
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet

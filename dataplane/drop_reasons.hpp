@@ -49,7 +49,9 @@ namespace wansteer {
   X(nat_untranslatable, "not translatable on a NAT link (later fragment, ICMP not echo)") \
   X(inbound_no_session, "WAN packet to a NAT link's address matching no session")         \
   X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")          \
-  X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")
+  X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")             \
+  X(too_big_df, "over the link's MTU with DF set (fragmentation needed sent)")            \
+  X(too_big_nodf, "over the link's MTU, DF clear (not fragmented)")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

@@ -16,6 +16,7 @@
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
+#include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
 namespace {
@@ -153,13 +154,14 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     }
     const uint8_t cls = e->class_id & (kMaxClasses - 1), link = e->link;
     const LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
-    if (!r.fast) {
-      rest |= uint64_t{1} << i;
-      continue;
-    }
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
     uint8_t* ip = p + kEthLen;
+    // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
+    if (!r.fast || be16(ip + 2) > snap.links[link].mtu) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
     // A NAT link: the flow's session, looked up as the general path does; one not made yet (or expired) is made
     // there. Looked up before the TTL changes, so a packet left to the general path leaves the lane untouched.
     NatSession* ns = nullptr;
@@ -172,6 +174,12 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     e->packets++;
     e->bytes += m->pkt_len;
     ipv4_ttl_decrement(ip);  // fast_candidate checked TTL > 1
+    // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
+    // fast_candidate checked the TCP header lies within the packet and the first segment.
+    const uint16_t mss_max = snap.links[link].mss_max;
+    if (ip[9] == kProtoTcp && mss_max != 0 && tcp_is_syn(ip + kIpLen) &&
+        tcp_mss_clamp(ip + kIpLen, be16(ip + 2) - kIpLen, mss_max))
+      w.counters.mss_clamped.inc();
     if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
     std::memcpy(p, r.eth, sizeof r.eth);
     if (r.how == LinkRoute::kEgress) fill_meta(m, ip, hashes[j], cls, link);

@@ -37,7 +37,7 @@ bool icmp_error_allowed(const rte_mbuf* m, const PacketMeta* meta, uint32_t dst_
 }
 
 rte_mbuf* icmp_error_build(const rte_mbuf* m, const PacketMeta* meta, uint8_t type, uint8_t code, uint32_t src_ip,
-                           const rte_ether_addr& our_mac) {
+                           const rte_ether_addr& our_mac, uint16_t next_hop_mtu) {
   rte_mbuf* r = rte_pktmbuf_alloc(m->pool);
   if (r == nullptr) return nullptr;
   const uint16_t l2 = meta->l3_offset;
@@ -75,24 +75,41 @@ rte_mbuf* icmp_error_build(const rte_mbuf* m, const PacketMeta* meta, uint8_t ty
   std::memset(icmp, 0, kIcmpHdrLen);  // the 4 "unused" bytes after the checksum stay zero for time exceeded
   icmp->icmp_type = type;
   icmp->icmp_code = code;
+  icmp->icmp_seq_nb = rte_cpu_to_be_16(next_hop_mtu);  // RFC 1191: the second 16 bits of the "unused" word
   icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpHdrLen + quote));
   return r;
 }
 
+namespace {
+
+// Sends the error (type, code, next_hop_mtu) for m where allowed and the worker's budget has a token; m stays.
+void send_icmp_error(WorkerContext& w, const rte_mbuf* m, const PacketMeta* meta, uint8_t pi, uint8_t type,
+                     uint8_t code, uint16_t next_hop_mtu, uint32_t src_ip, uint32_t dst_broadcast,
+                     const rte_ether_addr& our_mac, uint64_t now_tsc) {
+  if (src_ip == 0 || !icmp_error_allowed(m, meta, dst_broadcast)) return;
+  rte_mbuf* r = w.icmp_errors.take(now_tsc, rte_get_tsc_hz())
+                    ? icmp_error_build(m, meta, type, code, src_ip, our_mac, next_hop_mtu)
+                    : nullptr;
+  if (r != nullptr) {
+    tx_enqueue(w, pi, r);
+    w.counters.icmp_errors_sent.inc();
+  } else {
+    w.counters.icmp_errors_suppressed.inc();  // over the budget, or no mbuf
+  }
+}
+
+}  // namespace
+
 void ttl_expired_reply(WorkerContext& w, rte_mbuf* m, const PacketMeta* meta, uint8_t pi, uint32_t src_ip,
                        uint32_t dst_broadcast, const rte_ether_addr& our_mac, uint64_t now_tsc) {
-  if (src_ip != 0 && icmp_error_allowed(m, meta, dst_broadcast)) {
-    rte_mbuf* r = w.icmp_errors.take(now_tsc, rte_get_tsc_hz())
-                      ? icmp_error_build(m, meta, kIcmpTimeExceeded, 0, src_ip, our_mac)
-                      : nullptr;
-    if (r != nullptr) {
-      tx_enqueue(w, pi, r);
-      w.counters.icmp_errors_sent.inc();
-    } else {
-      w.counters.icmp_errors_suppressed.inc();  // over the budget, or no mbuf
-    }
-  }
+  send_icmp_error(w, m, meta, pi, kIcmpTimeExceeded, 0, 0, src_ip, dst_broadcast, our_mac, now_tsc);
   drop_packet(w, m, pi, DropReason::ttl_expired);
+}
+
+void frag_needed_reply(WorkerContext& w, rte_mbuf* m, const PacketMeta* meta, uint8_t pi, uint32_t src_ip, uint16_t mtu,
+                       const rte_ether_addr& our_mac, uint64_t now_tsc) {
+  send_icmp_error(w, m, meta, pi, kIcmpUnreachable, kIcmpFragNeeded, mtu, src_ip, 0, our_mac, now_tsc);
+  drop_packet(w, m, pi, DropReason::too_big_df);
 }
 
 }  // namespace wansteer

@@ -1,6 +1,7 @@
 // General path, LAN stage 3: the packet's route on its link (the worker's RouteTable, as the fast lane uses it),
-// TTL (a time exceeded back to the sender when it runs out), VLAN strip, Ethernet rewrite to the link's next hop,
-// source NAT on links that translate, flow totals, then out on the route.
+// the link's MTU (fragmentation needed back to the sender for a DF packet too large), TTL (a time exceeded back to
+// the sender when it runs out), TCP SYN MSS clamping, VLAN strip, Ethernet rewrite to the link's next hop, source NAT
+// on links that translate, flow totals, then out on the route.
 #include <cstring>
 
 #include "dataplane/frame_edit.hpp"
@@ -10,21 +11,33 @@
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/route_send.hpp"
+#include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
 namespace {
 
-enum class Send : uint8_t { sent, no_usable_link, no_neighbor, ttl_expired };
+enum class Send : uint8_t { sent, no_usable_link, no_neighbor, ttl_expired, too_big_df, too_big_nodf };
 
 inline bool decrement_hops(rte_mbuf* m, const PacketMeta* meta) {
   return meta->l3 == static_cast<uint8_t>(L3::ipv4) ? ipv4_decrement_ttl(m, meta->l3_offset)
                                                     : ipv6_decrement_hop_limit(m, meta->l3_offset);
 }
 
-// Checks the route and decrements the TTL; on `sent` the packet is ready for its rewrite.
+// A packet over its link's MTU: with DF set (or IPv6, which routers never fragment) the sender must learn the MTU;
+// without, it would need fragmenting, which the edge does not do. Its TTL running out here comes first (as Linux
+// orders them), so that traceroute with large probes still sees this hop.
+inline Send too_big(rte_mbuf* m, const PacketMeta* meta) {
+  const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta->l3_offset);
+  if (meta->l3 == static_cast<uint8_t>(L3::ipv6)) return ip[7] <= 1 ? Send::ttl_expired : Send::too_big_df;
+  if (ip[8] <= 1) return Send::ttl_expired;
+  return (ip[6] & 0x40) != 0 ? Send::too_big_df : Send::too_big_nodf;
+}
+
+// Checks the route and the MTU (one compare) and decrements the TTL; on `sent` the packet is ready for its rewrite.
 inline Send send_check(const DataplaneSnapshot& snap, const RouteTable& routes, rte_mbuf* m, const PacketMeta* meta) {
   if (meta->link >= snap.n_links) return Send::no_usable_link;  // kNoLink included
   if (routes.route[meta->class_id][meta->link].how == LinkRoute::kNoNeighbor) return Send::no_neighbor;
+  if (meta->l3_len > snap.links[meta->link].mtu) return too_big(m, meta);  // before the TTL: quoted as it came
   if (!decrement_hops(m, meta)) return Send::ttl_expired;
   return Send::sent;
 }
@@ -58,8 +71,18 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
       case Send::ttl_expired:  // back out the LAN port, on the VLAN it came in on
         ttl_expired_reply(w, m, meta, 0, arrival_address(snap, meta), 0, snap.lan_mac, now_tsc);
         continue;
+      case Send::too_big_df:  // IPv6 too (no arrival address: counted, no ICMPv6 packet too big yet)
+        frag_needed_reply(w, m, meta, 0, arrival_address(snap, meta), snap.links[meta->link].mtu, snap.lan_mac,
+                          now_tsc);
+        continue;
+      case Send::too_big_nodf:
+        drop_packet(w, m, 0, DropReason::too_big_nodf);
+        continue;
     }
     const uint8_t link = meta->link;
+    if (meta->proto == IPPROTO_TCP && snap.links[link].mss_max != 0 &&
+        tcp_mss_clamp_packet(m, meta, snap.links[link].mss_max))
+      w.counters.mss_clamped.inc();
     if (snap.links[link].nat && meta->l3 == static_cast<uint8_t>(L3::ipv4)) {  // NAT44: IPv6 is routed as it is
       uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
       NatSession* s = nullptr;

@@ -1,6 +1,7 @@
 // General path from a WAN link: probe replies and DHCP replies to control, the link's own address (ICMP echo), on a
 // NAT link the session (translated back, handed to the worker that owns it, or dropped: the inbound firewall), then
-// the route to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, the subnet's VLAN tag, rewrite, tx.
+// the route to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, TCP SYN MSS clamping to the link's MTU,
+// the subnet's VLAN tag, rewrite, tx.
 #include <rte_hash.h>
 #include <rte_icmp.h>
 
@@ -13,6 +14,7 @@
 #include "dataplane/nat_inbound.hpp"
 #include "dataplane/probe_ids.hpp"
 #include "dataplane/rx_timestamp.hpp"
+#include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
 namespace {
@@ -94,8 +96,8 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   return WanIn::to_lan;
 }
 
-// TTL (a time exceeded from the link's address back out the link when it runs out), the subnet's VLAN tag and
-// the LAN host's MAC, then tx on the LAN port.
+// TTL (a time exceeded from the link's address back out the link when it runs out), the SYN's MSS (so the LAN
+// host's replies fit the link too), the subnet's VLAN tag and the LAN host's MAC, then tx on the LAN port.
 inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, rte_mbuf* m, PacketMeta* meta,
                         const NeighborTable::Entry& ne, uint64_t now_tsc) {
   if (!ipv4_decrement_ttl(m, meta->l3_offset)) {
@@ -104,6 +106,9 @@ inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
     ttl_expired_reply(w, m, meta, pi, L.own_ip, sn.network | ~sn.mask, L.own_mac, now_tsc);
     return;
   }
+  const uint16_t mss_max = snap.links[pi - 1].mss_max;
+  if (meta->proto == IPPROTO_TCP && mss_max != 0 && tcp_mss_clamp_packet(m, meta, mss_max))
+    w.counters.mss_clamped.inc();
   strip_vlans(m, meta);
   const uint16_t vlan = snap.lan[ne.subnet].vlan;
   if (vlan != 0 && !push_vlan(m, meta, vlan)) {

@@ -199,7 +199,10 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
                            "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
     auto ie = fams.counter("wansteer_worker_icmp_errors_total",
-                           "ICMP errors (time exceeded) for expiring packets, sent or suppressed by the rate limit");
+                           "ICMP errors (time exceeded, fragmentation needed) the worker sent or suppressed by "
+                           "the rate limit");
+    auto mss = fams.counter("wansteer_worker_tcp_mss_clamped_total",
+                            "TCP SYNs whose MSS the worker lowered to a link's MTU - 40 (mss_clamp)");
     auto ns = fams.gauge("wansteer_nat_session_entries", "NAT sessions in the worker's table");
     auto nc = fams.gauge("wansteer_nat_session_capacity_entries", "Sessions the worker's NAT table holds at most");
     auto nm = fams.counter("wansteer_nat_sessions_total",
@@ -218,6 +221,7 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));
+      mss.add(lb, static_cast<double>(w.mss_clamped));
       ie.add({{"worker", std::to_string(w.id)}, {"result", "sent"}}, static_cast<double>(w.icmp_errors_sent));
       ie.add({{"worker", std::to_string(w.id)}, {"result", "suppressed"}},
              static_cast<double>(w.icmp_errors_suppressed));

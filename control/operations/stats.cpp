@@ -52,6 +52,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.icmp_errors_sent += c.icmp_errors_sent.get();
     t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
+    t.mss_clamped += c.mss_clamped.get();
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
@@ -200,6 +201,7 @@ std::string counters_json(const StatsView& v) {
                       {"handoff_received", t.handoff_received}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
+  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};  // last: new keys go at the end, where older tools ignore them
   return dump(j);
 }
 
@@ -322,6 +324,8 @@ std::string counters_text(const StatsView& v) {
   s += fmt::format("\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved\n",
                    t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired,
                    t.flow_moves);
+  s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}\n", t.icmp_errors_sent,
+                   t.icmp_errors_suppressed, t.mss_clamped);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);
   return s;
 }

@@ -32,7 +32,7 @@ struct CounterTotals {
   uint64_t handoff_sent = 0, handoff_received = 0;
   uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0, flow_expired = 0,
            flow_moves = 0, flow_uncached = 0, fast_lane = 0;
-  uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0;
+  uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0, mss_clamped = 0;
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
 };
 

@@ -11,6 +11,7 @@ namespace wansteer::policy_reader {
 namespace {
 
 constexpr size_t kMinLinks = 2;
+constexpr uint64_t kMinLinkMtu = 576, kMaxLinkMtu = 9000;  // RFC 791's minimum datagram; jumbo frames
 
 // The device must be new: not the LAN's, not an earlier link's.
 void read_device(Diagnostics& diag, const Field& d, const std::string& what, const std::string& lan_device,
@@ -69,7 +70,7 @@ void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, L
     if (auto v = read_rate(diag, item(*d), what + " capacity down")) spec.capacity_down_bps = *v;
 }
 
-// role, weight, metered, probe, capacity and shaping: the keys with defaults.
+// role, weight, nat, mtu, mss_clamp, metered, probe, capacity and shaping: the keys with defaults.
 void read_link_options(Diagnostics& diag, const Fields& m, const std::string& what, const std::string& base_dir,
                        LinkSpec& spec) {
   if (const Field* r = m.get("role")) {
@@ -86,6 +87,11 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
     if (auto v = read_integer(diag, item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
   if (const Field* na = m.get("nat"))
     if (auto b = read_boolean(diag, item(*na), what + " nat")) spec.nat = *b;
+  if (const Field* mt = m.get("mtu"))
+    if (auto v = read_integer(diag, item(*mt), what + " mtu", kMinLinkMtu, kMaxLinkMtu))
+      spec.mtu = static_cast<uint16_t>(*v);
+  if (const Field* mc = m.get("mss_clamp"))
+    if (auto b = read_boolean(diag, item(*mc), what + " mss_clamp")) spec.mss_clamp = *b;
   if (const Field* me = m.get("metered"))
     if (auto b = read_boolean(diag, item(*me), what + " metered")) spec.metered = *b;
   if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", base_dir, spec.probe);
@@ -150,7 +156,7 @@ bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, con
     std::string what = label("link", it.node, i);
     auto m = read_map(diag, it, what,
                       {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
-                       "capacity", "shaping", "nat"});
+                       "capacity", "shaping", "nat", "mtu", "mss_clamp"});
     spec.probe = probing;
     if (m) read_link_fields(diag, *m, what, lan_device, base_dir, links, spec);
     // Always keep a slot so the list position stays the link index for the links after it.

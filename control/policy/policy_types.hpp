@@ -97,6 +97,8 @@ struct LinkSpec {
   uint64_t capacity_down_bps = 0;  // capacity.down (informational for now)
   bool shaping = true;             // with capacity_up_bps: shape egress to it; false = straight to the NIC
   bool nat = true;                 // source NAT to the link's address (false: a routed public LAN behind it)
+  uint16_t mtu = 1500;             // the largest IP packet the link carries (576..9000)
+  bool mss_clamp = true;           // TCP SYN MSS lowered to mtu - 40 in both directions
   SourceLoc loc;
 };
 

@@ -5,6 +5,9 @@
 
 namespace wansteer {
 
+// IPv4 and TCP headers without options: what a link's MTU leaves for a TCP segment's payload (the MSS).
+constexpr uint16_t kIpv4TcpHeaders = 40;
+
 std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, const DataplaneSnapshot* prev) {
   const Policy& p = in.policy;
   auto s = std::make_unique<DataplaneSnapshot>();
@@ -35,6 +38,8 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
     lc.backup = ls.role == LinkRole::backup;
     lc.nat = ls.nat;
     lc.dhcp = ls.dhcp;
+    lc.mtu = ls.mtu;
+    lc.mss_max = ls.mss_clamp ? static_cast<uint16_t>(ls.mtu - kIpv4TcpHeaders) : 0;
   }
   s->steering = in.steering;
   s->flow_idle_tsc = static_cast<uint64_t>(p.flow_cache.idle_timeout_s) * in.tsc_hz;

@@ -12,6 +12,8 @@ using namespace wansteer::test;
 TEST_CASE("snapshot builder: links, gateways, steering and generations come from its inputs", "[snapshot]") {
   Policy p = rig_office_skeleton();
   p.classes = {ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
+  p.links[0].mtu = 1300;
+  p.links[1].mss_clamp = false;
   DataplaneRuntime ports;
   ports.lan_port = 7;
   ports.link_port[0] = 8;
@@ -39,6 +41,10 @@ TEST_CASE("snapshot builder: links, gateways, steering and generations come from
   CHECK(s->links[1].own_mac.addr_bytes[5] == 0x42);
   CHECK(s->links[1].backup);
   CHECK(s->links[1].gateway_ip == ip4("100.64.2.1"));
+  CHECK(s->links[0].mtu == 1300);
+  CHECK(s->links[0].mss_max == 1260);  // mtu - 40
+  CHECK(s->links[1].mtu == 1500);
+  CHECK(s->links[1].mss_max == 0);  // mss_clamp: false
   CHECK(s->lan[1].vlan == 20);
   CHECK(s->steering.cls[0].pick_slot[0] == 1);  // what the planner said: lte
   CHECK(s->flow_idle_tsc == uint64_t(p.flow_cache.idle_timeout_s) * 1'000'000'000);
