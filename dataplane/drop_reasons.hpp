@@ -49,7 +49,8 @@ namespace wansteer {
   X(nat_untranslatable, "not translatable on a NAT link (later fragment, ICMP not echo)") \
   X(inbound_no_session, "WAN packet to a NAT link's address matching no session")         \
   X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")          \
-  X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")
+  X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")             \
+  X(inbound_forward_denied, "WAN packet to a port forward from a source its from: leaves out")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

@@ -55,6 +55,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
+    t.nat_forward_hits += c.nat_forward_hits.get();
+    t.nat_hairpin += c.nat_hairpin.get();
     t.loops += c.loops.get();
     t.busy_loops += c.busy_loops.get();
     t.busy_cycles += c.busy_cycles.get();
@@ -198,6 +200,7 @@ std::string counters_json(const StatsView& v) {
                       {"idle_cycles", t.idle_cycles},
                       {"handoff_sent", t.handoff_sent},
                       {"handoff_received", t.handoff_received}};
+  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
   return dump(j);

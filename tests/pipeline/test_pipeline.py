@@ -62,12 +62,17 @@ def binary(name: str) -> str:
 
 # --- one daemon run ------------------------------------------------------------------------------
 
-def write_policy(directory: Path, lists: dict[str, str], nat: bool = False, extra: str = "") -> Path:
+def write_policy(directory: Path, lists: dict[str, str], nat: bool = False, extra: str = "",
+                 link_keys: dict[str, str] | None = None) -> Path:
     """nat: the links' `nat` key. These runs test the routed path (frames leave unchanged but for TTL and MACs,
-    WAN frames reach LAN hosts by route), so they turn NAT off; test_nat.py runs with it on. extra: appended."""
+    WAN frames reach LAN hosts by route), so they turn NAT off; test_nat.py runs with it on. extra: appended.
+    link_keys: per link name, more keys for its flow map ("forwards: [...]")."""
     tmpl = string.Template((HERE / "policy_template.yaml").read_text())
     text = tmpl.substitute(dir=str(directory), **{f"{c}_links": v for c, v in lists.items()})
     text = re.sub(r"(role: (?:primary|backup))\}", rf"\1, nat: {str(nat).lower()}}}", text) + extra
+    for name, keys in (link_keys or {}).items():
+        text = re.sub(rf"(\{{name: {name},.*)\}}$", lambda m: f"{m.group(1)}, {keys}}}", text, count=1,
+                      flags=re.MULTILINE)
     path = directory / "policy.yaml"
     path.write_text(text)
     return path
@@ -146,11 +151,12 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
 
 
 def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = (),
-                 eal_args: tuple | None = None, nat: bool = False, policy_extra: str = "") -> Run:
+                 eal_args: tuple | None = None, nat: bool = False, policy_extra: str = "",
+                 link_keys: dict[str, str] | None = None) -> Run:
     """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults."""
     directory.mkdir(parents=True, exist_ok=True)
     inputs = sc.write(str(directory))
-    policy = write_policy(directory, lists, nat, policy_extra)
+    policy = write_policy(directory, lists, nat, policy_extra, link_keys)
     ctl_path = directory / "ctl.sock"
     final_path = directory / "final-stats.json"
     cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path),
