@@ -109,8 +109,11 @@ void read_forward(Diagnostics& diag, const Item& it, const std::string& what, st
   if (!m) return;
   ForwardSpec fw;
   fw.loc = diag.loc(it.mark);
-  bool ok =
-      require_key(diag, *m, "proto", what) & require_key(diag, *m, "port", what) & require_key(diag, *m, "to", what);
+  // Each missing key is reported, not only the first.
+  const bool has_proto = require_key(diag, *m, "proto", what);
+  const bool has_port = require_key(diag, *m, "port", what);
+  const bool has_to = require_key(diag, *m, "to", what);
+  bool ok = has_proto && has_port && has_to;
   if (const Field* p = m->get("proto")) {
     auto s = read_choice(diag, item(*p), what + " proto", {"tcp", "udp"});
     ok = ok && s;

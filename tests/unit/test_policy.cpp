@@ -435,7 +435,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, forwards");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -1031,28 +1031,28 @@ TEST_CASE("forwards: each mistake is reported at its line and column", "[policy]
   };
   // Line 14 is the first forward; the column points at the value in error.
   check_single_error(with("      - {proto: icmp, port: 1, to: 192.168.10.20}"), 14, 17, "must be one of tcp, udp");
-  check_single_error(with("      - {proto: tcp, port: 0-10, to: 192.168.10.20}"), 14, 29, "includes port 0");
-  check_single_error(with("      - {proto: tcp, port: 20-10, to: 192.168.10.20}"), 14, 29, "range starts above");
-  check_single_error(with("      - {proto: tcp, port: 80, to: 10.9.9.9}"), 14, 37, "not inside any lan subnet");
-  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.1}"), 14, 37, "edge's own LAN address");
-  check_single_error(with("      - {proto: tcp, port: 80, to: \"192.168.10.20:99999\"}"), 14, 37,
+  check_single_error(with("      - {proto: tcp, port: 0-10, to: 192.168.10.20}"), 14, 28, "includes port 0");
+  check_single_error(with("      - {proto: tcp, port: 20-10, to: 192.168.10.20}"), 14, 28, "range starts above");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 10.9.9.9}"), 14, 36, "not inside any lan subnet");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.1}"), 14, 36, "edge's own LAN address");
+  check_single_error(with("      - {proto: tcp, port: 80, to: \"192.168.10.20:99999\"}"), 14, 36,
                      "optionally with a port");
-  check_single_error(with("      - {proto: tcp, port: 65000-65010, to: \"192.168.10.20:65530\"}"), 14, 46,
+  check_single_error(with("      - {proto: tcp, port: 65000-65010, to: \"192.168.10.20:65530\"}"), 14, 45,
                      "run past port 65535");
-  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, from: [2001:db8::/32]}"), 14, 59,
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, from: [2001:db8::/32]}"), 14, 58,
                      "must be IPv4");
-  check_single_error(with("      - {proto: udp, port: 40000-41000, to: 192.168.10.20}"), 14, 29,
+  check_single_error(with("      - {proto: udp, port: 40000-41000, to: 192.168.10.20}"), 14, 28,
                      "the edge's own probe ports");
-  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, form: [1.2.3.4]}"), 14, 52,
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, frm: [1.2.3.4]}"), 14, 51,
                      "did you mean \"from\"");
   check_single_error(with("      - {proto: tcp, to: 192.168.10.20}"), 14, 9, "port");
   // Overlaps: the later forward is the one reported.
   check_single_error(with("      - {proto: tcp, port: 8000-8010, to: 192.168.10.20}\n"
                           "      - {proto: tcp, port: 8010, to: 192.168.10.21}"),
-                     15, 29, "overlaps forward 1 (tcp 8000-8010, line 14)");
+                     15, 28, "overlaps forward 1 (tcp 8000-8010, line 14)");
   check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20}\n"
                           "      - {proto: tcp, port: 8080, to: \"192.168.10.20:80\"}"),
-                     15, 39, "reaches the same LAN ports as forward 1");
+                     15, 38, "reaches the same LAN ports as forward 1");
   // The same port on another protocol, or on another link, is fine.
   auto ok = parse_policy(
       base_with({{12,
@@ -1066,5 +1066,5 @@ TEST_CASE("forwards: each mistake is reported at its line and column", "[policy]
   check_single_error(base_with({{16,
                                  "    gateway: 100.64.2.1\n    nat: false\n    forwards: [{proto: tcp, port: 80, "
                                  "to: 192.168.10.20}]"}}),
-                     18, 49, "forwards need nat: true");
+                     18, 43, "forwards need nat: true");
 }
