@@ -200,9 +200,9 @@ std::string counters_json(const StatsView& v) {
                       {"idle_cycles", t.idle_cycles},
                       {"handoff_sent", t.handoff_sent},
                       {"handoff_received", t.handoff_received}};
-  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
+  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};  // newest last
   return dump(j);
 }
 
