@@ -62,6 +62,8 @@ struct alignas(64) WorkerCounters {
   Counter icmp_errors_suppressed;  // errors not sent: over the worker's budget, or the pool was empty
   Counter mss_clamped;             // TCP SYNs whose MSS option was lowered to a link's MTU (dataplane/tcp_mss.cpp)
   Counter nat_sessions_created, nat_sessions_expired;  // NAT mappings made and timed out (dataplane/nat_*.cpp)
+  Counter nat_forward_hits;  // WAN packets let in by a port forward (dataplane/nat_inbound.cpp)
+  Counter nat_hairpin;       // LAN packets to a NAT link's address sent back to a LAN host (dataplane/nat_hairpin.cpp)
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none

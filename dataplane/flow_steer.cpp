@@ -2,6 +2,7 @@
 // their link; misses (new, expired or older-policy flows) are classified together in one ACL call and steered.
 #include "dataplane/cached_flow.hpp"
 #include "dataplane/classify.hpp"
+#include "dataplane/forward_steer.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/route_send.hpp"
 
@@ -27,9 +28,14 @@ void classify_misses(WorkerContext& w, const DataplaneSnapshot& snap, PacketMeta
     const uint16_t i = miss_idx[j];
     PacketMeta* meta = miss_meta[j];
     FlowEntry* e = entry[i];
-    meta->link = snap.steering.cls[meta->class_id].pick(meta->flow_hash);
+    const ClassSteering& cs = snap.steering.cls[meta->class_id];
+    meta->link = cs.pick(meta->flow_hash);
     if (e != nullptr && keeps_link_across_reload(routes, *e, meta->class_id, generation, now_tsc, snap.flow_idle_tsc))
       meta->link = e->link;
+    // A forwarded host's replies go back out the link the connection came in on, while the class may use it.
+    if (const uint8_t fl = forward_link_of(w, snap, *meta, now_tsc);
+        fl != kNoLink && (cs.usable(fl) || cs.may_stay(fl)))
+      meta->link = fl;
     if (e == nullptr) {
       FlowKey key;
       flow_key_from_meta(*meta, &key);

@@ -28,6 +28,25 @@ bool ours(const NatSessionTable& t, uint16_t port, uint16_t* owner) {
   return false;
 }
 
+// The session of external `port`, made for a port forward when the port is forwarded and has none; a forward
+// session whose forward a reload removed or changed is released first. Null: no session (or none could be made).
+NatSession* forward_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, NatProto p, uint16_t port,
+                            const PortForward* fw, uint64_t now_tsc, NatIn* fail) {
+  NatSession* s = w.nat->find_inbound(link, p, port, now_tsc, snap.nat.timeouts);
+  if (s != nullptr && s->forward && (fw == nullptr || s->in_ip != fw->to_ip || s->in_port != fw->target_port(port))) {
+    w.nat->release(s);
+    s = nullptr;
+  }
+  if (s != nullptr || fw == nullptr) return s;
+  if (w.nat->create_forward(link, p, fw->to_ip, fw->target_port(port), port, now_tsc, snap.nat.per_host, &s) !=
+      NatAlloc::ok) {
+    *fail = NatIn::full;
+    return nullptr;
+  }
+  w.counters.nat_sessions_created.inc();
+  return s;
+}
+
 void set_meta_dst(PacketMeta* meta, uint32_t addr, uint16_t port) {
   const uint8_t b[4] = {static_cast<uint8_t>(addr >> 24), static_cast<uint8_t>(addr >> 16),
                         static_cast<uint8_t>(addr >> 8), static_cast<uint8_t>(addr)};
@@ -88,9 +107,16 @@ NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
     if (type != kIcmpEchoReply) return NatIn::untranslatable;
   }
   uint8_t* port_at = nat_port_field(l4, proto, false);
-  if (!ours(*w.nat, nat_rd16(port_at), owner)) return NatIn::elsewhere;
-  NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
-  if (s == nullptr) return NatIn::no_session;
+  const uint16_t port = nat_rd16(port_at);
+  const LinkForwards* lf = proto == kIpProtoIcmp ? nullptr : forwards_of(snap, link);
+  const PortForward* fw = lf != nullptr ? lf->inbound(proto_of(proto), port) : nullptr;
+  // Before the session: an open forward session must not let in sources the forward's `from` leaves out.
+  if (fw != nullptr && !fw->allows(nat_rd32(ip + 12))) return NatIn::denied;
+  if (!ours(*w.nat, port, owner)) return NatIn::elsewhere;
+  NatIn fail = NatIn::no_session;
+  NatSession* s = forward_session(w, snap, link, proto_of(proto), port, fw, now_tsc, &fail);
+  if (s == nullptr) return fail;
+  if (fw != nullptr) w.counters.nat_forward_hits.inc();
   s->last_seen_tsc = now_tsc;
   if (proto == kIpProtoTcp) nat_tcp_track(*s, l4[13], false);
   const NatSum l4sum = nat_l4_sum(l4, proto);

@@ -41,7 +41,14 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
   NatSession* s = w.nat->find_outbound(link, p, src, port, now_tsc, snap.nat.timeouts);
   if (s == nullptr) {
     if (!create) return NatOut::no_session;
-    const NatOut made = from_alloc(w.nat->create(link, p, src, port, now_tsc, snap.nat.per_host, &s));
+    // A port forward's LAN host speaks from the forwarded port (the forward is its mapping); everyone else gets a
+    // port no forward holds.
+    const LinkForwards* lf = p == NatProto::icmp ? nullptr : forwards_of(snap, link);
+    const PortForward* fw = lf != nullptr ? lf->of_target(p, src, port) : nullptr;
+    const NatOut made =
+        from_alloc(fw != nullptr ? w.nat->create_forward(link, p, src, port, fw->external_port(port), now_tsc,
+                                                         snap.nat.per_host, &s)
+                                 : w.nat->create(link, p, src, port, now_tsc, snap.nat.per_host, &s, lf));
     if (made != NatOut::ok) return made;
     w.counters.nat_sessions_created.inc();
   }

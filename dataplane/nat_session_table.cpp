@@ -8,6 +8,7 @@
 #include <rte_hash.h>
 #include <rte_jhash.h>
 
+#include "dataplane/port_forwards.hpp"
 #include "dataplane/probe_ids.hpp"
 
 namespace wansteer {
@@ -135,30 +136,53 @@ uint32_t NatSessionTable::sessions_of(uint32_t in_ip) const {
                                                             : static_cast<uint32_t>(reinterpret_cast<uintptr_t>(data));
 }
 
-bool NatSessionTable::port_free(uint8_t link, NatProto p, uint16_t port) const {
-  return port != 0 && owns(port) && !reserved(p, port) &&
+bool NatSessionTable::port_free(uint8_t link, NatProto p, uint16_t port, const LinkForwards* forwards) const {
+  return port != 0 && owns(port) && !reserved(p, port) && (forwards == nullptr || !forwards->forwarded(p, port)) &&
          by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port] == 0;
 }
 
-uint16_t NatSessionTable::pick_port(uint8_t link, NatProto p, uint16_t in_port) {
-  if (port_free(link, p, in_port)) return in_port;  // RFC 4787 REQ-3 / RFC 5382 REQ-2 allow it; apps like it
+uint16_t NatSessionTable::pick_port(uint8_t link, NatProto p, uint16_t in_port, const LinkForwards* forwards) {
+  if (port_free(link, p, in_port, forwards)) return in_port;  // RFC 4787 REQ-3 / RFC 5382 REQ-2 allow it; apps like it
   uint16_t& c = cursor_[link][static_cast<uint32_t>(p)];
   for (uint32_t i = 0; i < kNatPortTries; i++) {
     const uint16_t port = c;
     const uint32_t next = static_cast<uint32_t>(c) + n_workers_;
     c = next > 65535 ? first_port() : static_cast<uint16_t>(next);
-    if (port_free(link, p, port)) return port;
+    if (port_free(link, p, port, forwards)) return port;
   }
   return 0;
 }
 
 NatAlloc NatSessionTable::create(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now,
-                                 uint32_t per_host, NatSession** out) {
+                                 uint32_t per_host, NatSession** out, const LinkForwards* forwards) {
   if (n_free_ == 0 || link >= kMaxLinks) return NatAlloc::table_full;
   const uint32_t held = sessions_of(in_ip);
   if (held >= per_host) return NatAlloc::host_limit;
-  const uint16_t port = pick_port(link, p, in_port);
+  const uint16_t port = pick_port(link, p, in_port, forwards);
   if (port == 0) return NatAlloc::no_port;
+  *out = insert(link, p, in_ip, in_port, port, held, now);
+  return NatAlloc::ok;
+}
+
+NatAlloc NatSessionTable::create_forward(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port,
+                                         uint64_t now, uint32_t per_host, NatSession** out) {
+  if (link >= kMaxLinks) return NatAlloc::table_full;
+  // A mapping the endpoint got before the forward existed (a reload added it) gives way: one per endpoint.
+  const InsideKey key{in_ip, in_port, static_cast<uint8_t>(p), link};
+  void* data = nullptr;
+  if (rte_hash_lookup_data(by_inside_, &key, &data) >= 0) release(&sessions_[reinterpret_cast<uintptr_t>(data)]);
+  if (n_free_ == 0) return NatAlloc::table_full;
+  const uint32_t held = sessions_of(in_ip);
+  if (held >= per_host) return NatAlloc::host_limit;
+  if (ext_port == 0 || by_port(link, p, ext_port) != 0) return NatAlloc::no_port;
+  NatSession* s = insert(link, p, in_ip, in_port, ext_port, held, now);
+  s->forward = 1;
+  *out = s;
+  return NatAlloc::ok;
+}
+
+NatSession* NatSessionTable::insert(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t port,
+                                    uint32_t held, uint64_t now) {
   const uint32_t idx = free_[--n_free_];
   const InsideKey key{in_ip, in_port, static_cast<uint8_t>(p), link};
   // Cannot fail: both hashes hold `capacity` keys and no more than that many sessions exist.
@@ -166,10 +190,9 @@ NatAlloc NatSessionTable::create(uint8_t link, NatProto p, uint32_t in_ip, uint1
   rte_hash_add_key_data(per_host_, &in_ip, hash_datum(held + 1));
   by_port(link, p, port) = idx + 1;
   NatSession& s = sessions_[idx];
-  s = NatSession{now, in_ip, in_port, port, static_cast<uint8_t>(p), link, 0, 1};
+  s = NatSession{now, in_ip, in_port, port, static_cast<uint8_t>(p), link, 0, 1, 0};
   size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  *out = &s;
-  return NatAlloc::ok;
+  return &s;
 }
 
 void NatSessionTable::release(NatSession* s) {

@@ -12,6 +12,8 @@ struct rte_hash;
 
 namespace wansteer {
 
+struct LinkForwards;
+
 enum class NatProto : uint8_t { tcp = 0, udp = 1, icmp = 2 };
 inline constexpr uint32_t kNatProtos = 3;
 
@@ -36,8 +38,9 @@ struct NatSession {
   uint16_t ext_port = 0;  // host order, on the link's address
   uint8_t proto = 0;      // NatProto
   uint8_t link = 0;
-  uint8_t tcp = 0;   // NatTcpState
-  uint8_t used = 0;  // 1 while the slot holds a session
+  uint8_t tcp = 0;      // NatTcpState
+  uint8_t used = 0;     // 1 while the slot holds a session
+  uint8_t forward = 0;  // 1: made for a port forward (ext_port is the forwarded port, fixed)
 };
 
 enum class NatAlloc : uint8_t { ok, table_full, host_limit, no_port };
@@ -67,9 +70,13 @@ class NatSessionTable {
                             const NatTimeouts& t);
   // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
   NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t);
-  // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours.
+  // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;
+  // never a port `forwards` (the link's port forwards, may be null) holds.
   NatAlloc create(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now, uint32_t per_host,
-                  NatSession** out);
+                  NatSession** out, const LinkForwards* forwards = nullptr);
+  // A port forward's mapping: the inside endpoint on external port `ext_port` exactly (no_port when it is taken).
+  NatAlloc create_forward(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port, uint64_t now,
+                          uint32_t per_host, NatSession** out);
   void release(NatSession* s);
   // Looks at up to `n` slots from the sweep cursor and releases the expired ones; returns how many.
   uint32_t expire_some(uint64_t now, const NatTimeouts& t, uint32_t n);
@@ -86,8 +93,11 @@ class NatSessionTable {
   uint16_t first_port() const {
     return static_cast<uint16_t>(kNatPortMin + (n_workers_ + worker_id_ - kNatPortMin % n_workers_) % n_workers_);
   }
-  bool port_free(uint8_t link, NatProto p, uint16_t port) const;
-  uint16_t pick_port(uint8_t link, NatProto p, uint16_t in_port);
+  bool port_free(uint8_t link, NatProto p, uint16_t port, const LinkForwards* forwards) const;
+  uint16_t pick_port(uint8_t link, NatProto p, uint16_t in_port, const LinkForwards* forwards);
+  // Takes a free slot for the mapping; the caller checked capacity and the host's cap (`held` sessions).
+  NatSession* insert(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port, uint32_t held,
+                     uint64_t now);
   uint32_t& by_port(uint8_t link, NatProto p, uint16_t port) {
     return by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port];
   }

@@ -10,6 +10,7 @@
 #include "dataplane/egress_plan.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_session_table.hpp"
+#include "dataplane/port_forwards.hpp"
 #include "dataplane/steering.hpp"
 
 struct rte_hash;
@@ -66,8 +67,15 @@ struct DataplaneSnapshot {
   SteeringTable steering;
   uint64_t flow_idle_tsc = 0;  // flow cache idle timeout in TSC ticks
   NatSettings nat;             // timeouts and the per-host cap of the NAT session tables (sized at start)
-  EgressPlan egress;           // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
+  std::shared_ptr<const PortForwards> forwards;  // the NAT links' port forwards; null when the policy has none
+  EgressPlan egress;  // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
 };
+
+// Link `link`'s port forwards, or null when it has none.
+inline const LinkForwards* forwards_of(const DataplaneSnapshot& snap, uint8_t link) {
+  if (!snap.forwards || link >= kMaxLinks || snap.forwards->link[link].n == 0) return nullptr;
+  return &snap.forwards->link[link];
+}
 
 // The one pointer control swaps. dp: ro (acquire), cp: rw (release), old one freed after an RCU grace period.
 struct SnapshotSlot {

@@ -9,6 +9,7 @@
 #include "dataplane/general_path.hpp"
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
+#include "dataplane/lan_deliver.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_inbound.hpp"
@@ -32,7 +33,9 @@ enum class WanIn : uint8_t {
   unsolicited,
   untranslatable,
   handoff,
-  dhcp
+  dhcp,
+  forward_denied,
+  nat_full
 };
 
 // The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
@@ -81,6 +84,10 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
         return WanIn::untranslatable;
       case NatIn::elsewhere:
         return WanIn::handoff;
+      case NatIn::denied:
+        return WanIn::forward_denied;
+      case NatIn::full:
+        return WanIn::nat_full;
     }
   } else if (L.nat && lan_subnet_of(snap, dst) >= 0) {
     return WanIn::unsolicited;  // default deny: through a NAT link only replies to the LAN's sessions come in
@@ -89,11 +96,8 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   if (subnet < 0 || dst == snap.lan[subnet].own_ip) return WanIn::no_route;
   // Spoofed: our LAN's addresses never come from a WAN.
   if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) return WanIn::martian;
-  const NeighborTable* nt = snap.neighbors.get();
-  void* data = nullptr;
-  if (nt == nullptr || nt->by_ip == nullptr || rte_hash_lookup_data(nt->by_ip, &dst, &data) < 0) return WanIn::resolve;
-  *ne = &nt->entries[reinterpret_cast<uintptr_t>(data)];
-  return WanIn::to_lan;
+  *ne = lan_neighbor_of(snap, dst);
+  return *ne == nullptr ? WanIn::resolve : WanIn::to_lan;
 }
 
 // TTL (a time exceeded from the link's address back out the link when it runs out), the SYN's MSS (so the LAN
@@ -109,16 +113,7 @@ inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
   const uint16_t mss_max = snap.links[pi - 1].mss_max;
   if (meta->proto == IPPROTO_TCP && mss_max != 0 && tcp_mss_clamp_packet(m, meta, mss_max))
     w.counters.mss_clamped.inc();
-  strip_vlans(m, meta);
-  const uint16_t vlan = snap.lan[ne.subnet].vlan;
-  if (vlan != 0 && !push_vlan(m, meta, vlan)) {
-    drop_packet(w, m, pi, DropReason::tx_full);
-    return;
-  }
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  rte_ether_addr_copy(&ne.mac, &eth->dst_addr);
-  rte_ether_addr_copy(&snap.lan_mac, &eth->src_addr);
-  tx_enqueue(w, 0, m);
+  lan_deliver(w, snap, pi, m, meta, ne);
 }
 
 }  // namespace
@@ -163,6 +158,12 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::untranslatable:
         drop_packet(w, m, pi, DropReason::nat_untranslatable);
+        break;
+      case WanIn::forward_denied:
+        drop_packet(w, m, pi, DropReason::inbound_forward_denied);
+        break;
+      case WanIn::nat_full:
+        drop_packet(w, m, pi, DropReason::nat_table_full);
         break;
       case WanIn::handoff:
         nat_handoff_stage(w, owner, m);

@@ -207,12 +207,18 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto nc = fams.gauge("wansteer_nat_session_capacity_entries", "Sessions the worker's NAT table holds at most");
     auto nm = fams.counter("wansteer_nat_sessions_total",
                            "NAT sessions the worker made (result=created) or timed out (result=expired)");
+    auto nf = fams.counter("wansteer_nat_forward_packets_total",
+                           "WAN packets port forwards let in (denied ones are drops inbound_forward_denied)");
+    auto nh = fams.counter("wansteer_nat_hairpin_packets_total",
+                           "LAN packets to a NAT link's address sent back to a LAN host (hairpin)");
     for (const auto& w : s.workers) {
       Labels lb{{"worker", std::to_string(w.id)}};
       ns.add(lb, static_cast<double>(w.nat_sessions));
       nc.add(lb, static_cast<double>(w.nat_capacity));
       nm.add({{"worker", std::to_string(w.id)}, {"result", "created"}}, static_cast<double>(w.nat_created));
       nm.add({{"worker", std::to_string(w.id)}, {"result", "expired"}}, static_cast<double>(w.nat_expired));
+      nf.add(lb, static_cast<double>(w.nat_forward_hits));
+      nh.add(lb, static_cast<double>(w.nat_hairpin));
       pk.add(lb, static_cast<double>(w.packets));
       loops.add(lb, static_cast<double>(w.loops));
       busy.add(lb, static_cast<double>(w.busy_loops));

@@ -52,6 +52,8 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.nat_capacity = w->nat ? w->nat->capacity() : 0;
     m.nat_created = c.nat_sessions_created.get();
     m.nat_expired = c.nat_sessions_expired.get();
+    m.nat_forward_hits = c.nat_forward_hits.get();
+    m.nat_hairpin = c.nat_hairpin.get();
     m.fast_lane = c.fast_lane.get();
     m.icmp_errors_sent = c.icmp_errors_sent.get();
     m.icmp_errors_suppressed = c.icmp_errors_suppressed.get();

@@ -56,6 +56,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
+    t.nat_forward_hits += c.nat_forward_hits.get();
+    t.nat_hairpin += c.nat_hairpin.get();
     t.loops += c.loops.get();
     t.busy_loops += c.busy_loops.get();
     t.busy_cycles += c.busy_cycles.get();
@@ -201,7 +203,9 @@ std::string counters_json(const StatsView& v) {
                       {"handoff_received", t.handoff_received}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
-  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};  // last: new keys go at the end, where older tools ignore them
+  j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
+  // new keys go at the end, where older tools ignore them
+  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
   return dump(j);
 }
 

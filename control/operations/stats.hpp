@@ -30,6 +30,7 @@ struct CounterTotals {
   uint64_t class_no_link[kMaxClasses] = {};
   EgressTotals egress[kMaxClasses][kMaxLinks];
   uint64_t handoff_sent = 0, handoff_received = 0;
+  uint64_t nat_forward_hits = 0, nat_hairpin = 0;  // WAN packets let in by port forwards; LAN packets hairpinned
   uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0, flow_expired = 0,
            flow_moves = 0, flow_uncached = 0, fast_lane = 0;
   uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0, mss_clamped = 0;

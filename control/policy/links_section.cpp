@@ -138,6 +138,7 @@ void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, cons
   if (const Field* gm = m.get("gateway_mac"))
     if (auto mm = read_mac(diag, item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
   read_link_options(diag, m, what, base_dir, spec);
+  if (const Field* fw = m.get("forwards")) read_forwards(diag, *fw, what, spec.forwards);
 }
 
 }  // namespace
@@ -156,7 +157,7 @@ bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, con
     std::string what = label("link", it.node, i);
     auto m = read_map(diag, it, what,
                       {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
-                       "capacity", "shaping", "nat", "mtu", "mss_clamp"});
+                       "capacity", "shaping", "nat", "mtu", "mss_clamp", "forwards"});
     spec.probe = probing;
     if (m) read_link_fields(diag, *m, what, lan_device, base_dir, links, spec);
     // Always keep a slot so the list position stays the link index for the links after it.

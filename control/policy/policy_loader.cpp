@@ -71,6 +71,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
     links_ok = read_links(diag, *links, probing, policy.lan.device, base_dir, policy.links);
   else
     require_key(diag, top, "links", "policy");
+  if (lan_ok && links_ok) check_forwards(diag, policy.lan, policy.links);
   bool classes_ok = read_classes(diag, top.get("classes"), top.mark, links_ok, policy);
   PrefixListFiles prefix_lists(base_dir);
   RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists};

@@ -82,6 +82,17 @@ struct ProbeSpec {
   }
 };
 
+// A port forward of a NAT link (links[].forwards, control/policy/forwards_section.cpp): `proto` to the link's address,
+// ports port.lo..port.hi, goes to LAN host `to_ip`, ports from `to_port` on (1:1); only from `from` when it is given.
+struct ForwardSpec {
+  uint8_t proto = 0;  // IP protocol: 6 (tcp) or 17 (udp)
+  PortRange port;
+  uint32_t to_ip = 0;         // host order
+  uint16_t to_port = 0;       // the target port of port.lo
+  std::vector<Prefix4> from;  // empty: any source
+  SourceLoc loc, to_loc;      // the forward, and its `to` (checked against the LAN once both are read)
+};
+
 struct LinkSpec {
   std::string name;
   std::string device;
@@ -93,12 +104,13 @@ struct LinkSpec {
   uint32_t weight = 1;   // share in balance mode
   bool metered = false;  // billed by volume: probe slowly while it carries no traffic
   ProbeSpec probe;
-  uint64_t capacity_up_bps = 0;    // capacity.up; 0 = not given (no shaper)
-  uint64_t capacity_down_bps = 0;  // capacity.down (informational for now)
-  bool shaping = true;             // with capacity_up_bps: shape egress to it; false = straight to the NIC
-  bool nat = true;                 // source NAT to the link's address (false: a routed public LAN behind it)
-  uint16_t mtu = 1500;             // the largest IP packet the link carries (576..9000)
-  bool mss_clamp = true;           // TCP SYN MSS lowered to mtu - 40 in both directions
+  uint64_t capacity_up_bps = 0;       // capacity.up; 0 = not given (no shaper)
+  uint64_t capacity_down_bps = 0;     // capacity.down (informational for now)
+  bool shaping = true;                // with capacity_up_bps: shape egress to it; false = straight to the NIC
+  bool nat = true;                    // source NAT to the link's address (false: a routed public LAN behind it)
+  std::vector<ForwardSpec> forwards;  // port forwards to LAN hosts (nat links only)
+  uint16_t mtu = 1500;                // the largest IP packet the link carries (576..9000)
+  bool mss_clamp = true;              // TCP SYN MSS lowered to mtu - 40 in both directions
   SourceLoc loc;
 };
 

@@ -22,6 +22,11 @@ bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan);
 bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
                 const std::string& base_dir, std::vector<LinkSpec>& links);
 
+// A link's forwards: list (port forwards to LAN hosts), appended to `out`; `what` names the link.
+void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, std::vector<ForwardSpec>& out);
+// Once lan and links are read: every forward's target is a host of a LAN subnet, on a link with nat: true.
+void check_forwards(Diagnostics& diag, const LanSpec& lan, const std::vector<LinkSpec>& links);
+
 // classes (may be absent: `f` null, errors on counts at `root_mark`), their limits, and the implicit default class.
 // Needs policy.links; `links_ok` says whether unknown link names are mistakes. True when the list was readable.
 bool read_classes(Diagnostics& diag, const Field* f, const YAML::Mark& root_mark, bool links_ok, Policy& policy);

@@ -4,6 +4,38 @@
 #include "control/runtime/egress_plan.hpp"
 
 namespace wansteer {
+namespace {
+
+// The NAT links' forwards as the workers read them; null when there are none.
+std::shared_ptr<const PortForwards> build_forwards(const Policy& p) {
+  bool any = false;
+  for (const LinkSpec& l : p.links) any = any || (l.nat && !l.forwards.empty());
+  if (!any) return nullptr;
+  auto out = std::make_shared<PortForwards>();
+  for (size_t l = 0; l < p.links.size() && l < kMaxLinks; l++) {
+    if (!p.links[l].nat) continue;
+    LinkForwards& lf = out->link[l];
+    for (const ForwardSpec& fs : p.links[l].forwards) {
+      if (lf.n == kMaxForwardsPerLink) break;
+      PortForward& f = lf.fwd[lf.n++];
+      f.to_ip = fs.to_ip;
+      f.port_lo = fs.port.lo;
+      f.port_hi = fs.port.hi;
+      f.to_port = fs.to_port;
+      f.proto = static_cast<uint8_t>(fs.proto == 6 ? NatProto::tcp : NatProto::udp);
+      for (const Prefix4& pr : fs.from) {
+        if (f.n_from == kMaxForwardSources) break;
+        const uint32_t mask = pr.len == 0 ? 0 : ~uint32_t{0} << (32 - pr.len);
+        f.from[f.n_from++] = PortForward::Source{pr.addr & mask, mask};
+      }
+      for (uint32_t port = f.port_lo; port <= f.port_hi; port++)
+        lf.mark(static_cast<NatProto>(f.proto), static_cast<uint16_t>(port));
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 // IPv4 and TCP headers without options: what a link's MTU leaves for a TCP segment's payload (the MSS).
 constexpr uint16_t kIpv4TcpHeaders = 40;
@@ -47,6 +79,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
   s->nat.timeouts =
       NatTimeouts{uint64_t{p.nat.udp_timeout_s} * in.tsc_hz, uint64_t{p.nat.tcp_established_timeout_s} * in.tsc_hz,
                   uint64_t{p.nat.tcp_transitory_timeout_s} * in.tsc_hz, uint64_t{p.nat.icmp_timeout_s} * in.tsc_hz};
+  s->forwards = build_forwards(p);
   s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz);
   return s;
 }

@@ -63,13 +63,17 @@ def binary(name: str) -> str:
 # --- one daemon run ------------------------------------------------------------------------------
 
 def write_policy(directory: Path, lists: dict[str, str], nat: bool = False, extra: str = "",
-                 link_keys: str = "") -> Path:
+                 link_keys: str | dict[str, str] = "") -> Path:
     """nat: the links' `nat` key. These runs test the routed path (frames leave unchanged but for TTL and MACs,
     WAN frames reach LAN hosts by route), so they turn NAT off; test_nat.py runs with it on. extra: appended.
-    link_keys: added to every link's map (", mtu: 1300")."""
+    link_keys: more keys for every link's map (", mtu: 1300"), or per link name ({"fiber": "forwards: [...]"})."""
     tmpl = string.Template((HERE / "policy_template.yaml").read_text())
     text = tmpl.substitute(dir=str(directory), **{f"{c}_links": v for c, v in lists.items()})
-    text = re.sub(r"(role: (?:primary|backup))\}", rf"\1, nat: {str(nat).lower()}{link_keys}}}", text) + extra
+    every = link_keys if isinstance(link_keys, str) else ""
+    text = re.sub(r"(role: (?:primary|backup))\}", rf"\1, nat: {str(nat).lower()}{every}}}", text) + extra
+    for name, keys in (link_keys if isinstance(link_keys, dict) else {}).items():
+        text = re.sub(rf"(\{{name: {name},.*)\}}$", lambda m: f"{m.group(1)}, {keys}}}", text, count=1,
+                      flags=re.MULTILINE)
     path = directory / "policy.yaml"
     path.write_text(text)
     return path
@@ -149,7 +153,7 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
 
 def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = (),
                  eal_args: tuple | None = None, nat: bool = False, policy_extra: str = "",
-                 link_keys: str = "") -> Run:
+                 link_keys: str | dict[str, str] = "") -> Run:
     """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults."""
     directory.mkdir(parents=True, exist_ok=True)
     inputs = sc.write(str(directory))

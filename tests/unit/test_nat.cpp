@@ -125,6 +125,45 @@ TEST_CASE("NAT table: probe ports are never handed out, and workers share out th
   CHECK_FALSE(w1->owns(4002));
 }
 
+TEST_CASE("NAT table: forwarded ports are never handed out; a forward's mapping takes its port exactly",
+          "[nat][forwards]") {
+  auto t = table("nat_fwd", 16);
+  LinkForwards lf;
+  lf.n = 1;
+  lf.fwd[0].to_ip = kHost2;
+  lf.fwd[0].port_lo = 3389;
+  lf.fwd[0].port_hi = 3389;
+  lf.fwd[0].to_port = 3390;
+  lf.fwd[0].proto = static_cast<uint8_t>(NatProto::tcp);
+  lf.mark(NatProto::tcp, 3389);
+  CHECK(lf.forwarded(NatProto::tcp, 3389));
+  CHECK_FALSE(lf.forwarded(NatProto::udp, 3389));
+  CHECK(lf.inbound(NatProto::tcp, 3389) == &lf.fwd[0]);
+  CHECK(lf.of_target(NatProto::tcp, kHost2, 3390) == &lf.fwd[0]);
+  CHECK(lf.of_target(NatProto::tcp, kHost2, 3389) == nullptr);
+  // Port preservation gives way to the forward: another port for a LAN host's own 3389.
+  NatSession* s = nullptr;
+  REQUIRE(t->create(0, NatProto::tcp, kHost, 3389, 0, 100, &s, &lf) == NatAlloc::ok);
+  CHECK(s->ext_port != 3389);
+  CHECK_FALSE(s->forward);
+  // The forward's own mapping: exactly the forwarded port, found both ways; the port cannot be taken twice.
+  NatSession* f = nullptr;
+  REQUIRE(t->create_forward(0, NatProto::tcp, kHost2, 3390, 3389, 0, 100, &f) == NatAlloc::ok);
+  CHECK(f->ext_port == 3389);
+  CHECK(f->forward);
+  CHECK(t->find_inbound(0, NatProto::tcp, 3389, 1, kTimeouts) == f);
+  CHECK(t->find_outbound(0, NatProto::tcp, kHost2, 3390, 1, kTimeouts) == f);
+  NatSession* g = nullptr;
+  CHECK(t->create_forward(0, NatProto::tcp, kHost, 4000, 3389, 0, 100, &g) == NatAlloc::no_port);
+  // A mapping the forwarded endpoint held before (a reload added the forward) gives way to the forward's.
+  NatSession* old = make(*t, NatProto::udp, kHost2, 5060);
+  CHECK(old->ext_port == 5060);
+  REQUIRE(t->create_forward(0, NatProto::udp, kHost2, 5060, 6000, 0, 100, &g) == NatAlloc::ok);
+  CHECK(t->find_outbound(0, NatProto::udp, kHost2, 5060, 1, kTimeouts) == g);
+  CHECK(t->find_inbound(0, NatProto::udp, 5060, 1, kTimeouts) == nullptr);
+  CHECK(t->size() == 3);
+}
+
 TEST_CASE("NAT table: full table, per-host cap and port exhaustion fail with their reason", "[nat]") {
   auto t = table("nat_full", 4);
   NatSession* s = nullptr;

@@ -436,7 +436,7 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, mtu, mss_clamp");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, mtu, mss_clamp, forwards");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -992,4 +992,81 @@ TEST_CASE("nat: links translate by default; the nat section's values are checked
   CHECK(errs[1].loc.column == 18);
   CHECK(errs[2].loc.line == 26);
   CHECK(errs[3].reason.find("did you mean \"sessions\"") != std::string::npos);
+}
+
+TEST_CASE("forwards: per link, ranges 1:1, optional sources, targets on the LAN", "[policy][nat][forwards]") {
+  auto r = parse_policy(base_with({{12,
+                                    "    gateway: 100.64.1.1\n"
+                                    "    forwards:\n"
+                                    "      - {proto: udp, port: 5060, to: 192.168.10.20}\n"
+                                    "      - {proto: tcp, port: 3389, to: \"192.168.10.30:3390\", from: "
+                                    "[203.0.113.0/24, 198.51.100.7]}\n"
+                                    "      - {proto: tcp, port: 8000-8010, to: 192.168.20.40}"}}),
+                        "t.yaml", ".");
+  INFO(dump(r.errors));
+  REQUIRE(r.ok());
+  const auto& fw = r.policy->links[0].forwards;
+  REQUIRE(fw.size() == 3);
+  CHECK(r.policy->links[1].forwards.empty());
+  CHECK(fw[0].proto == 17);
+  CHECK(fw[0].port.lo == 5060);
+  CHECK(fw[0].port.hi == 5060);
+  CHECK(fw[0].to_ip == ip4(192, 168, 10, 20));
+  CHECK(fw[0].to_port == 5060);  // the same port when none is given
+  CHECK(fw[0].from.empty());
+  CHECK(fw[1].proto == 6);
+  CHECK(fw[1].to_port == 3390);
+  REQUIRE(fw[1].from.size() == 2);
+  CHECK(fw[1].from[0].addr == ip4(203, 0, 113, 0));
+  CHECK(fw[1].from[0].len == 24);
+  CHECK(fw[1].from[1].len == 32);
+  CHECK(fw[2].port.lo == 8000);
+  CHECK(fw[2].port.hi == 8010);
+  CHECK(fw[2].to_port == 8000);
+  CHECK(fw[2].to_ip == ip4(192, 168, 20, 40));
+  CHECK(fw[2].loc.line == 16);
+}
+
+TEST_CASE("forwards: each mistake is reported at its line and column", "[policy][nat][forwards]") {
+  auto with = [](const std::string& forwards) {
+    return base_with({{12, "    gateway: 100.64.1.1\n    forwards:\n" + forwards}});
+  };
+  // Line 14 is the first forward; the column points at the value in error.
+  check_single_error(with("      - {proto: icmp, port: 1, to: 192.168.10.20}"), 14, 17, "must be one of tcp, udp");
+  check_single_error(with("      - {proto: tcp, port: 0-10, to: 192.168.10.20}"), 14, 28, "includes port 0");
+  check_single_error(with("      - {proto: tcp, port: 20-10, to: 192.168.10.20}"), 14, 28, "range starts above");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 10.9.9.9}"), 14, 36, "not inside any lan subnet");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.1}"), 14, 36, "edge's own LAN address");
+  check_single_error(with("      - {proto: tcp, port: 80, to: \"192.168.10.20:99999\"}"), 14, 36,
+                     "optionally with a port");
+  check_single_error(with("      - {proto: tcp, port: 65000-65010, to: \"192.168.10.20:65530\"}"), 14, 45,
+                     "run past port 65535");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, from: [2001:db8::/32]}"), 14, 58,
+                     "must be IPv4");
+  check_single_error(with("      - {proto: udp, port: 40000-41000, to: 192.168.10.20}"), 14, 28,
+                     "the edge's own probe ports");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20, frm: [1.2.3.4]}"), 14, 51,
+                     "did you mean \"from\"");
+  check_single_error(with("      - {proto: tcp, to: 192.168.10.20}"), 14, 9, "port");
+  // Overlaps: the later forward is the one reported.
+  check_single_error(with("      - {proto: tcp, port: 8000-8010, to: 192.168.10.20}\n"
+                          "      - {proto: tcp, port: 8010, to: 192.168.10.21}"),
+                     15, 28, "overlaps forward 1 (tcp 8000-8010, line 14)");
+  check_single_error(with("      - {proto: tcp, port: 80, to: 192.168.10.20}\n"
+                          "      - {proto: tcp, port: 8080, to: \"192.168.10.20:80\"}"),
+                     15, 38, "reaches the same LAN ports as forward 1");
+  // The same port on another protocol, or on another link, is fine.
+  auto ok = parse_policy(
+      base_with({{12,
+                  "    gateway: 100.64.1.1\n    forwards: [{proto: tcp, port: 53, to: 192.168.10.20}, {proto: udp, "
+                  "port: 53, to: 192.168.10.20}]"},
+                 {16, "    gateway: 100.64.2.1\n    forwards: [{proto: tcp, port: 53, to: 192.168.10.20}]"}}),
+      "t.yaml", ".");
+  INFO(dump(ok.errors));
+  CHECK(ok.ok());
+  // A routed link (nat: false) has no forwards.
+  check_single_error(base_with({{16,
+                                 "    gateway: 100.64.2.1\n    nat: false\n    forwards: [{proto: tcp, port: 80, "
+                                 "to: 192.168.10.20}]"}}),
+                     18, 43, "forwards need nat: true");
 }
