@@ -59,6 +59,16 @@ std::string no_link_text(const Policy& p, const ClassOutcome& o) {
   return fmt::format("blocked: no link it may use is up ({})", joined(names));
 }
 
+// Rows in the shaper's priority order (highest first), then any class it does not list, so the table reads top-down.
+std::vector<const ClassOutcome*> rows(const Policy& p, const Scenario& s) {
+  std::vector<const ClassOutcome*> out;
+  for (uint8_t c : p.shaper.priority)
+    if (c < s.classes.size()) out.push_back(&s.classes[c]);
+  for (const ClassOutcome& o : s.classes)
+    if (std::find(out.begin(), out.end(), &o) == out.end()) out.push_back(&o);
+  return out;
+}
+
 std::vector<std::string> blocked_classes(const Scenario& s) {
   std::vector<std::string> out;
   for (const ClassOutcome& o : s.classes)
@@ -104,7 +114,8 @@ std::string explain_text(const Policy& p, const PolicyExplanation& e) {
   for (const Scenario& s : e.scenarios) {
     out += fmt::format("\n== {} ==\n  {:<{}}  {:<{}}  {:<12}  {:<8}  {}\n", scenario_title(p, s), "class", wc, "link",
                        wl, "limit", "priority", "upstream it can count on");
-    for (const ClassOutcome& o : s.classes) {
+    for (const ClassOutcome* row : rows(p, s)) {
+      const ClassOutcome& o = *row;
       if (o.links.empty()) out += fmt::format("  {:<{}}  {:<{}}  {}\n", o.name, wc, "-", wl, no_link_text(p, o));
       for (const ClassOnLink& x : o.links)
         out += fmt::format("  {:<{}}  {:<{}}  {:<12}  {:<8}  {}{}\n", o.name, wc, p.links[x.link].name, wl,
@@ -134,7 +145,8 @@ std::string explain_markdown(const Policy& p, const PolicyExplanation& e) {
       out +=
           fmt::format("\n### When the {} is too poor for calls\n\n{}.\n\n", p.links[s.link].name, scenario_title(p, s));
     out += "| Traffic | Line | Rate limit | Priority | Upstream it can count on |\n|---|---|---|---|---|\n";
-    for (const ClassOutcome& o : s.classes) {
+    for (const ClassOutcome* row : rows(p, s)) {
+      const ClassOutcome& o = *row;
       if (o.links.empty()) out += fmt::format("| {} | none | - | - | {} |\n", o.name, no_link_text(p, o));
       for (const ClassOnLink& x : o.links)
         out += fmt::format("| {} | {} | {} | {} | {}{} |\n", o.name, p.links[x.link].name, limit_text(x),

@@ -83,8 +83,18 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
     return 2;
   }
   if (vm.count("check")) {
-    out->check_paths = vm["check"].as<std::vector<std::string>>();
+    // --check takes every word after it, so `--check --strict FILE` hands it "--strict" as a file: take it back.
     out->strict = vm.count("strict") != 0;
+    for (const std::string& w : vm["check"].as<std::vector<std::string>>()) {
+      if (w == "--strict")
+        out->strict = true;
+      else
+        out->check_paths.push_back(w);
+    }
+    if (out->check_paths.empty()) {
+      fmt::print(stderr, "wansteer: --check needs at least one FILE\n");
+      return 2;
+    }
     return std::nullopt;  // --check needs nothing else
   }
   const std::string format = vm["format"].as<std::string>();
