@@ -55,6 +55,7 @@ std::optional<Policy> load_policy_to_run(const std::string& path) {
     fmt::print(stderr, "wansteer: policy rejected, not starting\n");
     return std::nullopt;
   }
+  for (const auto& w : pr.warnings) fmt::print(stderr, "{}\n", w.to_string());  // runs anyway, as --check allows
   return std::move(*pr.policy);
 }
 

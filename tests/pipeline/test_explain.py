@@ -103,3 +103,19 @@ def test_check_warns_and_strict_fails(build_dir, tmp_path):
     e = wansteer(build_dir, "--explain", f)
     assert e.returncode == 1 and e.stdout == "" and f"{f}: invalid (1 error)" in e.stderr
     assert wansteer(build_dir, "--strict", "--explain", f).returncode == 2
+
+
+def test_daemon_reports_warnings_at_start_and_reload(start_wansteer, tmp_path):
+    """A policy with warnings still runs (as --check allows), and says so at start and in the reload reply."""
+    text = (REPO / "tests" / "observability" / "policy.yaml").read_text()
+    guest_rule = "  - {class: guest, src: [192.168.10.128/25]}\n"
+    assert guest_rule in text
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text.replace(guest_rule, ""))
+    ws = start_wansteer(policy, workers=1, eal_args=["-l", "0-1", "--no-pci", "--in-memory", "--log-level=error"],
+                        extra_args=["--no-metrics"])
+    assert re.search(rf"^{re.escape(str(policy))}:\d+:5: warning: class \"guest\" has no rule", ws.output, re.M), \
+        ws.output
+    reply = ws.ctl("reload")
+    assert reply["ok"] is True and "loaded" in reply["message"], reply
+    assert "warning: class \"guest\" has no rule" in reply["message"], reply
