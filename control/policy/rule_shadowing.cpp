@@ -56,7 +56,7 @@ bool covers(const ClassRule& a, const ClassRule& b) {
          covers_side(a.dst4, a.dst6, b.dst4, b.dst6);
 }
 
-// The first earlier policy rule (its first ClassRule index) that covers ClassRule `j`, or -1.
+// The first ClassRule of an earlier policy rule that covers ClassRule `j`, or -1.
 int first_cover(const Policy& p, size_t j) {
   const uint16_t number = p.origins.rules[j].number;
   for (size_t i = 0; i < j && p.origins.rules[i].number < number; i++)
@@ -73,19 +73,27 @@ std::string rule_name(const Policy& p, size_t i) {
 std::vector<PolicyError> rule_shadow_warnings(const Policy& p) {
   std::vector<PolicyError> out;
   if (p.origins.rules.size() != p.rules.size()) return out;  // a hand-built policy: no positions
-  // Per policy rule (its ClassRules are consecutive): the earlier rule covering all of them, when one does.
-  std::vector<std::pair<size_t, size_t>> shadowed;  // (first ClassRule of the rule, first ClassRule of the cover)
+  // Per policy rule (its ClassRules are consecutive) whose every ClassRule an earlier rule covers: which one, when
+  // a single earlier rule covers them all.
+  struct Shadowed {
+    size_t rule;   // its first ClassRule
+    size_t cover;  // a ClassRule of the earliest covering rule
+    bool single;   // one earlier rule covers every ClassRule of it (else several do between them)
+  };
+  std::vector<Shadowed> shadowed;
   for (size_t j = 0; j < p.rules.size();) {
     size_t end = j;
     while (end < p.rules.size() && p.origins.rules[end].number == p.origins.rules[j].number) end++;
     int cover = -1;
-    bool all = true;
+    bool all = true, single = true;
     for (size_t k = j; k < end && all; k++) {
       const int c = first_cover(p, k);
       all = c >= 0;
-      if (c >= 0 && (cover < 0 || p.origins.rules[c].number < p.origins.rules[cover].number)) cover = c;
+      if (c < 0) break;
+      if (cover >= 0 && p.origins.rules[c].number != p.origins.rules[cover].number) single = false;
+      if (cover < 0 || p.origins.rules[c].number < p.origins.rules[cover].number) cover = c;
     }
-    if (all) shadowed.emplace_back(j, static_cast<size_t>(cover));
+    if (all) shadowed.push_back(Shadowed{j, static_cast<size_t>(cover), single});
     j = end;
   }
   // One rule shadowing every later rule (a catch-all placed early): one warning at it, not one per rule.
@@ -95,7 +103,7 @@ std::vector<PolicyError> rule_shadow_warnings(const Policy& p) {
     const size_t later = n_rules - number;
     if (later < 2 || (i > 0 && p.origins.rules[i - 1].number == number)) continue;
     size_t by_it = 0;
-    for (const auto& [r, c] : shadowed) by_it += p.origins.rules[c].number == number;
+    for (const Shadowed& s : shadowed) by_it += s.single && p.origins.rules[s.cover].number == number;
     if (by_it != later) continue;
     out.push_back(PolicyError{p.origins.rules[i].loc,
                               fmt::format("{} matches every packet the {} rules after it match, so none of them can "
@@ -104,14 +112,17 @@ std::vector<PolicyError> rule_shadow_warnings(const Policy& p) {
                               Severity::warning});
     return out;
   }
-  for (const auto& [r, c] : shadowed) {
-    const bool same_class = p.rules[r].class_id == p.rules[c].class_id;
-    out.push_back(
-        PolicyError{p.origins.rules[r].loc,
-                    fmt::format("{} can never match: {} before it matches every packet it does (first match wins){}",
-                                rule_name(p, r), rule_name(p, c),
-                                same_class ? "; it is redundant" : "; move it above that rule or narrow that rule"),
-                    Severity::warning});
+  for (const Shadowed& s : shadowed) {
+    const bool same_class = s.single && p.rules[s.rule].class_id == p.rules[s.cover].class_id;
+    const std::string by = s.single ? fmt::format("{} before it matches", rule_name(p, s.cover))
+                                    : std::string("the rules before it match, between them,");
+    out.push_back(PolicyError{
+        p.origins.rules[s.rule].loc,
+        fmt::format("{} can never match: {} every packet it does (first match wins){}", rule_name(p, s.rule), by,
+                    same_class ? "; it is redundant"
+                    : s.single ? "; move it above that rule or narrow that rule"
+                               : "; move it above them or narrow them"),
+        Severity::warning});
   }
   return out;
 }

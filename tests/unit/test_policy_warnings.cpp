@@ -156,3 +156,17 @@ TEST_CASE("warnings: a class without rules and a link without classes", "[policy
   CHECK(ws[1].to_string() ==
         "w.yaml:15:5: warning: class \"m365\" has no rule: no traffic is ever put in it; add a rule with class: m365");
 }
+
+TEST_CASE("warnings: a rule covered only by several earlier rules together", "[policy][warnings]") {
+  const std::vector<PolicyError> ws =
+      warnings_of(policy_with(kClasses,
+                              "rules:\n"                                            // 16
+                              "  - {class: voip, protocol: tcp, dst_ports: 80}\n"   // 17
+                              "  - {class: voip, protocol: tcp, dst_ports: 443}\n"  // 18
+                              "  - {class: default, protocol: tcp, dst_ports: [80, 443]}\n"));
+  INFO(dump(ws));
+  REQUIRE(ws.size() == 1);
+  CHECK(ws[0].to_string() ==
+        "w.yaml:19:5: warning: rule 3 (class default) can never match: the rules before it match, between them, every "
+        "packet it does (first match wins); move it above them or narrow them");
+}
