@@ -115,6 +115,8 @@ bool read_classes(Diagnostics& diag, const Field* f, const YAML::Mark& root_mark
     declared = items->size();
     for (size_t i = 0; i < items->size(); ++i) read_class(diag, (*items)[i], i, links_ok, policy);
   }
+  policy.origins.classes = diag.loc(count_mark);
+  policy.origins.declared_classes = declared;
   bool have_default = policy.class_index("default") >= 0;
   size_t total = declared + (have_default ? 0 : 1);
   if (total > kMaxClasses)

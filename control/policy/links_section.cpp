@@ -63,6 +63,7 @@ void read_dhcp_address(Diagnostics& diag, const Fields& m, const std::string& wh
 void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, LinkSpec& spec) {
   auto m = read_map(diag, item(f), what + " capacity", {"up", "down"});
   if (!m) return;
+  spec.capacity_loc = diag.loc(f.key.Mark());
   if (m->items.empty()) diag.error(at(f), fmt::format("{}: capacity needs up and/or down", what));
   if (const Field* u = m->get("up"))
     if (auto v = read_rate(diag, item(*u), what + " capacity up")) spec.capacity_up_bps = *v;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/policy/policy_warnings.hpp"
 #include "control/policy/sections.hpp"
 
 namespace wansteer {
@@ -74,7 +75,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
   if (lan_ok && links_ok) check_forwards(diag, policy.lan, policy.links);
   bool classes_ok = read_classes(diag, top.get("classes"), top.mark, links_ok, policy);
   PrefixListFiles prefix_lists(base_dir);
-  RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists};
+  RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists, policy.origins.rules};
   if (const Field* rules = top.get("rules")) read_rules(rules_ctx, *rules, policy.rules);
   if (const Field* fc = top.get("flow_cache")) read_flow_cache(diag, *fc, policy.flow_cache);
   if (const Field* na = top.get("nat")) read_nat(diag, *na, policy.nat);
@@ -106,7 +107,10 @@ PolicyResult parse_policy(const std::string& text, const std::string& file, cons
   }
   PolicyResult result;
   result.errors = diag.take_in_file_order();
-  if (result.errors.empty()) result.policy = std::move(policy);
+  if (result.errors.empty()) {
+    result.warnings = policy_warnings(policy);
+    result.policy = std::move(policy);
+  }
   return result;
 }
 

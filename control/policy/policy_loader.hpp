@@ -9,8 +9,9 @@
 namespace wansteer {
 
 struct PolicyResult {
-  std::optional<Policy> policy;     // set only when errors is empty
-  std::vector<PolicyError> errors;  // every problem found, in file order
+  std::optional<Policy> policy;       // set only when errors is empty
+  std::vector<PolicyError> errors;    // every problem found, in file order
+  std::vector<PolicyError> warnings;  // valid policies only: what loads but cannot work as written (file order)
   bool ok() const { return policy.has_value(); }
 };
 

@@ -6,7 +6,8 @@
 namespace wansteer {
 
 std::string PolicyError::to_string() const {
-  return fmt::format("{}:{}:{}: {}", loc.file, loc.line, loc.column, reason);
+  return fmt::format("{}:{}:{}: {}{}", loc.file, loc.line, loc.column, severity == Severity::warning ? "warning: " : "",
+                     reason);
 }
 
 int Policy::link_index(const std::string& n) const {

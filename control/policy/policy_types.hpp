@@ -19,10 +19,15 @@ struct SourceLoc {
   int column = 0;  // 1-based
 };
 
+// An error makes the policy unusable; a warning marks a policy that loads but cannot do what it seems to say
+// (a class that can never send, a rule that can never match). `--check --strict` treats warnings as errors.
+enum class Severity : uint8_t { error, warning };
+
 struct PolicyError {
   SourceLoc loc;
   std::string reason;
-  std::string to_string() const;  // "FILE:LINE:COLUMN: reason"
+  Severity severity = Severity::error;
+  std::string to_string() const;  // "FILE:LINE:COLUMN: reason", or "FILE:LINE:COLUMN: warning: reason"
 };
 
 using MacAddress = std::array<uint8_t, 6>;
@@ -112,6 +117,7 @@ struct LinkSpec {
   uint16_t mtu = 1500;                // the largest IP packet the link carries (576..9000)
   bool mss_clamp = true;              // TCP SYN MSS lowered to mtu - 40 in both directions
   SourceLoc loc;
+  SourceLoc capacity_loc;  // the capacity key (line 0: not given), for warnings
 };
 
 // A class's service level: a link qualifies for the class while its measurements stay within these.
@@ -195,6 +201,17 @@ struct MetricsSpec {
   std::optional<std::string> listen;  // "HOST:PORT" for the Prometheus exporter; unset: the built-in default
 };
 
+// Where parts of the policy were written, for the warnings pass (control/policy/policy_warnings.hpp).
+struct PolicyOrigins {
+  SourceLoc classes;            // the classes key, or the top of the file when it is absent
+  size_t declared_classes = 0;  // classes written in the file (the implicit default not counted)
+  struct Rule {
+    SourceLoc loc;
+    uint16_t number = 0;  // 1-based position in the rules list (one policy rule may become several ClassRules)
+  };
+  std::vector<Rule> rules;  // index = index into Policy::rules
+};
+
 struct Policy {
   std::string path;
   std::string name;
@@ -208,6 +225,7 @@ struct Policy {
   std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
   ShaperSpec shaper;
   MetricsSpec metrics;
+  PolicyOrigins origins;
 
   int link_index(const std::string& n) const;   // -1 when unknown
   int class_index(const std::string& n) const;  // -1 when unknown

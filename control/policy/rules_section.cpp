@@ -99,6 +99,7 @@ void read_rule(RuleContext& ctx, const Item& it, size_t index, std::vector<Class
       rule.sport = sp;
       rule.dport = dp;
       rules.push_back(std::move(rule));
+      ctx.origins.push_back(PolicyOrigins::Rule{ctx.diag.loc(it.mark), static_cast<uint16_t>(index + 1)});
     }
 }
 

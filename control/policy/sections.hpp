@@ -38,6 +38,7 @@ struct RuleContext {
   bool lan_ok;           // the LAN section parsed well enough to check rules against it
   bool classes_ok;       // the classes list is readable, so unknown class names are real mistakes
   PrefixListFiles& prefix_lists;
+  std::vector<PolicyOrigins::Rule>& origins;  // filled beside the rules: where each came from
 };
 
 // rules: each policy rule becomes one or more ClassRules (one per source x destination port range), in order.

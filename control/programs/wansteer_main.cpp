@@ -5,6 +5,7 @@
 #include "control/operations/commands.hpp"
 #include "control/runtime/daemon.hpp"
 #include "control/runtime/daemon_options.hpp"
+#include "control/runtime/policy_commands.hpp"
 
 using namespace wansteer;
 
@@ -17,7 +18,8 @@ const std::string kUsage =
         "\n"
         "Usage:\n"
         "  wansteer --policy FILE [options] [-- EAL-ARGS...]   run the edge\n"
-        "  wansteer --check FILE...                            validate policy files (every one) and exit\n"
+        "  wansteer --check [--strict] FILE...                 validate policy files (every one) and exit\n"
+        "  wansteer --explain FILE [--format text|markdown]    what the policy does when a link fails, and exit\n"
         "  wansteer --version\n"
         "\n"
         "Ports come from the policy (lan.device, links[].device): a DPDK vdev string such as\n"
@@ -36,8 +38,8 @@ const std::string kUsage =
     "SIGHUP reloads the policy (an invalid file is rejected and the running policy stays); SIGINT/SIGTERM\n"
     "stop it and print the final counters.\n"
     "\n"
-    "Exit status: 0 stopped in order (or every --check file valid), 1 a policy invalid or start-up failed,\n"
-    "2 bad command line.\n"
+    "Exit status: 0 stopped in order (or every --check file valid: warnings allowed unless --strict), 1 a policy\n"
+    "invalid (errors, or warnings with --strict) or start-up failed, 2 bad command line.\n"
     "\n"
     "Options";
 
@@ -46,5 +48,7 @@ const std::string kUsage =
 int main(int argc, char** argv) {
   DaemonOptions options;
   if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
-  return options.check_paths.empty() ? run_daemon(options) : check_policy_files(options.check_paths);
+  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict);
+  if (!options.explain_path.empty()) return explain_policy_file(options.explain_path, options.explain_markdown);
+  return run_daemon(options);
 }

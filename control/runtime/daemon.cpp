@@ -55,6 +55,7 @@ std::optional<Policy> load_policy_to_run(const std::string& path) {
     fmt::print(stderr, "wansteer: policy rejected, not starting\n");
     return std::nullopt;
   }
+  for (const auto& w : pr.warnings) fmt::print(stderr, "{}\n", w.to_string());  // runs anyway, as --check allows
   return std::move(*pr.policy);
 }
 
@@ -174,24 +175,6 @@ void serve(ControlPlane& cp, CtlServer& ctl, DataplaneResources& dp, const Daemo
 }
 
 }  // namespace
-
-int check_policy_files(const std::vector<std::string>& paths) {
-  int rc = 0;
-  for (const std::string& path :
-       paths) {  // every file, also after a bad one: `--check policies/*.yaml` must not mislead
-    PolicyResult r = load_policy(path);
-    for (const auto& e : r.errors) fmt::print(stderr, "{}\n", e.to_string());
-    if (!r.ok()) {
-      fmt::print(stderr, "{}: invalid ({} error{})\n", path, r.errors.size(), r.errors.size() == 1 ? "" : "s");
-      rc = 1;
-      continue;
-    }
-    fmt::print("{}: ok ({} links, {} classes, {} rules)\n", path, r.policy->links.size(), r.policy->classes.size(),
-               r.policy->rules.size());
-  }
-  std::fflush(stdout);
-  return rc;
-}
 
 int run_daemon(const DaemonOptions& o) {
   std::optional<Policy> policy = load_policy_to_run(o.policy_path);

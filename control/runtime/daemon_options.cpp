@@ -20,9 +20,15 @@ po::options_description describe(const char* usage) {
   opts.add_options()("help,h", "show this help")("version", "print the version and exit")(
       "policy,p", po::value<std::string>(), "policy file to run (YAML; see policies/README.md)")(
       "check", po::value<std::vector<std::string>>()->multitoken(),
-      "validate these policy files (each one): FILE: ok on stdout, FILE:LINE:COLUMN: reason on stderr; exit 1 if "
-      "any fails")("workers,w", po::value<unsigned>()->default_value(1),
-                   "worker lcores (each polls one queue of every port)")(
+      "validate these policy files (each one): FILE: ok on stdout, FILE:LINE:COLUMN: reason (and "
+      "FILE:LINE:COLUMN: warning: reason) on stderr; exit 1 if any has errors")(
+      "strict", "with --check: warnings fail the file too (exit 1)")(
+      "explain", po::value<std::string>(),
+      "show what the policy does: per class the link, limit, priority and upstream share in normal operation, "
+      "when each link fails and when each link misses the voice SLA; and its warnings")(
+      "format", po::value<std::string>()->default_value("text"),
+      "with --explain: text, or markdown (a runbook section to paste)")(
+      "workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")(
       "ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")(
       "final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")(
       "metrics", po::value<std::string>(),
@@ -68,12 +74,41 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
     fmt::print("wansteer {}\n", WANSTEER_VERSION);
     return 0;
   }
+  if (vm.count("check") && vm.count("explain")) {
+    fmt::print(stderr, "wansteer: --check and --explain are separate commands; give one\n");
+    return 2;
+  }
+  if (vm.count("strict") && !vm.count("check")) {
+    fmt::print(stderr, "wansteer: --strict goes with --check FILE...\n");
+    return 2;
+  }
   if (vm.count("check")) {
-    out->check_paths = vm["check"].as<std::vector<std::string>>();
+    // --check takes every word after it, so `--check --strict FILE` hands it "--strict" as a file: take it back.
+    out->strict = vm.count("strict") != 0;
+    for (const std::string& w : vm["check"].as<std::vector<std::string>>()) {
+      if (w == "--strict")
+        out->strict = true;
+      else
+        out->check_paths.push_back(w);
+    }
+    if (out->check_paths.empty()) {
+      fmt::print(stderr, "wansteer: --check needs at least one FILE\n");
+      return 2;
+    }
     return std::nullopt;  // --check needs nothing else
   }
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "markdown") {
+    fmt::print(stderr, "wansteer: --format must be text or markdown, not \"{}\"\n", format);
+    return 2;
+  }
+  if (vm.count("explain")) {
+    out->explain_path = vm["explain"].as<std::string>();
+    out->explain_markdown = format == "markdown";
+    return std::nullopt;
+  }
   if (!vm.count("policy")) {
-    fmt::print(stderr, "wansteer: --policy FILE is required (or --check FILE); see wansteer --help\n");
+    fmt::print(stderr, "wansteer: --policy FILE is required (or --check FILE, --explain FILE); see wansteer --help\n");
     return 2;
   }
   out->policy_path = vm["policy"].as<std::string>();

@@ -47,7 +47,10 @@ std::string ControlPlane::reload_policy() {
     reloads_failed_++;
     return s;
   }
-  return adopt_policy(std::move(*r.policy));
+  std::string reply = adopt_policy(std::move(*r.policy));
+  if (reply.rfind("error:", 0) != 0)  // loaded: say what in it cannot work as written, as --check would
+    for (const auto& w : r.warnings) reply += w.to_string() + "\n";
+  return reply;
 }
 
 std::string ControlPlane::adopt_policy(Policy np) {
