@@ -310,6 +310,7 @@ def test_flood_of_new_flows_hits_the_host_cap_and_spares_voice(lab):
     lan_rx = after["ports"]["lan"]["rx_packets"] - before["ports"]["lan"]["rx_packets"]
     # every flood datagram the edge took in opened a session (at most PER_HOST, reused when its source port came
     # round again) or was refused at the cap; the rest of the LAN's packets are the voice stream's and a few more
+    print(f"flood {flood}: nat_host_limit +{limited} of {lan_rx} LAN packets; voice {len(received)}/{n}")
     assert flood["sent"] >= flood_n * 0.9, flood
     assert limited > 0, f"nat_host_limit did not rise: flood {flood}, lan rx {lan_rx}"
     assert limited >= lan_rx - rate * seconds - 3 * PER_HOST - 100, \
