@@ -3,11 +3,12 @@
 
   udpstream.py recv BIND_ADDR PORT OUTFILE      one line per datagram: "recv_ns src seq send_ns" (CLOCK_MONOTONIC,
                                                 shared by every namespace of this machine); prints "ready" first
-  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T] [--size B] [--new-flows 1]
+  udpstream.py send DST PORT RATE SECONDS [--sport N] [--tos T] [--size B] [--new-flows 1] [--src ADDR]
                                                 datagrams of 172 bytes (a G.711 20 ms frame + RTP header), or
                                                 B bytes of UDP payload (a paced flood, e.g. for rate limits);
                                                 --new-flows 1: each datagram from a new socket (a new source
-                                                port: a new flow each time, like DNS queries)
+                                                port: a new flow each time, like DNS queries); --src ADDR:
+                                                send from that local address (a second host on one namespace)
 
 Run each inside its namespace (ip netns exec ...). The receiver keeps going until SIGTERM.
 The analysis helpers (load, gaps) are imported by tests/lab and bench/failover.
@@ -40,17 +41,17 @@ def recv(bind, port, outfile):
             out.write(f"{now} {src} {seq} {sent}\n")
 
 
-def udp_socket(sport, tos):
+def udp_socket(sport, tos, src="0.0.0.0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     if tos:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
-    if sport:
-        s.bind(("0.0.0.0", sport))
+    if sport or src != "0.0.0.0":
+        s.bind((src, sport))
     return s
 
 
-def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD, new_flows=False):
-    s = udp_socket(sport, tos)
+def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD, new_flows=False, src="0.0.0.0"):
+    s = udp_socket(sport, tos, src)
     period = 1e9 / float(rate)
     n = int(float(rate) * float(seconds))
     start = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
@@ -64,7 +65,7 @@ def send(dst, port, rate, seconds, sport=0, tos=0, size=PAYLOAD, new_flows=False
             time.sleep(left / 1e9 - 0.0002 if left > 400_000 else 0)
         if new_flows:
             s.close()
-            s = udp_socket(sport, tos)
+            s = udp_socket(sport, tos, src)
         now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
         try:
             s.sendto(HEADER.pack(seq, now) + pad, (dst, int(port)))
@@ -105,11 +106,12 @@ if __name__ == "__main__":
     if a[:1] == ["recv"] and len(a) == 4:
         recv(a[1], a[2], a[3])
     elif a[:1] == ["send"] and len(a) >= 5:
-        opts = {"--sport": 0, "--tos": 0, "--size": PAYLOAD, "--new-flows": 0}
+        opts = {"--sport": 0, "--tos": 0, "--size": PAYLOAD, "--new-flows": 0, "--src": "0.0.0.0"}
         rest = a[5:]
         for k, v in zip(rest[::2], rest[1::2]):
-            opts[k] = int(v, 0)
-        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"], opts["--size"], bool(opts["--new-flows"]))
+            opts[k] = v if k == "--src" else int(v, 0)
+        send(a[1], a[2], a[3], a[4], opts["--sport"], opts["--tos"], opts["--size"], bool(opts["--new-flows"]),
+             opts["--src"])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
