@@ -121,10 +121,10 @@ TEST_CASE("MSS clamp: leaves alone what it must not change", "[mss]") {
 
 TEST_CASE("policy: mtu and mss_clamp per link, defaults and bounds with FILE:LINE:COLUMN", "[mss][policy]") {
   const std::string head =
-      "name: t\nlan:\n  device: lan0\n  subnets:\n    - address: 192.168.10.1/24\nlinks:\n"
-      "  - {name: fiber, device: fib0, address: 100.64.1.2/30, gateway: 100.64.1.1";
+      "name: t\nlan:\n  device: net_null0\n  subnets:\n    - address: 192.168.10.1/24\nlinks:\n"
+      "  - {name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1";
   const std::string tail =
-      "}\n  - {name: lte, device: lte0, address: 100.64.2.2/30, gateway: 100.64.2.1}\n"
+      "}\n  - {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1}\n"
       "classes:\n  - {name: default, links: [fiber, lte]}\n";
   auto ok = parse_policy(head + ", mtu: 1300, mss_clamp: false" + tail, "t.yaml", ".");
   REQUIRE(ok.ok());
@@ -137,7 +137,7 @@ TEST_CASE("policy: mtu and mss_clamp per link, defaults and bounds with FILE:LIN
     REQUIRE_FALSE(r.ok());
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].loc.line == 7);
-    CHECK(r.errors[0].loc.column == 83);
+    CHECK(r.errors[0].loc.column == 88);
     CHECK(r.errors[0].reason.find("mtu") != std::string::npos);
   }
   auto r = parse_policy(head + ", mss_clamp: maybe" + tail, "t.yaml", ".");
