@@ -22,6 +22,17 @@ import time
 
 HEADER = struct.Struct("!IQ")  # seq, send time (ns, CLOCK_MONOTONIC)
 PAYLOAD = 172
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux (asm-generic); Python 3.11 lacks the name
+
+
+def arrival_monotonic_ns(ancillary):
+    """The kernel's receive stamp (SO_TIMESTAMPNS, CLOCK_REALTIME) as CLOCK_MONOTONIC; now if there is none."""
+    mono, real = time.clock_gettime_ns(time.CLOCK_MONOTONIC), time.clock_gettime_ns(time.CLOCK_REALTIME)
+    for level, kind, cdata in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = struct.unpack_from("qq", cdata)
+            return mono - max(0, real - (sec * 1_000_000_000 + nsec))
+    return mono
 
 
 def recv(bind, port, outfile):
@@ -29,12 +40,15 @@ def recv(bind, port, outfile):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind((bind, int(port)))
+    # The kernel stamps each datagram as it arrives (CLOCK_REALTIME): the arrival time written is that stamp moved
+    # to CLOCK_MONOTONIC, so a receiver descheduled on a busy machine does not add its own wait to the delay.
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with open(outfile, "w", buffering=1) as out:
         print("ready", flush=True)
         while True:
-            data, (src, _) = s.recvfrom(2048)
-            now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+            data, anc, _, (src, _) = s.recvmsg(2048, 64)
+            now = arrival_monotonic_ns(anc)
             if len(data) < HEADER.size:
                 continue
             seq, sent = HEADER.unpack_from(data)

@@ -16,11 +16,15 @@ sys.path.insert(0, str(REPO / "scripts" / "lib"))
 import priority_lab as pl  # noqa: E402
 
 VOICE_SECONDS = 6.0
-# Voice's added one-way delay bound with the shaper: strict priority means voice waits at most for the frame
-# being sent (1514 B at 4.5 Mbit/s = 2.7 ms) plus the shaper's 5 ms burst drained by the ISP's TBF at 5 Mbit/s
-# (~4.5 ms); the rest is scheduling of the edge's polling worker, three python processes and iperf3 on two shared
-# cores. 30 ms is a tenth of what the unshaped run shows and well under a voice jitter buffer (~40-60 ms).
-SHAPED_ADDED_DELAY_P95_MS = 30.0
+# Voice's added one-way delay with the shaper: strict priority means voice waits at most for the frame being sent
+# (1514 B at 4.5 Mbit/s = 2.7 ms) plus the shaper's 5 ms burst drained by the ISP's TBF at 5 Mbit/s (~4.5 ms). A
+# standing queue behind bulk (what the shaper prevents) moves the median; scheduling of the edge's polling worker,
+# three python processes and iperf3 on two shared cores only stretches the tail: on a loaded machine (a compiler
+# on each core) the shaped p95 reached 54 ms while its median stayed at 2.6 ms (the unshaped run: median 113 ms).
+# So the median is held to 15 ms and the 95th percentile only to 100 ms, a quarter of the ISP's 400 ms buffer.
+# (The receiver's own scheduling is already out: udpstream takes the kernel's arrival stamp.)
+SHAPED_ADDED_DELAY_P50_MS = 15.0
+SHAPED_ADDED_DELAY_P95_MS = 100.0
 SHAPED_MAX_LOSS_PCT = 0.5
 
 RESULTS = {}
@@ -51,6 +55,7 @@ def test_shaper_protects_voice_and_caps_guest(lab, tbf):
 
     assert r["voice_from"] == ["100.64.2.2"], "voice did not leave through LTE"
     assert r["voice_loss_pct"] <= SHAPED_MAX_LOSS_PCT, pl.summary(r, baseline)
+    assert r["voice_delay_p50_ms"] - baseline < SHAPED_ADDED_DELAY_P50_MS, pl.summary(r, baseline)
     assert r["voice_delay_p95_ms"] - baseline < SHAPED_ADDED_DELAY_P95_MS, pl.summary(r, baseline)
     assert r["voip_queue_drops"] == 0
     # guest: within 1 Mbit/s over its window, plus the meter's burst, and the excess was dropped by the meter
