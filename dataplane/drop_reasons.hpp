@@ -51,7 +51,7 @@ namespace wansteer {
   X(inbound_unsolicited, "WAN packet straight to a LAN host through a NAT link")          \
   X(nat_handoff_full, "hand-off ring to the NAT session's owner worker full")             \
   X(too_big_df, "over the link's MTU with DF set (fragmentation needed sent)")            \
-  X(too_big_nodf, "over the link's MTU, DF clear (not fragmented)")              \
+  X(too_big_nodf, "over the link's MTU, DF clear (not fragmented)")                       \
   X(inbound_forward_denied, "WAN packet to a port forward from a source its from: leaves out")
 
 enum class DropReason : uint8_t {
