@@ -48,7 +48,7 @@ const std::string kUsage =
 int main(int argc, char** argv) {
   DaemonOptions options;
   if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
-  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict);
+  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict, options.against);
   if (!options.explain_path.empty()) return explain_policy_file(options.explain_path, options.explain_markdown);
   return run_daemon(options);
 }
