@@ -58,7 +58,8 @@ std::string run(const CtlRequest& r, OperatorActions& a) {
     case CtlCommand::drill_stop:
       return a.drill_stop(json);
     case CtlCommand::reload:
-      return a.reload_policy();
+    case CtlCommand::reload_dry_run:
+      return a.reload_policy(r.command->id == CtlCommand::reload_dry_run, json);
     case CtlCommand::ping:
       return "ok\n";
   }

@@ -17,7 +17,8 @@ class OperatorActions {
   virtual std::vector<Event> recent_events(size_t n) const = 0;
   virtual std::string top_flows(size_t n, bool json) = 0;
   virtual std::string set_link_admin(const std::string& name, bool up) = 0;
-  virtual std::string reload_policy() = 0;
+  // dry_run: check the file and say what would change, apply nothing. json: the reply as one JSON object.
+  virtual std::string reload_policy(bool dry_run, bool json) = 0;
   virtual std::string drill_start(const std::string& link, const std::string& seconds) = 0;
   virtual std::string drill_stop(bool json) = 0;
   virtual std::string drill_status(bool json) = 0;

@@ -19,7 +19,10 @@
   X(drill_start, "drill start", "LINK SECONDS", "failover drill: withdraw LINK for SECONDS, then restore it")       \
   X(drill_status, "drill status", "", "the running drill's state, or the last drill's report")                      \
   X(drill_stop, "drill stop", "", "end the running drill now and report")                                           \
-  X(reload, "reload", "", "re-read the policy file; an invalid one is rejected and the running one stays")          \
+  X(reload, "reload", "",                                                                                           \
+    "re-read the policy file and say what changed; an invalid one is rejected, the running one stays")              \
+  X(reload_dry_run, "reload --dry-run", "",                                                                         \
+    "check the policy file and say what a reload would change; applies nothing")                                    \
   X(ping, "ping", "", "answers ok when the daemon is up")
 
 namespace wansteer {

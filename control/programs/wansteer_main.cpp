@@ -19,6 +19,7 @@ const std::string kUsage =
         "Usage:\n"
         "  wansteer --policy FILE [options] [-- EAL-ARGS...]   run the edge\n"
         "  wansteer --check [--strict] FILE...                 validate policy files (every one) and exit\n"
+        "  wansteer --check NEW.yaml --against RUNNING.yaml    also list what a reload would change, and exit\n"
         "  wansteer --explain FILE [--format text|markdown]    what the policy does when a link fails, and exit\n"
         "  wansteer --version\n"
         "\n"
@@ -39,7 +40,8 @@ const std::string kUsage =
     "stop it and print the final counters.\n"
     "\n"
     "Exit status: 0 stopped in order (or every --check file valid: warnings allowed unless --strict), 1 a policy\n"
-    "invalid (errors, or warnings with --strict) or start-up failed, 2 bad command line.\n"
+    "invalid (errors, or warnings with --strict, or with --against a change a reload would refuse) or start-up\n"
+    "failed, 2 bad command line.\n"
     "\n"
     "Options";
 
@@ -48,7 +50,7 @@ const std::string kUsage =
 int main(int argc, char** argv) {
   DaemonOptions options;
   if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
-  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict);
+  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict, options.against);
   if (!options.explain_path.empty()) return explain_policy_file(options.explain_path, options.explain_markdown);
   return run_daemon(options);
 }

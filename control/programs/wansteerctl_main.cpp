@@ -41,6 +41,7 @@ void usage(FILE* f) {
 
 // Parses argv; the exit status when the program should stop now (help, version, a bad command line).
 int parse_args(int argc, char** argv, Args* a) {
+  bool dry_run = false;
   for (int i = 1; i < argc; i++) {
     const std::string s = argv[i];
     if (s == "--help" || s == "-h") {
@@ -51,6 +52,8 @@ int parse_args(int argc, char** argv, Args* a) {
       return kOk;
     } else if (s == "--json") {
       a->json = true;
+    } else if (s == "--dry-run") {  // `reload --dry-run`: a word of the command, wherever it is written
+      dry_run = true;
     } else if (s == "--ctl" && i + 1 < argc) {
       a->path = argv[++i];
     } else if (s.rfind("--ctl=", 0) == 0) {
@@ -63,6 +66,7 @@ int parse_args(int argc, char** argv, Args* a) {
       a->words.push_back(s);
     }
   }
+  if (dry_run) a->words.push_back("--dry-run");
   if (a->words.empty() || (a->words.size() == 1 && a->words[0] == "help")) {
     usage(a->words.empty() ? stderr : stdout);
     return a->words.empty() ? kUsage : kOk;

@@ -180,11 +180,7 @@ void ControlPlane::tick() {
 void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload, CtlServer* ctl) {
   while (!stop.load(std::memory_order_relaxed)) {
     tick();
-    if (reload.exchange(false)) {
-      const std::string reply = reload_policy();
-      fmt::print(reply.rfind("error", 0) == 0 ? stderr : stdout, "wansteer: SIGHUP: {}", reply);  // refusals: stderr
-      std::fflush(stdout);  // a service's log (journald reads a pipe) shows the reload now, not at exit
-    }
+    if (reload.exchange(false)) reload_on_signal();
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
     if (metrics_ != nullptr) metrics_->serve_pending([this] { return metrics_snapshot(); });
     rte_delay_us_sleep(1000);

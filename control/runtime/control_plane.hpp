@@ -13,6 +13,7 @@
 #include "control/operations/drill.hpp"
 #include "control/operations/stats.hpp"
 #include "control/policy/policy.hpp"
+#include "control/policy/policy_diff.hpp"
 #include "control/runtime/dataplane_runtime.hpp"
 #include "control/runtime/dhcp_links.hpp"
 #include "control/runtime/neighbours.hpp"
@@ -66,7 +67,11 @@ class ControlPlane final : public OperatorActions {
   std::vector<Event> recent_events(size_t n) const override { return events_.recent(n); }
   std::string top_flows(size_t n, bool json) override;
   std::string set_link_admin(const std::string& name, bool up) override;
-  std::string reload_policy() override;
+  // `reload` from the control socket (control/runtime/policy_reload.cpp): re-reads the policy file, applies
+  // what a reload can (nothing with dry_run), logs one line and answers with the changes, text or JSON.
+  std::string reload_policy(bool dry_run, bool json) override;
+  // SIGHUP: the same reload, logged (with the reply) on stdout, refusals on stderr.
+  void reload_on_signal();
   // The second half of a reload, for a policy already read and validated: checks that it binds the same ports,
   // then replaces the running one (answers "error: ..." and keeps the running policy otherwise).
   std::string adopt_policy(Policy np);
@@ -81,6 +86,9 @@ class ControlPlane final : public OperatorActions {
   void health_tick(uint64_t now);
   void replan(uint64_t now);
   void publish();
+  struct ReloadOutcome;
+  ReloadOutcome reload(bool dry_run);  // control/runtime/policy_reload.cpp
+  ReloadOutcome adopt(Policy np, bool dry_run);
   void finish_drill(uint64_t now);
   void send_to_worker(rte_mbuf* m, uint8_t port_index);
   std::string link_name(uint8_t l) const { return steering_.link_name(l); }

@@ -23,6 +23,9 @@ po::options_description describe(const char* usage) {
       "validate these policy files (each one): FILE: ok on stdout, FILE:LINE:COLUMN: reason (and "
       "FILE:LINE:COLUMN: warning: reason) on stderr; exit 1 if any has errors")(
       "strict", "with --check: warnings fail the file too (exit 1)")(
+      "against", po::value<std::string>(),
+      "with --check: also list what each file changes from RUNNING.yaml (key: old -> new), as a reload would "
+      "report it, the keys that need a restart marked")(
       "explain", po::value<std::string>(),
       "show what the policy does: per class the link, limit, priority and upstream share in normal operation, "
       "when each link fails and when each link misses the voice SLA; and its warnings")(
@@ -78,18 +81,22 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
     fmt::print(stderr, "wansteer: --check and --explain are separate commands; give one\n");
     return 2;
   }
-  if (vm.count("strict") && !vm.count("check")) {
-    fmt::print(stderr, "wansteer: --strict goes with --check FILE...\n");
+  if ((vm.count("strict") || vm.count("against")) && !vm.count("check")) {
+    fmt::print(stderr, "wansteer: --strict and --against go with --check FILE...\n");
     return 2;
   }
   if (vm.count("check")) {
     // --check takes every word after it, so `--check --strict FILE` hands it "--strict" as a file: take it back.
     out->strict = vm.count("strict") != 0;
-    for (const std::string& w : vm["check"].as<std::vector<std::string>>()) {
-      if (w == "--strict")
+    if (vm.count("against")) out->against = vm["against"].as<std::string>();
+    const auto& words = vm["check"].as<std::vector<std::string>>();
+    for (size_t i = 0; i < words.size(); i++) {
+      if (words[i] == "--strict")
         out->strict = true;
+      else if (words[i] == "--against" && i + 1 < words.size())  // the same for --against FILE
+        out->against = words[++i];
       else
-        out->check_paths.push_back(w);
+        out->check_paths.push_back(words[i]);
     }
     if (out->check_paths.empty()) {
       fmt::print(stderr, "wansteer: --check needs at least one FILE\n");

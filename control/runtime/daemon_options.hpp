@@ -9,6 +9,7 @@ namespace wansteer {
 struct DaemonOptions {
   std::vector<std::string> check_paths;  // --check FILE...: validate each and exit
   bool strict = false;                   // --strict: with --check, warnings fail the file too
+  std::string against;                   // --against RUNNING.yaml: with --check, the diff from it too
   std::string explain_path;              // --explain FILE: what the policy does per scenario, and exit
   bool explain_markdown = false;         // --format markdown
   std::string policy_path;               // --policy FILE

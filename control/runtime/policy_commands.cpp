@@ -7,6 +7,7 @@
 
 #include "control/operations/policy_explain.hpp"
 #include "control/policy/policy.hpp"
+#include "control/policy/policy_diff.hpp"
 
 namespace wansteer {
 
@@ -14,10 +15,32 @@ namespace {
 
 std::string count(size_t n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); }
 
+// --against: the changes from the running policy, one a line under the file's ok line. False when a reload would
+// be refused (a port or link change).
+bool print_changes(const Policy& running, const Policy& next) {
+  const std::vector<PolicyChange> cs = diff_policies(running, next);
+  if (cs.empty()) fmt::print("  no changes\n");
+  for (const auto& c : cs) fmt::print("  {}{}\n", c.text(), c.live ? "" : "  (not applied until restart)");
+  if (!changes_ports(cs)) return true;
+  fmt::print(stderr, "{}: a reload would be refused: it changes ports or links; restart wansteer to apply it\n",
+             next.path);
+  return false;
+}
+
 }  // namespace
 
-int check_policy_files(const std::vector<std::string>& paths, bool strict) {
+int check_policy_files(const std::vector<std::string>& paths, bool strict, const std::string& against) {
   int rc = 0;
+  PolicyResult running;
+  if (!against.empty()) {
+    running = load_policy(against);
+    if (!running.ok()) {
+      for (const auto& e : running.errors) fmt::print(stderr, "{}\n", e.to_string());
+      fmt::print(stderr, "{}: invalid ({}); --against needs a valid policy\n", against,
+                 count(running.errors.size(), "error"));
+      return 1;
+    }
+  }
   // Every file, also after a bad one: `--check policies/*.yaml` must not mislead.
   for (const std::string& path : paths) {
     PolicyResult r = load_policy(path);
@@ -35,6 +58,7 @@ int check_policy_files(const std::vector<std::string>& paths, bool strict) {
     }
     fmt::print("{}: ok ({} links, {} classes, {} rules{})\n", path, r.policy->links.size(), r.policy->classes.size(),
                r.policy->rules.size(), r.warnings.empty() ? "" : ", " + count(r.warnings.size(), "warning"));
+    if (running.policy && !print_changes(*running.policy, *r.policy)) rc = 1;
   }
   std::fflush(stdout);
   return rc;

@@ -1,77 +1,148 @@
-// ControlPlane::reload_policy: `reload` and SIGHUP. A new policy file replaces the running one only if it is valid
-// and binds the same ports; the parts keep their state (gates, verdicts, neighbours) where it still applies.
+// ControlPlane::reload_policy: `reload`, `reload --dry-run` and SIGHUP. A new policy file replaces the running one
+// only if it is valid and binds the same ports; start-only keys keep their running values until a restart, and the
+// reply (and the daemon's log) says which changes were applied and which wait. The parts keep their state (gates,
+// verdicts, neighbours) where it still applies.
 #include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "control/runtime/control_plane.hpp"
 #include "dataplane/classify.hpp"
 
 namespace wansteer {
 
+// What one reload did, for its reply (text or JSON) and its log line.
+struct ControlPlane::ReloadOutcome {
+  bool ok = false;
+  bool dry_run = false;
+  std::string path;
+  std::string error;                  // !ok: why, "error: ..." lines
+  std::vector<PolicyChange> changes;  // running -> new (a refused reload lists what it would have changed)
+  std::vector<std::string> warnings;  // the new policy's warnings, as --check prints them
+  size_t classes = 0, rules = 0;
+  uint32_t generation = 0;  // the running generation after the reload
+
+  size_t applied() const {
+    size_t n = 0;
+    for (const auto& c : changes) n += c.live ? 1 : 0;
+    return n;
+  }
+  size_t waiting() const { return changes.size() - applied(); }
+
+  std::string headline() const {
+    if (!ok) return error.substr(0, error.find('\n'));
+    const size_t a = applied(), w = waiting();
+    if (dry_run)
+      return fmt::format("dry run: policy {} is valid; a reload would apply {} change{}{} (nothing applied now)", path,
+                         a, a == 1 ? "" : "s", w ? fmt::format(", {} more need a restart", w) : "");
+    if (a == 0 && w > 0)
+      return fmt::format("policy {} re-read: no change applied (generation {}); {} change{} need a restart", path,
+                         generation, w, w == 1 ? "" : "s");
+    return fmt::format("policy {} loaded: {} classes, {} rules (generation {}); {} change{} applied{}", path, classes,
+                       rules, generation, a, a == 1 ? "" : "s", w ? fmt::format(", {} need a restart", w) : "");
+  }
+
+  std::string text() const {
+    std::string s = ok ? headline() + "\n" : error;
+    for (const auto& c : changes)
+      if (c.live) s += (ok ? (dry_run ? "  would apply: " : "  applied: ") : "  ") + c.text() + "\n";
+    for (const auto& c : changes)
+      if (!c.live) s += "  " + std::string(ok ? "not applied until restart: " : "") + c.text() + "\n";
+    for (const auto& w : warnings) s += w + "\n";
+    return s;
+  }
+
+  std::string json() const {
+    nlohmann::ordered_json j{{"ok", ok}, {"dry_run", dry_run}};
+    std::string e = error;
+    while (!e.empty() && e.back() == '\n') e.pop_back();
+    if (e.rfind("error: ", 0) == 0) e.erase(0, 7);
+    std::string t = text();  // all of it, as the text reply words it: headline, changes, warnings
+    while (!t.empty() && t.back() == '\n') t.pop_back();
+    if (ok)
+      j["message"] = t;
+    else
+      j["error"] = e;
+    if (ok) j["generation"] = generation;
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& c : changes)
+      arr.push_back({{"key", c.key}, {"old", c.old_value}, {"new", c.new_value}, {"live", c.live}});
+    j["changes"] = std::move(arr);
+    j["warnings"] = warnings;
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  }
+
+  // The daemon's one log line: who asked, the result, how many changes.
+  void log(const char* who) const {
+    fmt::print(ok ? stdout : stderr, "wansteer: {}: {}\n", who,
+               ok ? headline()
+                  : fmt::format("reload refused ({} change{} in the file): {}", changes.size(),
+                                changes.size() == 1 ? "" : "s", headline()));
+    std::fflush(ok ? stdout : stderr);  // a service's log (journald reads a pipe) shows the reload now, not at exit
+  }
+};
+
 namespace {
 
-bool same_probing(const LinkSpec& x, const LinkSpec& y) {
-  const ProbeSpec &a = x.probe, &b = y.probe;
-  bool same = a.enabled == b.enabled && a.interval_ms == b.interval_ms && a.idle_interval_ms == b.idle_interval_ms &&
-              a.detect_multiplier == b.detect_multiplier && a.loss_window == b.loss_window &&
-              a.reply_timeout_ms == b.reply_timeout_ms && a.hold_down_ms == b.hold_down_ms &&
-              a.passive_timeout_ms == b.passive_timeout_ms && a.min_samples == b.min_samples &&
-              a.targets.size() == b.targets.size() && x.metered == y.metered && a.stamp_auth_key == b.stamp_auth_key;
-  for (size_t t = 0; same && t < a.targets.size(); t++)
-    same = a.targets[t].address == b.targets[t].address && a.targets[t].kind == b.targets[t].kind &&
-           a.targets[t].port == b.targets[t].port;
-  return same;
-}
-
-// The prober is built at start: changed probe settings wait for a restart. Returns the notes to show.
-std::string keep_running_probing(Policy& np, const Policy& running) {
-  std::string note;
+// Start-only keys a reload does not apply: the new policy keeps the running values, so the parts built at start
+// (prober, tables, exporter) and what the policy says stay the same, and the next reload reports them again.
+void keep_start_only(Policy& np, const Policy& running) {
   for (size_t l = 0; l < np.links.size(); l++) {
-    if (same_probing(np.links[l], running.links[l])) continue;
-    note += fmt::format(
-        "note: link {}: probe settings changed; they take effect when wansteer restarts "
-        "(probing continues with the running settings)\n",
-        np.links[l].name);
     np.links[l].probe = running.links[l].probe;
     np.links[l].metered = running.links[l].metered;
   }
-  return note;
+  np.flow_cache.size = running.flow_cache.size;
+  np.nat.sessions = running.nat.sessions;
+  np.metrics = running.metrics;
 }
 
 }  // namespace
 
-std::string ControlPlane::reload_policy() {
+ControlPlane::ReloadOutcome ControlPlane::reload(bool dry_run) {
   PolicyResult r = load_policy(policy_.path);
   if (!r.ok()) {
-    std::string s = fmt::format("error: policy {} rejected, the running policy stays:\n", policy_.path);
-    for (const auto& e : r.errors) s += e.to_string() + "\n";
-    reloads_failed_++;
-    return s;
+    ReloadOutcome o;
+    o.dry_run = dry_run;
+    o.path = policy_.path;
+    o.error = fmt::format("error: policy {} rejected, the running policy stays:\n", policy_.path);
+    for (const auto& e : r.errors) o.error += e.to_string() + "\n";
+    if (!dry_run) reloads_failed_++;
+    return o;
   }
-  std::string reply = adopt_policy(std::move(*r.policy));
-  if (reply.rfind("error:", 0) != 0)  // loaded: say what in it cannot work as written, as --check would
-    for (const auto& w : r.warnings) reply += w.to_string() + "\n";
-  return reply;
+  ReloadOutcome o = adopt(std::move(*r.policy), dry_run);
+  if (o.ok)  // loaded: say what in it cannot work as written, as --check would
+    for (const auto& w : r.warnings) o.warnings.push_back(w.to_string());
+  return o;
 }
 
-std::string ControlPlane::adopt_policy(Policy np) {
-  // Ports and addresses are bound at start; a reload may change classes, rules and link order only if the
-  // set of devices is unchanged.
-  bool same_ports = np.lan.device == policy_.lan.device && np.links.size() == policy_.links.size();
-  for (size_t l = 0; same_ports && l < np.links.size(); l++)
-    same_ports = np.links[l].device == policy_.links[l].device && np.links[l].name == policy_.links[l].name &&
-                 np.links[l].dhcp == policy_.links[l].dhcp;
-  if (!same_ports) {
-    reloads_failed_++;
-    return "error: the new policy changes ports, links or which links use DHCP; restart wansteer to apply it (running "
-           "policy kept)\n";
+ControlPlane::ReloadOutcome ControlPlane::adopt(Policy np, bool dry_run) {
+  ReloadOutcome o;
+  o.dry_run = dry_run;
+  o.path = policy_.path;
+  o.changes = diff_policies(policy_, np);
+  o.generation = policy_generation_;
+  // Ports and addresses are bound at start: a policy that changes them cannot run until a restart.
+  if (changes_ports(o.changes)) {
+    if (!dry_run) reloads_failed_++;
+    o.error = fmt::format(
+        "error: {}the new policy changes ports, links or which links use DHCP; restart wansteer "
+        "to apply it (running policy kept):\n",
+        dry_run ? "dry run: a reload would be refused: " : "");
+    return o;
   }
   std::string err;
   auto cls = Classifier::build(np.rules, np.default_class, &err);
   if (!cls) {
-    reloads_failed_++;
-    return "error: cannot compile the new rules (running policy kept): " + err + "\n";
+    if (!dry_run) reloads_failed_++;
+    o.error = "error: cannot compile the new rules (running policy kept): " + err + "\n";
+    return o;
   }
-  const std::string note = keep_running_probing(np, policy_);
+  o.ok = true;
+  o.classes = np.classes.size();
+  o.rules = np.rules.size();
+  if (dry_run) return o;
+  keep_start_only(np, policy_);
   bool same_classes = np.classes.size() == policy_.classes.size();
   for (size_t c = 0; same_classes && c < np.classes.size(); c++)
     same_classes = np.classes[c].name == policy_.classes[c].name;
@@ -85,13 +156,31 @@ std::string ControlPlane::adopt_policy(Policy np) {
     }
   neighbours_.apply_static_gateways();
   classifier_ = std::move(cls);
-  policy_generation_++;
+  o.generation = ++policy_generation_;
   reloads_ok_++;
   monitor_.rebuild_gates(&old);
   replan(clock_.now());
   publish();
-  return note + fmt::format("policy {} loaded: {} classes, {} rules (generation {})\n", policy_.path,
-                            policy_.classes.size(), policy_.rules.size(), policy_generation_);
+  return o;
+}
+
+std::string ControlPlane::adopt_policy(Policy np) { return adopt(std::move(np), false).text(); }
+
+std::string ControlPlane::reload_policy(bool dry_run, bool json) {
+  const ReloadOutcome o = reload(dry_run);
+  o.log(dry_run ? "control socket (dry run)" : "control socket");
+  return json ? o.json() : o.text();
+}
+
+void ControlPlane::reload_on_signal() {
+  const ReloadOutcome o = reload(false);
+  o.log("SIGHUP");
+  const std::string t = o.text();  // the details after the headline, for an operator who has only the log
+  const size_t nl = t.find('\n');
+  if (nl != std::string::npos && nl + 1 < t.size()) {
+    std::fputs(t.c_str() + nl + 1, o.ok ? stdout : stderr);
+    std::fflush(o.ok ? stdout : stderr);
+  }
 }
 
 }  // namespace wansteer

@@ -52,7 +52,7 @@ class RecordingActions final : public OperatorActions {
     arg0 = name;
     return called("admin");
   }
-  std::string reload_policy() override { return called("reload"); }
+  std::string reload_policy(bool, bool) override { return called("reload"); }
   std::string drill_start(const std::string& link, const std::string& seconds) override {
     arg0 = link;
     arg1 = seconds;
