@@ -133,7 +133,7 @@ TEST_CASE("policy: mtu and mss_clamp per link, defaults and bounds with FILE:LIN
   CHECK(ok.policy->links[1].mtu == 1500);
   CHECK(ok.policy->links[1].mss_clamp);
   for (const char* bad : {", mtu: 575", ", mtu: 9001", ", mtu: big"}) {
-    auto r = parse_policy(head + bad + tail, "t.yaml", ".");
+    auto r = parse_policy(std::string(head).append(bad).append(tail), "t.yaml", ".");
     REQUIRE_FALSE(r.ok());
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].loc.line == 7);
