@@ -27,6 +27,10 @@
 
 namespace wansteer {
 
+// The exporter run_daemon leaves running at exit (see there), held here so that it stays reachable: what is kept
+// on purpose is not a leak to LeakSanitizer. External linkage, so the compiler cannot drop the store.
+MetricsExporter* g_exporter_kept_until_exit = nullptr;
+
 namespace {
 
 std::atomic<bool> g_stop{false};
@@ -132,10 +136,6 @@ class EalSession {
  private:
   bool up_ = false;
 };
-
-// The exporter run_daemon leaves running at exit (see there), held here so that it stays reachable: what is kept
-// on purpose is not a leak to LeakSanitizer.
-MetricsExporter* g_exporter_kept_until_exit = nullptr;
 
 // Starts the exporter; false when it must run and cannot (an address the operator chose is taken).
 bool start_metrics(const MetricsChoice& mc, std::unique_ptr<MetricsExporter>* out) {
