@@ -108,8 +108,11 @@ void check_dispatch(const CtlRequest& r, const RecordingActions& a, const std::s
   const bool may_be_empty = r.command != nullptr && r.command->id == CtlCommand::show_events;
   if ((reply.empty() && !may_be_empty) || (!reply.empty() && reply.back() != '\n')) __builtin_trap();
   if (r.kind != CtlRequest::Kind::command) {
-    if (!a.last.empty() || reply.rfind(r.kind == CtlRequest::Kind::help ? "commands: " : "error: ", 0) != 0)
-      __builtin_trap();
+    // help is the command list, anything else an error; as text, or with --json as {"ok":...}
+    const bool help = r.kind == CtlRequest::Kind::help;
+    const bool error = reply.rfind("error: ", 0) == 0 || reply.rfind("{\"ok\":false", 0) == 0;
+    const bool listed = reply.rfind("commands: ", 0) == 0 || reply.rfind("{\"ok\":true", 0) == 0;
+    if (!a.last.empty() || (help ? !listed : !error)) __builtin_trap();
     return;
   }
   switch (r.command->id) {
