@@ -17,7 +17,8 @@ constexpr const char* kStyle =
     "table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccc;padding:.3em .6em;"
     "text-align:left;vertical-align:middle}th{background:#eee}.meta{color:#666;font-size:.85em}"
     ".up{background:#c8f0c8}.degraded{background:#ffe6a6}.down{background:#f6b8b8}"
-    ".blocked{background:#f6b8b8}small{color:#555}svg{display:block}";
+    ".blocked{background:#f6b8b8}small{color:#555}svg{display:block}"
+    ".event td:first-child{white-space:nowrap}";
 
 std::string clock_time(uint64_t unix_ms) {
   const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
@@ -31,13 +32,14 @@ const char* state_colour(LinkSample::State s) {
   return s == LinkSample::up ? "#3a3" : s == LinkSample::degraded ? "#e90" : "#d33";
 }
 
-// The polyline of one measurement over the samples, scaled so that `top` is the graph's top edge.
-std::string polyline(const std::vector<LinkSample>& h, float LinkSample::*field, double top, int step, int height,
-                     const char* colour) {
+// The polyline of one measurement over the samples, scaled so that `top` is the graph's top edge; the oldest sample
+// at x0, the newest at the right edge.
+std::string polyline(const std::vector<LinkSample>& h, float LinkSample::*field, double top, int x0, int step,
+                     int height, const char* colour) {
   std::string points;
   for (size_t i = 0; i < h.size(); i++) {
     const double v = std::clamp(static_cast<double>(h[i].*field) / top, 0.0, 1.0);
-    points += fmt::format("{},{:.1f} ", static_cast<int>(i) * step, height - v * height);
+    points += fmt::format("{},{:.1f} ", x0 + static_cast<int>(i) * step + step / 2, height - v * height);
   }
   return fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>)", colour, points);
 }
@@ -58,12 +60,13 @@ std::string history_svg(const StatusSnapshot::Link& l) {
                   R"(<rect width="{}" height="{}" fill="#fff" stroke="#ddd"/>)",
                   h.size(), width, kPlot + kStrip, width, kPlot + kStrip, html_escape(l.name), h.size(), rtt_top,
                   loss_top, width, kPlot);
+  const int x0 = width - static_cast<int>(h.size()) * kStep;  // right-aligned: a young history starts mid-graph
   for (size_t i = 0; i < h.size(); i++)
-    svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>)", static_cast<int>(i) * kStep, kPlot,
-                       kStep, kStrip, state_colour(h[i].state));
+    svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>)", x0 + static_cast<int>(i) * kStep,
+                       kPlot, kStep, kStrip, state_colour(h[i].state));
   if (!h.empty()) {
-    svg += polyline(h, &LinkSample::rtt_ms, rtt_top, kStep, kPlot, "#26c");
-    svg += polyline(h, &LinkSample::loss_pct, loss_top, kStep, kPlot, "#d33");
+    svg += polyline(h, &LinkSample::rtt_ms, rtt_top, x0, kStep, kPlot, "#26c");
+    svg += polyline(h, &LinkSample::loss_pct, loss_top, x0, kStep, kPlot, "#d33");
   }
   svg += "</svg>";
   return svg + fmt::format("<small>top: RTT {:.1f} ms (blue), loss {:.0f} % (red)</small>", rtt_top, loss_top);

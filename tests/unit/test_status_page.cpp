@@ -118,6 +118,8 @@ TEST_CASE("the status page escapes every string and needs nothing from elsewhere
   CHECK(html.find("http://") == std::string::npos);  // no external asset of any kind
   CHECK(html.find("https://") == std::string::npos);
   CHECK(html.find("<svg class=\"history\" data-samples=\"2\"") != std::string::npos);
+  // the newest sample at the right edge: 120 slots of 2 px, the last (down, red) one at x = 238
+  CHECK(html.find(R"(<rect x="238" y="40" width="2" height="8" fill="#d33"/>)") != std::string::npos);
   CHECK(html.find("data-blocked=\"1\"") != std::string::npos);
   CHECK(html.find("http-equiv=\"refresh\"") != std::string::npos);
   CHECK(html.find("<p id=\"budgets\">no metered links</p>") != std::string::npos);
