@@ -180,6 +180,7 @@ TEST_CASE("the exporter serves the status page, its JSON and /metrics, read-only
     const std::string r = fetch_while_serving(*e, "GET", path, snap);
     CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
     CHECK_THAT(r, Catch::Contains("Content-Type: text/html; charset=utf-8"));
+    CHECK_THAT(r, Catch::Contains("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n"));
     CHECK_THAT(r, Catch::Contains("fi&lt;b&gt;er"));
   }
   std::string r = fetch_while_serving(*e, "GET", "/status.json?x=1", snap);
