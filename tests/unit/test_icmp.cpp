@@ -12,6 +12,7 @@
 #include "dataplane/icmp_error.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
+#include "tests/unit/whole_frames.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -47,19 +48,7 @@ struct Rig : ControlRig {
   }
   uint64_t drops(DropReason r) const { return w->counters.drop[static_cast<int>(r)].get(); }
   // Everything port `port` transmitted, every segment of each frame joined; the mbufs are freed.
-  std::vector<Bytes> sent_whole(int port) {
-    std::vector<Bytes> out;
-    void* p;
-    while (rte_ring_dequeue(tx[port], &p) == 0) {
-      auto* m = static_cast<rte_mbuf*>(p);
-      Bytes f(m->pkt_len);
-      const void* d = rte_pktmbuf_read(m, 0, m->pkt_len, f.data());
-      if (d != f.data()) std::memcpy(f.data(), d, m->pkt_len);
-      out.push_back(std::move(f));
-      rte_pktmbuf_free(m);
-    }
-    return out;
-  }
+  std::vector<Bytes> sent_whole(int port) { return whole_frames(tx[port]); }
   // Injects a frame as a chain of mbufs: the first `first` bytes, then `rest` bytes per segment.
   void inject_chained(int port, Bytes frame, size_t first, size_t rest) {
     // to the LAN port's real MAC, as inject() does (admission drops frames to any other unicast MAC)

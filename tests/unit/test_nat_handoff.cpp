@@ -219,8 +219,8 @@ TEST_CASE("routed firewall hand-off: a reply to a LAN host goes to the worker ow
   rig.snap->links[0].firewall = true;
   Bytes out = PacketBuilder().ipv4(kHost, kFar).udp(6001, 53).build();
   uint16_t owner = 9;
-  CHECK(firewall_outbound(*rig.workers[0], *rig.snap, 0, out.data() + 14, static_cast<uint32_t>(out.size() - 14),
-                          true, 10, &owner) == FwOut::elsewhere);
+  CHECK(firewall_outbound(*rig.workers[0], *rig.snap, 0, out.data() + 14, static_cast<uint32_t>(out.size() - 14), true,
+                          10, &owner) == FwOut::elsewhere);
   CHECK(owner == 1);  // 6001 is odd: worker 1's
   REQUIRE(firewall_outbound(*rig.workers[1], *rig.snap, 0, out.data() + 14, static_cast<uint32_t>(out.size() - 14),
                             true, 10, &owner) == FwOut::ok);

@@ -436,7 +436,8 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, mtu, mss_clamp, forwards");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, firewall, mtu, fragment, "
+          "mss_clamp, forwards");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
