@@ -59,9 +59,10 @@ inline uint32_t arrival_address(const DataplaneSnapshot& snap, const PacketMeta*
 }
 
 // Source NAT (NAT links) or the firewall's session (routed links) of an IPv4 packet about to leave on `link`, made
-// when missing. False: dropped (counted), or handed to the worker that owns the session of its source endpoint.
+// when missing. False: dropped (counted), or handed to the worker that owns the session of its source endpoint
+// (counted in the flow entry `e` first: the entry is this worker's, the owner never sees it).
 inline bool wan_session(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, PacketMeta* meta, uint8_t link,
-                        uint64_t now_tsc) {
+                        FlowEntry* e, uint64_t now_tsc) {
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return true;  // NAT44 and the firewall: IPv6 is routed as it is
   uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
   const uint32_t seg_left = m->data_len - meta->l3_offset;
@@ -70,6 +71,10 @@ inline bool wan_session(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbu
     uint16_t owner = 0;
     const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, true, now_tsc, &owner);
     if (f == FwOut::elsewhere) {
+      if (e != nullptr) {
+        e->packets++;
+        e->bytes += m->pkt_len - 4u * meta->vlan_count;  // as it will leave: untagged
+      }
       nat_handoff_stage(w, owner, m);  // meta->port is 0: the owner finishes it with lan_send_handed
       return false;
     }
@@ -141,7 +146,7 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
     if (meta->proto == IPPROTO_TCP && snap.links[link].mss_max != 0 &&
         tcp_mss_clamp_packet(m, meta, snap.links[link].mss_max))
       w.counters.mss_clamped.inc();
-    if (!wan_session(w, snap, m, meta, link, now_tsc)) continue;
+    if (!wan_session(w, snap, m, meta, link, entry[i], now_tsc)) continue;
     send_rewritten(w, snap, routes.route[meta->class_id][link], m, meta, entry[i], now_tsc);
   }
 }
@@ -154,7 +159,7 @@ void lan_send_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* 
     drop_packet(w, m, 0, DropReason::no_usable_link);
     return;
   }
-  if (!wan_session(w, snap, m, meta, meta->link, now_tsc)) return;  // ours now: never handed on again
+  if (!wan_session(w, snap, m, meta, meta->link, nullptr, now_tsc)) return;  // ours now: never handed on again
   send_rewritten(w, snap, routes.route[meta->class_id][meta->link], m, meta, nullptr, now_tsc);
 }
 
