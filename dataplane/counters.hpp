@@ -61,6 +61,7 @@ struct alignas(64) WorkerCounters {
   Counter icmp_errors_sent;        // time exceeded and fragmentation needed sent (dataplane/icmp_error.cpp)
   Counter icmp_errors_suppressed;  // errors not sent: over the worker's budget, or the pool was empty
   Counter mss_clamped;             // TCP SYNs whose MSS option was lowered to a link's MTU (dataplane/tcp_mss.cpp)
+  Counter ipv4_fragmented, ipv4_fragments;  // packets over a link's MTU (DF clear) fragmented, fragments made
   Counter nat_sessions_created, nat_sessions_expired;  // NAT mappings made and timed out (dataplane/nat_*.cpp)
   Counter nat_forward_hits;  // WAN packets let in by a port forward (dataplane/nat_inbound.cpp)
   Counter nat_hairpin;       // LAN packets to a NAT link's address sent back to a LAN host (dataplane/nat_hairpin.cpp)

@@ -16,6 +16,7 @@
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
+#include "dataplane/routed_firewall.hpp"
 #include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
@@ -95,6 +96,17 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   meta->flow_hash = hash;
 }
 
+// The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
+// path does. False: the general path's (a session not made yet or expired, or one another worker owns).
+inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
+                         uint64_t now_tsc, NatSession** ns) {
+  if (snap.links[link].nat) return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns) == NatOut::ok;
+  if (!snap.links[link].firewall) return true;
+  uint16_t owner = 0;
+  const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
+  return f == FwOut::ok || f == FwOut::untracked;  // untracked: no session table (tests)
+}
+
 }  // namespace
 
 uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
@@ -162,11 +174,10 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
       rest |= uint64_t{1} << i;
       continue;
     }
-    // A NAT link: the flow's session, looked up as the general path does; one not made yet (or expired) is made
-    // there. Looked up before the TTL changes, so a packet left to the general path leaves the lane untouched.
+    // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
+    // general path leaves the lane untouched.
     NatSession* ns = nullptr;
-    if (snap.links[link].nat &&
-        nat_outbound_session(w, snap, link, ip, m->data_len - kEthLen, false, now_tsc, &ns) != NatOut::ok) {
+    if (!lane_session(w, snap, link, ip, m->data_len - kEthLen, now_tsc, &ns)) {
       rest |= uint64_t{1} << i;
       continue;
     }

@@ -34,6 +34,10 @@ void host_pair_steer_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_
 void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                     FlowEntry* const* entry, uint64_t now_tsc);
 
+// LAN: a packet lan_send_burst of another worker handed over because this worker owns the firewall session of its
+// source endpoint (routed links, several workers): the session, then the rest of its send.
+void lan_send_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint64_t now_tsc);
+
 // WAN link `link`: probe replies to control (with their receive TSC, now_tsc), the link's own address, then the
 // LAN route: neighbour, TTL, VLAN tag, rewrite, tx on the LAN port.
 void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,

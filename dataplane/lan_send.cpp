@@ -1,16 +1,20 @@
 // General path, LAN stage 3: the packet's route on its link (the worker's RouteTable, as the fast lane uses it),
-// the link's MTU (fragmentation needed back to the sender for a DF packet too large), TTL (a time exceeded back to
-// the sender when it runs out), TCP SYN MSS clamping, VLAN strip, Ethernet rewrite to the link's next hop, source NAT
-// on links that translate, flow totals, then out on the route.
+// the link's MTU (fragmentation needed back to the sender for a DF packet too large, the others fragmented), TTL (a
+// time exceeded back to the sender when it runs out), TCP SYN MSS clamping, source NAT on links that translate or
+// the firewall's session on routed links (handed to its owner worker when another owns it), VLAN strip, Ethernet
+// rewrite to the link's next hop, flow totals, then out on the route.
 #include <cstring>
 
 #include "dataplane/frame_edit.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
+#include "dataplane/ipv4_fragment.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/route_send.hpp"
+#include "dataplane/routed_firewall.hpp"
 #include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
@@ -24,20 +28,24 @@ inline bool decrement_hops(rte_mbuf* m, const PacketMeta* meta) {
 }
 
 // A packet over its link's MTU: with DF set (or IPv6, which routers never fragment) the sender must learn the MTU;
-// without, it would need fragmenting, which the edge does not do. Its TTL running out here comes first (as Linux
-// orders them), so that traceroute with large probes still sees this hop.
-inline Send too_big(rte_mbuf* m, const PacketMeta* meta) {
+// without, it is fragmented after its rewrite (`sent`) on a link with `fragment: true`, else dropped. Its TTL
+// running out here comes first (as Linux orders them), so that traceroute with large probes still sees this hop.
+inline Send too_big(rte_mbuf* m, const PacketMeta* meta, bool fragment) {
   const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta->l3_offset);
   if (meta->l3 == static_cast<uint8_t>(L3::ipv6)) return ip[7] <= 1 ? Send::ttl_expired : Send::too_big_df;
   if (ip[8] <= 1) return Send::ttl_expired;
-  return (ip[6] & 0x40) != 0 ? Send::too_big_df : Send::too_big_nodf;
+  if ((ip[6] & 0x40) != 0) return Send::too_big_df;
+  return fragment ? Send::sent : Send::too_big_nodf;
 }
 
 // Checks the route and the MTU (one compare) and decrements the TTL; on `sent` the packet is ready for its rewrite.
 inline Send send_check(const DataplaneSnapshot& snap, const RouteTable& routes, rte_mbuf* m, const PacketMeta* meta) {
   if (meta->link >= snap.n_links) return Send::no_usable_link;  // kNoLink included
   if (routes.route[meta->class_id][meta->link].how == LinkRoute::kNoNeighbor) return Send::no_neighbor;
-  if (meta->l3_len > snap.links[meta->link].mtu) return too_big(m, meta);  // before the TTL: quoted as it came
+  const LinkConfig& L = snap.links[meta->link];
+  if (meta->l3_len > L.mtu) {  // before the TTL: quoted as it came
+    if (const Send s = too_big(m, meta, L.fragment); s != Send::sent) return s;
+  }
   if (!decrement_hops(m, meta)) return Send::ttl_expired;
   return Send::sent;
 }
@@ -48,6 +56,61 @@ inline uint32_t arrival_address(const DataplaneSnapshot& snap, const PacketMeta*
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return 0;
   const int subnet = lan_subnet_of(snap, ipv4_of(meta->src));
   return subnet < 0 ? 0 : snap.lan[subnet].own_ip;
+}
+
+// Source NAT (NAT links) or the firewall's session (routed links) of an IPv4 packet about to leave on `link`, made
+// when missing. False: dropped (counted), or handed to the worker that owns the session of its source endpoint
+// (counted in the flow entry `e` first: the entry is this worker's, the owner never sees it).
+inline bool wan_session(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, PacketMeta* meta, uint8_t link,
+                        FlowEntry* e, uint64_t now_tsc) {
+  if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return true;  // NAT44 and the firewall: IPv6 is routed as it is
+  uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
+  const uint32_t seg_left = m->data_len - meta->l3_offset;
+  if (!snap.links[link].nat) {
+    if (!snap.links[link].firewall) return true;
+    uint16_t owner = 0;
+    const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, true, now_tsc, &owner);
+    if (f == FwOut::elsewhere) {
+      if (e != nullptr) {
+        e->packets++;
+        e->bytes += m->pkt_len - 4u * meta->vlan_count;  // as it will leave: untagged
+      }
+      nat_handoff_stage(w, owner, m);  // meta->port is 0: the owner finishes it with lan_send_handed
+      return false;
+    }
+    if (f == FwOut::ok || f == FwOut::untracked) return true;
+    drop_packet(w, m, 0, firewall_out_drop_reason(f));
+    return false;
+  }
+  NatSession* s = nullptr;
+  const NatOut o = nat_outbound_session(w, snap, link, ip, seg_left, true, now_tsc, &s);
+  if (o != NatOut::ok) {
+    drop_packet(w, m, 0, nat_out_drop_reason(o));
+    return false;
+  }
+  nat_outbound_rewrite(ip, *s, snap.links[link].own_ip);
+  std::memcpy(meta->src.data(), ip + 12, 4);  // meta says what leaves, as the fast lane's fill_meta does
+  if (meta->proto != IPPROTO_ICMP) meta->sport = s->ext_port;
+  return true;
+}
+
+// VLAN strip, Ethernet rewrite to route `r`, the flow entry's totals (the worker's own entry: plain adds), send
+// (as fragments when over the link's MTU).
+inline void send_rewritten(WorkerContext& w, const DataplaneSnapshot& snap, const LinkRoute r, rte_mbuf* m,
+                           PacketMeta* meta, FlowEntry* e, uint64_t now_tsc) {
+  strip_vlans(m, meta);
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), r.eth, sizeof r.eth);
+  if (e != nullptr) {
+    e->packets++;
+    e->bytes += m->pkt_len;
+  }
+  if (meta->l3_len <= snap.links[meta->link].mtu) {
+    send_on_route(w, snap, r, meta->link, m, now_tsc);
+    return;
+  }
+  rte_mbuf* frags[kMaxFragments];  // over the MTU, DF clear: send_check let it through to be fragmented here
+  const uint16_t n = ipv4_fragment_frame(w, m, snap.links[meta->link].mtu, frags);
+  for (uint16_t i = 0; i < n; i++) send_on_route(w, snap, r, meta_of(frags[i])->link, frags[i], now_tsc);
 }
 
 }  // namespace
@@ -83,27 +146,21 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
     if (meta->proto == IPPROTO_TCP && snap.links[link].mss_max != 0 &&
         tcp_mss_clamp_packet(m, meta, snap.links[link].mss_max))
       w.counters.mss_clamped.inc();
-    if (snap.links[link].nat && meta->l3 == static_cast<uint8_t>(L3::ipv4)) {  // NAT44: IPv6 is routed as it is
-      uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
-      NatSession* s = nullptr;
-      const NatOut o = nat_outbound_session(w, snap, link, ip, m->data_len - meta->l3_offset, true, now_tsc, &s);
-      if (o != NatOut::ok) {
-        drop_packet(w, m, 0, nat_out_drop_reason(o));
-        continue;
-      }
-      nat_outbound_rewrite(ip, *s, snap.links[link].own_ip);
-      std::memcpy(meta->src.data(), ip + 12, 4);  // meta says what leaves, as the fast lane's fill_meta does
-      if (meta->proto != IPPROTO_ICMP) meta->sport = s->ext_port;
-    }
-    const LinkRoute r = routes.route[meta->class_id][link];
-    strip_vlans(m, meta);
-    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), r.eth, sizeof r.eth);
-    if (FlowEntry* e = entry[i]) {  // the worker's own entry: plain adds
-      e->packets++;
-      e->bytes += m->pkt_len;
-    }
-    send_on_route(w, snap, r, link, m, now_tsc);
+    if (!wan_session(w, snap, m, meta, link, entry[i], now_tsc)) continue;
+    send_rewritten(w, snap, routes.route[meta->class_id][link], m, meta, entry[i], now_tsc);
   }
+}
+
+void lan_send_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint64_t now_tsc) {
+  PacketMeta* meta = meta_of(m);
+  const RouteTable& routes = current_routes(w, snap);
+  // The snapshot may have changed since the other worker checked the route.
+  if (meta->link >= snap.n_links || routes.route[meta->class_id][meta->link].how == LinkRoute::kNoNeighbor) {
+    drop_packet(w, m, 0, DropReason::no_usable_link);
+    return;
+  }
+  if (!wan_session(w, snap, m, meta, meta->link, nullptr, now_tsc)) return;  // ours now: never handed on again
+  send_rewritten(w, snap, routes.route[meta->class_id][meta->link], m, meta, nullptr, now_tsc);
 }
 
 }  // namespace wansteer

@@ -28,12 +28,18 @@ void flush_stage(WorkerContext& w, uint16_t owner) {
   }
 }
 
-// Runs handed-over packets through the WAN path, in runs of the same link (a burst may mix links).
+// Runs handed-over packets through the WAN path, in runs of the same link (a burst may mix links); LAN packets (a
+// routed link's, whose firewall session is ours) finish their send here.
 void route_received(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   uint16_t start = 0;
   for (uint16_t i = 1; i <= n; i++) {
     if (i < n && meta_of(pkts[i])->port == meta_of(pkts[start])->port) continue;
     const uint8_t pi = meta_of(pkts[start])->port;
+    if (pi == 0) {
+      for (uint16_t j = start; j < i; j++) lan_send_handed(w, snap, pkts[j], now_tsc);
+      start = i;
+      continue;
+    }
     wan_route_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts + start, static_cast<uint16_t>(i - start), now_tsc);
     start = i;
   }

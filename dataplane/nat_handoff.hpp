@@ -1,5 +1,6 @@
 // Hand-off of NAT return traffic between workers: a WAN reply that RSS gave to a worker other than the one that
-// made its mapping goes to the owner (external port % workers) through the owner's single-consumer ring.
+// made its mapping goes to the owner (external port % workers) through the owner's single-consumer ring; so does a
+// routed link's LAN packet whose firewall session another worker owns (inside port % workers), and its replies.
 #pragma once
 #include <cstdint>
 #include <string>

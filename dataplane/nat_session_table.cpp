@@ -181,16 +181,25 @@ NatAlloc NatSessionTable::create_forward(uint8_t link, NatProto p, uint32_t in_i
   return NatAlloc::ok;
 }
 
+NatAlloc NatSessionTable::create_pinhole(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now,
+                                         uint32_t per_host, NatSession** out) {
+  if (n_free_ == 0 || link >= kMaxLinks) return NatAlloc::table_full;
+  const uint32_t held = sessions_of(in_ip);
+  if (held >= per_host) return NatAlloc::host_limit;
+  *out = insert(link, p, in_ip, in_port, in_port, held, now, true);
+  return NatAlloc::ok;
+}
+
 NatSession* NatSessionTable::insert(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t port,
-                                    uint32_t held, uint64_t now) {
+                                    uint32_t held, uint64_t now, bool pinhole) {
   const uint32_t idx = free_[--n_free_];
   const InsideKey key{in_ip, in_port, static_cast<uint8_t>(p), link};
   // Cannot fail: both hashes hold `capacity` keys and no more than that many sessions exist.
   rte_hash_add_key_data(by_inside_, &key, hash_datum(idx));
   rte_hash_add_key_data(per_host_, &in_ip, hash_datum(held + 1));
-  by_port(link, p, port) = idx + 1;
+  if (!pinhole) by_port(link, p, port) = idx + 1;  // a pinhole has no external port: many hosts share in_port
   NatSession& s = sessions_[idx];
-  s = NatSession{now, in_ip, in_port, port, static_cast<uint8_t>(p), link, 0, 1, 0};
+  s = NatSession{now, in_ip, in_port, port, static_cast<uint8_t>(p), link, 0, 1, 0, static_cast<uint8_t>(pinhole)};
   size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return &s;
 }
@@ -205,7 +214,7 @@ void NatSessionTable::release(NatSession* s) {
     rte_hash_del_key(per_host_, &s->in_ip);
   else
     rte_hash_add_key_data(per_host_, &s->in_ip, hash_datum(held - 1));
-  by_port(s->link, p, s->ext_port) = 0;
+  if (!s->pinhole) by_port(s->link, p, s->ext_port) = 0;
   s->used = 0;
   free_[n_free_++] = static_cast<uint32_t>(s - sessions_.get());
   size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);

@@ -41,6 +41,7 @@ struct NatSession {
   uint8_t tcp = 0;      // NatTcpState
   uint8_t used = 0;     // 1 while the slot holds a session
   uint8_t forward = 0;  // 1: made for a port forward (ext_port is the forwarded port, fixed)
+  uint8_t pinhole = 0;  // 1: a routed link's firewall session (nothing translated; ext_port is in_port)
 };
 
 enum class NatAlloc : uint8_t { ok, table_full, host_limit, no_port };
@@ -56,7 +57,8 @@ void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound);
 uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t);
 
 // Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
-// so receives the return traffic of, the ports p with p % n_workers == worker_id.
+// so receives the return traffic of, the ports p with p % n_workers == worker_id. A routed link's firewall sessions
+// follow the same rule on the inside port (routed_firewall.hpp).
 class NatSessionTable {
  public:
   static std::unique_ptr<NatSessionTable> create(const std::string& name, uint32_t capacity, uint16_t worker_id,
@@ -77,6 +79,10 @@ class NatSessionTable {
   // A port forward's mapping: the inside endpoint on external port `ext_port` exactly (no_port when it is taken).
   NatAlloc create_forward(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port, uint64_t now,
                           uint32_t per_host, NatSession** out);
+  // A routed link's (nat: false) firewall session: the inside endpoint is tracked as a mapping would be, counted
+  // against the same capacity and per-host cap, but holds no external port (it is found by its inside endpoint).
+  NatAlloc create_pinhole(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now, uint32_t per_host,
+                          NatSession** out);
   void release(NatSession* s);
   // Looks at up to `n` slots from the sweep cursor and releases the expired ones; returns how many.
   uint32_t expire_some(uint64_t now, const NatTimeouts& t, uint32_t n);
@@ -97,7 +103,7 @@ class NatSessionTable {
   uint16_t pick_port(uint8_t link, NatProto p, uint16_t in_port, const LinkForwards* forwards);
   // Takes a free slot for the mapping; the caller checked capacity and the host's cap (`held` sessions).
   NatSession* insert(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port, uint32_t held,
-                     uint64_t now);
+                     uint64_t now, bool pinhole = false);
   uint32_t& by_port(uint8_t link, NatProto p, uint16_t port) {
     return by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port];
   }

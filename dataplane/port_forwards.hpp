@@ -1,6 +1,6 @@
-// Port forwards of the NAT links as the workers read them (compiled by control into the snapshot, immutable): which
+// Port forwards as the workers read them (compiled by control into the snapshot, immutable): on a NAT link, which
 // (protocol, port) of a link's address go to which LAN host and port, who may use them, and which ports the NAT
-// port allocator must never hand out on that link.
+// port allocator must never hand out on that link; on a routed link, which LAN hosts' ports the internet may reach.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -58,6 +58,15 @@ struct LinkForwards {
       if (f.proto == static_cast<uint8_t>(p) && f.to_ip == ip && port >= f.to_port &&
           port - f.to_port <= f.port_hi - f.port_lo)
         return &f;
+    }
+    return nullptr;
+  }
+  // On a routed link (nothing translated): the forward that opens LAN endpoint (ip, port) to the internet, or nullptr.
+  const PortForward* allowing(NatProto p, uint32_t ip, uint16_t port) const {
+    if (!forwarded(p, port)) return nullptr;
+    for (uint32_t i = 0; i < n; i++) {
+      const PortForward& f = fwd[i];
+      if (f.proto == static_cast<uint8_t>(p) && f.to_ip == ip && port >= f.port_lo && port <= f.port_hi) return &f;
     }
     return nullptr;
   }

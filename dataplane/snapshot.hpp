@@ -35,11 +35,13 @@ struct LinkConfig {
   rte_ether_addr own_mac{};
   rte_ether_addr gateway_mac{};
   bool gateway_resolved = false;
-  bool backup = false;   // role: backup
-  bool nat = false;      // source NAT to own_ip for LAN traffic leaving here, inbound only to sessions (nat: true)
-  bool dhcp = false;     // address: dhcp: server replies (UDP 67 -> 68) go to control's DHCP client
-  uint16_t mtu = 1500;   // largest IP packet sent here: larger ones are dropped (ICMP fragmentation needed with DF)
-  uint16_t mss_max = 0;  // TCP SYNs through this link get MSS <= mss_max (mtu - 40); 0: mss_clamp: false
+  bool backup = false;    // role: backup
+  bool nat = false;       // source NAT to own_ip for LAN traffic leaving here, inbound only to sessions (nat: true)
+  bool firewall = false;  // routed link (nat: false): inbound to LAN hosts only to sessions and forwards
+  bool dhcp = false;      // address: dhcp: server replies (UDP 67 -> 68) go to control's DHCP client
+  uint16_t mtu = 1500;    // largest IP packet sent here: larger ones are dropped (ICMP fragmentation needed with DF)
+  bool fragment = false;  // IPv4 over mtu without DF: fragmented (fragment: true) or dropped as too_big_nodf
+  uint16_t mss_max = 0;   // TCP SYNs through this link get MSS <= mss_max (mtu - 40); 0: mss_clamp: false
 };
 
 // LAN hosts' MAC addresses, looked up by IPv4 address. Built by control from ARP and static entries.

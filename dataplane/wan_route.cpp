@@ -1,7 +1,7 @@
 // General path from a WAN link: probe replies and DHCP replies to control, the link's own address (ICMP echo), on a
 // NAT link the session (translated back, handed to the worker that owns it, or dropped: the inbound firewall), then
-// the route to the LAN: destination subnet, spoofing check, neighbour MAC, TTL, TCP SYN MSS clamping to the link's MTU,
-// the subnet's VLAN tag, rewrite, tx.
+// the route to the LAN: destination subnet, spoofing check, on a routed link the firewall (routed_firewall.hpp),
+// neighbour MAC, TTL, TCP SYN MSS clamping to the link's MTU, the subnet's VLAN tag, rewrite, tx.
 #include <rte_hash.h>
 #include <rte_icmp.h>
 
@@ -14,6 +14,7 @@
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_inbound.hpp"
 #include "dataplane/probe_ids.hpp"
+#include "dataplane/routed_firewall.hpp"
 #include "dataplane/rx_timestamp.hpp"
 #include "dataplane/tcp_mss.hpp"
 
@@ -35,7 +36,9 @@ enum class WanIn : uint8_t {
   handoff,
   dhcp,
   forward_denied,
-  nat_full
+  nat_full,
+  fw_no_session,
+  fw_untracked
 };
 
 // The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
@@ -58,6 +61,23 @@ inline bool is_probe_reply(const rte_mbuf* m, const PacketMeta* meta) {
 inline bool is_dhcp_reply(const PacketMeta* meta) {
   return meta->proto == IPPROTO_UDP && !(meta->flags & PacketMeta::kFlagFragment) && meta->sport == 67 &&
          meta->dport == 68;
+}
+
+// A routed link's firewall verdict on a packet to a LAN host (routed_firewall.hpp); `to_lan` lets it on.
+inline WanIn firewall_verdict(FwIn v) {
+  switch (v) {
+    case FwIn::ok:
+      return WanIn::to_lan;
+    case FwIn::no_session:
+      return WanIn::fw_no_session;
+    case FwIn::untracked:
+      return WanIn::fw_untracked;
+    case FwIn::denied:
+      return WanIn::forward_denied;
+    case FwIn::elsewhere:
+      return WanIn::handoff;
+  }
+  return WanIn::fw_untracked;
 }
 
 // What to do with one parsed packet from link L; for `to_lan`, *ne is the LAN host's neighbour entry, for
@@ -96,6 +116,10 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   if (subnet < 0 || dst == snap.lan[subnet].own_ip) return WanIn::no_route;
   // Spoofed: our LAN's addresses never come from a WAN.
   if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) return WanIn::martian;
+  // A routed link: default deny towards the LAN too (unless `firewall: false`), but nothing to translate back.
+  if (L.firewall)
+    if (const WanIn v = firewall_verdict(firewall_inbound(w, snap, link, m, meta, now_tsc, owner)); v != WanIn::to_lan)
+      return v;
   *ne = lan_neighbor_of(snap, dst);
   return *ne == nullptr ? WanIn::resolve : WanIn::to_lan;
 }
@@ -164,6 +188,12 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::nat_full:
         drop_packet(w, m, pi, DropReason::nat_table_full);
+        break;
+      case WanIn::fw_no_session:
+        drop_packet(w, m, pi, DropReason::firewall_no_session);
+        break;
+      case WanIn::fw_untracked:
+        drop_packet(w, m, pi, DropReason::firewall_untracked);
         break;
       case WanIn::handoff:
         nat_handoff_stage(w, owner, m);

@@ -18,6 +18,7 @@
 #include "dataplane/snapshot.hpp"
 #include "dataplane/tx_queue.hpp"
 
+struct rte_mempool;
 struct rte_ring;
 struct rte_rcu_qsbr;
 
@@ -40,6 +41,10 @@ struct alignas(64) WorkerContext {
   bool fast_lane = true;
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
+  // shared pools (thread-safe per-lcore caches) for fragmenting IPv4 packets over a link's MTU: fragment headers
+  // (direct) and the references into the original's data (indirect, no data room); null: never fragment
+  rte_mempool* frag_direct = nullptr;
+  rte_mempool* frag_indirect = nullptr;
   // owned by the worker: WAN replies of other workers' sessions, staged for their inboxes (dataplane/nat_handoff.hpp)
   NatHandoff nat_handoff;
 

@@ -205,6 +205,9 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
                            "the rate limit");
     auto mss = fams.counter("wansteer_worker_tcp_mss_clamped_total",
                             "TCP SYNs whose MSS the worker lowered to a link's MTU - 40 (mss_clamp)");
+    auto fr = fams.counter("wansteer_worker_ipv4_fragmented_packets_total",
+                           "IPv4 packets over a link's MTU with DF clear the worker fragmented (fragment: true)");
+    auto fs = fams.counter("wansteer_worker_ipv4_fragments_total", "IPv4 fragments the worker made of them");
     auto ns = fams.gauge("wansteer_nat_session_entries", "NAT sessions in the worker's table");
     auto nc = fams.gauge("wansteer_nat_session_capacity_entries", "Sessions the worker's NAT table holds at most");
     auto nm = fams.counter("wansteer_nat_sessions_total",
@@ -230,6 +233,8 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));
       mss.add(lb, static_cast<double>(w.mss_clamped));
+      fr.add(lb, static_cast<double>(w.ipv4_fragmented));
+      fs.add(lb, static_cast<double>(w.ipv4_fragments));
       ie.add({{"worker", std::to_string(w.id)}, {"result", "sent"}}, static_cast<double>(w.icmp_errors_sent));
       ie.add({{"worker", std::to_string(w.id)}, {"result", "suppressed"}},
              static_cast<double>(w.icmp_errors_suppressed));

@@ -58,6 +58,8 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.icmp_errors_sent = c.icmp_errors_sent.get();
     m.icmp_errors_suppressed = c.icmp_errors_suppressed.get();
     m.mss_clamped = c.mss_clamped.get();
+    m.ipv4_fragmented = c.ipv4_fragmented.get();
+    m.ipv4_fragments = c.ipv4_fragments.get();
   }
 }
 

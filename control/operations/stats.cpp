@@ -53,6 +53,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.icmp_errors_sent += c.icmp_errors_sent.get();
     t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
     t.mss_clamped += c.mss_clamped.get();
+    t.ipv4_fragmented += c.ipv4_fragmented.get();
+    t.ipv4_fragments += c.ipv4_fragments.get();
     t.to_control += c.to_control.get();
     t.handoff_sent += c.handoff_sent.get();
     t.handoff_received += c.handoff_received.get();
@@ -206,6 +208,8 @@ std::string counters_json(const StatsView& v) {
   j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
   // new keys go at the end, where older tools ignore them
   j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
+  j["fragmentation"] =
+      Json{{"packets", t.ipv4_fragmented}, {"fragments", t.ipv4_fragments}, {"mbufs_in_use", v.frag_mbufs_in_use}};
   return dump(j);
 }
 
@@ -328,8 +332,8 @@ std::string counters_text(const StatsView& v) {
   s += fmt::format("\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved\n",
                    t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired,
                    t.flow_moves);
-  s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}\n", t.icmp_errors_sent,
-                   t.icmp_errors_suppressed, t.mss_clamped);
+  s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}; fragmented: {} packets into {}\n",
+                   t.icmp_errors_sent, t.icmp_errors_suppressed, t.mss_clamped, t.ipv4_fragmented, t.ipv4_fragments);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);
   return s;
 }

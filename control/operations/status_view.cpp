@@ -73,6 +73,8 @@ StatsView ControlPlane::stats_view() {
   v.generation = generation_;
   v.mempool_in_use = rte_mempool_in_use_count(rt_.pool);
   v.mempool_size = rt_.pool->size;
+  if (rt_.frag_direct != nullptr)
+    v.frag_mbufs_in_use = rte_mempool_in_use_count(rt_.frag_direct) + rte_mempool_in_use_count(rt_.frag_indirect);
   v.arp_replies = neighbours_.arp_replies();
   v.arp_requests = neighbours_.arp_requests();
   v.neighbors = neighbours_.lan_count();

@@ -1,6 +1,7 @@
-// A link's forwards: port forwards from the link's address to LAN hosts ({proto, port, to, from}), each checked on
-// its own (protocol, ports, target, source prefixes), against the link's other forwards (no overlap), and, once the
-// LAN is read, against the LAN (the target must be a host of one of its subnets).
+// A link's forwards: port forwards from the link's address to LAN hosts ({proto, port, to, from}), or on a routed
+// link (nat: false) the LAN hosts' ports the internet may reach; each checked on its own (protocol, ports, target,
+// source prefixes), against the link's other forwards (no overlap), and, once the LAN is read, against the LAN (the
+// target must be a host of one of its subnets).
 #include <fmt/format.h>
 
 #include "control/policy/ipv4_subnets.hpp"
@@ -83,14 +84,15 @@ bool read_ports(Diagnostics& diag, const Field& f, const std::string& what, Forw
 std::string proto_name(uint8_t proto) { return proto == kTcp ? "tcp" : "udp"; }
 
 // No two forwards of a link may claim the same (protocol, port), nor the same LAN endpoint (a LAN host's port has
-// one mapping per link, RFC 4787 endpoint-independent).
+// one mapping per link, RFC 4787 endpoint-independent). On a routed link (`routed`: nothing translated) each host
+// has its own ports: two hosts may both open port 443.
 void check_overlap(Diagnostics& diag, const Field& port_field, const Field& to_field, const std::string& what,
-                   const std::vector<ForwardSpec>& earlier, const ForwardSpec& fw) {
+                   const std::vector<ForwardSpec>& earlier, const ForwardSpec& fw, bool routed) {
   const uint32_t n = fw.port.hi - fw.port.lo;
   for (size_t j = 0; j < earlier.size(); j++) {
     const ForwardSpec& o = earlier[j];
     if (o.proto != fw.proto) continue;
-    if (o.port.lo <= fw.port.hi && fw.port.lo <= o.port.hi) {
+    if (o.port.lo <= fw.port.hi && fw.port.lo <= o.port.hi && (!routed || o.to_ip == fw.to_ip)) {
       diag.error(at(port_field), fmt::format("{} port {}-{} overlaps forward {} ({} {}-{}, line {})", what, fw.port.lo,
                                              fw.port.hi, j + 1, proto_name(o.proto), o.port.lo, o.port.hi, o.loc.line));
       return;
@@ -104,7 +106,8 @@ void check_overlap(Diagnostics& diag, const Field& port_field, const Field& to_f
   }
 }
 
-void read_forward(Diagnostics& diag, const Item& it, const std::string& what, std::vector<ForwardSpec>& out) {
+void read_forward(Diagnostics& diag, const Item& it, const std::string& what, bool routed,
+                  std::vector<ForwardSpec>& out) {
   auto m = read_map(diag, it, what, {"proto", "port", "to", "from"});
   if (!m) return;
   ForwardSpec fw;
@@ -127,20 +130,21 @@ void read_forward(Diagnostics& diag, const Item& it, const std::string& what, st
   }
   if (const Field* f = m->get("from")) read_sources(diag, *f, what, fw);
   if (!ok) return;
-  check_overlap(diag, *port, *m->get("to"), what, out, fw);
+  check_overlap(diag, *port, *m->get("to"), what, out, fw, routed);
   out.push_back(std::move(fw));
 }
 
 }  // namespace
 
-void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, std::vector<ForwardSpec>& out) {
+void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, bool routed,
+                   std::vector<ForwardSpec>& out) {
   auto items = read_list(diag, item(f), what + " forwards", false, true);
   if (!items) return;
   if (items->size() > kMaxForwardsPerLink)
     diag.error(at(f), fmt::format("{} has {} forwards; at most {} per link are supported", what, items->size(),
                                   kMaxForwardsPerLink));
   for (size_t i = 0; i < items->size(); ++i)
-    read_forward(diag, (*items)[i], fmt::format("{} forward {}", what, i + 1), out);
+    read_forward(diag, (*items)[i], fmt::format("{} forward {}", what, i + 1), routed, out);
 }
 
 void check_forwards(Diagnostics& diag, const LanSpec& lan, const std::vector<LinkSpec>& links) {
@@ -151,10 +155,10 @@ void check_forwards(Diagnostics& diag, const LanSpec& lan, const std::vector<Lin
       mark.line = fw.to_loc.line - 1;
       mark.column = fw.to_loc.column - 1;
       const std::string what = fmt::format("link \"{}\" forward {}", l.name, i + 1);
-      if (!l.nat) {
-        diag.error(mark, fmt::format("{}: forwards need nat: true on the link (a routed link reaches LAN hosts "
-                                     "directly)",
-                                     what));
+      if (!l.nat && fw.to_port != fw.port.lo) {
+        diag.error(mark, fmt::format("{}: to {}:{} changes the port, but a routed link (nat: false) translates "
+                                     "nothing: write to: {} to let port {} of that host in",
+                                     what, ipv4_str(fw.to_ip), fw.to_port, ipv4_str(fw.to_ip), fw.port.lo));
         continue;
       }
       const LanSubnetSpec* in = nullptr;

@@ -71,7 +71,7 @@ void read_capacity(Diagnostics& diag, const Field& f, const std::string& what, L
     if (auto v = read_rate(diag, item(*d), what + " capacity down")) spec.capacity_down_bps = *v;
 }
 
-// role, weight, nat, mtu, mss_clamp, metered, probe, capacity and shaping: the keys with defaults.
+// role, weight, nat, firewall, mtu, fragment, mss_clamp, metered, probe, capacity and shaping: the keys with defaults.
 void read_link_options(Diagnostics& diag, const Fields& m, const std::string& what, const std::string& base_dir,
                        LinkSpec& spec) {
   if (const Field* r = m.get("role")) {
@@ -88,9 +88,18 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
     if (auto v = read_integer(diag, item(*w), what + " weight", 1, 1000)) spec.weight = static_cast<uint32_t>(*v);
   if (const Field* na = m.get("nat"))
     if (auto b = read_boolean(diag, item(*na), what + " nat")) spec.nat = *b;
+  if (const Field* fi = m.get("firewall")) {
+    if (auto b = read_boolean(diag, item(*fi), what + " firewall")) spec.firewall = *b;
+    if (spec.nat && !spec.firewall)
+      diag.error(at(*fi), fmt::format("{} firewall: false needs nat: false (a NAT link lets in only replies and "
+                                      "forwards, always)",
+                                      what));
+  }
   if (const Field* mt = m.get("mtu"))
     if (auto v = read_integer(diag, item(*mt), what + " mtu", kMinLinkMtu, kMaxLinkMtu))
       spec.mtu = static_cast<uint16_t>(*v);
+  if (const Field* fr = m.get("fragment"))
+    if (auto b = read_boolean(diag, item(*fr), what + " fragment")) spec.fragment = *b;
   if (const Field* mc = m.get("mss_clamp"))
     if (auto b = read_boolean(diag, item(*mc), what + " mss_clamp")) spec.mss_clamp = *b;
   if (const Field* me = m.get("metered"))
@@ -139,7 +148,7 @@ void read_link_fields(Diagnostics& diag, const Fields& m, std::string what, cons
   if (const Field* gm = m.get("gateway_mac"))
     if (auto mm = read_mac(diag, item(*gm), what + " gateway_mac")) spec.gateway_mac = *mm;
   read_link_options(diag, m, what, base_dir, spec);
-  if (const Field* fw = m.get("forwards")) read_forwards(diag, *fw, what, spec.forwards);
+  if (const Field* fw = m.get("forwards")) read_forwards(diag, *fw, what, !spec.nat, spec.forwards);
 }
 
 }  // namespace
@@ -158,7 +167,7 @@ bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, con
     std::string what = label("link", it.node, i);
     auto m = read_map(diag, it, what,
                       {"name", "device", "address", "gateway", "gateway_mac", "role", "weight", "metered", "probe",
-                       "capacity", "shaping", "nat", "mtu", "mss_clamp", "forwards"});
+                       "capacity", "shaping", "nat", "firewall", "mtu", "fragment", "mss_clamp", "forwards"});
     spec.probe = probing;
     if (m) read_link_fields(diag, *m, what, lan_device, base_dir, links, spec);
     // Always keep a slot so the list position stays the link index for the links after it.

@@ -178,8 +178,10 @@ class Differ {
     add(k + "capacity.down", rate_str(x.capacity_down_bps), rate_str(y.capacity_down_bps));
     add(k + "shaping", yes_no(x.shaping), yes_no(y.shaping));
     add(k + "nat", yes_no(x.nat), yes_no(y.nat));
+    add(k + "firewall", yes_no(x.firewall), yes_no(y.firewall));
     add(k + "forwards", forwards_str(x.forwards), forwards_str(y.forwards));
     add(k + "mtu", std::to_string(x.mtu), std::to_string(y.mtu));
+    add(k + "fragment", yes_no(x.fragment), yes_no(y.fragment));
     add(k + "mss_clamp", yes_no(x.mss_clamp), yes_no(y.mss_clamp));
     auto mac = [](const std::optional<MacAddress>& m) {
       return m ? fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", (*m)[0], (*m)[1], (*m)[2], (*m)[3], (*m)[4],

@@ -113,8 +113,10 @@ struct LinkSpec {
   uint64_t capacity_down_bps = 0;     // capacity.down (informational for now)
   bool shaping = true;                // with capacity_up_bps: shape egress to it; false = straight to the NIC
   bool nat = true;                    // source NAT to the link's address (false: a routed public LAN behind it)
-  std::vector<ForwardSpec> forwards;  // port forwards to LAN hosts (nat links only)
+  bool firewall = true;               // nat: false only: inbound only to the LAN's sessions and the forwards
+  std::vector<ForwardSpec> forwards;  // port forwards to LAN hosts (routed links: their ports open to the internet)
   uint16_t mtu = 1500;                // the largest IP packet the link carries (576..9000)
+  bool fragment = true;               // IPv4 over mtu without DF: fragmented (false: dropped)
   bool mss_clamp = true;              // TCP SYN MSS lowered to mtu - 40 in both directions
   SourceLoc loc;
   SourceLoc capacity_loc;  // the capacity key (line 0: not given), for warnings

@@ -22,9 +22,11 @@ bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan);
 bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
                 const std::string& base_dir, std::vector<LinkSpec>& links);
 
-// A link's forwards: list (port forwards to LAN hosts), appended to `out`; `what` names the link.
-void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, std::vector<ForwardSpec>& out);
-// Once lan and links are read: every forward's target is a host of a LAN subnet, on a link with nat: true.
+// A link's forwards: list (port forwards to LAN hosts; on a `routed` link, nat: false, the LAN hosts' ports open to
+// the internet), appended to `out`; `what` names the link.
+void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, bool routed,
+                   std::vector<ForwardSpec>& out);
+// Once lan and links are read: every forward's target is a host of a LAN subnet; a routed link's keeps its port.
 void check_forwards(Diagnostics& diag, const LanSpec& lan, const std::vector<LinkSpec>& links);
 
 // classes (may be absent: `f` null, errors on counts at `root_mark`), their limits, and the implicit default class.

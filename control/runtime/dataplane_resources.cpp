@@ -25,6 +25,8 @@ DataplaneResources::~DataplaneResources() {
   rte_ring_free(rt_.from_control);
   rte_free(rt_.qsbr);
   rte_mempool_free(rt_.pool);
+  rte_mempool_free(rt_.frag_direct);
+  rte_mempool_free(rt_.frag_indirect);
 }
 
 bool DataplaneResources::setup(const Policy& policy, unsigned workers, bool fast_lane, std::string* error) {
@@ -45,7 +47,9 @@ bool DataplaneResources::create_pool(const Policy& policy, std::string* error) {
   const unsigned n_mbufs = n_ports * workers_ * (1024 + 1024 + 2 * kBurst) + workers_ * 512 + 4096 +
                            static_cast<unsigned>(policy.links.size()) * 2048;
   rt_.pool = create_packet_pool("wansteer_pkts", n_mbufs, socket_, error);
-  return rt_.pool != nullptr;
+  // Fragments: a burst of the largest packets (17 fragments each) per worker, twice over for what waits in tx.
+  const unsigned n_frag = workers_ * 2 * kBurst * 17 + 1024;
+  return rt_.pool != nullptr && create_fragment_pools(n_frag, socket_, &rt_.frag_direct, &rt_.frag_indirect, error);
 }
 
 bool DataplaneResources::start_ports(const Policy& policy, std::string* error) {
@@ -94,6 +98,8 @@ bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, st
     w->stop = &workers_stop_;
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
     w->fast_lane = fast_lane;
+    w->frag_direct = rt_.frag_direct;
+    w->frag_indirect = rt_.frag_indirect;
     if (!w->flows) return false;
     w->nat = NatSessionTable::create(fmt::format("ws_nat{}", i), policy.nat.sessions, w->worker_id,
                                      static_cast<uint16_t>(workers_), socket_, error);

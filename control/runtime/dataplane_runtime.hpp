@@ -18,6 +18,8 @@ struct WorkerContext;
 
 struct DataplaneRuntime {
   rte_mempool* pool = nullptr;
+  rte_mempool* frag_direct = nullptr;    // IPv4 fragments' headers (dataplane/ipv4_fragment.hpp)
+  rte_mempool* frag_indirect = nullptr;  // and their references into the original's data
   uint16_t lan_port = 0;
   uint16_t link_port[kMaxLinks] = {};
   rte_ether_addr lan_mac{};

@@ -6,14 +6,13 @@
 namespace wansteer {
 namespace {
 
-// The NAT links' forwards as the workers read them; null when there are none.
+// The links' forwards as the workers read them (a routed link's: its allowed inbound services); null when none.
 std::shared_ptr<const PortForwards> build_forwards(const Policy& p) {
   bool any = false;
-  for (const LinkSpec& l : p.links) any = any || (l.nat && !l.forwards.empty());
+  for (const LinkSpec& l : p.links) any = any || !l.forwards.empty();
   if (!any) return nullptr;
   auto out = std::make_shared<PortForwards>();
   for (size_t l = 0; l < p.links.size() && l < kMaxLinks; l++) {
-    if (!p.links[l].nat) continue;
     LinkForwards& lf = out->link[l];
     for (const ForwardSpec& fs : p.links[l].forwards) {
       if (lf.n == kMaxForwardsPerLink) break;
@@ -69,6 +68,8 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
     lc.gateway_resolved = in.gateways.resolved[l];
     lc.backup = ls.role == LinkRole::backup;
     lc.nat = ls.nat;
+    lc.firewall = !ls.nat && ls.firewall;
+    lc.fragment = ls.fragment;
     lc.dhcp = ls.dhcp;
     lc.mtu = ls.mtu;
     lc.mss_max = ls.mss_clamp ? static_cast<uint16_t>(ls.mtu - kIpv4TcpHeaders) : 0;

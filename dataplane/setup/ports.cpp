@@ -88,4 +88,18 @@ rte_mempool* create_packet_pool(const char* name, unsigned n_mbufs, int socket, 
   return mp;
 }
 
+bool create_fragment_pools(unsigned n_mbufs, int socket, rte_mempool** direct, rte_mempool** indirect,
+                           std::string* error) {
+  // Headroom for the Ethernet header put back in front, then the IPv4 header with options (60 bytes at most).
+  *direct =
+      rte_pktmbuf_pool_create("wansteer_frag_hdr", n_mbufs, 256, kMbufPrivSize, RTE_PKTMBUF_HEADROOM + 64, socket);
+  *indirect = rte_pktmbuf_pool_create("wansteer_frag_ref", n_mbufs, 256, 0, 0, socket);
+  if (*direct != nullptr && *indirect != nullptr) return true;
+  *error = std::string("cannot create the fragmentation pools: ") + rte_strerror(rte_errno);
+  rte_mempool_free(*direct);
+  rte_mempool_free(*indirect);
+  *direct = *indirect = nullptr;
+  return false;
+}
+
 }  // namespace wansteer

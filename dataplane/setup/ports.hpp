@@ -23,4 +23,10 @@ void port_stop_close(uint16_t port_id);
 // The packet mempool: single-segment mbufs with the PacketMeta private area.
 rte_mempool* create_packet_pool(const char* name, unsigned n_mbufs, int socket, std::string* error);
 
+// The pools IPv4 fragmentation takes its mbufs from (dataplane/ipv4_fragment.hpp): `direct` for each fragment's
+// headers (small data room, PacketMeta in the private area), `indirect` (no data room) for the references into the
+// original packet's data. False (and both null) when either cannot be made.
+bool create_fragment_pools(unsigned n_mbufs, int socket, rte_mempool** direct, rte_mempool** indirect,
+                           std::string* error);
+
 }  // namespace wansteer

@@ -1,8 +1,9 @@
-"""Pipeline tests of the link MTU and TCP MSS clamping (`mtu: 1300` on both links, NAT on, mss_clamp by default).
+"""Pipeline tests of the link MTU and TCP MSS clamping (`mtu: 1300, fragment: false` on both links, NAT on, mss_clamp
+by default; fragmenting, the default, is test_fragment.py's).
 
 A 1400-byte DF packet is not sent: the LAN host gets ICMP fragmentation needed (type 3 code 4) with next-hop MTU
 1300, quoting its own header as it sent it (its address, not the link's: the check comes before NAT); without DF
-it is dropped and counted; a small packet passes untouched but for TTL and MACs; a SYN with MSS 1460 leaves with
+it is dropped and counted (`fragment: false`); a small packet passes untouched but for TTL and MACs; a SYN with MSS 1460 leaves with
 MSS 1260 and a valid checksum, and its SYN-ACK from the internet reaches the LAN host clamped too. The LAN frames fit
 one rx burst, so the sessions exist before the WAN frames are read.
 """
@@ -50,7 +51,7 @@ def mtu_scenario() -> T.Scenario:
 @pytest.fixture(scope="module")
 def mtu_run(tmp_path_factory):
     return run_wansteer(tmp_path_factory.mktemp("mtu"), mtu_scenario(), T.MAIN_POLICY_LISTS, nat=True,
-                        link_keys=f", mtu: {MTU}")
+                        link_keys=f", mtu: {MTU}, fragment: false")
 
 
 def frame(run, desc: str) -> T.Frame:

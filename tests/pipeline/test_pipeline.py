@@ -63,14 +63,17 @@ def binary(name: str) -> str:
 # --- one daemon run ------------------------------------------------------------------------------
 
 def write_policy(directory: Path, lists: dict[str, str], nat: bool = False, extra: str = "",
-                 link_keys: str | dict[str, str] = "") -> Path:
+                 link_keys: str | dict[str, str] = "", firewall: bool = False) -> Path:
     """nat: the links' `nat` key. These runs test the routed path (frames leave unchanged but for TTL and MACs,
-    WAN frames reach LAN hosts by route), so they turn NAT off; test_nat.py runs with it on. extra: appended.
+    WAN frames reach LAN hosts by route), so they turn NAT off and, unless `firewall`, the routed links' firewall
+    (WAN frames to LAN hosts without a session); test_nat.py runs with NAT on, test_routed_firewall.py with the
+    firewall. extra: appended.
     link_keys: more keys for every link's map (", mtu: 1300"), or per link name ({"fiber": "forwards: [...]"})."""
     tmpl = string.Template((HERE / "policy_template.yaml").read_text())
     text = tmpl.substitute(dir=str(directory), **{f"{c}_links": v for c, v in lists.items()})
     every = link_keys if isinstance(link_keys, str) else ""
-    text = re.sub(r"(role: (?:primary|backup))\}", rf"\1, nat: {str(nat).lower()}{every}}}", text) + extra
+    routed = "" if nat or firewall else ", firewall: false"
+    text = re.sub(r"(role: (?:primary|backup))\}", rf"\1, nat: {str(nat).lower()}{routed}{every}}}", text) + extra
     for name, keys in (link_keys if isinstance(link_keys, dict) else {}).items():
         text = re.sub(rf"(\{{name: {name},.*)\}}$", lambda m: f"{m.group(1)}, {keys}}}", text, count=1,
                       flags=re.MULTILINE)
@@ -153,11 +156,11 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
 
 def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = (),
                  eal_args: tuple | None = None, nat: bool = False, policy_extra: str = "",
-                 link_keys: str | dict[str, str] = "") -> Run:
+                 link_keys: str | dict[str, str] = "", firewall: bool = False) -> Run:
     """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults."""
     directory.mkdir(parents=True, exist_ok=True)
     inputs = sc.write(str(directory))
-    policy = write_policy(directory, lists, nat, policy_extra, link_keys)
+    policy = write_policy(directory, lists, nat, policy_extra, link_keys, firewall)
     ctl_path = directory / "ctl.sock"
     final_path = directory / "final-stats.json"
     cmd = [binary("wansteer"), "--policy", str(policy), "--workers", "1", "--ctl", str(ctl_path),

@@ -161,14 +161,20 @@ TEST_CASE("return traffic to a guest host gets its VLAN tag and MAC; unknown hos
   Policy routed = office_policy();
   for (LinkSpec& l : routed.links) l.nat = false;  // WAN packets addressed to LAN hosts pass only on routed links
   Rig rig(routed);
-  rig.inject(1, PacketBuilder(Mac{}, Mac{0x02, 0, 0, 0, 0x01, 0x01})
-                    .ipv4(ip4("203.0.113.10"), ip4("192.168.20.10"))
-                    .udp(443, 50000)
-                    .build());
-  rig.inject(1, PacketBuilder(Mac{}, Mac{0x02, 0, 0, 0, 0x01, 0x01})
-                    .ipv4(ip4("203.0.113.10"), ip4("192.168.10.77"))
-                    .udp(443, 50000)
-                    .build());
+  // The routed links' firewall lets in replies only: both hosts open their sessions first.
+  rig.inject(0, guest_frame());
+  rig.inject(0, PacketBuilder().ipv4(ip4("192.168.10.77"), ip4("203.0.113.10")).tcp(50000, 443).build());
+  rig.poll();
+  REQUIRE(rig.sent(1).size() == 2);
+  const auto reply_to = [](const char* host) {
+    return PacketBuilder(Mac{}, Mac{0x02, 0, 0, 0, 0x01, 0x01})
+        .ipv4(ip4("203.0.113.10"), ip4(host))
+        .tcp(443, 50000, 0x12)
+        .build();
+  };
+  rig.inject(1, reply_to("192.168.20.10"));
+  rig.inject(1, reply_to("192.168.10.77"));
+  rig.inject(1, reply_to("192.168.10.78"));  // opened nothing: the firewall drops it
   rig.poll();
   auto lan = rig.sent(0);
   REQUIRE(lan.size() == 1);
@@ -177,6 +183,7 @@ TEST_CASE("return traffic to a guest host gets its VLAN tag and MAC; unknown hos
   CHECK(lan[0][13] == 0x00);
   CHECK((((lan[0][14] << 8) | lan[0][15]) & 0xfff) == 20);
   CHECK(rig.w->counters.to_control.get() == 1);  // 192.168.10.77 has no MAC yet: control ARPs for it
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::firewall_no_session)].get() == 1);
 }
 
 TEST_CASE("every mbuf goes back to the pool", "[forward]") {

@@ -12,6 +12,7 @@
 #include "dataplane/icmp_error.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
+#include "tests/unit/whole_frames.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -36,21 +37,18 @@ Policy icmp_policy() {
 
 struct Rig : ControlRig {
   Rig() : ControlRig(icmp_policy()) {}
+  // 192.168.10.10:50000 sends to 203.0.113.10:443: the routed link's firewall lets that endpoint's replies in.
+  void open_session() {
+    inject(0, PacketBuilder(PacketBuilder::kDefaultDst, kHost)
+                  .ipv4(ip4("192.168.10.10"), ip4("203.0.113.10"))
+                  .udp(50000, 443)
+                  .build());
+    poll();
+    REQUIRE(sent(1).size() == 1);
+  }
   uint64_t drops(DropReason r) const { return w->counters.drop[static_cast<int>(r)].get(); }
   // Everything port `port` transmitted, every segment of each frame joined; the mbufs are freed.
-  std::vector<Bytes> sent_whole(int port) {
-    std::vector<Bytes> out;
-    void* p;
-    while (rte_ring_dequeue(tx[port], &p) == 0) {
-      auto* m = static_cast<rte_mbuf*>(p);
-      Bytes f(m->pkt_len);
-      const void* d = rte_pktmbuf_read(m, 0, m->pkt_len, f.data());
-      if (d != f.data()) std::memcpy(f.data(), d, m->pkt_len);
-      out.push_back(std::move(f));
-      rte_pktmbuf_free(m);
-    }
-    return out;
-  }
+  std::vector<Bytes> sent_whole(int port) { return whole_frames(tx[port]); }
   // Injects a frame as a chain of mbufs: the first `first` bytes, then `rest` bytes per segment.
   void inject_chained(int port, Bytes frame, size_t first, size_t rest) {
     // to the LAN port's real MAC, as inject() does (admission drops frames to any other unicast MAC)
@@ -152,6 +150,7 @@ TEST_CASE("a WAN packet expiring at the edge gets its time exceeded back out the
                        .udp(443, 50000)
                        .payload(8)
                        .build();
+  rig.open_session();
   rig.inject(1, in);
   rig.poll();
   CHECK(rig.sent(0).empty());
@@ -164,6 +163,7 @@ TEST_CASE("a WAN packet expiring at the edge gets its time exceeded back out the
 
 TEST_CASE("no time exceeded for ICMP errors, later fragments, bad sources or link-layer broadcast", "[icmp]") {
   Rig rig;
+  rig.open_session();
   auto from_host = [](Mac dst, uint32_t src, const Ipv4Opts& o) {
     return PacketBuilder(dst, kHost).ipv4(src, ip4("203.0.113.10"), o);
   };

@@ -1,15 +1,19 @@
 // Link MTU and TCP MSS clamping: the MSS option walk over odd layouts (checksums verified by recomputation), the
 // policy keys, and through real net_ring ports (tests/unit/control_rig.hpp): fragmentation needed for DF packets
-// over the MTU (quote as the LAN host sent it, before NAT), drops without DF, SYNs clamped both ways, fast lane too.
+// over the MTU (quote as the LAN host sent it, before NAT), fragments without DF (drops with fragment: false), SYNs
+// clamped both ways, fast lane too.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "control/policy/policy.hpp"
 #include "dataplane/icmp_error.hpp"
 #include "dataplane/tcp_mss.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
+#include "tests/unit/whole_frames.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -147,7 +151,7 @@ TEST_CASE("policy: mtu and mss_clamp per link, defaults and bounds with FILE:LIN
 
 namespace {
 
-Policy mtu_policy(bool nat, bool mss_clamp = true) {
+Policy mtu_policy(bool nat, bool mss_clamp = true, bool fragment = true) {
   Policy p = rig_office_skeleton();
   MacAddress h;
   std::copy(kHost.begin(), kHost.end(), h.begin());
@@ -158,13 +162,17 @@ Policy mtu_policy(bool nat, bool mss_clamp = true) {
     l.nat = nat;
     l.mtu = 1300;
     l.mss_clamp = mss_clamp;
+    l.fragment = fragment;
   }
   return p;
 }
 
 struct Rig : ControlRig {
-  explicit Rig(bool nat, bool mss_clamp = true) : ControlRig(mtu_policy(nat, mss_clamp)) {}
+  explicit Rig(bool nat, bool mss_clamp = true, bool fragment = true)
+      : ControlRig(mtu_policy(nat, mss_clamp, fragment)) {}
   uint64_t drops(DropReason r) const { return w->counters.drop[static_cast<int>(r)].get(); }
+  // What port `port` transmitted, each frame's segments joined (fragments are chains); the mbufs are freed.
+  std::vector<Bytes> sent_whole(int port) { return whole_frames(tx[port]); }
 };
 
 Bytes udp_from_lan(size_t ip_len, bool df, uint16_t sport = 40000) {
@@ -213,8 +221,9 @@ TEST_CASE("MTU: a DF packet over the link MTU gets fragmentation needed, quoted 
   CHECK(rig.w->counters.icmp_errors_sent.get() == 1);
 }
 
-TEST_CASE("MTU: without DF the packet is dropped as too_big_nodf; at the MTU it passes", "[mtu]") {
-  Rig rig(true);
+TEST_CASE("MTU: without DF on a link with fragment: false the packet is dropped as too_big_nodf; at the MTU it passes",
+          "[mtu]") {
+  Rig rig(true, true, false);
   rig.inject(0, udp_from_lan(1400, false));
   rig.inject(0, udp_from_lan(1300, true, 40001));
   rig.poll();
@@ -224,6 +233,46 @@ TEST_CASE("MTU: without DF the packet is dropped as too_big_nodf; at the MTU it 
   CHECK(rig.sent(0).empty());
   CHECK(rig.drops(DropReason::too_big_nodf) == 1);
   CHECK(rig.drops(DropReason::too_big_df) == 0);
+}
+
+TEST_CASE("MTU: without DF (fragment: true) the packet leaves NATed in fragments that fit; mbufs all come back",
+          "[mtu]") {
+  Rig rig(true);
+  static int n = 0;
+  const std::string id = "mtufrag" + std::to_string(n++);
+  rte_mempool* direct =
+      rte_pktmbuf_pool_create((id + "_d").c_str(), 63, 0, kMbufPrivSize, RTE_PKTMBUF_HEADROOM + 64, SOCKET_ID_ANY);
+  rte_mempool* indirect = rte_pktmbuf_pool_create((id + "_i").c_str(), 63, 0, 0, 0, SOCKET_ID_ANY);
+  REQUIRE(direct);
+  REQUIRE(indirect);
+  rig.w->frag_direct = direct;
+  rig.w->frag_indirect = indirect;
+  const Bytes in = udp_from_lan(1400, false);
+  rig.inject(0, in);
+  rig.poll();
+  std::vector<Bytes> out = rig.sent_whole(1);
+  REQUIRE(out.size() == 2);
+  CHECK(be16_at(out[0], kL3 + 2) == 1300);  // 1280 bytes of payload (a multiple of 8) + the header
+  CHECK(be16_at(out[1], kL3 + 2) == 20 + 1380 - 1280);
+  CHECK(be16_at(out[0], kL3 + 6) == 0x2000);    // MF, offset 0
+  CHECK(be16_at(out[1], kL3 + 6) == 1280 / 8);  // the last: no MF
+  Bytes payload;
+  for (const Bytes& f : out) {
+    CHECK(ip_sum(f) == 0xffff);
+    CHECK(be16_at(f, kL3 + 4) == be16_at(out[0], kL3 + 4));  // one IP id
+    CHECK(be32_at(f, kL3 + 12) == ip4("100.64.1.2"));        // NATed before it was split
+    payload.insert(payload.end(), f.begin() + kL4, f.begin() + kL3 + be16_at(f, kL3 + 2));
+  }
+  REQUIRE(payload.size() == 1380);
+  CHECK(std::equal(payload.begin() + 8, payload.end(), in.begin() + kL4 + 8));  // the data after the UDP header
+  CHECK(rig.w->counters.ipv4_fragmented.get() == 1);
+  CHECK(rig.w->counters.ipv4_fragments.get() == 2);
+  CHECK(rig.drops(DropReason::too_big_nodf) == 0);
+  CHECK(rte_mempool_in_use_count(direct) == 0);
+  CHECK(rte_mempool_in_use_count(indirect) == 0);
+  rig.w->frag_direct = rig.w->frag_indirect = nullptr;
+  rte_mempool_free(direct);
+  rte_mempool_free(indirect);
 }
 
 TEST_CASE("MTU: a cached flow's large packet leaves the fast lane and gets fragmentation needed", "[mtu]") {

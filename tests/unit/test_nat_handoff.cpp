@@ -13,6 +13,7 @@
 #include "dataplane/egress.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_translate.hpp"
+#include "dataplane/routed_firewall.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/packet_builder.hpp"
 #include "tests/unit/ring_ports.hpp"
@@ -210,4 +211,31 @@ TEST_CASE("NAT hand-off: echo replies go by identifier, ICMP errors by the quote
   CHECK(nat_rd16(lan[0].data() + 14 + 24) == 77);          // the echo identifier back to the host's
   CHECK(nat_rd16(lan[1].data() + 14 + 28 + 20) == 33001);  // the quoted source port back to the host's
   CHECK(nat_rd32(lan[1].data() + 14 + 16) == kHost);
+}
+
+TEST_CASE("routed firewall hand-off: a reply to a LAN host goes to the worker owning its inside port", "[firewall]") {
+  TwoWorkerNatRig rig;
+  rig.snap->links[0].nat = false;  // a routed link: replies are addressed to the LAN host itself
+  rig.snap->links[0].firewall = true;
+  Bytes out = PacketBuilder().ipv4(kHost, kFar).udp(6001, 53).build();
+  uint16_t owner = 9;
+  CHECK(firewall_outbound(*rig.workers[0], *rig.snap, 0, out.data() + 14, static_cast<uint32_t>(out.size() - 14), true,
+                          10, &owner) == FwOut::elsewhere);
+  CHECK(owner == 1);  // 6001 is odd: worker 1's
+  REQUIRE(firewall_outbound(*rig.workers[1], *rig.snap, 0, out.data() + 14, static_cast<uint32_t>(out.size() - 14),
+                            true, 10, &owner) == FwOut::ok);
+  auto reply = [&](uint16_t port) {
+    rig.wan_frame(PacketBuilder().ipv4(kFar, kHost).udp(53, port).payload(20).build(), 0);
+  };
+  reply(6001);  // on worker 0's queue
+  reply(6003);  // worker 1's port, but no session
+  rig.poll(0);
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 2);
+  CHECK(rig.sent(0, 0).empty());
+  rig.poll(1);
+  const std::vector<Bytes> lan = rig.sent(0, 1);
+  REQUIRE(lan.size() == 1);
+  CHECK(nat_rd16(lan[0].data() + 14 + 22) == 6001);
+  CHECK(nat_rd32(lan[0].data() + 14 + 16) == kHost);
+  CHECK(rig.drops(1, DropReason::firewall_no_session) == 1);
 }

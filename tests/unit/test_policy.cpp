@@ -436,7 +436,8 @@ TEST_CASE("each kind of mistake is reported at its line and column", "[policy]")
     CHECK(errs[1].loc.column == 5);
     CHECK(errs[1].reason ==
           "link \"fiber\": unknown key \"gatway\" (did you mean \"gateway\"?); valid keys are name, device, address, "
-          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, mtu, mss_clamp, forwards");
+          "gateway, gateway_mac, role, weight, metered, probe, capacity, shaping, nat, firewall, mtu, fragment, "
+          "mss_clamp, forwards");
   }
   SECTION("unknown top-level key") {
     check_single_error(base_with({}, "flowcache:\n  size: 2048\n"), 23, 1, "unknown key \"flowcache\"");
@@ -1064,9 +1065,17 @@ TEST_CASE("forwards: each mistake is reported at its line and column", "[policy]
       "t.yaml", ".");
   INFO(dump(ok.errors));
   CHECK(ok.ok());
-  // A routed link (nat: false) has no forwards.
+  // A routed link (nat: false) translates nothing: its forwards open a host's own ports, to any number of hosts.
+  auto routed = parse_policy(base_with({{16,
+                                         "    gateway: 100.64.2.1\n    nat: false\n    forwards: [{proto: tcp, "
+                                         "port: 443, to: 192.168.10.20}, {proto: tcp, port: 443, to: "
+                                         "192.168.10.21}]"}}),
+                             "t.yaml", ".");
+  INFO(dump(routed.errors));
+  CHECK(routed.ok());
+  REQUIRE(routed.policy->links[1].forwards.size() == 2);
   check_single_error(base_with({{16,
                                  "    gateway: 100.64.2.1\n    nat: false\n    forwards: [{proto: tcp, port: 80, "
-                                 "to: 192.168.10.20}]"}}),
-                     18, 43, "forwards need nat: true");
+                                 "to: 192.168.10.20:8080}]"}}),
+                     18, 43, "a routed link (nat: false) translates nothing");
 }
