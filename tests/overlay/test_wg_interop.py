@@ -10,14 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
-
 TAG = f"{os.getpid() % 100000}"
 NS_US, NS_GO = f"wsovl{TAG}a", f"wsovl{TAG}b"
 WG_IF = f"wsovl{TAG}"  # the wireguard-go interface; its UAPI socket is /var/run/wireguard/<name>.sock
 OUTER_US, OUTER_GO = "10.213.0.1", "10.213.0.2"
 INNER_US, INNER_GO = "10.214.0.2", "10.214.0.1"
 PORT_US, PORT_GO = 51821, 51820
+
+
+def wait_for(predicate, timeout, what):
+    """Poll predicate() until truthy (a module-local helper: tests/lab's conftest shadows the top one by name)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.05)
 
 
 def sh(*cmd, check=True, **kw):
