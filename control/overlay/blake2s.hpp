@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <string_view>
 
 #include "dataplane/overlay/keypair.hpp"
 
@@ -24,5 +25,7 @@ bool keyed_blake2s_128(Bytes key, Bytes data, Mac16* out);
 bool kdf(const Key& ck, Bytes input, Key* out1, Key* out2 = nullptr, Key* out3 = nullptr);
 
 inline Bytes bytes_of(const Key& k) { return Bytes(k.data(), k.size()); }
+// A label's characters as bytes ("mac1----", the Noise construction name).
+inline Bytes bytes_of(std::string_view s) { return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
 
 }  // namespace wansteer::wg

@@ -13,8 +13,6 @@ namespace wansteer::wg {
 
 namespace {
 
-Bytes text(std::string_view s) { return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
-
 bool handshake_length(size_t len) { return len == kInitiationSize || len == kResponseSize; }
 size_t mac1_offset(size_t len) { return len - 2 * kMacSize; }
 size_t mac2_offset(size_t len) { return len - kMacSize; }
@@ -22,8 +20,8 @@ size_t mac2_offset(size_t len) { return len - kMacSize; }
 }  // namespace
 
 bool derive_mac_keys(const Key& public_key, MacKeys* out) {
-  return blake2s_hash({text("mac1----"), bytes_of(public_key)}, &out->mac1) &&
-         blake2s_hash({text("cookie--"), bytes_of(public_key)}, &out->cookie);
+  return blake2s_hash({bytes_of("mac1----"), bytes_of(public_key)}, &out->mac1) &&
+         blake2s_hash({bytes_of("cookie--"), bytes_of(public_key)}, &out->cookie);
 }
 
 bool CookieJar::add_macs(uint8_t* msg, size_t len, uint64_t now_ns) {

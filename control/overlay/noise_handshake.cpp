@@ -18,11 +18,9 @@ namespace {
 constexpr std::string_view kConstruction = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 constexpr std::string_view kIdentifier = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 
-Bytes text(std::string_view s) { return Bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
-
 // The initial chaining key and hash, mixed with the responder's static key.
 bool initial_state(const Key& responder_static, Key* ck, Key* h) {
-  return blake2s_hash({text(kConstruction)}, ck) && blake2s_hash({bytes_of(*ck), text(kIdentifier)}, h) &&
+  return blake2s_hash({bytes_of(kConstruction)}, ck) && blake2s_hash({bytes_of(*ck), bytes_of(kIdentifier)}, h) &&
          blake2s_hash({bytes_of(*h), bytes_of(responder_static)}, h);
 }
 

@@ -18,7 +18,7 @@ namespace wansteer::wg {
 
 namespace {
 
-constexpr size_t kMaxKeyFileBytes = 128;  // 44 characters of base64 and some white space
+constexpr size_t kMaxPrivateKeyFileBytes = 128;  // 44 characters of base64 and some white space
 
 std::optional<Key> parse_key_text(char* text, size_t len, const std::string& path, std::string* why) {
   size_t b = 0, e = len;
@@ -31,6 +31,15 @@ std::optional<Key> parse_key_text(char* text, size_t len, const std::string& pat
   return key;
 }
 
+// Why a key file with this status cannot be used, or "" when it can.
+std::string mode_problem(const struct stat& st, const std::string& path) {
+  if (!S_ISREG(st.st_mode)) return fmt::format("key file {}: not a regular file", path);
+  if (st.st_mode & 077)
+    return fmt::format("key file {}: mode {:04o} lets other users at the private key; chmod 600 it", path,
+                       st.st_mode & 07777);
+  return "";
+}
+
 }  // namespace
 
 std::optional<Key> read_private_key_file(const std::string& path, std::string* why) {
@@ -40,21 +49,16 @@ std::optional<Key> read_private_key_file(const std::string& path, std::string* w
     return std::nullopt;
   }
   struct stat st {};
-  char text[kMaxKeyFileBytes + 1];
+  char text[kMaxPrivateKeyFileBytes + 1];
   ssize_t n = -1;
-  if (fstat(fd, &st) != 0)
-    *why = fmt::format("key file {}: {}", path, std::strerror(errno));
-  else if (!S_ISREG(st.st_mode))
-    *why = fmt::format("key file {}: not a regular file", path);
-  else if (st.st_mode & 077)
-    *why = fmt::format("key file {}: mode {:04o} lets other users at the private key; chmod 600 it", path,
-                       st.st_mode & 07777);
-  else if ((n = read(fd, text, sizeof text)) < 0)
-    *why = fmt::format("key file {}: {}", path, std::strerror(errno));
-  else if (static_cast<size_t>(n) > kMaxKeyFileBytes)
-    *why = fmt::format("key file {}: longer than a key file (at most {} bytes)", path, kMaxKeyFileBytes);
+  const bool stat_ok = fstat(fd, &st) == 0;
+  if (stat_ok && (*why = mode_problem(st, path)).empty()) n = read(fd, text, sizeof text);
+  const int err = !stat_ok || (why->empty() && n < 0) ? errno : 0;
   close(fd);
-  if (n < 0 || static_cast<size_t>(n) > kMaxKeyFileBytes) {
+  if (err != 0) *why = fmt::format("key file {}: {}", path, std::strerror(err));
+  if (n > static_cast<ssize_t>(kMaxPrivateKeyFileBytes))
+    *why = fmt::format("key file {}: longer than a key file (at most {} bytes)", path, kMaxPrivateKeyFileBytes);
+  if (n < 0 || n > static_cast<ssize_t>(kMaxPrivateKeyFileBytes)) {
     OPENSSL_cleanse(text, sizeof text);
     return std::nullopt;
   }
