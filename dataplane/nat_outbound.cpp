@@ -2,14 +2,14 @@
 // inside port); TCP and UDP ports and ICMP echo identifiers; everything else on a NAT link is untranslatable.
 #include "dataplane/nat_outbound.hpp"
 
+#include <rte_icmp.h>
+
 #include "dataplane/nat_translate.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
 namespace {
-
-constexpr uint8_t kIcmpEchoRequest = 8;
 
 NatOut from_alloc(NatAlloc a) {
   switch (a) {
@@ -34,7 +34,7 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
   if (l4 == nullptr) return NatOut::untranslatable;
   const uint8_t proto = ip[9];
   // Only queries are mapped from the LAN (RFC 5508 REQ-1); ICMP errors of LAN hosts have nothing to map to.
-  if (proto == kIpProtoIcmp && l4[0] != kIcmpEchoRequest) return NatOut::untranslatable;
+  if (proto == kIpProtoIcmp && l4[0] != RTE_IP_ICMP_ECHO_REQUEST) return NatOut::untranslatable;
   const NatProto p = proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
   const uint32_t src = nat_rd32(ip + 12);
   const uint16_t port = nat_rd16(nat_port_field(l4, proto, true));

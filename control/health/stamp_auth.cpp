@@ -14,15 +14,15 @@ namespace wansteer::stamp {
 
 namespace {
 
-constexpr fields::SenderLayout kSender{auth_offset::kSeq, auth_offset::kTimestamp, auth_offset::kErrorEstimate};
-constexpr fields::ReflectorLayout kReflector{auth_offset::kSeq,
-                                             auth_offset::kTimestamp,
-                                             auth_offset::kErrorEstimate,
-                                             auth_offset::kReceiveTimestamp,
-                                             auth_offset::kSenderSeq,
-                                             auth_offset::kSenderTimestamp,
-                                             auth_offset::kSenderErrorEstimate,
-                                             auth_offset::kSenderTtl};
+constexpr fields::SenderLayout kAuthSender{auth_offset::kSeq, auth_offset::kTimestamp, auth_offset::kErrorEstimate};
+constexpr fields::ReflectorLayout kAuthReflector{auth_offset::kSeq,
+                                                 auth_offset::kTimestamp,
+                                                 auth_offset::kErrorEstimate,
+                                                 auth_offset::kReceiveTimestamp,
+                                                 auth_offset::kSenderSeq,
+                                                 auth_offset::kSenderTimestamp,
+                                                 auth_offset::kSenderErrorEstimate,
+                                                 auth_offset::kSenderTtl};
 
 // Writes the truncated HMAC of the octets before it.
 void seal(const Key& key, uint8_t* pkt) {
@@ -57,27 +57,27 @@ std::optional<std::array<uint8_t, kSha256Size>> hmac_sha256(std::span<const uint
 
 void encode_sender_auth(const SenderPacket& p, const Key& key, uint8_t out[kAuthPacketSize]) {
   std::memset(out, 0, kAuthPacketSize);
-  fields::write_sender(p, kSender, out);
+  fields::write_sender(p, kAuthSender, out);
   seal(key, out);
 }
 
 void encode_reflector_auth(const ReflectorPacket& p, const Key& key, uint8_t out[kAuthPacketSize]) {
   std::memset(out, 0, kAuthPacketSize);
-  fields::write_reflector(p, kReflector, out);
+  fields::write_reflector(p, kAuthReflector, out);
   seal(key, out);
 }
 
 AuthCheck decode_sender_auth(const uint8_t* data, size_t len, const Key& key, SenderPacket* out) {
   const AuthCheck c = check(data, len, key);
   if (c != AuthCheck::ok) return c;
-  fields::read_sender(data, kSender, out);
+  fields::read_sender(data, kAuthSender, out);
   return c;
 }
 
 AuthCheck decode_reflector_auth(const uint8_t* data, size_t len, const Key& key, ReflectorPacket* out) {
   const AuthCheck c = check(data, len, key);
   if (c != AuthCheck::ok) return c;
-  fields::read_reflector(data, kReflector, out);
+  fields::read_reflector(data, kAuthReflector, out);
   return c;
 }
 

@@ -1,18 +1,20 @@
-// MetricsExporter: renders MetricsSnapshot as Prometheus metric families and serves them with prometheus-cpp's
-// pull Exposer. The HTTP threads only ever touch State (mutex + condition variable), never control state.
+// MetricsExporter: renders MetricsSnapshot as Prometheus metric families and serves them (prometheus-cpp's text
+// format) beside the status page on one HttpServer. The HTTP threads only ever touch State, never control state.
 #include "control/operations/metrics.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include "control/operations/http_server.hpp"
+#include "control/operations/snapshot_handover.hpp"
+#include "control/operations/status_snapshot.hpp"
 
 namespace wansteer {
 
@@ -294,11 +296,8 @@ bool valid_listen_address(const std::string& addr, std::string* why) {
 // --- the hand-over between the HTTP threads and the control thread
 
 struct MetricsExporter::State {
-  std::atomic<bool> requested{false};  // http: set, cp: exchange(false)
-  std::mutex mu;
-  std::condition_variable delivered_cv;
-  uint64_t delivered = 0;                       // guarded by mu: snapshots handed over so far
-  std::shared_ptr<const MetricsSnapshot> last;  // guarded by mu
+  SnapshotHandover<MetricsSnapshot> metrics;
+  SnapshotHandover<StatusSnapshot> status;
   std::atomic<uint64_t> scrapes{0}, stale_scrapes{0};
 };
 
@@ -309,20 +308,11 @@ class SnapshotCollectable : public prometheus::Collectable {
   explicit SnapshotCollectable(std::shared_ptr<MetricsExporter::State> st) : st_(std::move(st)) {}
 
   std::vector<MetricFamily> Collect() const override {
-    std::shared_ptr<const MetricsSnapshot> snap;
-    bool fresh;
-    {
-      std::unique_lock lk(st_->mu);
-      uint64_t seen = st_->delivered;
-      st_->requested.store(true, std::memory_order_release);
-      fresh = st_->delivered_cv.wait_for(lk, std::chrono::milliseconds(MetricsExporter::kScrapeWaitMs),
-                                         [&] { return st_->delivered != seen; });
-      snap = st_->last;
-    }
+    auto got = st_->metrics.fetch(std::chrono::milliseconds(MetricsExporter::kScrapeWaitMs));
     st_->scrapes.fetch_add(1, std::memory_order_relaxed);
     // A control thread busy for longer than the wait (a reload, a stop) must not fail the scrape.
-    if (!fresh) st_->stale_scrapes.fetch_add(1, std::memory_order_relaxed);
-    std::vector<MetricFamily> out = metric_families(snap ? *snap : MetricsSnapshot{});
+    if (!got.fresh) st_->stale_scrapes.fetch_add(1, std::memory_order_relaxed);
+    std::vector<MetricFamily> out = metric_families(got.snapshot ? *got.snapshot : MetricsSnapshot{});
     MetricFamily& f = out.emplace_back();
     f.name = "wansteer_exporter_stale_scrapes_total";
     f.help = "Scrapes answered with the previous snapshot because the control thread did not answer in time";
@@ -334,6 +324,27 @@ class SnapshotCollectable : public prometheus::Collectable {
  private:
   std::shared_ptr<MetricsExporter::State> st_;
 };
+
+// The routes, each holding only what the HTTP threads may touch: the exporter's State and the collectable.
+HttpServer::Routes routes(const std::shared_ptr<MetricsExporter::State>& st,
+                          const std::shared_ptr<prometheus::Collectable>& collectable) {
+  auto metrics = [collectable] {
+    // The exposition format Prometheus asks for by default (text 0.0.4).
+    return HttpServer::Response{200, "text/plain; version=0.0.4; charset=utf-8",
+                                prometheus::TextSerializer().Serialize(collectable->Collect())};
+  };
+  auto status = [st](bool json) {
+    auto got = st->status.fetch(std::chrono::milliseconds(MetricsExporter::kScrapeWaitMs));
+    const StatusSnapshot none;  // control has not answered yet: the page says so by being empty
+    const StatusSnapshot& s = got.snapshot ? *got.snapshot : none;
+    return json ? HttpServer::Response{200, "application/json", status_json(s)}
+                : HttpServer::Response{200, "text/html; charset=utf-8", status_html(s)};
+  };
+  return {{"/metrics", metrics},
+          {"/", [status] { return status(false); }},
+          {"/status", [status] { return status(false); }},
+          {"/status.json", [status] { return status(true); }}};
+}
 
 }  // namespace
 
@@ -347,39 +358,29 @@ std::unique_ptr<MetricsExporter> MetricsExporter::start(const std::string& liste
   e->listen_ = listen;
   e->state_ = std::make_shared<State>();
   e->collectable_ = std::make_shared<SnapshotCollectable>(e->state_);
-  try {
-    // Two HTTP threads: Prometheus plus a person with curl; each scrape waits on the control thread anyway.
-    e->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
-  } catch (const std::exception& ex) {
-    *error = fmt::format("cannot serve metrics on {}: address in use or not available ({})", listen, ex.what());
+  // Two HTTP threads: Prometheus plus a person with a browser; each request waits on the control thread anyway.
+  e->server_ = HttpServer::start(listen, 2, routes(e->state_, e->collectable_), &why);
+  if (!e->server_) {
+    *error = fmt::format("cannot serve metrics on {}: address in use or not available ({})", listen, why);
     return nullptr;
   }
-  e->exposer_->RegisterCollectable(e->collectable_);
   return e;
 }
 
 MetricsExporter::~MetricsExporter() {
-  // Stop the HTTP threads first: a scrape in progress still holds state_ through its collectable.
-  exposer_.reset();
+  // Stop the HTTP threads first: a request in progress still holds state_ through its route.
+  server_.reset();
 }
 
 bool MetricsExporter::serve_pending(const std::function<MetricsSnapshot()>& build) {
-  if (!state_->requested.exchange(false, std::memory_order_acq_rel)) return false;
-  // Built outside the lock: the HTTP thread waits, it never blocks the control thread.
-  auto snap = std::make_shared<const MetricsSnapshot>(build());
-  {
-    std::lock_guard lk(state_->mu);
-    state_->last = std::move(snap);
-    state_->delivered++;
-  }
-  state_->delivered_cv.notify_all();
-  return true;
+  return state_->metrics.serve_pending(build);
 }
 
-int MetricsExporter::port() const {
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+bool MetricsExporter::serve_status_pending(const std::function<StatusSnapshot()>& build) {
+  return state_->status.serve_pending(build);
 }
+
+int MetricsExporter::port() const { return server_->port(); }
 
 std::shared_ptr<prometheus::Collectable> MetricsExporter::collectable() const { return collectable_; }
 

@@ -1,5 +1,6 @@
 // Prometheus exporter: MetricsSnapshot (plain numbers the control thread gathers) and MetricsExporter, which
-// serves it over HTTP, asking the control thread for a fresh snapshot at every scrape.
+// serves it over HTTP (/metrics) with the status page (/status, /status.json), asking the control thread for a
+// fresh snapshot at every request.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -13,10 +14,12 @@
 namespace prometheus {
 struct MetricFamily;
 class Collectable;
-class Exposer;
 }  // namespace prometheus
 
 namespace wansteer {
+
+class HttpServer;
+struct StatusSnapshot;
 
 inline constexpr const char* kDefaultMetricsListen = "127.0.0.1:9469";
 
@@ -95,9 +98,10 @@ std::vector<prometheus::MetricFamily> metric_families(const MetricsSnapshot& s);
 // Checks a listen address "HOST:PORT" or "[V6]:PORT"; false with *why when it is not one.
 bool valid_listen_address(const std::string& addr, std::string* why);
 
-// Serves /metrics on `listen`. The HTTP thread never reads control state: Collect() raises a request and waits
-// (at most kScrapeWait) until the control thread, in serve_pending(), builds and hands over a snapshot; on
-// timeout the scrape reports the last snapshot delivered.
+// Serves /metrics, and the status page at / and /status (HTML) and /status.json, on `listen`; read-only (GET,
+// HEAD). The HTTP thread never reads control state: a request raises a request and waits (at most kScrapeWait)
+// until the control thread, in serve_pending() / serve_status_pending(), builds and hands over a snapshot; on
+// timeout it reports the last snapshot delivered.
 class MetricsExporter {
  public:
   static constexpr int kScrapeWaitMs = 200;
@@ -109,6 +113,8 @@ class MetricsExporter {
   // Control thread, every tick: when a scrape is waiting, calls build() and hands its result over.
   // Returns true when it built one. Cheap (one atomic exchange) when nobody is scraping.
   bool serve_pending(const std::function<MetricsSnapshot()>& build);
+  // The same for the status page: builds a StatusSnapshot when a page request waits.
+  bool serve_status_pending(const std::function<StatusSnapshot()>& build);
 
   // The port actually bound (useful with port 0).
   int port() const;
@@ -123,7 +129,7 @@ class MetricsExporter {
   std::string listen_;
   std::shared_ptr<State> state_;
   std::shared_ptr<prometheus::Collectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;  // last: destroyed first, so no scrape outlives state_
+  std::unique_ptr<HttpServer> server_;  // last: destroyed first, so no request outlives state_
 };
 
 }  // namespace wansteer

@@ -13,6 +13,7 @@
 
 #include "control/operations/ctl_server.hpp"
 #include "control/operations/metrics.hpp"
+#include "control/operations/status_snapshot.hpp"
 #include "control/operations/top_flows.hpp"
 #include "control/runtime/snapshot_builder.hpp"
 #include "control/runtime/tsc_clock.hpp"
@@ -164,6 +165,7 @@ void ControlPlane::tick() {
   dhcp_.tick(now);
   neighbours_.refresh_gateways(now);
   health_tick(now);
+  record_history(now);
   if (neighbors_dirty_) {
     std::string err;
     if (auto nt = neighbours_.build_table(&err)) {
@@ -182,7 +184,10 @@ void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload,
     tick();
     if (reload.exchange(false)) reload_on_signal();
     if (ctl != nullptr) ctl->poll([this](const std::string& line) { return handle_command(line); });
-    if (metrics_ != nullptr) metrics_->serve_pending([this] { return metrics_snapshot(); });
+    if (metrics_ != nullptr) {
+      metrics_->serve_pending([this] { return metrics_snapshot(); });
+      metrics_->serve_status_pending([this] { return status_snapshot(); });
+    }
     rte_delay_us_sleep(1000);
   }
 }

@@ -11,6 +11,7 @@
 #include "control/health/link_monitor.hpp"
 #include "control/operations/command_dispatch.hpp"
 #include "control/operations/drill.hpp"
+#include "control/operations/link_history.hpp"
 #include "control/operations/stats.hpp"
 #include "control/policy/policy.hpp"
 #include "control/policy/policy_diff.hpp"
@@ -27,6 +28,7 @@ class Classifier;
 class CtlServer;
 class MetricsExporter;
 struct MetricsSnapshot;
+struct StatusSnapshot;
 
 class ControlPlane final : public OperatorActions {
  public:
@@ -56,6 +58,8 @@ class ControlPlane final : public OperatorActions {
   void set_metrics(MetricsExporter* m) { metrics_ = m; }
   // What a scrape reports now (control/operations/metrics_view.cpp).
   MetricsSnapshot metrics_snapshot();
+  // What the status page shows now (control/operations/status_page_view.cpp).
+  StatusSnapshot status_snapshot();
 
   const EventLog& events() const { return events_; }
   const FailoverTiming& failover_timing() const { return steering_.timing(); }
@@ -84,6 +88,7 @@ class ControlPlane final : public OperatorActions {
   void report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port);
   void apply_lease(uint8_t l, const dhcp::Change& c, uint64_t now);  // control/runtime/lease_apply.cpp
   void health_tick(uint64_t now);
+  void record_history(uint64_t now);  // a LinkHistory sample per link when one is due (status_page_view.cpp)
   void replan(uint64_t now);
   void publish();
   struct ReloadOutcome;
@@ -114,6 +119,7 @@ class ControlPlane final : public OperatorActions {
   uint64_t last_sample_ = 0;
   uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   MetricsExporter* metrics_ = nullptr;
+  LinkHistory history_;  // the status page's graphs
 };
 
 }  // namespace wansteer

@@ -173,7 +173,8 @@ void serve(ControlPlane& cp, CtlServer& ctl, DataplaneResources& dp, const Daemo
   });
   fmt::print("wansteer: running: policy {} ({} links, {} classes), {} worker(s), control socket {}, metrics {}\n",
              cp.policy().path, cp.policy().links.size(), cp.policy().classes.size(), o.workers, o.ctl_path,
-             metrics ? fmt::format("http://{}/metrics", metrics->listen()) : std::string("off"));
+             metrics ? fmt::format("http://{0}/metrics, status page http://{0}/status", metrics->listen())
+                     : std::string("off"));
   std::fflush(stdout);
   cp.run(g_stop, g_reload, &ctl);
 }
@@ -191,7 +192,8 @@ int run_daemon(const DaemonOptions& o) {
   // After EAL init on purpose: the HTTP threads inherit the control lcore's affinity, off the worker cores.
   std::unique_ptr<MetricsExporter> metrics;
   // Not destroyed on purpose: civetweb's shutdown waits out its 2 s poll quantum, and wansteer promises to stop
-  // within 1 s of SIGTERM. Its threads touch only the exporter's own state, which stays alive until exit.
+  // within 1 s of SIGTERM. Its threads (/metrics and the status page) touch only the exporter's own state, which
+  // stays alive until exit.
   ScopeExit keep_metrics([&] { g_exporter_kept_until_exit = metrics.release(); });
   if (!start_metrics(mc, &metrics)) return 1;
 
