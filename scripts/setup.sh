@@ -9,7 +9,7 @@ ws_require_root "$@"
 PACKAGES=(
     # build
     meson ninja-build pkg-config g++ dpdk libdpdk-dev libboost-program-options-dev
-    prometheus-cpp-dev libcivetweb-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev libssl-dev
+    prometheus-cpp-dev libcivetweb-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev libssl-dev libsodium-dev
     # style checks run by scripts/test.sh; dpdk-testpmd (dpdk-dev) is the benchmarks' baseline
     clang-format clang-tidy dpdk-dev
     # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan
@@ -21,6 +21,8 @@ PACKAGES=(
     chromium
     # the DHCP server of tests/lab/test_dhcp.py (the binary only: no system service is started)
     dnsmasq-base
+    # the standard WireGuard peer of the overlay's interop test (tests/overlay/test_wg_interop.py)
+    wireguard-go wireguard-tools
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test: set-up and build, the Catch2 unit tests (meson test), the style checks (clang-format, sizes,
-# clang-tidy), the pipeline, observability and lab tests (pytest). The last line printed is exactly
+# clang-tidy), the pipeline, overlay, observability and lab tests (pytest). The last line printed is exactly
 # "N passed, N failed" over all of them; the exit status is non-zero when anything failed (a broken build or a
 # crashed test binary counts as a failure).
 # Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1, SKIP_ROBUSTNESS=1 (no sanitizer
@@ -94,9 +94,9 @@ for check in format size tidy; do
     if BUILD_DIR="$WS_BUILD" "$WS_PY" "$WS_ROOT/scripts/lib/check_style.py" "$check"; then add 1 0; else add 0 1; fi
 done
 
-# --- pytest: pipeline (pcap in, pcap out), observability (Prometheus) and lab (namespaces) tests, where present
+# --- pytest: pipeline (pcap in, pcap out), overlay (interop with wireguard-go), observability (Prometheus) and lab (namespaces) tests, where present
 dirs=()
-for d in tests/pipeline tests/observability tests/lab; do
+for d in tests/pipeline tests/overlay tests/observability tests/lab; do
     compgen -G "$d/test_*.py" >/dev/null && dirs+=("$d")
 done
 if [ "${#dirs[@]}" -gt 0 ]; then
@@ -124,7 +124,7 @@ PY
     ws_log "pytest: $pp passed, $pf failed, $ps skipped"
     add "$pp" "$pf"
 else
-    ws_log "pytest: no tests in tests/pipeline, tests/observability or tests/lab yet"
+    ws_log "pytest: no tests in tests/pipeline, tests/overlay, tests/observability or tests/lab yet"
 fi
 
 # --- robustness: unit and pipeline tests again in an ASan+UBSan tree (any report fails them), and a short run of

@@ -80,8 +80,9 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
   spec.loc = diag.loc(it.mark);
   std::string what = label("class", it.node, index);
   ClassLimitSpec limits;
-  auto m = read_map(diag, it, what,
-                    {"name", "links", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit", "on_backup"});
+  auto m = read_map(
+      diag, it, what,
+      {"name", "links", "paths", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit", "on_backup"});
   if (m) {
     if (const Field* nf = m->get("name")) {
       if (auto n = read_name(diag, item(*nf), what + " name")) {
@@ -96,6 +97,7 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
       read_class_links(diag, *lf, what, policy, links_ok, spec);
     else
       require_key(diag, *m, "links", what);
+    if (const Field* pf = m->get("paths")) read_class_paths(diag, *pf, what, policy, links_ok, spec);
     read_steering(diag, *m, what, spec);
     if (const Field* lf = m->get("limit")) limits.limit = read_rate_limit(diag, item(*lf), what + " limit");
     if (const Field* bf = m->get("on_backup")) read_on_backup(diag, *bf, what, limits);

@@ -73,6 +73,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
   else
     require_key(diag, top, "links", "policy");
   if (lan_ok && links_ok) check_forwards(diag, policy.lan, policy.links);
+  if (const Field* ov = top.get("overlay")) read_overlay(diag, *ov, base_dir, policy.overlay);
   bool classes_ok = read_classes(diag, top.get("classes"), top.mark, links_ok, policy);
   PrefixListFiles prefix_lists(base_dir);
   RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists, policy.origins.rules};
@@ -99,9 +100,9 @@ PolicyResult parse_policy(const std::string& text, const std::string& file, cons
   if (diag.empty()) {
     if (root.IsNull()) {
       diag.error(YAML::Mark::null_mark(), "policy file is empty");
-    } else if (auto top = read_map(
-                   diag, Item{root, root.Mark()}, "policy",
-                   {"name", "lan", "links", "classes", "rules", "flow_cache", "probing", "metrics", "shaper", "nat"})) {
+    } else if (auto top = read_map(diag, Item{root, root.Mark()}, "policy",
+                                   {"name", "lan", "links", "overlay", "classes", "rules", "flow_cache", "probing",
+                                    "metrics", "shaper", "nat"})) {
       read_sections(diag, *top, base_dir, policy);
     }
   }

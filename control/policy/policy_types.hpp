@@ -172,10 +172,20 @@ struct ShaperSpec {
   uint32_t queue_bytes = 0;          // byte limit per class queue; 0 = the packet limit x 1500 bytes (>= 9216)
 };
 
+// One entry of a class's paths: (issue 13, parsed and checked only; traffic still follows `links`): straight out of
+// a link, or through the WireGuard overlay to the hub over a link; via = -1 means over any allowed link.
+struct PathSpec {
+  enum class Kind : uint8_t { direct, overlay };
+  Kind kind = Kind::direct;
+  int via = -1;  // index into Policy::links, or -1
+  bool operator==(const PathSpec&) const = default;
+};
+
 struct ClassSpec {
   std::string name;
   SteerMode mode = SteerMode::priority;
-  std::vector<uint8_t> links;  // indices into Policy::links, in preference order
+  std::vector<uint8_t> links;   // indices into Policy::links, in preference order
+  std::vector<PathSpec> paths;  // empty: not given
   SlaSpec sla;
   OnBreach on_sla_breach = OnBreach::move;
   OnRecovery on_recovery = OnRecovery::automatic;
@@ -197,6 +207,19 @@ struct NatSpec {
   uint32_t tcp_established_timeout_s = 7440;
   uint32_t tcp_transitory_timeout_s = 240;
   uint32_t icmp_timeout_s = 60;
+};
+
+// The overlay section (issue 13): a WireGuard hub reachable over every link. Parsed and checked at load (the key
+// file's mode and text, the hub's key and endpoint); not yet on the fast path.
+struct OverlaySpec {
+  bool enabled = false;
+  std::string private_key_file;          // as resolved against the policy's directory; the key is not kept
+  std::array<uint8_t, 32> public_key{};  // ours, derived from the private key (what the hub's config needs)
+  std::array<uint8_t, 32> hub_public_key{};
+  uint32_t hub_address = 0;  // host order
+  uint16_t hub_port = 51820;
+  uint16_t mtu = 1420;  // inner MTU
+  SourceLoc loc;
 };
 
 struct MetricsSpec {
@@ -227,6 +250,7 @@ struct Policy {
   std::vector<ClassLimitSpec> class_limits;  // index = class id; a shorter vector means "no limits" for the rest
   ShaperSpec shaper;
   MetricsSpec metrics;
+  OverlaySpec overlay;
   PolicyOrigins origins;
 
   int link_index(const std::string& n) const;   // -1 when unknown

@@ -1,0 +1,31 @@
+// Transport data messages (whitepaper 5.4.6): seal an inner packet into a caller's buffer, open one back. Per packet,
+// so neither allocates, throws nor logs: the outcome is a small enum the caller counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/overlay/chacha_poly.hpp"
+#include "dataplane/overlay/keypair.hpp"
+
+namespace wansteer::wg {
+
+enum class SealResult : uint8_t { ok, no_room, counter_exhausted, crypto_failed };
+enum class OpenResult : uint8_t { ok, malformed, wrong_index, replayed, bad_tag, no_room };
+
+// Bytes a sealed message of an inner packet of len bytes takes: header, padded payload, tag.
+constexpr size_t sealed_size(size_t len) {
+  return kTransportHeaderSize + (len + kPaddingMultiple - 1) / kPaddingMultiple * kPaddingMultiple + kTagSize;
+}
+
+// Seals len bytes at inner (may lie at out + kTransportHeaderSize: sealed in place) into out, using and advancing
+// kp.send_counter. An empty inner packet is a keepalive. *out_len receives sealed_size(len).
+SealResult seal_transport(ChaChaPoly& aead, Keypair& kp, const uint8_t* inner, size_t len, uint8_t* out, size_t out_cap,
+                          size_t* out_len);
+
+// Opens a transport message addressed to kp.local_index: *inner_len receives the padded inner length (the inner IP
+// header says how much of it is the packet; 0 is a keepalive). The replay window moves only for an authentic one.
+OpenResult open_transport(ChaChaPoly& aead, Keypair& kp, const uint8_t* msg, size_t len, uint8_t* out, size_t out_cap,
+                          size_t* inner_len);
+
+}  // namespace wansteer::wg

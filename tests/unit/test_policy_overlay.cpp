@@ -1,0 +1,134 @@
+// The policy's overlay section and per-class paths (issue 13, parsed and checked only): a valid section, each key's
+// errors at its line, and the private key file refused when other users can read it or it holds no key.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "control/overlay/private_key_file.hpp"
+#include "control/overlay/x25519.hpp"
+#include "control/policy/policy.hpp"
+
+using namespace wansteer;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A directory with a key file (mode 0600 unless told), removed at the end.
+struct KeyDir {
+  fs::path dir;
+  wg::Key key = wg::generate_private_key();
+  explicit KeyDir(const std::string& text = "", mode_t mode = 0600) {
+    dir = fs::temp_directory_path() / ("wansteer-overlay-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    std::ofstream(dir / "wg.key") << (text.empty() ? wg::key_to_base64(key) + "\n" : text);
+    chmod((dir / "wg.key").c_str(), mode);
+  }
+  ~KeyDir() { fs::remove_all(dir); }
+};
+
+const std::string kHubKey = wg::key_to_base64(wg::public_key_of(wg::generate_private_key()));
+
+std::string policy(const std::string& overlay, const std::string& paths = "") {
+  return "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
+         "links:\n"
+         "  - {name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1}\n"
+         "  - {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1}\n" +
+         overlay +
+         "classes:\n"
+         "  - name: voip\n"
+         "    links: [fiber, lte]\n" +
+         paths;
+}
+
+std::string overlay(const std::string& endpoint = "198.51.100.7:51820", const std::string& extra = "") {
+  return "overlay:\n  hub: {public_key: \"" + kHubKey + "\", endpoint: \"" + endpoint +
+         "\"}\n  private_key_file: wg.key\n" + extra;
+}
+
+std::string errors(const PolicyResult& r) {
+  std::string s;
+  for (const auto& e : r.errors) s += e.to_string() + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("overlay policy: a hub, a key file and paths per class are read", "[policy][overlay]") {
+  KeyDir d;
+  auto r = parse_policy(policy(overlay("198.51.100.7:51821", "  mtu: 1380\n"),
+                               "    paths: [overlay via fiber, overlay via lte, direct]\n"),
+                        "t.yaml", d.dir.string());
+  INFO(errors(r));
+  REQUIRE(r.policy);
+  const OverlaySpec& o = r.policy->overlay;
+  CHECK(o.enabled);
+  CHECK(o.hub_address == 0xc6336407);
+  CHECK(o.hub_port == 51821);
+  CHECK(o.mtu == 1380);
+  CHECK(wg::key_to_base64(o.hub_public_key) == kHubKey);
+  CHECK(o.public_key == wg::public_key_of(d.key));
+  CHECK(o.private_key_file == (d.dir / "wg.key").string());
+  const auto& paths = r.policy->classes[0].paths;
+  REQUIRE(paths.size() == 3);
+  CHECK((paths[0] == PathSpec{PathSpec::Kind::overlay, 0}));
+  CHECK((paths[1] == PathSpec{PathSpec::Kind::overlay, 1}));
+  CHECK((paths[2] == PathSpec{PathSpec::Kind::direct, -1}));
+
+  auto plain = parse_policy(policy(""), "t.yaml", d.dir.string());
+  REQUIRE(plain.policy);
+  CHECK_FALSE(plain.policy->overlay.enabled);
+  CHECK(plain.policy->classes[0].paths.empty());
+}
+
+TEST_CASE("overlay policy: mistakes reported at their line", "[policy][overlay]") {
+  KeyDir d;
+  const auto err = [&](const std::string& text) { return errors(parse_policy(text, "t.yaml", d.dir.string())); };
+  CHECK_THAT(err(policy(overlay("198.51.100.7"))), Catch::Contains("t.yaml:6:") && Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay("198.51.100.7:0"))), Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay("hub.example:51820"))), Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay("198.51.100.7:51820", "  mtu: 1500\n"))), Catch::Contains("overlay mtu"));
+  CHECK_THAT(err(policy("overlay:\n  hub: {public_key: \"abc\", endpoint: \"198.51.100.7:51820\"}\n"
+                        "  private_key_file: wg.key\n")),
+             Catch::Contains("not a WireGuard public key"));
+  CHECK_THAT(err(policy("overlay:\n  private_key_file: wg.key\n")), Catch::Contains("hub"));
+  CHECK_THAT(err(policy("overlay:\n  hub: {public_key: \"" + kHubKey + "\", endpoint: \"198.51.100.7:51820\"}\n")),
+             Catch::Contains("private_key_file"));
+  CHECK_THAT(err(policy(overlay(), "    paths: [overlay via dsl]\n")), Catch::Contains("unknown link \"dsl\""));
+  CHECK_THAT(err(policy(overlay(), "    paths: [tunnel]\n")), Catch::Contains("a path is overlay or direct"));
+  CHECK_THAT(err(policy(overlay(), "    paths: [direct, direct]\n")), Catch::Contains("listed twice"));
+  CHECK_THAT(err(policy("", "    paths: [overlay]\n")), Catch::Contains("needs the overlay section"));
+  // The hub's key is our own.
+  const std::string own = wg::key_to_base64(wg::public_key_of(d.key));
+  CHECK_THAT(err(policy("overlay:\n  hub: {public_key: \"" + own +
+                        "\", endpoint: \"198.51.100.7:51820\"}\n"
+                        "  private_key_file: wg.key\n")),
+             Catch::Contains("is our own"));
+}
+
+TEST_CASE("overlay key file: root-only, a real key, never quoted", "[policy][overlay]") {
+  std::string why;
+  {
+    KeyDir d;
+    REQUIRE(wg::read_private_key_file((d.dir / "wg.key").string(), &why) == d.key);
+  }
+  {
+    KeyDir d("", 0640);
+    CHECK_FALSE(wg::read_private_key_file((d.dir / "wg.key").string(), &why));
+    CHECK_THAT(why, Catch::Contains("mode 0640") && Catch::Contains("chmod 600"));
+    CHECK_THAT(errors(parse_policy(policy(overlay()), "t.yaml", d.dir.string())), Catch::Contains("mode 0640"));
+  }
+  {
+    KeyDir d("not-a-key-but-a-secret\n");
+    CHECK_FALSE(wg::read_private_key_file((d.dir / "wg.key").string(), &why));
+    CHECK_THAT(why, Catch::Contains("not a WireGuard private key"));
+    CHECK(why.find("not-a-key-but-a-secret") == std::string::npos);
+  }
+  CHECK_FALSE(wg::read_private_key_file("/nonexistent/wg.key", &why));
+  CHECK_THAT(why, Catch::Contains("/nonexistent/wg.key"));
+}
