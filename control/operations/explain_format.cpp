@@ -109,8 +109,9 @@ std::string scenario_title(const Policy& p, const Scenario& s) {
                          p.links[s.link].name, joined(s.sla_losers));
     case Scenario::Kind::budget_spent: {
       const BudgetSpec& b = *p.links[s.link].budget;
-      return fmt::format("{}'s data budget spent ({} {}, until the period resets)", p.links[s.link].name,
-                         size_str(b.bytes), period_name(b.period));
+      return fmt::format("{}'s data budget spent ({} {}, until the period resets){}", p.links[s.link].name,
+                         size_str(b.bytes), period_name(b.period),
+                         p.links[s.link].role == LinkRole::backup ? ", while the primary links are down" : "");
     }
   }
   return "";

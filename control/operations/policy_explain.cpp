@@ -121,6 +121,9 @@ PolicyExplanation explain_policy(const Policy& p, std::vector<PolicyError> warni
     if (!p.links[l].budget) continue;
     PlanInput in = healthy(p);
     in.budget_exhausted = static_cast<uint16_t>(1u << l);
+    // A backup carries traffic when the primaries are down: that is when its spent budget matters.
+    if (p.links[l].role == LinkRole::backup)
+      for (uint8_t k = 0; k < n_links; k++) in.alive[k] = k == l || p.links[k].role == LinkRole::backup;
     e.scenarios.push_back(run_scenario(p, Scenario{Scenario::Kind::budget_spent, l, {}, {}}, in));
   }
   return e;
