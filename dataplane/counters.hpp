@@ -35,7 +35,7 @@ struct ClassLinkEgressCounters {
   Counter meter_conform;       // packets within the limit (or unlimited) that went on to the shaper/NIC
   Counter meter_exceed_drops;  // over the limit, dropped
   Counter meter_remarked;      // over the committed rate, DSCP re-marked and sent
-  Counter blocked_drops;       // class blocked on this link (on_backup: block)
+  Counter blocked_drops;       // class blocked on this link (on_backup: block, or its data budget is spent)
   Counter queue_drops;         // shaper queue full (tail drop)
   Counter codel_drops;         // dropped at dequeue after waiting too long (CoDel-style, low classes)
   Counter timeout_drops;       // dropped at the head after the hard wait bound (any class, e.g. starved)

@@ -32,6 +32,7 @@ namespace wansteer {
   X(lan_hairpin, "LAN to LAN traffic sent to the edge")                                              \
   X(meter_exceed, "over the class's rate limit on the link")                                         \
   X(class_blocked, "class blocked on the link (on_backup: block)")                                   \
+  X(budget_exhausted, "class blocked on a link whose data budget is spent")                          \
   X(queue_full, "shaper queue of the class full (tail drop)")                                        \
   X(queue_delay, "waited in the shaper queue beyond the delay target (CoDel)")                       \
   X(handoff_full, "hand-off ring to the link's owner worker full")                                   \

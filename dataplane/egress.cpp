@@ -59,6 +59,10 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
       c.blocked_drops.inc();
       count_drop(w, m, DropReason::class_blocked);
       return;
+    case MeterVerdict::budget:
+      c.blocked_drops.inc();
+      count_drop(w, m, DropReason::budget_exhausted);
+      return;
   }
   const ShaperConfig& sc = snap.egress.shaper[link];
   if (!sc.enabled) {

@@ -13,6 +13,7 @@ enum class MeterMode : uint8_t {
   unlimited = 0,  // no meter: every packet conforms
   limit = 1,      // trTCM with the rates below
   block = 2,      // drop every packet (e.g. guest while on a backup link)
+  budget = 3,     // drop every packet: the link's data budget is spent (on_budget_exhausted: block)
 };
 enum class ExceedAction : uint8_t { drop = 0, remark = 1 };
 

@@ -29,6 +29,7 @@ MeterVerdict meter_packet(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, u
   if (m.generation != p.generation) meter_configure(m, p, now_tsc);
   if (m.mode == MeterMode::unlimited) return MeterVerdict::conform;
   if (m.mode == MeterMode::block) return MeterVerdict::blocked;
+  if (m.mode == MeterMode::budget) return MeterVerdict::budget;
   rte_color c = rte_meter_trtcm_color_blind_check(&m.state, &m.profile, now_tsc, pkt->pkt_len);
   if (c == RTE_COLOR_GREEN) return MeterVerdict::conform;
   // Without a peak rate both buckets are the same, so every excess packet is red and gets the exceed action.

@@ -25,6 +25,7 @@ enum class MeterVerdict : uint8_t {
   remarked = 1,  // over the committed rate, exceed: remark: DSCP rewritten, send
   exceed = 2,    // over the limit: drop (counted as meter_exceed)
   blocked = 3,   // the class is blocked on this link: drop (counted as class_blocked)
+  budget = 4,    // the link's data budget is spent and the class is blocked: drop (counted as budget_exhausted)
 };
 
 // (Re)configures `m` from `p`, buckets full, clock starting at now_tsc. Exposed for tests.

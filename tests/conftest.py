@@ -80,6 +80,8 @@ class Wansteer:
         if workers is not None:
             cmd += ["--workers", str(workers)]
         cmd += list(extra_args or [])
+        if "--state-dir" not in cmd:  # data-budget state of this run only, never the machine's /var/lib/wansteer
+            cmd += ["--state-dir", str(self.workdir / "state")]
         if eal_args:
             cmd += ["--"] + [str(a) for a in eal_args]
         if netns:

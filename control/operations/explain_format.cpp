@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "control/budget/budget_period.hpp"
 #include "control/operations/policy_explain.hpp"
 
 namespace wansteer {
@@ -30,6 +31,7 @@ std::string joined(const std::vector<std::string>& v) {
 
 // What the class can count on upstream on this link.
 std::string upstream(const ClassOnLink& x) {
+  if (x.budget_blocked) return "nothing: blocked here (data budget spent; on_budget_exhausted: block)";
   if (x.blocked) return "nothing: blocked here (on_backup: block)";
   if (x.priority == 0)
     return x.ceiling_bps ? fmt::format("up to {} (its limit; no shaper: capacity.up not set)", rate(x.ceiling_bps))
@@ -80,7 +82,10 @@ std::string header(const Policy& p) {
   std::string links;
   for (const LinkSpec& l : p.links)
     links += fmt::format("{}{} ({}{}{})", links.empty() ? "" : ", ", l.name,
-                         l.role == LinkRole::primary ? "primary" : "backup", l.metered ? ", metered" : "",
+                         l.role == LinkRole::primary ? "primary" : "backup",
+                         l.budget    ? ", metered " + size_str(l.budget->bytes) + " " + period_name(l.budget->period)
+                         : l.metered ? ", metered"
+                                     : "",
                          l.capacity_up_bps ? ", up " + rate(l.capacity_up_bps) : "");
   return fmt::format("policy {}: links {}; {} classes, {} rules", p.name.empty() ? p.path : p.name, links,
                      p.classes.size(), p.rules.size());
@@ -102,6 +107,12 @@ std::string scenario_title(const Policy& p, const Scenario& s) {
     case Scenario::Kind::out_of_voice_sla:
       return fmt::format("{} out of the voice SLA (loss > 1 %, RTT > 150 ms or jitter > 30 ms), which {} then leave",
                          p.links[s.link].name, joined(s.sla_losers));
+    case Scenario::Kind::budget_spent: {
+      const BudgetSpec& b = *p.links[s.link].budget;
+      return fmt::format("{}'s data budget spent ({} {}, until the period resets){}", p.links[s.link].name,
+                         size_str(b.bytes), period_name(b.period),
+                         p.links[s.link].role == LinkRole::backup ? ", while the primary links are down" : "");
+    }
   }
   return "";
 }
@@ -141,6 +152,9 @@ std::string explain_markdown(const Policy& p, const PolicyExplanation& e) {
       out += "\n### Normal operation\n\n";
     else if (s.kind == Scenario::Kind::link_down)
       out += fmt::format("\n### What staff should expect when the {} fails\n\n", p.links[s.link].name);
+    else if (s.kind == Scenario::Kind::budget_spent)
+      out += fmt::format("\n### When the {} has used up its data budget\n\n{}.\n\n", p.links[s.link].name,
+                         scenario_title(p, s));
     else
       out +=
           fmt::format("\n### When the {} is too poor for calls\n\n{}.\n\n", p.links[s.link].name, scenario_title(p, s));

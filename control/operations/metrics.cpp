@@ -110,6 +110,21 @@ void add_links(Families& fams, const MetricsSnapshot& s) {
     for (const auto& l : s.links)
       if (l.dhcp_lease_seconds_left) left.add({{"link", l.name}}, *l.dhcp_lease_seconds_left);
   }
+  // --- data budgets (only metered links with a budget have the series)
+  if (std::any_of(s.links.begin(), s.links.end(), [](const auto& l) { return l.budget; })) {
+    auto total = fams.gauge("wansteer_link_budget_bytes", "The link's data budget per period (bytes, both ways)");
+    auto used = fams.gauge("wansteer_link_budget_used_bytes", "Bytes the link carried (both ways) this period");
+    auto end = fams.gauge("wansteer_link_budget_period_end_timestamp_seconds",
+                          "Unix time the link's budget period ends (usage resets)");
+    auto spent = fams.gauge("wansteer_link_budget_exhausted", "1 while the link's data budget is spent");
+    for (const auto& l : s.links) {
+      if (!l.budget) continue;
+      total.add({{"link", l.name}}, static_cast<double>(l.budget->budget_bytes));
+      used.add({{"link", l.name}}, static_cast<double>(l.budget->used_bytes));
+      end.add({{"link", l.name}}, static_cast<double>(l.budget->period_end));
+      spent.add({{"link", l.name}}, l.budget->exhausted ? 1.0 : 0.0);
+    }
+  }
 }
 
 // Per link and class: the egress shaper.

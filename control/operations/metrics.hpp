@@ -37,6 +37,12 @@ struct MetricsSnapshot {
     std::vector<uint64_t> egress_queue_packets;     // per class (index = classes order); missing entries read 0
     std::vector<uint64_t> egress_drops;             // per class: dropped by this link's shaper
     std::optional<double> dhcp_lease_seconds_left;  // address: dhcp links only; 0 without a lease
+    struct Budget {
+      uint64_t budget_bytes = 0, used_bytes = 0;
+      int64_t period_end = 0;  // unix seconds
+      bool exhausted = false;
+    };
+    std::optional<Budget> budget;  // metered links with a data budget only
   };
   struct Traffic {
     uint64_t packets = 0, bytes = 0;

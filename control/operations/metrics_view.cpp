@@ -88,6 +88,8 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     m.probes_lost = lv.probes_lost;
     m.stamp_auth_failed = lv.stamp_auth_failed;
     if (lv.dhcp) m.dhcp_lease_seconds_left = std::max(lv.dhcp->seconds_left, 0.0);
+    if (const auto& b = lv.budget)
+      m.budget = MetricsSnapshot::Link::Budget{b->budget_bytes, b->used_bytes, b->period_end, b->state == "exhausted"};
     const PortTotals& p = t.port[l + 1];
     m.rx_packets = p.rx_packets;
     m.rx_bytes = p.rx_bytes;

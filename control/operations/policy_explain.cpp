@@ -54,7 +54,7 @@ void fill_shares(const Policy& p, const EgressPlan& eg, std::vector<ClassOutcome
 
 Scenario run_scenario(const Policy& p, Scenario s, const PlanInput& in) {
   const Plan plan = plan_steering(p, in, nullptr);
-  const EgressPlan eg = plan_egress(p, in.alive, nullptr, kTscHz);
+  const EgressPlan eg = plan_egress(p, in.alive, nullptr, kTscHz, in.budget_exhausted);
   for (size_t c = 0; c < p.classes.size() && c < kMaxClasses; c++) {
     ClassOutcome o;
     o.name = p.classes[c].name;
@@ -64,7 +64,8 @@ Scenario run_scenario(const Policy& p, Scenario s, const PlanInput& in) {
       const MeterProfile& m = eg.meter[c][l];
       ClassOnLink x;
       x.link = l;
-      x.blocked = m.mode == MeterMode::block;
+      x.blocked = m.mode == MeterMode::block || m.mode == MeterMode::budget;
+      x.budget_blocked = m.mode == MeterMode::budget;
       x.limit_bps = m.mode == MeterMode::limit ? m.cir * 8 : 0;
       o.links.push_back(x);
     }
@@ -106,8 +107,7 @@ PolicyExplanation explain_policy(const Policy& p, std::vector<PolicyError> warni
   std::vector<size_t> voice;
   for (size_t c = 0; c < p.classes.size() && c < kMaxClasses; c++)
     if (voice_like_sla(p.classes[c].sla)) voice.push_back(c);
-  if (voice.empty()) return e;
-  for (uint8_t l = 0; l < n_links; l++) {
+  for (uint8_t l = 0; l < n_links && !voice.empty(); l++) {
     PlanInput in = healthy(p);
     in.score[l] = link_score(0, 0, 100);  // worse than any healthy link, so a fallback picks another one
     Scenario s{Scenario::Kind::out_of_voice_sla, l, {}, {}};
@@ -116,6 +116,15 @@ PolicyExplanation explain_policy(const Policy& p, std::vector<PolicyError> warni
       s.sla_losers.push_back(p.classes[c].name);
     }
     e.scenarios.push_back(run_scenario(p, std::move(s), in));
+  }
+  for (uint8_t l = 0; l < n_links; l++) {
+    if (!p.links[l].budget) continue;
+    PlanInput in = healthy(p);
+    in.budget_exhausted = static_cast<uint16_t>(1u << l);
+    // A backup carries traffic when the primaries are down: that is when its spent budget matters.
+    if (p.links[l].role == LinkRole::backup)
+      for (uint8_t k = 0; k < n_links; k++) in.alive[k] = k == l || p.links[k].role == LinkRole::backup;
+    e.scenarios.push_back(run_scenario(p, Scenario{Scenario::Kind::budget_spent, l, {}, {}}, in));
   }
   return e;
 }

@@ -13,7 +13,8 @@ namespace wansteer {
 // One class on one link it is picked for, in one scenario.
 struct ClassOnLink {
   uint8_t link = 0;
-  bool blocked = false;                      // the meter drops it here (on_backup: block)
+  bool blocked = false;                      // the meter drops it here (on_backup: block, or budget spent)
+  bool budget_blocked = false;               // ... because the link's data budget is spent (on_budget_exhausted)
   uint64_t limit_bps = 0;                    // its rate limit here; 0 = none
   unsigned priority = 0;                     // 1-based place in the link's shaper order; 0 = the link has no shaper
   uint64_t capacity_bps = 0;                 // the link's capacity.up (0 = not given)
@@ -31,9 +32,9 @@ struct ClassOutcome {
 };
 
 struct Scenario {
-  enum class Kind : uint8_t { normal, link_down, out_of_voice_sla };
+  enum class Kind : uint8_t { normal, link_down, out_of_voice_sla, budget_spent };
   Kind kind = Kind::normal;
-  uint8_t link = 0;                     // the link down or out of SLA
+  uint8_t link = 0;                     // the link down, out of SLA or with its data budget spent
   std::vector<std::string> sla_losers;  // out_of_voice_sla: the classes that lose the link
   std::vector<ClassOutcome> classes;    // in class order
 };
@@ -47,7 +48,8 @@ struct PolicyExplanation {
 // voice in that measure misses this class too.
 bool voice_like_sla(const SlaSpec& sla);
 
-// Scenarios in order: normal, each link down, each link out of the voice SLA (when some class is voice-like).
+// Scenarios in order: normal, each link down, each link out of the voice SLA (when some class is voice-like), each
+// metered link with its data budget spent.
 PolicyExplanation explain_policy(const Policy& policy, std::vector<PolicyError> warnings);
 
 std::string scenario_title(const Policy& policy, const Scenario& s);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "control/budget/budget_period.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
@@ -151,6 +152,15 @@ void add_links_members(const StatsView& v, Json& j) {
                {"gateway", d->gateway},
                {"server", d->server},
                {"seconds_left", std::isinf(d->seconds_left) ? Json(nullptr) : Json(d->seconds_left)}};
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
+    if (const auto& b = v.links[l].budget)
+      links[pol.links[l].name]["budget"] = Json{{"used_bytes", b->used_bytes},
+                                                {"budget_bytes", b->budget_bytes},
+                                                {"period", b->period},
+                                                {"period_start", b->period_start},
+                                                {"period_end", b->period_end},
+                                                {"state", b->state},
+                                                {"period_end_utc", utc_time_str(b->period_end)}};
   j["links"] = std::move(links);
 }
 
@@ -234,6 +244,12 @@ std::string links_text(const StatsView& v) {
                     fmt::format("{}.{}.{}.{}", gw >> 24, (gw >> 16) & 255, (gw >> 8) & 255, gw & 255),
                     lv.gateway_resolved ? lv.gateway_mac : "(resolving)", lv.cause);
   }
+  for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++)
+    if (const auto& b = v.links[l].budget)
+      s += fmt::format("{}: budget {}, used {} of {} ({:.1f} %), {} period ends {}\n", pol.links[l].name, b->state,
+                       size_str(b->used_bytes), size_str(b->budget_bytes),
+                       b->budget_bytes ? 100.0 * static_cast<double>(b->used_bytes) / b->budget_bytes : 0.0, b->period,
+                       utc_time_str(b->period_end));
   for (size_t l = 0; l < pol.links.size() && l < v.links.size(); l++) {
     const auto& d = v.links[l].dhcp;
     if (!d) continue;

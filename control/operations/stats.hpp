@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "control/budget/budget_view.hpp"
 #include "control/policy/policy.hpp"
 #include "dataplane/counters.hpp"
 
@@ -65,6 +66,7 @@ struct LinkView {
     double seconds_left = 0;  // 0 without a lease; infinite for a lease that never expires
   };
   std::optional<Lease> dhcp;
+  std::optional<BudgetView> budget;  // metered links with a data budget
 };
 
 // Where each class runs now.

@@ -113,9 +113,11 @@ std::string budgets_section(const StatusSnapshot& s) {
       "<table id=\"budgets\"><tr><th>link</th><th>used</th><th>budget</th><th>period ends</th>"
       "<th>at the limit</th></tr>";
   for (const auto& b : s.budgets)
-    out += fmt::format("<tr><td>{}</td><td>{:.1f} MB</td><td>{:.1f} MB</td><td>{}</td><td>{}</td></tr>",
-                       html_escape(b.link), static_cast<double>(b.used_bytes) / 1e6,
-                       static_cast<double>(b.budget_bytes) / 1e6, html_escape(b.period_ends), html_escape(b.action));
+    out += fmt::format(
+        "<tr class=\"budget\" data-link=\"{}\"><td>{}</td><td>{:.1f} MB</td><td>{:.1f} "
+        "MB</td><td>{}</td><td>{}</td></tr>",
+        html_escape(b.link), html_escape(b.link), static_cast<double>(b.used_bytes) / 1e6,
+        static_cast<double>(b.budget_bytes) / 1e6, html_escape(b.period_ends), html_escape(b.action));
   return out + "</table>";
 }
 

@@ -1,6 +1,8 @@
 // ControlPlane::status_snapshot and record_history: what the status page shows, copied from control state on the
 // control thread (the HTTP thread renders the copy), and the per-link history its graphs draw.
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "control/operations/status_snapshot.hpp"
 #include "control/runtime/control_plane.hpp"
@@ -17,6 +19,40 @@ uint64_t unix_ms_now() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+}
+
+// "2026-12-01 00:00 UTC"
+std::string utc_time(int64_t unix_s) {
+  const auto t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+// One metered link's row: usage, the next reset, and what each class allowed on the link does once it is spent
+// (on_budget_exhausted), e.g. "block: default, guest; allow: voip; limit: m365 (1.0 Mbit/s)".
+StatusSnapshot::BudgetRow budget_row(const BudgetView& b, const Policy& p) {
+  StatusSnapshot::BudgetRow row{b.link, b.used_bytes, b.budget_bytes, utc_time(b.period_end), ""};
+  std::string block, allow, limit;
+  for (size_t c = 0; c < p.classes.size(); ++c) {
+    const ClassSpec& cs = p.classes[c];
+    const bool on_link = std::any_of(cs.links.begin(), cs.links.end(),
+                                     [&](uint8_t l) { return l < p.links.size() && p.links[l].name == b.link; });
+    if (!on_link) continue;
+    const ClassLimitSpec lim = c < p.class_limits.size() ? p.class_limits[c] : ClassLimitSpec{};
+    auto add = [&](std::string& list, const std::string& item) { list += (list.empty() ? "" : ", ") + item; };
+    if (lim.on_budget == BudgetAction::allow)
+      add(allow, cs.name);
+    else if (lim.on_budget == BudgetAction::block)
+      add(block, cs.name);
+    else
+      add(limit, cs.name + " (" + std::to_string(lim.budget_limit.rate_bps / 1000) + " kbit/s)");
+  }
+  for (const auto& [word, list] : {std::pair{"block", &block}, {"allow", &allow}, {"limit", &limit}})
+    if (!list->empty()) row.action += (row.action.empty() ? "" : "; ") + std::string(word) + ": " + *list;
+  return row;
 }
 
 // Why a class has no link: each allowed link and why it cannot carry the class.
@@ -81,7 +117,7 @@ StatusSnapshot ControlPlane::status_snapshot() {
     }
   }
   s.events = events_.recent(StatusSnapshot::kEvents);
-  // s.budgets: the data-budget hook (see StatusSnapshot::BudgetRow); empty until metered-link budgets exist.
+  for (const BudgetView& b : budgets_.views()) s.budgets.push_back(budget_row(b, policy_));
   return s;
 }
 

@@ -48,6 +48,7 @@ StatsView ControlPlane::stats_view() {
     lv.cause = monitor_.link_cause(l, gw);
     monitor_.fill_view(l, &lv);
     if (const dhcp::Client* dc = dhcp_.client(l)) lv.dhcp = lease_view(*dc, clock_.now(), clock_.hz());
+    lv.budget = budgets_.view(policy_.links[l].name);
     v.links.push_back(lv);
   }
   const Plan& plan = steering_.plan();

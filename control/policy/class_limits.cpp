@@ -114,4 +114,26 @@ void read_on_backup(Diagnostics& diag, const Field& f, const std::string& what, 
   }
 }
 
+// A plain rate ("64kbit") is a limit at that rate; a map is a full rate limit as under limit:.
+void read_on_budget_exhausted(Diagnostics& diag, const Field& f, const std::string& what, ClassLimitSpec& spec) {
+  const std::string sub = what + " on_budget_exhausted";
+  if (f.value.IsScalar()) {
+    if (auto c = read_choice(diag, item(f), sub, {"block", "allow"}))
+      spec.on_budget = *c == "block" ? BudgetAction::block : BudgetAction::allow;
+    return;
+  }
+  auto m = read_map(diag, item(f), sub, {"limit"});
+  if (!m || !require_key(diag, *m, "limit", sub)) return;
+  const Field& l = *m->get("limit");
+  std::optional<RateLimitSpec> r;
+  if (l.value.IsScalar()) {
+    if (auto rate = read_rate(diag, item(l), sub + " limit")) r = RateLimitSpec{.rate_bps = *rate};
+  } else {
+    r = read_rate_limit(diag, item(l), sub + " limit");
+  }
+  if (!r) return;
+  spec.on_budget = BudgetAction::limit;
+  spec.budget_limit = *r;
+}
+
 }  // namespace wansteer::policy_reader

@@ -13,4 +13,7 @@ std::optional<RateLimitSpec> read_rate_limit(Diagnostics& diag, const Item& it, 
 // on_backup: block | unlimited | {limit: {...}}
 void read_on_backup(Diagnostics& diag, const Field& f, const std::string& what, ClassLimitSpec& spec);
 
+// on_budget_exhausted: block | allow | {limit: RATE} | {limit: {rate, burst, ...}}
+void read_on_budget_exhausted(Diagnostics& diag, const Field& f, const std::string& what, ClassLimitSpec& spec);
+
 }  // namespace wansteer::policy_reader

@@ -80,9 +80,9 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
   spec.loc = diag.loc(it.mark);
   std::string what = label("class", it.node, index);
   ClassLimitSpec limits;
-  auto m = read_map(
-      diag, it, what,
-      {"name", "links", "paths", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit", "on_backup"});
+  auto m = read_map(diag, it, what,
+                    {"name", "links", "paths", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit",
+                     "on_backup", "on_budget_exhausted"});
   if (m) {
     if (const Field* nf = m->get("name")) {
       if (auto n = read_name(diag, item(*nf), what + " name")) {
@@ -101,6 +101,7 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
     read_steering(diag, *m, what, spec);
     if (const Field* lf = m->get("limit")) limits.limit = read_rate_limit(diag, item(*lf), what + " limit");
     if (const Field* bf = m->get("on_backup")) read_on_backup(diag, *bf, what, limits);
+    if (const Field* ef = m->get("on_budget_exhausted")) read_on_budget_exhausted(diag, *ef, what, limits);
   }
   policy.classes.push_back(std::move(spec));
   policy.class_limits.push_back(limits);

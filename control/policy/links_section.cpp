@@ -102,8 +102,7 @@ void read_link_options(Diagnostics& diag, const Fields& m, const std::string& wh
     if (auto b = read_boolean(diag, item(*fr), what + " fragment")) spec.fragment = *b;
   if (const Field* mc = m.get("mss_clamp"))
     if (auto b = read_boolean(diag, item(*mc), what + " mss_clamp")) spec.mss_clamp = *b;
-  if (const Field* me = m.get("metered"))
-    if (auto b = read_boolean(diag, item(*me), what + " metered")) spec.metered = *b;
+  if (const Field* me = m.get("metered")) read_metered(diag, *me, what, spec);
   if (const Field* pr = m.get("probe")) read_probe(diag, item(*pr), what + " probe", base_dir, spec.probe);
   if (const Field* c = m.get("capacity")) read_capacity(diag, *c, what, spec);
   if (const Field* sh = m.get("shaping")) {

@@ -74,6 +74,26 @@ std::string limit_str(const std::optional<RateLimitSpec>& l) {
   return s;
 }
 
+std::string budget_str(const std::optional<BudgetSpec>& b) {
+  if (!b) return "none";
+  static constexpr const char* kPeriod[] = {"daily", "weekly", "monthly"};
+  std::string s = fmt::format("{}B {}", b->bytes, kPeriod[static_cast<int>(b->period)]);
+  if (b->period != BudgetPeriod::daily) s += fmt::format(" reset_day {}", b->reset_day);
+  return s;
+}
+
+std::string on_budget_str(const ClassLimitSpec& c) {
+  switch (c.on_budget) {
+    case BudgetAction::block:
+      return "block";
+    case BudgetAction::allow:
+      return "allow";
+    case BudgetAction::limit:
+      break;
+  }
+  return "limit " + limit_str(c.budget_limit);
+}
+
 std::string on_backup_str(const ClassLimitSpec& c) {
   switch (c.on_backup) {
     case BackupMode::same:
@@ -170,7 +190,8 @@ class Differ {
     add(k + "role", x.role == LinkRole::primary ? "primary" : "backup",
         y.role == LinkRole::primary ? "primary" : "backup");
     add(k + "weight", std::to_string(x.weight), std::to_string(y.weight));
-    add(k + "metered", yes_no(x.metered), yes_no(y.metered), false);  // it sets the probe rate: start-only too
+    add(k + "metered", yes_no(x.metered), yes_no(y.metered), false);        // it sets the probe rate: start-only too
+    add(k + "metered.budget", budget_str(x.budget), budget_str(y.budget));  // counted by control: live
     add(k + "probe", probe_str(x), probe_str(y), false);
     if (x.probe.stamp_auth_key != y.probe.stamp_auth_key && x.probe.stamp_auth_key_file == y.probe.stamp_auth_key_file)
       add(k + "probe.auth_key", "(old key)", "(new key)", false);
@@ -224,6 +245,7 @@ class Differ {
     const ClassLimitSpec& ly = ib < b_.class_limits.size() ? b_.class_limits[ib] : none;
     add(k + "limit", limit_str(lx.limit), limit_str(ly.limit));
     add(k + "on_backup", on_backup_str(lx), on_backup_str(ly));
+    add(k + "on_budget_exhausted", on_budget_str(lx), on_budget_str(ly));
   }
 
   void rules() {

@@ -98,6 +98,16 @@ struct ForwardSpec {
   SourceLoc loc, to_loc;      // the forward, and its `to` (checked against the LAN once both are read)
 };
 
+enum class BudgetPeriod : uint8_t { daily, weekly, monthly };
+
+// A metered link's data budget (links[].metered: {budget, period, reset_day}): bytes in both directions per period,
+// periods in UTC (control/budget/budget_period.hpp).
+struct BudgetSpec {
+  uint64_t bytes = 0;
+  BudgetPeriod period = BudgetPeriod::monthly;
+  uint32_t reset_day = 1;  // monthly: day of month 1..31 (past a month's end: its last day); weekly: 1 = Monday..7
+};
+
 struct LinkSpec {
   std::string name;
   std::string device;
@@ -106,8 +116,9 @@ struct LinkSpec {
   bool dhcp = false;     // address: dhcp
   std::optional<MacAddress> gateway_mac;
   LinkRole role = LinkRole::primary;
-  uint32_t weight = 1;   // share in balance mode
-  bool metered = false;  // billed by volume: probe slowly while it carries no traffic
+  uint32_t weight = 1;               // share in balance mode
+  bool metered = false;              // billed by volume: probe slowly while it carries no traffic
+  std::optional<BudgetSpec> budget;  // metered: {budget: ...}: what the link may carry per period
   ProbeSpec probe;
   uint64_t capacity_up_bps = 0;       // capacity.up; 0 = not given (no shaper)
   uint64_t capacity_down_bps = 0;     // capacity.down (informational for now)
@@ -156,11 +167,21 @@ enum class BackupMode : uint8_t {
   unlimited,  // on_backup: unlimited -- lift the class's limit on backup links
 };
 
+// What a class does on a link whose data budget is spent (on_budget_exhausted). The default is block: a capped line
+// carries only what the policy lets through explicitly.
+enum class BudgetAction : uint8_t {
+  block,  // dropped on that link (budget_exhausted), steered to another link where one is usable
+  limit,  // on_budget_exhausted: {limit: RATE}: this rate limit on that link instead of the class's own
+  allow,  // keeps running as before (e.g. voice and payments on a line whose overage the office accepts)
+};
+
 // Per class (index = class id), kept beside ClassSpec so code that builds ClassSpec by hand needn't change.
 struct ClassLimitSpec {
   std::optional<RateLimitSpec> limit;  // applies on every link (unless on_backup says otherwise)
   BackupMode on_backup = BackupMode::same;
   RateLimitSpec backup_limit;  // when on_backup == limit
+  BudgetAction on_budget = BudgetAction::block;
+  RateLimitSpec budget_limit;  // when on_budget == limit
 };
 
 struct ShaperSpec {

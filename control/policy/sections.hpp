@@ -22,6 +22,9 @@ bool read_lan(Diagnostics& diag, const Field& f, LanSpec& lan);
 bool read_links(Diagnostics& diag, const Field& f, const ProbeSpec& probing, const std::string& lan_device,
                 const std::string& base_dir, std::vector<LinkSpec>& links);
 
+// A link's metered key: true/false, or {budget, period, reset_day} (a data budget; implies metered).
+void read_metered(Diagnostics& diag, const Field& f, const std::string& what, LinkSpec& spec);
+
 // A link's forwards: list (port forwards to LAN hosts; on a `routed` link, nat: false, the LAN hosts' ports open to
 // the internet), appended to `out`; `what` names the link.
 void read_forwards(Diagnostics& diag, const Field& f, const std::string& what, bool routed,

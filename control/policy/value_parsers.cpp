@@ -40,7 +40,7 @@ std::optional<uint64_t> parse_scaled(std::string_view s, const UnitTable& units)
     if (f.empty() || f.size() > 6 || !parse_decimal(f, frac)) return std::nullopt;
     for (size_t k = 0; k < f.size(); ++k) scale *= 10;
   }
-  if (whole > (uint64_t{1} << 40)) return std::nullopt;
+  if (whole > (uint64_t{1} << 40) || whole > UINT64_MAX / mult - 1) return std::nullopt;
   if ((frac * mult) % scale != 0) return std::nullopt;  // "1.5bit": not a whole unit
   return whole * mult + frac * mult / scale;
 }
@@ -112,8 +112,19 @@ std::optional<uint64_t> parse_dscp(std::string_view s) {
 }
 
 std::optional<uint64_t> parse_size(std::string_view s) {
-  static const UnitTable kUnits{{"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000000}, {"kib", 1024}, {"mib", 1048576}};
-  return parse_scaled(s, kUnits);
+  static const UnitTable kUnits{{"", 1},
+                                {"b", 1},
+                                {"kb", 1000},
+                                {"mb", 1000000},
+                                {"gb", 1000000000},
+                                {"tb", 1000000000000},
+                                {"kib", 1024},
+                                {"mib", 1048576},
+                                {"gib", uint64_t{1} << 30},
+                                {"tib", uint64_t{1} << 40}};
+  std::string lower(s);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return parse_scaled(lower, kUnits);
 }
 
 std::optional<uint32_t> parse_ip4(std::string_view s) {

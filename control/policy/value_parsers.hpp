@@ -31,7 +31,7 @@ std::optional<uint64_t> parse_rate(std::string_view s);
 // (8 x class + 2 x drop precedence), CS0 to CS7 (8 x class), BE or default (0).
 std::optional<uint64_t> parse_dscp(std::string_view s);
 
-// A size in bytes: a plain number or with b, kb, mb (1000-based), kib, mib.
+// A size in bytes, in any case: a plain number or with b, kb, mb, gb, tb (1000-based), kib, mib, gib, tib.
 std::optional<uint64_t> parse_size(std::string_view s);
 
 std::optional<uint32_t> parse_ip4(std::string_view s);  // host order

@@ -88,8 +88,8 @@ std::optional<uint64_t> read_size(Diagnostics& diag, const Item& it, const std::
                                   uint64_t hi) {
   auto malformed = [](const std::string& s) {
     return fmt::format(
-        "\"{}\" is not a size: write a number of bytes, optionally with b, kb, mb (1000-based) or "
-        "kib, mib, e.g. 64kb",
+        "\"{}\" is not a size: write a number of bytes, optionally with b, kb, mb, gb, tb (1000-based) or "
+        "kib, mib, gib, tib (any case), e.g. 64kb or 20GB",
         s);
   };
   return read_bounded(diag, it, what, parse_size, lo, hi, malformed, fmt::format("{} to {} bytes", lo, hi));

@@ -5,6 +5,7 @@
 #include "control/common/addr_format.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <rte_cycles.h>
@@ -41,10 +42,23 @@ ControlPlane::ControlPlane(Policy policy, DataplaneRuntime& rt, const Clock* clo
           [this](uint8_t l, const dhcp::Change& c, uint64_t now) { apply_lease(l, c, now); }),
       monitor_(policy_, events_, clock_.hz()),
       steering_(policy_, events_, clock_.hz()),
+      budgets_(policy_, events_),
       drill_(policy_, clock_.hz()),
       publisher_(rt.slot, rt.qsbr) {}
 
 ControlPlane::~ControlPlane() = default;
+
+bool ControlPlane::budget_tick(const CounterTotals& totals) {
+  std::array<uint64_t, kMaxLinks> bytes{};
+  for (size_t l = 0; l < policy_.links.size() && l < kMaxLinks; l++)
+    bytes[l] = totals.port[l + 1].rx_bytes + totals.port[l + 1].tx_bytes;
+  return budgets_.update(static_cast<int64_t>(std::time(nullptr)), bytes);
+}
+
+void ControlPlane::save_budgets() {
+  budget_tick(sum_counters(rt_.workers));
+  budgets_.save(static_cast<int64_t>(std::time(nullptr)), true);
+}
 
 bool ControlPlane::start(std::string* error) {
   std::string err;
@@ -65,6 +79,7 @@ bool ControlPlane::start(std::string* error) {
   }
   monitor_.start_probing(rt_.pool, rt_.link_mac, [this](rte_mbuf* m, uint8_t pi) { send_to_worker(m, pi); });
   monitor_.rebuild_gates(nullptr);
+  budget_tick(sum_counters(rt_.workers));  // the saved usage applies from the first snapshot on
   replan(clock_.now());
   publish();
   return true;
@@ -74,16 +89,23 @@ std::array<bool, kMaxLinks> ControlPlane::usable() const { return monitor_.plan_
 
 void ControlPlane::replan(uint64_t now) {
   const Gateways& gw = neighbours_.gateways();
-  const bool changed = steering_.replan(
-      now, monitor_.plan_input(gw), [&](size_t c, uint8_t from) { return monitor_.why_left(c, from, gw); },
-      last_totals_, [&](uint8_t l) { return monitor_.metrics(l); });
+  PlanInput in = monitor_.plan_input(gw);
+  in.budget_exhausted = budgets_.exhausted_mask();
+  const auto why_left = [&](size_t c, uint8_t from) {
+    const bool blocked = c >= policy_.class_limits.size() || policy_.class_limits[c].on_budget == BudgetAction::block;
+    if (blocked && ((in.budget_exhausted >> from) & 1u) && monitor_.why_left(c, from, gw) == "recovered")
+      return std::string("budget_exhausted");
+    return monitor_.why_left(c, from, gw);
+  };
+  const bool changed =
+      steering_.replan(now, in, why_left, last_totals_, [&](uint8_t l) { return monitor_.metrics(l); });
   dirty_ = dirty_ || changed;
 }
 
 void ControlPlane::publish() {
   const SnapshotInputs in{
-      policy_,  rt_,           classifier_,        neighbor_table_, neighbours_.gateways(), steering_.plan().table,
-      usable(), ++generation_, policy_generation_, rte_get_tsc_hz()};
+      policy_,  rt_,           classifier_,        neighbor_table_,  neighbours_.gateways(),   steering_.plan().table,
+      usable(), ++generation_, policy_generation_, rte_get_tsc_hz(), budgets_.exhausted_mask()};
   publisher_.publish(build_snapshot(in, publisher_.current()));
   dirty_ = false;
 }
@@ -139,6 +161,7 @@ void ControlPlane::health_tick(uint64_t now) {
   if (now - last_sample_ >= kSampleMs * clock_.ms()) {
     last_totals_ = sum_counters(rt_.workers);
     monitor_.sample_traffic(now, last_totals_);
+    if (budget_tick(last_totals_)) dirty_ = true;  // replanned below: classes leave (or return to) the link
     double moved[kMaxClasses];
     std::fill(std::begin(moved), std::end(moved), -1.0);
     if (steering_.timing().sample(now, last_totals_, policy_.classes.size(), moved) > 0)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control/budget/link_budgets.hpp"
 #include "control/common/clock.hpp"
 #include "control/health/link_monitor.hpp"
 #include "control/operations/command_dispatch.hpp"
@@ -66,6 +67,13 @@ class ControlPlane final : public OperatorActions {
   const Neighbours& neighbours() const { return neighbours_; }
   const DhcpLinks& dhcp_links() const { return dhcp_; }
   const LinkMonitor& link_monitor() const { return monitor_; }
+  const LinkBudgets& budgets() const { return budgets_; }
+  // The metered links' data budgets now (name, used, budget, period end, state), for views and the status page.
+  std::vector<BudgetView> budget_views() const { return budgets_.views(); }
+  // Where budget state files live (--state-dir); before start().
+  void set_state_dir(std::string dir) { budgets_.set_state_dir(std::move(dir)); }
+  // Counts the last bytes and writes every budget's state file now (at shutdown, after the workers stopped).
+  void save_budgets();
 
   // Operator actions (command_dispatch.hpp).
   std::vector<Event> recent_events(size_t n) const override { return events_.recent(n); }
@@ -89,6 +97,7 @@ class ControlPlane final : public OperatorActions {
   void apply_lease(uint8_t l, const dhcp::Change& c, uint64_t now);  // control/runtime/lease_apply.cpp
   void health_tick(uint64_t now);
   void record_history(uint64_t now);  // a LinkHistory sample per link when one is due (status_page_view.cpp)
+  bool budget_tick(const CounterTotals& totals);  // true when a link's budget became spent or came back
   void replan(uint64_t now);
   void publish();
   struct ReloadOutcome;
@@ -108,6 +117,7 @@ class ControlPlane final : public OperatorActions {
   DhcpLinks dhcp_;
   LinkMonitor monitor_;
   SteeringState steering_;
+  LinkBudgets budgets_;
   Drill drill_;
   SnapshotPublisher publisher_;
   std::shared_ptr<const Classifier> classifier_;

@@ -204,6 +204,7 @@ int run_daemon(const DaemonOptions& o) {
   // control plane goes, then the data plane's resources, then the EAL.
   ScopeExit stop_all([&] {
     DataplaneResources::close_ports();
+    if (cp) cp->save_budgets();
     if (cp) print_final_counters(*cp, o);
   });
   std::string err;
@@ -212,6 +213,7 @@ int run_daemon(const DaemonOptions& o) {
     return 1;
   }
   cp.emplace(std::move(*policy), dp.runtime());
+  cp->set_state_dir(o.state_dir);
   cp->set_metrics(metrics.get());
   if (!cp->start(&err) || !ctl.open(o.ctl_path, &err)) {
     fmt::print(stderr, "wansteer: {}\n", err);

@@ -34,6 +34,8 @@ po::options_description describe(const char* usage) {
       "workers,w", po::value<unsigned>()->default_value(1), "worker lcores (each polls one queue of every port)")(
       "ctl", po::value<std::string>()->default_value("/run/wansteer/wansteer.sock"), "control socket for wansteerctl")(
       "final-stats", po::value<std::string>(), "write the final counters as JSON to this file at exit")(
+      "state-dir", po::value<std::string>()->default_value("/var/lib/wansteer"),
+      "where state kept across restarts lives (metered links' data budgets: budget-LINK.json)")(
       "metrics", po::value<std::string>(),
       "serve Prometheus metrics on ADDR:PORT (default: the policy's "
       "metrics.listen, else 127.0.0.1:9469)")("no-metrics", "do not serve Prometheus metrics")(
@@ -126,6 +128,7 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
   }
   out->ctl_path = vm["ctl"].as<std::string>();
   out->final_stats_path = get<std::string>(vm, "final-stats");
+  out->state_dir = vm["state-dir"].as<std::string>();
   out->metrics_listen = get<std::string>(vm, "metrics");
   out->no_metrics = vm.count("no-metrics") != 0;
   out->fast_lane = !vm.count("no-fast-lane");

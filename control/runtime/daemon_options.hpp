@@ -16,7 +16,8 @@ struct DaemonOptions {
   unsigned workers = 1;
   std::string ctl_path = "/run/wansteer/wansteer.sock";
   std::optional<std::string> final_stats_path;
-  std::optional<std::string> metrics_listen;  // --metrics ADDR:PORT
+  std::string state_dir = "/var/lib/wansteer";  // --state-dir: budget state files
+  std::optional<std::string> metrics_listen;    // --metrics ADDR:PORT
   bool no_metrics = false;
   bool fast_lane = true;
   std::vector<std::string> eal_user;  // everything after "--"

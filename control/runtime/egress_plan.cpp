@@ -46,6 +46,23 @@ MeterProfile effective(const Policy& p, size_t c, bool backup) {
   return cl.limit ? profile_of(*cl.limit) : MeterProfile{};
 }
 
+// On a link whose data budget is spent, on_budget_exhausted replaces whatever else applies (allow keeps it).
+MeterProfile exhausted(const Policy& p, size_t c, MeterProfile normal) {
+  const BudgetAction a = c < p.class_limits.size() ? p.class_limits[c].on_budget : BudgetAction::block;
+  switch (a) {
+    case BudgetAction::block: {
+      MeterProfile m;
+      m.mode = MeterMode::budget;
+      return m;
+    }
+    case BudgetAction::limit:
+      return profile_of(p.class_limits[c].budget_limit);
+    case BudgetAction::allow:
+      break;
+  }
+  return normal;
+}
+
 }  // namespace
 
 bool backup_profiles_active(const Policy& p, const std::array<bool, kMaxLinks>& usable, size_t l) {
@@ -56,7 +73,7 @@ bool backup_profiles_active(const Policy& p, const std::array<bool, kMaxLinks>& 
 }
 
 EgressPlan plan_egress(const Policy& p, const std::array<bool, kMaxLinks>& usable, const EgressPlan* previous,
-                       uint64_t tsc_hz) {
+                       uint64_t tsc_hz, uint16_t budget_exhausted) {
   EgressPlan plan;
   plan.tsc_hz = tsc_hz;
   const size_t n_links = std::min<size_t>(p.links.size(), kMaxLinks);
@@ -66,6 +83,7 @@ EgressPlan plan_egress(const Policy& p, const std::array<bool, kMaxLinks>& usabl
     const bool backup = backup_profiles_active(p, usable, l);
     for (size_t c = 0; c < n_classes; c++) {
       MeterProfile m = effective(p, c, backup);
+      if ((budget_exhausted >> l) & 1u) m = exhausted(p, c, m);
       const MeterProfile* old = previous ? &previous->meter[c][l] : nullptr;
       m.generation = old == nullptr ? 1 : old->same_settings(m) ? old->generation : old->generation + 1;
       plan.meter[c][l] = m;

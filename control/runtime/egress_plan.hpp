@@ -25,7 +25,8 @@ bool backup_profiles_active(const Policy& p, const std::array<bool, kMaxLinks>& 
 
 // The plan for this publish. `previous` (the plan being replaced, or null) keeps generation numbers of
 // unchanged profiles, so owners reconfigure (and reset) only the meters and shapers that really changed.
+// `budget_exhausted` (bit l: link l's data budget is spent) applies each class's on_budget_exhausted there.
 EgressPlan plan_egress(const Policy& p, const std::array<bool, kMaxLinks>& usable, const EgressPlan* previous,
-                       uint64_t tsc_hz);
+                       uint64_t tsc_hz, uint16_t budget_exhausted = 0);
 
 }  // namespace wansteer

@@ -81,7 +81,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
       NatTimeouts{uint64_t{p.nat.udp_timeout_s} * in.tsc_hz, uint64_t{p.nat.tcp_established_timeout_s} * in.tsc_hz,
                   uint64_t{p.nat.tcp_transitory_timeout_s} * in.tsc_hz, uint64_t{p.nat.icmp_timeout_s} * in.tsc_hz};
   s->forwards = build_forwards(p);
-  s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz);
+  s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz, in.budget_exhausted);
   return s;
 }
 

@@ -21,7 +21,8 @@ struct SnapshotInputs {
   std::array<bool, kMaxLinks> usable;  // backup rate profiles follow link usability
   uint64_t generation = 0;
   uint32_t policy_generation = 0;
-  uint64_t tsc_hz = 0;  // the workers' clock: flow idle time and rates are in its ticks
+  uint64_t tsc_hz = 0;            // the workers' clock: flow idle time and rates are in its ticks
+  uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (on_budget_exhausted applies there)
 };
 
 // `prev` (the snapshot being replaced, or null) keeps unchanged rate profiles' generations, so their owners keep

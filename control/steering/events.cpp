@@ -33,6 +33,10 @@ std::string Event::json() const {
   if (!to.empty()) j["to"] = to;
   j["cause"] = cause;
   if (!existing_flows.empty()) j["existing_flows"] = existing_flows;
+  if (budget_bytes != 0) {
+    j["used_bytes"] = used_bytes;
+    j["budget_bytes"] = budget_bytes;
+  }
   // Loss to 0.01 %, times to the microsecond: the precision the estimators have.
   j["loss_pct"] = rounded(loss_pct, 100.0);
   j["rtt_ms"] = rounded(rtt_ms, 1000.0);
@@ -46,8 +50,11 @@ std::string events_table(const std::vector<Event>& events) {
   for (const Event& e : events) {
     const std::string who = e.link.empty() ? e.cls : e.cls.empty() ? e.link : e.link + "/" + e.cls;
     std::string detail = e.from.empty() && e.to.empty() ? "" : fmt::format("{} -> {}, ", e.from, e.to);
-    detail += fmt::format("{} (loss {}%, rtt {} ms, jitter {} ms)", e.cause, rounded(e.loss_pct, 100.0),
-                          rounded(e.rtt_ms, 1000.0), rounded(e.jitter_ms, 1000.0));
+    if (e.budget_bytes != 0)
+      detail += fmt::format("{} (used {} of {} bytes)", e.cause, e.used_bytes, e.budget_bytes);
+    else
+      detail += fmt::format("{} (loss {}%, rtt {} ms, jitter {} ms)", e.cause, rounded(e.loss_pct, 100.0),
+                            rounded(e.rtt_ms, 1000.0), rounded(e.jitter_ms, 1000.0));
     out += fmt::format("{:<24}  {:<12}  {:<20}  {}\n", iso_time(e.unix_ms), e.kind, who.empty() ? "-" : who, detail);
   }
   return out;

@@ -12,13 +12,14 @@ namespace wansteer {
 
 struct Event {
   uint64_t unix_ms = 0;
-  std::string kind;  // "link_state", "steer", "admin", "sla"
+  std::string kind;  // "link_state", "steer", "admin", "sla", "budget"
   std::string link;  // link_state/sla: the link
   std::string cls;   // steer/sla: the class
   std::string from, to;
   std::string cause;           // probe_timeout, suspect_no_rx, recovered, admin_down, sla_loss, no_link_meets_sla, ...
   std::string existing_flows;  // steer away from a link still usable: "stay" (only new flows move) or "move"
   double loss_pct = 0, rtt_ms = 0, jitter_ms = 0;  // the measurements behind the decision
+  uint64_t used_bytes = 0, budget_bytes = 0;       // budget events: the link's usage in its period, and its budget
   std::string json() const;
 };
 

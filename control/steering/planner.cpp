@@ -56,6 +56,25 @@ uint16_t blocked_link_mask(const Policy& policy, size_t c) {
   return mask;
 }
 
+// Exhausted-budget links on which class `c` is blocked (on_budget_exhausted: block, the default).
+uint16_t budget_blocked_mask(const Policy& policy, const PlanInput& in, size_t c) {
+  if (c < policy.class_limits.size() && policy.class_limits[c].on_budget != BudgetAction::block) return 0;
+  return in.budget_exhausted;
+}
+
+// Leaves out of `links[0..n)` those in `mask`, unless that would leave none: then the class still goes there and
+// the link's meter drops it by name (budget_exhausted) rather than as no_usable_link.
+void skip_links(uint8_t* links, uint32_t& n, uint16_t mask) {
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!((mask >> links[i]) & 1u)) kept++;
+  if (kept == 0) return;
+  uint32_t j = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!((mask >> links[i]) & 1u)) links[j++] = links[i];
+  n = j;
+}
+
 }  // namespace
 
 Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous) {
@@ -77,6 +96,10 @@ Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previo
       if (in.sla_ok[c][l]) ok[n_ok++] = l;
     }
     if (n_alive == 0) continue;  // every slot stays kNoLink: the class is dropped and counted; flows keep state
+    const uint16_t spent = budget_blocked_mask(policy, in, c);
+    skip_links(alive, n_alive, spent);
+    skip_links(ok, n_ok, spent);
+    if (n_ok > 0 && ((spent >> ok[0]) & 1u) && !((spent >> alive[0]) & 1u)) n_ok = 0;  // only spent links meet it
     for (uint32_t i = 0; i < n_alive; i++) cs.usable_mask = static_cast<uint16_t>(cs.usable_mask | (1u << alive[i]));
     uint8_t fallback_link = kNoLink;
     if (n_ok == 0) {  // nothing meets the SLA: the best alive link rather than a blackhole
@@ -120,7 +143,7 @@ Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previo
     if (spec.on_recovery == OnRecovery::stay) stay = static_cast<uint16_t>(stay | ok_mask);
     if (spec.on_recovery == OnRecovery::automatic) stay = static_cast<uint16_t>(stay | (ok_mask & nat_links));
     if (spec.on_sla_breach == OnBreach::stay) stay = static_cast<uint16_t>(stay | cs.usable_mask);
-    const uint16_t blocked = blocked_link_mask(policy, c);
+    const uint16_t blocked = static_cast<uint16_t>(blocked_link_mask(policy, c) | spent);
     if (cs.usable_mask & ~blocked) stay = static_cast<uint16_t>(stay & ~blocked);  // unless nothing else is usable
     cs.stay_mask = static_cast<uint16_t>(stay & cs.usable_mask);
   }

@@ -12,6 +12,7 @@ struct PlanInput {
   std::array<bool, kMaxLinks> alive{};    // admin up, next hop resolved, answering probes (after hold-down)
   std::array<double, kMaxLinks> score{};  // link_score(): lower is better
   std::array<std::array<bool, kMaxLinks>, kMaxClasses> sla_ok{};  // [class][link]: meets the class's SLA
+  uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (control/budget/link_budgets.hpp)
 };
 
 struct ClassPlan {
@@ -30,8 +31,9 @@ struct Plan {
 // delay in the E-model). Links without measurements score 0.
 double link_score(double rtt_ms, double jitter_ms, double loss_pct);
 
-// Per class: links that are alive and allowed and meet the SLA qualify; with none qualifying, the best alive
-// allowed link is used (fallback) rather than dropping the class. Among qualifying links: priority = first in the
+// Per class: links that are alive and allowed and meet the SLA qualify (a link whose budget is spent does not, for
+// a class blocked there by on_budget_exhausted, while another allowed link is alive); with none qualifying, the best
+// alive allowed link is used (fallback) rather than dropping the class. Among qualifying links: priority = first in the
 // class's order, balance = weighted by flow hash, best = lowest score (kept unless another is clearly better, so
 // two similar links do not swap flows back and forth). `previous` (may be null) is the plan now in force.
 // Pure function: same inputs, same plan.

@@ -22,7 +22,7 @@ def lab_policy(workdir):
     text = (REPO / "policies" / "office.yaml").read_text()
     text = text.replace("hold_down_ms: 10000", "hold_down_ms: 3000")
     text = text.replace("prefixes/", str(REPO / "policies" / "prefixes") + "/")
-    text = text.replace("    metered: true", "    metered: true\n    probe: {interval_ms: 100, idle_interval_ms: 100}")
+    text = text.replace("    metered:", "    probe: {interval_ms: 100, idle_interval_ms: 100}\n    metered:", 1)
     path = Path(workdir) / "office-stall.yaml"
     path.write_text(text)
     return path

@@ -27,7 +27,7 @@ def lab_policy(workdir):
     text = text.replace("prefixes/", str(REPO / "policies" / "prefixes") + "/")
     # LTE probed every 500 ms while it carries traffic (detect time 2 s), so the passive signal test can show
     # that "sending but hearing nothing" is caught long before probes would notice.
-    text = text.replace("    metered: true", "    metered: true\n    probe: {interval_ms: 500, idle_interval_ms: 500, reply_timeout_ms: 1000}")
+    text = text.replace("    metered:", "    probe: {interval_ms: 500, idle_interval_ms: 500, reply_timeout_ms: 1000}\n    metered:", 1)
     path = Path(workdir) / "office-fast.yaml"
     path.write_text(text)
     return path

@@ -72,6 +72,8 @@ def test_browser_shows_failover_on_status_page(lab, build_dir):
     assert len(re.findall(r'<svg class="history" data-samples="[1-9]', dom)) == 2, dom[:3000]
     assert re.search(r'<tr class="event"><td>[^<]*</td><td>link_state</td><td>fiber</td><td>[a-z]+ \u2192 down', dom), \
         dom[-3000:]
+    # office.yaml gives lte a data budget: its row says what each class on lte does once it is spent
+    assert re.search(r'<tr class="budget" data-link="lte">.*?allow: [^<]*voip', dom), dom[-3000:]
     width, height = png_size(shot)
     assert (width, height) == (1280, 1100) and shot.stat().st_size > 20_000, (width, height, shot.stat().st_size)
     print(f"\nstatus page screenshot after the failover: {shot}")

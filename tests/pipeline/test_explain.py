@@ -64,6 +64,11 @@ def test_explain_office_text(build_dir):
     sla = section(out, "== fiber out of the voice SLA", r"^== ")
     assert "which voip then leave" in sla
     assert row(sla, "voip")[1] == "lte" and row(sla, "payments")[1] == "fiber" and row(sla, "guest")[1] == "fiber"
+    # lte's data budget spent while fiber is down: voip and payments (allow) keep lte, the rest is blocked there.
+    spent = section(out, "== lte's data budget spent (20 GB monthly", r"^== |^warnings")
+    assert row(spent, "voip")[1:3] == ["lte", "none"] and row(spent, "payments")[1] == "lte", spent
+    assert row(spent, "default")[1:3] == ["lte", "blocked"] and "data budget spent" in row(spent, "default")[-1]
+    assert re.search(r"^  blocked: m365, guest, default$", spent, re.M), spent
     assert out.rstrip().endswith("warnings: none")
 
 

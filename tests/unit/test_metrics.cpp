@@ -279,3 +279,17 @@ TEST_CASE("a DHCP link has its lease's seconds left; static links have no such s
   CHECK(has_line(t, "# TYPE wansteer_link_dhcp_lease_seconds_left gauge"));
   CHECK(t.find(R"(wansteer_link_dhcp_lease_seconds_left{link="fiber"})") == std::string::npos);
 }
+
+TEST_CASE("a budgeted link has its budget series; other links have none", "[metrics][budget]") {
+  std::string t = render(metric_families(sample_snapshot()));
+  CHECK(t.find("wansteer_link_budget_bytes") == std::string::npos);  // no family without budgets
+  MetricsSnapshot s = sample_snapshot();
+  s.links[1].budget = MetricsSnapshot::Link::Budget{200000, 150000, 1796083200, false};
+  t = render(metric_families(s));
+  CHECK(has_line(t, R"(wansteer_link_budget_bytes{link="lte"} 200000)"));
+  CHECK(has_line(t, R"(wansteer_link_budget_used_bytes{link="lte"} 150000)"));
+  CHECK(has_line(t, R"(wansteer_link_budget_period_end_timestamp_seconds{link="lte"} 1796083200)"));
+  CHECK(has_line(t, R"(wansteer_link_budget_exhausted{link="lte"} 0)"));
+  CHECK(has_line(t, "# TYPE wansteer_link_budget_used_bytes gauge"));
+  CHECK(t.find(R"(wansteer_link_budget_bytes{link="fiber"})") == std::string::npos);
+}
