@@ -97,14 +97,46 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
 }
 
 // The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
-// path does. False: the general path's (a session not made yet or expired, or one another worker owns).
+// path does; a NAT session through the flow's hint (FlowCache::nat_hint), so a cached flow needs no hash lookup.
+// False: the general path's (a session not made yet or expired, or one another worker owns).
 inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
-                         uint64_t now_tsc, NatSession** ns) {
-  if (snap.links[link].nat) return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns) == NatOut::ok;
+                         uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns) {
+  if (snap.links[link].nat)
+    return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, nat_hint) == NatOut::ok;
   if (!snap.links[link].firewall) return true;
   uint16_t owner = 0;
   const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
   return f == FwOut::ok || f == FwOut::untracked;  // untracked: no session table (tests)
+}
+
+// True when a link translates (and the worker has a NAT table): only then are the hints' lines worth loading.
+inline bool has_nat_link(const WorkerContext& w, const DataplaneSnapshot& snap) {
+  bool any = false;
+  for (uint8_t l = 0; l < snap.n_links; l++) any |= snap.links[l].nat;
+  return any && w.nat != nullptr;
+}
+
+// Each key's entry (nullptr: a miss); the NAT session a NAT flow's hint names starts loading while the others are
+// found, so pass B finds it in cache.
+inline void find_entries(WorkerContext& w, const DataplaneSnapshot& snap, bool any_nat, const FlowKey4* keys,
+                         const uint32_t* hashes, uint16_t nc, FlowEntry** ents) {
+  FlowCache* flows = w.flows.get();
+  for (uint16_t j = 0; j < nc; j++) {
+    FlowEntry* e = flows->find(keys[j], hashes[j]);
+    ents[j] = e;
+    if (any_nat && e != nullptr && e->link < kMaxLinks && snap.links[e->link].nat)
+      w.nat->prefetch_hinted(flows->nat_hint(e));
+  }
+}
+
+// Moves the packets whose bits are set in `rest` to the front of pkts, in order; returns how many.
+inline uint16_t keep_rest(rte_mbuf** pkts, uint64_t rest) {
+  uint16_t left = 0;
+  while (rest != 0) {
+    pkts[left++] = pkts[__builtin_ctzll(rest)];
+    rest &= rest - 1;
+  }
+  return left;
 }
 
 }  // namespace
@@ -115,6 +147,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
 
   const RouteTable& routes = current_routes(w, snap);
+  const bool any_nat = has_nat_link(w, snap);
 
   // Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once.
   FlowKey4 keys[kBurst];
@@ -146,18 +179,22 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     keys[nc] = FlowKey4{addrs, tail};
     hashes[nc] = ipv4_flow_hash(addrs, tail);
     flows->prefetch(hashes[nc]);
+    if (any_nat) flows->prefetch_nat_hint(hashes[nc]);
     frame[nc] = p;
     at[nc++] = static_cast<uint8_t>(i);
   }
   w.counters.port[0].rx_packets.add(n);
   w.counters.port[0].rx_bytes.add(rx_bytes);
 
-  // Pass B: look each key up; hits of a fast route are forwarded here, everything else is left as it came.
+  FlowEntry* ents[kBurst];
+  find_entries(w, snap, any_nat, keys, hashes, nc, ents);
+
+  // Pass B: hits of a fast route are forwarded here, everything else is left as it came.
   const uint16_t generation = flow_generation(snap.policy_generation);
   const uint64_t idle = snap.flow_idle_tsc;
   for (uint16_t j = 0; j < nc; j++) {
     const uint16_t i = at[j];
-    FlowEntry* e = flows->find(keys[j], hashes[j]);
+    FlowEntry* e = ents[j];
     // A miss, an expired or older-policy entry (classified again), a flow that must move, a host-pair class or a
     // link without a next hop: all the general path's. The same tests it makes, from the same route table.
     if (e == nullptr || !flow_entry_current(*e, generation, now_tsc, idle) || e->link >= kMaxLinks) {
@@ -177,7 +214,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
     // general path leaves the lane untouched.
     NatSession* ns = nullptr;
-    if (!lane_session(w, snap, link, ip, m->data_len - kEthLen, now_tsc, &ns)) {
+    if (!lane_session(w, snap, link, ip, m->data_len - kEthLen, now_tsc, &flows->nat_hint(e), &ns)) {
       rest |= uint64_t{1} << i;
       continue;
     }
@@ -200,13 +237,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   w.counters.flow_hits.add(hits);
   w.counters.fast_lane.add(hits);
 
-  // What is left keeps its order, at the front of pkts.
-  uint16_t left = 0;
-  while (rest != 0) {
-    pkts[left++] = pkts[__builtin_ctzll(rest)];
-    rest &= rest - 1;
-  }
-  return left;
+  return keep_rest(pkts, rest);
 }
 
 }  // namespace wansteer

@@ -111,6 +111,18 @@ class FlowCache {
   // Starts loading the home slot of `hash` (where a cached flow almost always is); call it a while before
   // lookup_burst so the cache miss overlaps other work.
   void prefetch(uint32_t hash) const { rte_prefetch0(&slots_[hash & mask_]); }
+  // The same for the flow's NAT session hint (nat_hint): 16 slots' hints share a line, so the home slot's covers
+  // almost every probe window.
+  void prefetch_nat_hint(uint32_t hash) const { rte_prefetch0(&nat_hints_[hash & mask_]); }
+
+  // The NAT session a cached flow used last (NatSessionTable::hint_of; 0: none), kept beside its slot because the
+  // slot's line is full. Only a hint: the session table checks it names the flow's endpoint before trusting it,
+  // so a slot reused by another flow, or a session released and reused, costs one hash lookup, never a wrong
+  // mapping.
+  uint32_t& nat_hint(const FlowEntry* e) {
+    const auto* slot = reinterpret_cast<const Slot*>(reinterpret_cast<const char*>(e) - offsetof(Slot, entry));
+    return nat_hints_[slot - slots_];
+  }
 
   // Looks up n keys (n <= kBurst) using their precomputed hashes; out[i] is the entry or nullptr.
   void lookup_burst(const FlowKey* keys, const uint32_t* hashes, uint16_t n, FlowEntry** out);
@@ -180,7 +192,8 @@ class FlowCache {
 
   FlowCache() = default;
   Slot* slots_ = nullptr;
-  uint32_t mask_ = 0;  // number of slots - 1 (a power of two, at least 2 x capacity)
+  uint32_t* nat_hints_ = nullptr;  // one per slot (nat_hint)
+  uint32_t mask_ = 0;              // number of slots - 1 (a power of two, at least 2 x capacity)
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
   uint32_t cursor_ = 0;             // slot index where aging and whole-cache eviction continue

@@ -70,6 +70,27 @@ class NatSessionTable {
   // The live mapping of an inside endpoint on `link`, or nullptr; one found expired is released first.
   NatSession* find_outbound(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now,
                             const NatTimeouts& t);
+  // find_outbound, answered without the hash when `hint` (index_of a session + 1, 0 = none: the flow cache keeps
+  // it per flow) still names this endpoint's live mapping. A slot released and reused for another endpoint no
+  // longer matches, and a used slot matching the endpoint is the one the hash holds (one mapping per endpoint).
+  NatSession* find_outbound_hinted(uint32_t hint, uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port,
+                                   uint64_t now, const NatTimeouts& t) {
+    if (hint - 1 < capacity_) {
+      NatSession& s = sessions_[hint - 1];
+      if (s.used && s.in_ip == in_ip && s.in_port == in_port && s.proto == static_cast<uint8_t>(p) && s.link == link) {
+        if (!expired(s, now, t)) return &s;
+        release(&s);
+        return nullptr;
+      }
+    }
+    return find_outbound(link, p, in_ip, in_port, now, t);
+  }
+  // The hint of a session of this table (see find_outbound_hinted).
+  uint32_t hint_of(const NatSession* s) const { return static_cast<uint32_t>(s - sessions_.get()) + 1; }
+  // Starts loading the session a hint names (any value is safe to pass).
+  void prefetch_hinted(uint32_t hint) const {
+    if (hint - 1 < capacity_) __builtin_prefetch(&sessions_[hint - 1]);
+  }
   // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
   NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t);
   // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;

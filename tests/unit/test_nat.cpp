@@ -113,6 +113,30 @@ TEST_CASE("NAT table: a new mapping keeps the inside port when free, the same en
   CHECK(t->sessions_of(kHost2) == 3);
 }
 
+TEST_CASE("NAT table: a flow's session hint is trusted only while it names the endpoint's live mapping", "[nat]") {
+  auto t = table("nat_hint", 16);
+  NatSession* a = make(*t, NatProto::udp, kHost, 5060);
+  const uint32_t hint = t->hint_of(a);
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::udp, kHost, 5060, 1, kTimeouts) == a);
+  // No hint, a hint out of range, or one naming another endpoint's session: the hash answers.
+  CHECK(t->find_outbound_hinted(0, 0, NatProto::udp, kHost, 5060, 1, kTimeouts) == a);
+  CHECK(t->find_outbound_hinted(~0u, 0, NatProto::udp, kHost, 5060, 1, kTimeouts) == a);
+  NatSession* b = make(*t, NatProto::udp, kHost2, 5060);
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::udp, kHost2, 5060, 1, kTimeouts) == b);
+  CHECK(t->find_outbound_hinted(hint, 1, NatProto::udp, kHost, 5060, 1, kTimeouts) == nullptr);  // other link
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::tcp, kHost, 5060, 1, kTimeouts) == nullptr);  // other protocol
+  // Released and its slot reused by another endpoint: the old flow's hint no longer finds it.
+  t->release(a);
+  NatSession* c = make(*t, NatProto::udp, kHost2, 6000);
+  REQUIRE(t->hint_of(c) == hint);
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::udp, kHost, 5060, 1, kTimeouts) == nullptr);
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::udp, kHost2, 6000, 1, kTimeouts) == c);
+  // Expired: released, as find_outbound does.
+  CHECK(t->find_outbound_hinted(hint, 0, NatProto::udp, kHost2, 6000, 301 * kHz, kTimeouts) == nullptr);
+  CHECK(t->sessions_of(kHost2) == 1);
+  CHECK(t->size() == 1);
+}
+
 TEST_CASE("NAT table: probe ports are never handed out, and workers share out the ports", "[nat]") {
   auto t = table("nat_probe", 16);
   CHECK(make(*t, NatProto::udp, kHost, kProbePortBase)->ext_port != kProbePortBase);
