@@ -13,13 +13,6 @@
 namespace wansteer {
 namespace {
 
-constexpr uint8_t kIcmpEchoReply = 0, kIcmpUnreachable = 3, kIcmpEchoRequest = 8, kIcmpTimeExceeded = 11,
-                  kIcmpParamProblem = 12;
-
-NatProto proto_of(uint8_t proto) {
-  return proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
-}
-
 // Whether external port `port` is this worker's; if not, *owner (when given) learns whose it is. Checked before
 // anything is changed, so a packet handed over arrives at its owner as it came in.
 bool ours(const NatSessionTable& t, uint16_t port, uint16_t* owner) {
@@ -69,10 +62,10 @@ NatIn icmp_error_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
   if (ihl < 20 || ihl + 8 > inner_left || (nat_rd16(inner + 6) & 0x1fff) != 0) return NatIn::untranslatable;
   if (proto != kIpProtoTcp && proto != kIpProtoUdp && proto != kIpProtoIcmp) return NatIn::untranslatable;
   uint8_t* inner_l4 = inner + ihl;
-  if (proto == kIpProtoIcmp && inner_l4[0] != kIcmpEchoRequest) return NatIn::untranslatable;
+  if (proto == kIpProtoIcmp && inner_l4[0] != kNatIcmpEchoRequest) return NatIn::untranslatable;
   uint8_t* port_at = nat_port_field(inner_l4, proto, true);
   if (!ours(*w.nat, nat_rd16(port_at), owner)) return NatIn::elsewhere;
-  NatSession* s = w.nat->find_inbound(link, proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
+  NatSession* s = w.nat->find_inbound(link, nat_proto_of(proto), nat_rd16(port_at), now_tsc, snap.nat.timeouts);
   if (s == nullptr) return NatIn::no_session;
 
   const NatSum icmp{l4 + 2, false};
@@ -102,19 +95,19 @@ NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   const uint8_t proto = ip[9];
   if (proto == kIpProtoIcmp) {
     const uint8_t type = l4[0];
-    if (type == kIcmpUnreachable || type == kIcmpTimeExceeded || type == kIcmpParamProblem)
+    if (type == kNatIcmpUnreachable || type == kNatIcmpTimeExceeded || type == kNatIcmpParamProblem)
       return icmp_error_inbound(w, snap, link, ip, l4, seg_left, meta, now_tsc, owner);
-    if (type != kIcmpEchoReply) return NatIn::untranslatable;
+    if (type != kNatIcmpEchoReply) return NatIn::untranslatable;
   }
   uint8_t* port_at = nat_port_field(l4, proto, false);
   const uint16_t port = nat_rd16(port_at);
   const LinkForwards* lf = proto == kIpProtoIcmp ? nullptr : forwards_of(snap, link);
-  const PortForward* fw = lf != nullptr ? lf->inbound(proto_of(proto), port) : nullptr;
+  const PortForward* fw = lf != nullptr ? lf->inbound(nat_proto_of(proto), port) : nullptr;
   // Before the session: an open forward session must not let in sources the forward's `from` leaves out.
   if (fw != nullptr && !fw->allows(nat_rd32(ip + 12))) return NatIn::denied;
   if (!ours(*w.nat, port, owner)) return NatIn::elsewhere;
   NatIn fail = NatIn::no_session;
-  NatSession* s = forward_session(w, snap, link, proto_of(proto), port, fw, now_tsc, &fail);
+  NatSession* s = forward_session(w, snap, link, nat_proto_of(proto), port, fw, now_tsc, &fail);
   if (s == nullptr) return fail;
   if (fw != nullptr) w.counters.nat_forward_hits.inc();
   s->last_seen_tsc = now_tsc;

@@ -1,7 +1,9 @@
 // NatSessionTable: one worker's NAPT44 sessions (RFC 4787/5382/5508): endpoint-independent mappings from (link,
 // protocol, inside address, inside port) to an external port of the link's address, bounded, per-host capped.
 #pragma once
+#include <netinet/in.h>
 #include <atomic>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +17,10 @@ namespace wansteer {
 struct LinkForwards;
 
 enum class NatProto : uint8_t { tcp = 0, udp = 1, icmp = 2 };
+// The table's protocol for an IP protocol the NAT handles: TCP, UDP, else ICMP (the caller ruled out the rest).
+inline NatProto nat_proto_of(uint8_t ip_proto) {
+  return ip_proto == IPPROTO_TCP ? NatProto::tcp : ip_proto == IPPROTO_UDP ? NatProto::udp : NatProto::icmp;
+}
 inline constexpr uint32_t kNatProtos = 3;
 
 // TCP state per mapping (RFC 5382 5): transitory until both sides spoke, established until a FIN each way or a RST.

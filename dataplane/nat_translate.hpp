@@ -8,6 +8,9 @@
 namespace wansteer {
 
 inline constexpr uint8_t kIpProtoIcmp = 1, kIpProtoTcp = 6, kIpProtoUdp = 17;
+// ICMP types the NAT and the routed firewall tell apart (RFC 792)
+inline constexpr uint8_t kNatIcmpEchoReply = 0, kNatIcmpUnreachable = 3, kNatIcmpEchoRequest = 8,
+                         kNatIcmpTimeExceeded = 11, kNatIcmpParamProblem = 12;
 
 inline uint16_t nat_rd16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 inline void nat_wr16(uint8_t* p, uint16_t v) {

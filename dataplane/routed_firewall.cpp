@@ -10,13 +10,6 @@
 namespace wansteer {
 namespace {
 
-constexpr uint8_t kIcmpEchoReply = 0, kIcmpUnreachable = 3, kIcmpEchoRequest = 8, kIcmpTimeExceeded = 11,
-                  kIcmpParamProblem = 12;
-
-NatProto proto_of(uint8_t proto) {
-  return proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
-}
-
 // The LAN endpoint an inbound packet is about: for TCP, UDP and echo replies its destination, for an ICMP error
 // the source of the packet it quotes (which must be the LAN host it is sent to). False: untracked.
 struct Endpoint {
@@ -34,7 +27,7 @@ bool quoted_endpoint(const uint8_t* ip, const uint8_t* l4, uint32_t seg_left, En
   const uint8_t proto = inner[9];
   if (ihl < 20 || ihl + 8 > inner_left || (nat_rd16(inner + 6) & 0x1fff) != 0) return false;
   if (proto != kIpProtoTcp && proto != kIpProtoUdp && proto != kIpProtoIcmp) return false;
-  if (proto == kIpProtoIcmp && inner[ihl] != kIcmpEchoRequest) return false;
+  if (proto == kIpProtoIcmp && inner[ihl] != kNatIcmpEchoRequest) return false;
   if (nat_rd32(inner + 12) != nat_rd32(ip + 16)) return false;  // about another host's packet
   ep->proto = proto;
   ep->port = nat_rd16(inner + ihl + (proto == kIpProtoIcmp ? 4 : 0));
@@ -49,11 +42,11 @@ bool inbound_endpoint(const uint8_t* ip, const uint8_t* l4, uint32_t seg_left, E
     return true;
   }
   const uint8_t type = l4[0];
-  if (type == kIcmpEchoReply) {
+  if (type == kNatIcmpEchoReply) {
     *ep = Endpoint{proto, nat_rd16(l4 + 4), false};
     return true;
   }
-  if (type == kIcmpUnreachable || type == kIcmpTimeExceeded || type == kIcmpParamProblem)
+  if (type == kNatIcmpUnreachable || type == kNatIcmpTimeExceeded || type == kNatIcmpParamProblem)
     return quoted_endpoint(ip, l4, seg_left, ep);
   return false;  // echo requests and the rest: the internet does not ping a routed LAN's hosts
 }
@@ -66,13 +59,13 @@ FwOut firewall_outbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
   uint8_t* l4 = nat_l4_of(ip, seg_left);
   if (l4 == nullptr) return FwOut::untracked;
   const uint8_t proto = ip[9];
-  if (proto == kIpProtoIcmp && l4[0] != kIcmpEchoRequest) return FwOut::untracked;
+  if (proto == kIpProtoIcmp && l4[0] != kNatIcmpEchoRequest) return FwOut::untracked;
   const uint16_t port = nat_rd16(nat_port_field(l4, proto, true));
   if (!w.nat->owns(port)) {
     *owner = w.nat->owner_of(port);
     return FwOut::elsewhere;
   }
-  const NatProto p = proto_of(proto);
+  const NatProto p = nat_proto_of(proto);
   const uint32_t src = nat_rd32(ip + 12);
   NatSession* s = w.nat->find_outbound(link, p, src, port, now_tsc, snap.nat.timeouts);
   if (s == nullptr) {
@@ -94,7 +87,7 @@ FwIn firewall_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t l
   Endpoint ep;
   if (l4 == nullptr || !inbound_endpoint(ip, l4, seg_left, &ep)) return FwIn::untracked;
   const uint32_t host = nat_rd32(ip + 16);
-  const NatProto p = proto_of(ep.proto);
+  const NatProto p = nat_proto_of(ep.proto);
   // An allowed service first: its `from` holds even while the host's own session on that port is open.
   const LinkForwards* lf = ep.error || p == NatProto::icmp ? nullptr : forwards_of(snap, link);
   if (const PortForward* fw = lf != nullptr ? lf->allowing(p, host, ep.port) : nullptr) {
