@@ -4,7 +4,7 @@
 # "N passed, N failed" over all of them; the exit status is non-zero when anything failed (a broken build or a
 # crashed test binary counts as a failure).
 # Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1, SKIP_ROBUSTNESS=1 (no sanitizer
-#        tree, no fuzz runs), SANITIZERS=1 (also the sanitizer tree), BUSY_LOOPS=N (run N busy-loop processes beside
+#        tree, no fuzz runs), BUSY_LOOPS=N (run N busy-loop processes beside
 #        the suite, e.g. one per core: BUSY_LOOPS=$(nproc); the verdict must not change on a loaded machine)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -127,34 +127,32 @@ else
     ws_log "pytest: no tests in tests/pipeline, tests/overlay, tests/observability or tests/lab yet"
 fi
 
-# --- robustness: unit and pipeline tests again in an ASan+UBSan tree (any report fails them), and a short run of
-# every libFuzzer target (bench/fuzz runs them for longer). SKIP_ROBUSTNESS=1 leaves these out (a quick local run).
-# The sanitizer tree runs with SANITIZERS=1: it passes (unit and pipeline), but its build (~13 min here, at -O1
-# with line tables) would take the suite past its 40-minute budget on two cores; on by default once it fits.
-if [ "${SKIP_ROBUSTNESS:-0}" != 1 ] && [ "${SANITIZERS:-0}" = 1 ]; then
-    asan="$WS_ROOT/build-asan"
-    ws_log "sanitizers: build $asan (address,undefined)"
-    if { [ -f "$asan/build.ninja" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false \
-            -Dbuildtype=plain -Doptimization=1 -Dcpp_args=-g1 -Dc_args=-g1 >/dev/null; } && ninja -C "$asan" >"$WS_STATE/asan-build.log" 2>&1; then
+# --- robustness: one sanitizer tree (scripts/lib/sanitizer_tree.sh: clang-14, ASan+UBSan, libFuzzer's coverage
+# hooks, -O1): the unit and pipeline tests again there (any report fails them), then a short run of every libFuzzer
+# target from the same tree (bench/fuzz runs them for longer). SKIP_ROBUSTNESS=1 leaves these out (a quick local run).
+if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
+    san="$WS_ROOT/build-san"
+    ws_log "sanitizers: build $san (clang-14; address,undefined; fuzzer hooks)"
+    if "$WS_ROOT/scripts/lib/sanitizer_tree.sh" "$san" >"$WS_STATE/san-build.log" 2>&1; then
         export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
         ws_log "sanitizers: unit tests"
-        if "$asan/tests/unit/unit_tests" >"$WS_STATE/asan-unit.log" 2>&1; then add 1 0; else
-            tail -40 "$WS_STATE/asan-unit.log"; add 0 1; fi
+        if "$san/tests/unit/unit_tests" >"$WS_STATE/san-unit.log" 2>&1; then add 1 0; else
+            tail -40 "$WS_STATE/san-unit.log"; add 0 1; fi
         ws_log "sanitizers: pipeline tests"
-        if BUILD_DIR="$asan" PYTHONDONTWRITEBYTECODE=1 "$WS_PY" -m pytest -q -p no:cacheprovider tests/pipeline \
+        if BUILD_DIR="$san" PYTHONDONTWRITEBYTECODE=1 "$WS_PY" -m pytest -q -p no:cacheprovider tests/pipeline \
                 </dev/null; then add 1 0; else add 0 1; fi
         unset ASAN_OPTIONS UBSAN_OPTIONS
+        ws_log "fuzz: every target for ${FUZZ_SECONDS:-20} s"
+        fuzz_out="$(FUZZ_BUILD="$san" "$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-20}" \
+            2>"$WS_STATE/fuzz.log")"
+        fuzz_rc=$?
+        echo "$fuzz_out"
+        n_ok=$(grep -c " crashes=0 " <<<"$fuzz_out"); n_bad=$(grep -cE " crashes=[1-9]" <<<"$fuzz_out")
+        [ "$fuzz_rc" -ne 0 ] && [ "$n_bad" -eq 0 ] && { tail -30 "$WS_STATE/fuzz.log"; n_bad=1; }
+        add "$n_ok" "$n_bad"
     else
-        tail -30 "$WS_STATE/asan-build.log"; ws_warn "sanitizer build failed (counted as 1 failed)"; add 0 1
+        tail -30 "$WS_STATE/san-build.log"; ws_warn "sanitizer build failed (counted as 1 failed)"; add 0 1
     fi
-fi
-if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
-    ws_log "fuzz: every target for ${FUZZ_SECONDS:-20} s"
-    fuzz_out="$("$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-20}" 2>"$WS_STATE/fuzz.log")"; fuzz_rc=$?
-    echo "$fuzz_out"
-    n_ok=$(grep -c " crashes=0 " <<<"$fuzz_out"); n_bad=$(grep -cE " crashes=[1-9]" <<<"$fuzz_out")
-    [ "$fuzz_rc" -ne 0 ] && [ "$n_bad" -eq 0 ] && { tail -30 "$WS_STATE/fuzz.log"; n_bad=1; }
-    add "$n_ok" "$n_bad"
 fi
 
 summary
