@@ -4,8 +4,9 @@
 # "N passed, N failed" over all of them; the exit status is non-zero when anything failed (a broken build or a
 # crashed test binary counts as a failure).
 # Usage: sudo ./scripts/test.sh      Env: BUILD_DIR (default build), SKIP_SETUP=1, SKIP_ROBUSTNESS=1 (no sanitizer
-#        tree, no fuzz runs), BUSY_LOOPS=N (run N busy-loop processes beside
-#        the suite, e.g. one per core: BUSY_LOOPS=$(nproc); the verdict must not change on a loaded machine)
+#        tree, no fuzz runs), FUZZ_SECONDS (each target's smoke run, default 10), BUSY_LOOPS=N (run N busy-loop
+#        processes beside the suite, e.g. one per core: BUSY_LOOPS=$(nproc); the verdict must not change on a
+#        loaded machine)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 ws_require_root "$@"
@@ -142,8 +143,8 @@ if [ "${SKIP_ROBUSTNESS:-0}" != 1 ]; then
         if BUILD_DIR="$san" PYTHONDONTWRITEBYTECODE=1 "$WS_PY" -m pytest -q -p no:cacheprovider tests/pipeline \
                 </dev/null; then add 1 0; else add 0 1; fi
         unset ASAN_OPTIONS UBSAN_OPTIONS
-        ws_log "fuzz: every target for ${FUZZ_SECONDS:-20} s"
-        fuzz_out="$(FUZZ_BUILD="$san" "$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-20}" \
+        ws_log "fuzz: every target for ${FUZZ_SECONDS:-10} s"
+        fuzz_out="$(FUZZ_BUILD="$san" "$WS_PY" "$WS_ROOT/bench/fuzz" --seconds "${FUZZ_SECONDS:-10}" \
             2>"$WS_STATE/fuzz.log")"
         fuzz_rc=$?
         echo "$fuzz_out"
