@@ -138,7 +138,7 @@ uint32_t NatSessionTable::sessions_of(uint32_t in_ip) const {
 
 bool NatSessionTable::port_free(uint8_t link, NatProto p, uint16_t port, const LinkForwards* forwards) const {
   return port != 0 && owns(port) && !reserved(p, port) && (forwards == nullptr || !forwards->forwarded(p, port)) &&
-         by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port] == 0;
+         by_port_[port_slot(link, p, port)] == 0;
 }
 
 uint16_t NatSessionTable::pick_port(uint8_t link, NatProto p, uint16_t in_port, const LinkForwards* forwards) {
