@@ -67,20 +67,6 @@ void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound) {
   s.tcp = static_cast<uint8_t>(st);
 }
 
-uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
-  switch (static_cast<NatProto>(s.proto)) {
-    case NatProto::udp:
-      return t.udp;
-    case NatProto::icmp:
-      return t.icmp;
-    case NatProto::tcp:
-      break;
-  }
-  const auto st = static_cast<NatTcpState>(s.tcp);
-  const bool open = st == NatTcpState::established || st == NatTcpState::fin_out || st == NatTcpState::fin_in;
-  return open ? t.tcp_established : t.tcp_transitory;
-}
-
 std::unique_ptr<NatSessionTable> NatSessionTable::create(const std::string& name, uint32_t capacity, uint16_t worker_id,
                                                          uint16_t n_workers, int socket, std::string* error) {
   std::unique_ptr<NatSessionTable> t(new NatSessionTable());
@@ -114,17 +100,6 @@ NatSession* NatSessionTable::find_outbound(uint8_t link, NatProto p, uint32_t in
   void* data = nullptr;
   if (rte_hash_lookup_data(by_inside_, &key, &data) < 0) return nullptr;
   NatSession* s = &sessions_[reinterpret_cast<uintptr_t>(data)];
-  if (!expired(*s, now, t)) return s;
-  release(s);
-  return nullptr;
-}
-
-NatSession* NatSessionTable::find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now,
-                                          const NatTimeouts& t) {
-  if (link >= kMaxLinks) return nullptr;
-  const uint32_t idx = by_port(link, p, ext_port);
-  if (idx == 0) return nullptr;
-  NatSession* s = &sessions_[idx - 1];
   if (!expired(*s, now, t)) return s;
   release(s);
   return nullptr;

@@ -64,8 +64,20 @@ inline constexpr uint32_t kNatPortTries = 1024;
 
 // Moves a TCP mapping's state for a packet with `flags` (TCP header byte 13) going out (true) or coming in.
 void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound);
-// The idle timeout that applies to `s` now.
-uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t);
+// The idle timeout that applies to `s` now (inline: every packet's session lookup asks it).
+inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
+  switch (static_cast<NatProto>(s.proto)) {
+    case NatProto::udp:
+      return t.udp;
+    case NatProto::icmp:
+      return t.icmp;
+    case NatProto::tcp:
+      break;
+  }
+  const auto st = static_cast<NatTcpState>(s.tcp);
+  const bool open = st == NatTcpState::established || st == NatTcpState::fin_out || st == NatTcpState::fin_in;
+  return open ? t.tcp_established : t.tcp_transitory;
+}
 
 // Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
 // so receives the return traffic of, the ports p with p % n_workers == worker_id. A routed link's firewall sessions
@@ -111,8 +123,17 @@ class NatSessionTable {
     const uint32_t idx = link < kMaxLinks ? by_port_[port_slot(link, p, ext_port)] : 0;
     if (idx != 0) __builtin_prefetch(&sessions_[idx - 1]);
   }
-  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
-  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t);
+  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released). Inline:
+  // the WAN fast lane's one lookup per packet.
+  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
+    if (link >= kMaxLinks) return nullptr;
+    const uint32_t idx = by_port(link, p, ext_port);
+    if (idx == 0) return nullptr;
+    NatSession* s = &sessions_[idx - 1];
+    if (!expired(*s, now, t)) return s;
+    release(s);
+    return nullptr;
+  }
   // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;
   // never a port `forwards` (the link's port forwards, may be null) holds.
   NatAlloc create(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now, uint32_t per_host,

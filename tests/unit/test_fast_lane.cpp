@@ -4,6 +4,7 @@
 // VLAN tags, IP options, fragments, TTL 1, bad checksums and lengths, LAN and multicast destinations, ICMP, IPv6; from
 // the WAN also spoofed sources, unknown ports, probe replies, unresolved and tagged LAN hosts, TCP FIN/RST/SYN-ACK.
 #include <algorithm>
+#include <array>
 #include <random>
 #include <string>
 
@@ -193,6 +194,27 @@ std::string differences(const std::vector<std::string>& a, const std::vector<std
   return s;
 }
 
+// One round for both rigs: 32 frames from make() into port `in_port` of each, one poll, then every port must have
+// sent the same frames. Returns how many frames each port of the fast rig sent.
+template <typename Make>
+std::array<size_t, 3> same_round(ControlRig& fast, ControlRig& general, int in_port, Make make, bool ignore_dscp) {
+  for (int i = 0; i < 32; i++) {
+    const Bytes f = make();
+    fast.inject(in_port, f);
+    general.inject(in_port, f);
+  }
+  fast.poll();
+  general.poll();
+  std::array<size_t, 3> sent{};
+  for (int port = 0; port < 3; port++) {
+    INFO("port " << port);
+    auto a = fast.sent(port), b = general.sent(port);
+    sent[port] = a.size();
+    CHECK(differences(sorted(a, ignore_dscp), sorted(b, ignore_dscp)) == "");
+  }
+  return sent;
+}
+
 void compare(Variant v) {
   ControlRig fast(policy(v));
   ControlRig general(policy(v));
@@ -213,19 +235,10 @@ void compare(Variant v) {
       REQUIRE(fast.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
       REQUIRE(general.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
     }
-    for (int i = 0; i < 32; i++) {
-      const Bytes f = frame(rng, flow(rng));
-      fast.inject(0, f);
-      general.inject(0, f);
-    }
-    fast.poll();
-    general.poll();
-    for (int port = 0; port < 3; port++) {
-      INFO("round " << round << " port " << port);
-      auto a = fast.sent(port), b = general.sent(port);
-      sent += a.size();
-      CHECK(differences(sorted(a, remarks), sorted(b, remarks)) == "");
-    }
+    INFO("round " << round);
+    for (const size_t n : same_round(
+             fast, general, 0, [&] { return frame(rng, flow(rng)); }, remarks))
+      sent += n;
   }
   CHECK(sent > 1000);
   same_totals(sum_counters({fast.w}), sum_counters({general.w}));
@@ -443,19 +456,9 @@ TEST_CASE("WAN fast lane: replies to NAT sessions leave as the general path send
       REQUIRE(fast.cp->handle_command(cmd).rfind("link lte: admin", 0) == 0);
       REQUIRE(general.cp->handle_command(cmd).rfind("link lte: admin", 0) == 0);
     }
-    for (int i = 0; i < 32; i++) {
-      const Bytes r = wan_reply(rng, flow(rng));
-      fast.inject(1, r);
-      general.inject(1, r);
-    }
-    fast.poll();
-    general.poll();
-    for (int port = 0; port < 3; port++) {
-      INFO("round " << round << " port " << port);
-      auto a = fast.sent(port), b = general.sent(port);
-      if (port == 0) delivered += a.size();
-      CHECK(differences(sorted(a, false), sorted(b, false)) == "");
-    }
+    INFO("round " << round);
+    delivered += same_round(
+        fast, general, 1, [&] { return wan_reply(rng, flow(rng)); }, false)[0];
   }
   same_sessions(fast, general);
   same_totals(sum_counters({fast.w}), sum_counters({general.w}));
