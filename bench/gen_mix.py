@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the benchmark traffic pcap: minimum-size Ethernet+IPv4+UDP frames over many flows, office class mix.
 
-Usage: bench/gen_mix.py --out mix.pcap [--packets 4000] [--flows 4000] [--seed 1]
+Usage: bench/gen_mix.py --out mix.pcap [--packets 4000] [--flows 4000] [--seed 1] [--one-subnet]
+                        [--replies replies.pcap --link-ip 100.64.1.2]
 Frames are 60 bytes in the pcap (64 on the wire with the FCS). The frame builders live in
 tests/pipeline/traffic.py (bench_mix), shared with the pipeline tests.
 """
@@ -21,9 +22,17 @@ def main() -> int:
                     help="frames in the pcap; net_pcap infinite_rx keeps them all in the port's mempool")
     ap.add_argument("--flows", type=int, default=4000, help="distinct (src ip, src port) flows")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--one-subnet", action="store_true", help="every source in 192.168.10.0/24 (office.yaml's staff)")
+    ap.add_argument("--replies", help="also write each flow's server reply to --link-ip here (WAN to LAN runs)")
+    ap.add_argument("--link-ip", default="100.64.1.2", help="the NAT address the replies go to")
     args = ap.parse_args()
-    frames = traffic.bench_mix(args.packets, args.flows, args.seed)
+    frames = traffic.bench_mix(args.packets, args.flows, args.seed, args.one_subnet)
     traffic.write_raw_pcap(args.out, frames)
+    if args.replies:
+        # Probe ports (40860 + ids) are never handed out: flows from those source ports get another outside port.
+        replies = traffic.bench_replies(frames, args.link_ip, range(40860, 40860 + 128))
+        traffic.write_raw_pcap(args.replies, replies)
+        print(f"gen_mix: {len(replies)} replies to {args.link_ip} -> {args.replies}")
     dports = collections.Counter(int.from_bytes(f[36:38], "big") for f in frames)
     flows = len({f[26:30] + f[34:36] for f in frames})
     voip = sum(n for p, n in dports.items() if p in (5060, 5061) or 16384 <= p <= 32767)

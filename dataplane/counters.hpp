@@ -57,6 +57,7 @@ struct alignas(64) WorkerCounters {
   Counter flow_moves;     // cached flows re-steered because their link was withdrawn
   Counter flow_uncached;  // packets forwarded without a cache entry (table full even after eviction)
   Counter fast_lane;      // LAN packets forwarded by the fast lane (cached IPv4 flows), of flow_hits
+  Counter wan_fast_lane;  // WAN packets forwarded by the WAN fast lane (replies to NAT sessions)
   Counter arp_replies_sent, icmp_echo_replies_sent, to_control;
   Counter icmp_errors_sent;        // time exceeded and fragmentation needed sent (dataplane/icmp_error.cpp)
   Counter icmp_errors_suppressed;  // errors not sent: over the worker's budget, or the pool was empty

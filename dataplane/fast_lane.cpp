@@ -13,6 +13,7 @@
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/lane_frame.hpp"
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
@@ -21,11 +22,6 @@
 
 namespace wansteer {
 namespace {
-
-constexpr uint32_t kEthLen = 14;
-constexpr uint32_t kIpLen = 20;  // the fast lane takes IPv4 headers without options only
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
 
 inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
@@ -37,43 +33,6 @@ inline uint32_t ipv4_source(const uint8_t* ip) {
   return rte_be_to_cpu_32(be);
 }
 
-// True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
-// on its flow. Those that depend only on the flow (destination not the edge, not on the LAN, not multicast) need
-// no test here: the general path drops such packets before its flow cache, so no entry for them ever exists, and
-// every reload (which may change the LAN subnets) starts a new policy generation, retiring all older entries.
-// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
-inline bool fast_candidate(const rte_mbuf* m, const uint8_t* p) {
-  const uint32_t seg = m->data_len;
-  if (seg < kEthLen + kIpLen + 8) return false;
-  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
-  std::memcpy(&et, p + 12, 8);
-  if ((et & 0xffffffu) != 0x450008u) return false;  // 0x0800, then 0x45: IPv4 without options
-  const uint8_t* ip = p + kEthLen;
-  uint64_t w0, w1;  // the first 16 header bytes
-  uint32_t dst_be;
-  std::memcpy(&w0, ip, 8);
-  std::memcpy(&w1, ip + 8, 8);
-  std::memcpy(&dst_be, ip + 16, 4);
-  if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
-  if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
-  const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
-  if (total < kIpLen + 8 || kEthLen + total > seg) return false;  // whole IP packet in the first segment
-  const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
-  if (proto == kProtoTcp) {
-    if (total < kIpLen + 20) return false;
-    const uint32_t hl = (ip[kIpLen + 12] >> 4) * 4u;
-    if (hl < 20 || hl > total - kIpLen) return false;
-  } else if (proto != kProtoUdp) {
-    return false;
-  }
-  // One's-complement sum of the five 32-bit words is all ones when the checksum is right. Folded with rotations:
-  // the high half of x + rotr(x, half) is the end-around-carry sum of x's halves (as Linux's csum_fold does).
-  const uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
-  const uint32_t s32 = static_cast<uint32_t>((sum + std::rotr(sum, 32)) >> 32);
-  return (s32 + std::rotr(s32, 16)) >> 16 == 0xffff;
-}
-
 // PacketMeta as parse_packet writes it for such a frame, plus class and link: only needed when egress meters,
 // queues or hands the packet to another core. Called after the rewrite (TTL already decremented).
 inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls, uint8_t link) {
@@ -81,10 +40,10 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   std::memset(meta, 0, sizeof(*meta));
   std::memcpy(meta->src.data(), ip + 12, 4);
   std::memcpy(meta->dst.data(), ip + 16, 4);
-  meta->sport = be16(ip + kIpLen);
-  meta->dport = be16(ip + kIpLen + 2);
-  meta->l3_offset = kEthLen;
-  meta->l4_offset = kEthLen + kIpLen;
+  meta->sport = be16(ip + kLaneIpLen);
+  meta->dport = be16(ip + kLaneIpLen + 2);
+  meta->l3_offset = kLaneEthLen;
+  meta->l4_offset = kLaneEthLen + kLaneIpLen;
   meta->l3_len = be16(ip + 2);
   meta->l3 = static_cast<uint8_t>(L3::ipv4);
   meta->proto = ip[9];
@@ -129,16 +88,6 @@ inline void find_entries(WorkerContext& w, const DataplaneSnapshot& snap, bool a
   }
 }
 
-// Moves the packets whose bits are set in `rest` to the front of pkts, in order; returns how many.
-inline uint16_t keep_rest(rte_mbuf** pkts, uint64_t rest) {
-  uint16_t left = 0;
-  while (rest != 0) {
-    pkts[left++] = pkts[__builtin_ctzll(rest)];
-    rest &= rest - 1;
-  }
-  return left;
-}
-
 }  // namespace
 
 uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
@@ -160,10 +109,10 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     rte_mbuf* m = pkts[i];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     rx_bytes += m->pkt_len;
-    const uint8_t* ip = p + kEthLen;
+    const uint8_t* ip = p + kLaneEthLen;
     // Admission depends on the frame, not only its flow: a cached flow's 5-tuple sent to another MAC, or untagged
     // with a source of a tagged subnet, goes to the general path, which drops it with its reason.
-    if (!fast_candidate(m, p) || std::memcmp(p, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 ||
+    if (!lane_frame_ok(m, p) || std::memcmp(p, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 ||
         !lan_source_admitted(snap, 0, ipv4_source(ip))) {
       rest |= uint64_t{1} << i;
       continue;
@@ -171,7 +120,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     uint64_t addrs;
     uint32_t ports_be;  // source and destination port as on the wire
     std::memcpy(&addrs, ip + 12, 8);
-    std::memcpy(&ports_be, ip + kIpLen, 4);
+    std::memcpy(&ports_be, ip + kLaneIpLen, 4);
     const uint8_t proto = ip[9];
     // Host-order ports as FlowKey keeps them (sport in the low half): each 16-bit half byte-swapped.
     const uint32_t ports = std::rotr(rte_bswap32(ports_be), 16);
@@ -205,7 +154,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     const LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
     rte_mbuf* m = pkts[i];
     uint8_t* p = frame[j];
-    uint8_t* ip = p + kEthLen;
+    uint8_t* ip = p + kLaneEthLen;
     // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
     if (!r.fast || be16(ip + 2) > snap.links[link].mtu) {
       rest |= uint64_t{1} << i;
@@ -214,7 +163,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
     // general path leaves the lane untouched.
     NatSession* ns = nullptr;
-    if (!lane_session(w, snap, link, ip, m->data_len - kEthLen, now_tsc, &flows->nat_hint(e), &ns)) {
+    if (!lane_session(w, snap, link, ip, m->data_len - kLaneEthLen, now_tsc, &flows->nat_hint(e), &ns)) {
       rest |= uint64_t{1} << i;
       continue;
     }
@@ -225,8 +174,8 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
     // fast_candidate checked the TCP header lies within the packet and the first segment.
     const uint16_t mss_max = snap.links[link].mss_max;
-    if (ip[9] == kProtoTcp && mss_max != 0 && tcp_is_syn(ip + kIpLen) &&
-        tcp_mss_clamp(ip + kIpLen, be16(ip + 2) - kIpLen, mss_max))
+    if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
+        tcp_mss_clamp(ip + kLaneIpLen, be16(ip + 2) - kLaneIpLen, mss_max))
       w.counters.mss_clamped.inc();
     if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
     std::memcpy(p, r.eth, sizeof r.eth);
@@ -237,7 +186,7 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   w.counters.flow_hits.add(hits);
   w.counters.fast_lane.add(hits);
 
-  return keep_rest(pkts, rest);
+  return lane_keep_rest(pkts, rest);
 }
 
 }  // namespace wansteer

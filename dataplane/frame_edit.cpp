@@ -10,13 +10,6 @@
 
 namespace wansteer {
 
-uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word) {
-  uint32_t sum = static_cast<uint16_t>(~hc) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
 void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
   if (meta->vlan_count == 0) return;
   uint16_t shift = static_cast<uint16_t>(4 * meta->vlan_count);

@@ -11,8 +11,13 @@
 namespace wansteer {
 
 // RFC 1624 eqn. 3: a one's-complement checksum `hc` (host order) after one 16-bit word of the data it covers
-// changed from old_word to new_word (host order).
-uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word);
+// changed from old_word to new_word (host order). Inline: NAT runs it six times per translated packet.
+inline uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = static_cast<uint16_t>(~hc) + static_cast<uint32_t>(static_cast<uint16_t>(~old_word)) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
 // Removes all VLAN tags (meta->vlan_count of them) in place; updates meta offsets.
 void strip_vlans(rte_mbuf* m, PacketMeta* meta);
 // Adds one 802.1Q tag. Returns false when there is no headroom.

@@ -110,11 +110,7 @@ NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   NatSession* s = forward_session(w, snap, link, nat_proto_of(proto), port, fw, now_tsc, &fail);
   if (s == nullptr) return fail;
   if (fw != nullptr) w.counters.nat_forward_hits.inc();
-  s->last_seen_tsc = now_tsc;
-  if (proto == kIpProtoTcp) nat_tcp_track(*s, l4[13], false);
-  const NatSum l4sum = nat_l4_sum(l4, proto);
-  nat_set32(ip + 16, s->in_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
-  nat_set16(port_at, s->in_port, l4sum);
+  nat_inbound_rewrite(*s, ip, l4, port_at, now_tsc);
   set_meta_dst(meta, s->in_ip, proto == kIpProtoIcmp ? 0 : s->in_port);
   return NatIn::ok;
 }

@@ -5,6 +5,8 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/nat_session_table.hpp"
+#include "dataplane/nat_translate.hpp"
 #include "dataplane/packet_meta.hpp"
 
 namespace wansteer {
@@ -22,5 +24,17 @@ enum class NatIn : uint8_t { ok, no_session, untranslatable, elsewhere, denied, 
 // the packet is unchanged; for `elsewhere`, *owner (when given) is the worker whose port it is addressed to.
 NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, PacketMeta* meta,
                   uint64_t now_tsc, uint16_t* owner = nullptr);
+
+// A reply to session `s` (TCP, UDP or an ICMP echo reply: the IPv4 header at `ip`, its transport header at `l4`, the
+// port or identifier field at `port_at`) translated back to the LAN host in place, every checksum following; the
+// session refreshed and its TCP state moved (FIN and RST included). nat_inbound and the WAN fast lane both.
+inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t* port_at, uint64_t now_tsc) {
+  const uint8_t proto = ip[9];
+  s.last_seen_tsc = now_tsc;
+  if (proto == kIpProtoTcp) nat_tcp_track(s, l4[13], false);
+  const NatSum l4sum = nat_l4_sum(l4, proto);
+  nat_set32(ip + 16, s.in_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
+  nat_set16(port_at, s.in_port, l4sum);
+}
 
 }  // namespace wansteer

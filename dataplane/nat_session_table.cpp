@@ -67,20 +67,6 @@ void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound) {
   s.tcp = static_cast<uint8_t>(st);
 }
 
-uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
-  switch (static_cast<NatProto>(s.proto)) {
-    case NatProto::udp:
-      return t.udp;
-    case NatProto::icmp:
-      return t.icmp;
-    case NatProto::tcp:
-      break;
-  }
-  const auto st = static_cast<NatTcpState>(s.tcp);
-  const bool open = st == NatTcpState::established || st == NatTcpState::fin_out || st == NatTcpState::fin_in;
-  return open ? t.tcp_established : t.tcp_transitory;
-}
-
 std::unique_ptr<NatSessionTable> NatSessionTable::create(const std::string& name, uint32_t capacity, uint16_t worker_id,
                                                          uint16_t n_workers, int socket, std::string* error) {
   std::unique_ptr<NatSessionTable> t(new NatSessionTable());
@@ -119,17 +105,6 @@ NatSession* NatSessionTable::find_outbound(uint8_t link, NatProto p, uint32_t in
   return nullptr;
 }
 
-NatSession* NatSessionTable::find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now,
-                                          const NatTimeouts& t) {
-  if (link >= kMaxLinks) return nullptr;
-  const uint32_t idx = by_port(link, p, ext_port);
-  if (idx == 0) return nullptr;
-  NatSession* s = &sessions_[idx - 1];
-  if (!expired(*s, now, t)) return s;
-  release(s);
-  return nullptr;
-}
-
 uint32_t NatSessionTable::sessions_of(uint32_t in_ip) const {
   void* data = nullptr;
   return rte_hash_lookup_data(per_host_, &in_ip, &data) < 0 ? 0
@@ -138,7 +113,7 @@ uint32_t NatSessionTable::sessions_of(uint32_t in_ip) const {
 
 bool NatSessionTable::port_free(uint8_t link, NatProto p, uint16_t port, const LinkForwards* forwards) const {
   return port != 0 && owns(port) && !reserved(p, port) && (forwards == nullptr || !forwards->forwarded(p, port)) &&
-         by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port] == 0;
+         by_port_[port_slot(link, p, port)] == 0;
 }
 
 uint16_t NatSessionTable::pick_port(uint8_t link, NatProto p, uint16_t in_port, const LinkForwards* forwards) {

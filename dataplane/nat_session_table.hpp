@@ -48,7 +48,12 @@ struct NatSession {
   uint8_t used = 0;     // 1 while the slot holds a session
   uint8_t forward = 0;  // 1: made for a port forward (ext_port is the forwarded port, fixed)
   uint8_t pinhole = 0;  // 1: a routed link's firewall session (nothing translated; ext_port is in_port)
+  // The WAN fast lane's copy of the LAN host's route (wan_fast_lane.hpp): its neighbour MAC, valid while lan_tag is
+  // lan_route_tag(the snapshot's generation, the host's subnet index); 0 = none yet. A new session starts without.
+  uint8_t lan_mac[6] = {};
+  uint32_t lan_tag = 0;
 };
+static_assert(sizeof(NatSession) == 32, "two sessions per cache line");
 
 enum class NatAlloc : uint8_t { ok, table_full, host_limit, no_port };
 
@@ -59,8 +64,20 @@ inline constexpr uint32_t kNatPortTries = 1024;
 
 // Moves a TCP mapping's state for a packet with `flags` (TCP header byte 13) going out (true) or coming in.
 void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound);
-// The idle timeout that applies to `s` now.
-uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t);
+// The idle timeout that applies to `s` now (inline: every packet's session lookup asks it).
+inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
+  switch (static_cast<NatProto>(s.proto)) {
+    case NatProto::udp:
+      return t.udp;
+    case NatProto::icmp:
+      return t.icmp;
+    case NatProto::tcp:
+      break;
+  }
+  const auto st = static_cast<NatTcpState>(s.tcp);
+  const bool open = st == NatTcpState::established || st == NatTcpState::fin_out || st == NatTcpState::fin_in;
+  return open ? t.tcp_established : t.tcp_transitory;
+}
 
 // Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
 // so receives the return traffic of, the ports p with p % n_workers == worker_id. A routed link's firewall sessions
@@ -97,8 +114,26 @@ class NatSessionTable {
   void prefetch_hinted(uint32_t hint) const {
     if (hint - 1 < capacity_) __builtin_prefetch(&sessions_[hint - 1]);
   }
-  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
-  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t);
+  // The WAN fast lane's prefetches for find_inbound: first the index slot of `ext_port`, a pass later the session it
+  // names (no session, no load), so find_inbound finds both lines in cache.
+  void prefetch_inbound_slot(uint8_t link, NatProto p, uint16_t ext_port) const {
+    if (link < kMaxLinks) __builtin_prefetch(&by_port_[port_slot(link, p, ext_port)]);
+  }
+  void prefetch_inbound_session(uint8_t link, NatProto p, uint16_t ext_port) const {
+    const uint32_t idx = link < kMaxLinks ? by_port_[port_slot(link, p, ext_port)] : 0;
+    if (idx != 0) __builtin_prefetch(&sessions_[idx - 1]);
+  }
+  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released). Inline:
+  // the WAN fast lane's one lookup per packet.
+  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
+    if (link >= kMaxLinks) return nullptr;
+    const uint32_t idx = by_port(link, p, ext_port);
+    if (idx == 0) return nullptr;
+    NatSession* s = &sessions_[idx - 1];
+    if (!expired(*s, now, t)) return s;
+    release(s);
+    return nullptr;
+  }
   // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;
   // never a port `forwards` (the link's port forwards, may be null) holds.
   NatAlloc create(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint64_t now, uint32_t per_host,
@@ -131,9 +166,10 @@ class NatSessionTable {
   // Takes a free slot for the mapping; the caller checked capacity and the host's cap (`held` sessions).
   NatSession* insert(uint8_t link, NatProto p, uint32_t in_ip, uint16_t in_port, uint16_t ext_port, uint32_t held,
                      uint64_t now, bool pinhole = false);
-  uint32_t& by_port(uint8_t link, NatProto p, uint16_t port) {
-    return by_port_[(static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port];
+  static uint32_t port_slot(uint8_t link, NatProto p, uint16_t port) {
+    return (static_cast<uint32_t>(link) * kNatProtos + static_cast<uint32_t>(p)) * 65536u + port;
   }
+  uint32_t& by_port(uint8_t link, NatProto p, uint16_t port) { return by_port_[port_slot(link, p, port)]; }
   bool expired(const NatSession& s, uint64_t now, const NatTimeouts& t) const {
     return now - s.last_seen_tsc > nat_timeout_of(s, t);
   }

@@ -1,5 +1,6 @@
-// Worker lcore loop: rx burst per port -> (LAN: fast lane for cached flows) -> parse -> general path; tx staged per
-// port, flushed once per iteration; reports an RCU quiescent state every iteration so control can free old snapshots.
+// Worker lcore loop: rx burst per port -> fast lane (LAN: cached flows; WAN: replies to NAT sessions) -> parse ->
+// general path; tx staged per port, flushed once per iteration; reports an RCU quiescent state every iteration so
+// control can free old snapshots.
 #include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>
@@ -11,6 +12,7 @@
 #include "dataplane/fast_lane.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/parse.hpp"
+#include "dataplane/wan_fast_lane.hpp"
 
 namespace wansteer {
 
@@ -107,6 +109,10 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
       for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
       w.counters.port[pi].rx_packets.add(n);
       w.counters.port[pi].rx_bytes.add(bytes);
+      if (pi != 0 && w.fast_lane) {
+        n = wan_fast_lane(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);  // replies to NAT sessions
+        if (n == 0) continue;
+      }
     }
     n = parse_burst(pkts, n, pi, w.counters);
     if (n == 0) continue;

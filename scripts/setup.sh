@@ -15,7 +15,7 @@ PACKAGES=(
     # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     # tests and lab
-    python3 python3-scapy python3-pytest tcpdump iproute2 nftables iperf3 ethtool
+    python3 python3-scapy python3-pytest python3-yaml tcpdump iproute2 nftables iperf3 ethtool
     iputils-ping procps kmod prometheus curl
     # headless browser: tests load the status page and check what it renders
     chromium

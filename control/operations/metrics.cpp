@@ -215,6 +215,8 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
     auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
                            "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
+    auto wfl = fams.counter("wansteer_worker_wan_fast_lane_packets_total",
+                            "WAN packets the worker forwarded on its WAN fast lane (replies to its NAT sessions)");
     auto ie = fams.counter("wansteer_worker_icmp_errors_total",
                            "ICMP errors (time exceeded, fragmentation needed) the worker sent or suppressed by "
                            "the rate limit");
@@ -247,6 +249,7 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));
+      wfl.add(lb, static_cast<double>(w.wan_fast_lane));
       mss.add(lb, static_cast<double>(w.mss_clamped));
       fr.add(lb, static_cast<double>(w.ipv4_fragmented));
       fs.add(lb, static_cast<double>(w.ipv4_fragments));

@@ -76,6 +76,7 @@ struct MetricsSnapshot {
     uint64_t flow_cache_entries = 0, flow_evictions = 0;
     uint64_t nat_sessions = 0, nat_capacity = 0, nat_created = 0, nat_expired = 0;  // the worker's NAT table
     uint64_t nat_forward_hits = 0, nat_hairpin = 0;             // packets through port forwards, LAN packets hairpinned
+    uint64_t wan_fast_lane = 0;                                 // WAN replies forwarded by the WAN fast lane
     uint64_t fast_lane = 0;                                     // LAN packets forwarded by the fast lane
     uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0;  // ICMP errors sent, and held back by the budget
     uint64_t mss_clamped = 0;                                   // TCP SYNs whose MSS was lowered to a link's MTU

@@ -55,6 +55,7 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.nat_forward_hits = c.nat_forward_hits.get();
     m.nat_hairpin = c.nat_hairpin.get();
     m.fast_lane = c.fast_lane.get();
+    m.wan_fast_lane = c.wan_fast_lane.get();
     m.icmp_errors_sent = c.icmp_errors_sent.get();
     m.icmp_errors_suppressed = c.icmp_errors_suppressed.get();
     m.mss_clamped = c.mss_clamped.get();

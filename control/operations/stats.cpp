@@ -50,6 +50,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.flow_moves += c.flow_moves.get();
     t.flow_uncached += c.flow_uncached.get();
     t.fast_lane += c.fast_lane.get();
+    t.wan_fast_lane += c.wan_fast_lane.get();
     t.icmp_echo_replies += c.icmp_echo_replies_sent.get();
     t.icmp_errors_sent += c.icmp_errors_sent.get();
     t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
@@ -197,9 +198,10 @@ std::string counters_json(const StatsView& v) {
          {"ports", std::move(ports)},
          {"classes", class_counters_json(pol, t)},
          {"drops", std::move(drops)}};
-  j["flows"] = Json{{"entries", t.flow_entries}, {"hits", t.flow_hits},           {"misses", t.flow_misses},
-                    {"inserts", t.flow_inserts}, {"evictions", t.flow_evictions}, {"expired", t.flow_expired},
-                    {"moves", t.flow_moves},     {"uncached", t.flow_uncached},   {"fast_lane", t.fast_lane}};
+  j["flows"] = Json{{"entries", t.flow_entries},       {"hits", t.flow_hits},           {"misses", t.flow_misses},
+                    {"inserts", t.flow_inserts},       {"evictions", t.flow_evictions}, {"expired", t.flow_expired},
+                    {"moves", t.flow_moves},           {"uncached", t.flow_uncached},   {"fast_lane", t.fast_lane},
+                    {"wan_fast_lane", t.wan_fast_lane}};
   j["control"] = Json{{"arp_replies", v.arp_replies},
                       {"arp_requests", v.arp_requests},
                       {"neighbors", v.neighbors},
@@ -345,9 +347,11 @@ std::string counters_text(const StatsView& v) {
     s += fmt::format("  {:<26} {:>12}  {}\n", kDropReasonNames[r], t.drop[r], kDropReasonHelp[r]);
   }
   if (!any) s += "  (none)\n";
-  s += fmt::format("\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved\n",
-                   t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired,
-                   t.flow_moves);
+  s += fmt::format(
+      "\nflows: {} cached, {} hits ({} by the fast lane), {} misses, {} evictions, {} expired, {} moved; "
+      "{} replies by the WAN fast lane\n",
+      t.flow_entries, t.flow_hits, t.fast_lane, t.flow_misses, t.flow_evictions, t.flow_expired, t.flow_moves,
+      t.wan_fast_lane);
   s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}; fragmented: {} packets into {}\n",
                    t.icmp_errors_sent, t.icmp_errors_suppressed, t.mss_clamped, t.ipv4_fragmented, t.ipv4_fragments);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);

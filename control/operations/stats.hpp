@@ -33,7 +33,7 @@ struct CounterTotals {
   uint64_t handoff_sent = 0, handoff_received = 0;
   uint64_t nat_forward_hits = 0, nat_hairpin = 0;  // WAN packets let in by port forwards; LAN packets hairpinned
   uint64_t flow_entries = 0, flow_hits = 0, flow_misses = 0, flow_inserts = 0, flow_evictions = 0, flow_expired = 0,
-           flow_moves = 0, flow_uncached = 0, fast_lane = 0;
+           flow_moves = 0, flow_uncached = 0, fast_lane = 0, wan_fast_lane = 0;
   uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0, mss_clamped = 0;
   uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;  // packets over a link's MTU fragmented, fragments made
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;

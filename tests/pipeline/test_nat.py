@@ -173,3 +173,13 @@ def test_fast_lane_translates_as_the_general_path_does(tmp_path):
     for port in ("fiber", "lte", "lan"):
         assert [bytes(p) for p in fast.outputs[port]] == [bytes(p) for p in general.outputs[port]], port
     assert fast.final["drops"] == general.final["drops"]
+
+
+def test_wan_fast_lane_translates_replies_as_the_general_path_does(tmp_path, nat_run):
+    general = run_wansteer(tmp_path, nat_scenario(), LISTS, ("--no-fast-lane",), nat=True)
+    assert nat_run.final["flows"]["wan_fast_lane"] >= 2, "the UDP reply and the SYN-ACK take the WAN fast lane"
+    assert general.final["flows"]["wan_fast_lane"] == 0
+    for port in ("fiber", "lte", "lan"):
+        assert [bytes(p) for p in nat_run.outputs[port]] == [bytes(p) for p in general.outputs[port]], port
+    assert nat_run.final["drops"] == general.final["drops"]
+    assert nat_run.final["ports"] == general.final["ports"]

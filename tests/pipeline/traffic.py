@@ -380,12 +380,13 @@ def priority_scenario() -> Scenario:
 
 # --- benchmark mix -------------------------------------------------------------------------------
 
-def bench_mix(packets: int, flows: int, seed: int = 1) -> list[bytes]:
+def bench_mix(packets: int, flows: int, seed: int = 1, one_subnet: bool = False) -> list[bytes]:
     """Minimum-size frames (60 bytes on the wire without FCS = 64 with it): Ethernet + IPv4 + UDP.
 
     Flow f has its own (src ip, src port); the class mix is by flow: 10% voip (sip/rtp ports),
     15% udp 443 to m365 ranges, 5% to the payments range, the rest default traffic.
-    Packet i belongs to flow (i * stride) % flows, so consecutive packets hit different flows."""
+    Packet i belongs to flow (i * stride) % flows, so consecutive packets hit different flows.
+    one_subnet: every source in 192.168.10.0/24 (250 hosts; office.yaml's staff subnet), else 192.168.10-49.x."""
     import random
     rnd = random.Random(seed)
     kinds = []
@@ -406,11 +407,50 @@ def bench_mix(packets: int, flows: int, seed: int = 1) -> list[bytes]:
     for i in range(packets):
         f = (i * stride) % flows
         dst, dport = kinds[f]
-        src = "192.168.%d.%d" % (10 + (f // 250) % 40, f % 250 + 2)
+        src = "192.168.%d.%d" % (10 if one_subnet else 10 + (f // 250) % 40, f % 250 + 2)
         sport = 1024 + (f * 13) % 60000
         pkt = (Ether(src=LAN_HOST_MAC, dst=EDGE_LAN_MAC) / IP(src=src, dst=dst, ttl=64)
                / UDP(sport=sport, dport=dport))
         raw = bytes(pkt)
         raw += b"\x00" * (60 - len(raw))   # pad to the 60-byte minimum (64 on the wire with FCS)
         out.append(raw)
+    return out
+
+
+def _ones_sum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def bench_replies(frames: list[bytes], link_ip: str, skip_ports: range) -> list[bytes]:
+    """For each flow of a bench_mix (first frame per flow, in order), its server's reply to the edge's NAT address
+    `link_ip` on the flow's source port (port preservation keeps it), as a 60-byte frame with its UDP checksum.
+    Flows whose source port lies in skip_ports (ports the edge keeps for itself: probes) are left out."""
+    import socket
+    link = socket.inet_aton(link_ip)
+    seen, out = set(), []
+    for f in frames:
+        key = f[26:30] + f[34:36]
+        sport = int.from_bytes(f[34:36], "big")
+        if key in seen or sport in skip_ports:
+            continue
+        seen.add(key)
+        ip = bytearray(f[14:34])
+        ip[12:16], ip[16:20] = f[30:34], link
+        ip[10:12] = b"\x00\x00"
+        ip[10:12] = (0xFFFF - _ones_sum(bytes(ip))).to_bytes(2, "big")
+        udp = bytearray(f[36:38] + f[34:36] + f[38:42])  # ports swapped, length, checksum
+        udp_len = int.from_bytes(udp[4:6], "big")
+        payload = f[42:34 + udp_len]
+        udp[6:8] = b"\x00\x00"
+        pseudo = bytes(ip[12:20]) + b"\x00\x11" + udp_len.to_bytes(2, "big")
+        ck = 0xFFFF - _ones_sum(pseudo + bytes(udp) + payload)
+        udp[6:8] = (ck or 0xFFFF).to_bytes(2, "big")
+        eth = f[6:12] + f[0:6] + f[12:14]
+        raw = eth + bytes(ip) + bytes(udp) + payload
+        out.append(raw + b"\x00" * (60 - len(raw)))
     return out

@@ -1,8 +1,10 @@
-// The LAN fast lane against the general path: the same traffic through two real control planes and workers, one
-// with the fast lane and one without, must leave every port as the same frames with the same counters. The
-// traffic mixes ordinary flows (which the fast lane takes once cached) with every exception it must hand over:
-// VLAN tags, IP options, fragments, TTL 1, bad checksums and lengths, LAN and multicast destinations, ICMP, IPv6.
+// The LAN and WAN fast lanes against the general path: the same traffic through two real control planes and
+// workers, one with the fast lanes and one without, must leave every port as the same frames with the same counters.
+// The traffic mixes ordinary flows (which a fast lane takes once cached) with every exception it must hand over:
+// VLAN tags, IP options, fragments, TTL 1, bad checksums and lengths, LAN and multicast destinations, ICMP, IPv6; from
+// the WAN also spoofed sources, unknown ports, probe replies, unresolved and tagged LAN hosts, TCP FIN/RST/SYN-ACK.
 #include <algorithm>
+#include <array>
 #include <random>
 #include <string>
 
@@ -11,6 +13,8 @@
 
 #include "control/operations/stats.hpp"
 #include "dataplane/fast_lane.hpp"
+#include "dataplane/nat_session_table.hpp"
+#include "dataplane/probe_ids.hpp"
 #include "tests/unit/control_rig.hpp"
 
 using namespace wansteer;
@@ -190,6 +194,27 @@ std::string differences(const std::vector<std::string>& a, const std::vector<std
   return s;
 }
 
+// One round for both rigs: 32 frames from make() into port `in_port` of each, one poll, then every port must have
+// sent the same frames. Returns how many frames each port of the fast rig sent.
+template <typename Make>
+std::array<size_t, 3> same_round(ControlRig& fast, ControlRig& general, int in_port, Make make, bool ignore_dscp) {
+  for (int i = 0; i < 32; i++) {
+    const Bytes f = make();
+    fast.inject(in_port, f);
+    general.inject(in_port, f);
+  }
+  fast.poll();
+  general.poll();
+  std::array<size_t, 3> sent{};
+  for (int port = 0; port < 3; port++) {
+    INFO("port " << port);
+    auto a = fast.sent(port), b = general.sent(port);
+    sent[port] = a.size();
+    CHECK(differences(sorted(a, ignore_dscp), sorted(b, ignore_dscp)) == "");
+  }
+  return sent;
+}
+
 void compare(Variant v) {
   ControlRig fast(policy(v));
   ControlRig general(policy(v));
@@ -210,19 +235,10 @@ void compare(Variant v) {
       REQUIRE(fast.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
       REQUIRE(general.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
     }
-    for (int i = 0; i < 32; i++) {
-      const Bytes f = frame(rng, flow(rng));
-      fast.inject(0, f);
-      general.inject(0, f);
-    }
-    fast.poll();
-    general.poll();
-    for (int port = 0; port < 3; port++) {
-      INFO("round " << round << " port " << port);
-      auto a = fast.sent(port), b = general.sent(port);
-      sent += a.size();
-      CHECK(differences(sorted(a, remarks), sorted(b, remarks)) == "");
-    }
+    INFO("round " << round);
+    for (const size_t n : same_round(
+             fast, general, 0, [&] { return frame(rng, flow(rng)); }, remarks))
+      sent += n;
   }
   CHECK(sent > 1000);
   same_totals(sum_counters({fast.w}), sum_counters({general.w}));
@@ -324,4 +340,136 @@ TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement
   }
   CHECK(compared == 65536 / 7 + 1);
   CHECK(r.fast.w->counters.fast_lane.get() == compared);
+}
+
+// ---- The WAN fast lane (wan_fast_lane.hpp): replies to NAT sessions from fiber, both front ends compared. ----
+namespace {
+
+// Flow f (0..47) of LAN host f % 8: 192.168.10.10-15 with static neighbours, .16 and .17 unresolved, and (f % 8 == 7)
+// the guest 192.168.20.10 on VLAN 20. Even flows UDP, odd ones TCP; port preservation makes 40000 + f its outside
+// port on fiber's 100.64.1.2.
+const Mac kGuestHost{0x02, 0, 0, 0, 0x20, 0x10};
+uint32_t wan_flow_host(uint32_t f) { return f % 8 == 7 ? ip4("192.168.20.10") : ip4("192.168.10.10") + f % 8; }
+uint32_t wan_flow_far(uint32_t f) { return ip4("203.0.113.1") + f % 5; }
+uint16_t wan_flow_far_port(uint32_t f) { return static_cast<uint16_t>(f % 2 ? 443 : 5000 + f); }
+
+Policy wan_policy() {
+  Policy p = policy(Variant::plain);
+  for (uint8_t h = 0; h < 6; h++)
+    p.lan.neighbors.push_back(
+        StaticNeighbor{ip4("192.168.10.10") + h, MacAddress{0x02, 0, 0, 0, 0x10, uint8_t(0x10 + h)}});
+  MacAddress g;
+  std::copy(kGuestHost.begin(), kGuestHost.end(), g.begin());
+  p.lan.neighbors.push_back(StaticNeighbor{ip4("192.168.20.10"), g});
+  return p;
+}
+
+// The LAN packet that opens flow f's session (a SYN for TCP flows).
+Bytes wan_flow_open(uint32_t f) {
+  PacketBuilder b(PacketBuilder::kDefaultDst, kHost);
+  if (f % 8 == 7) b.vlan(20);
+  b.ipv4(wan_flow_host(f), wan_flow_far(f));
+  const uint16_t sport = static_cast<uint16_t>(40000 + f);
+  return (f % 2 ? b.tcp(sport, 443, 0x02) : b.udp(sport, wan_flow_far_port(f))).payload(4).build();
+}
+
+// A reply of flow f from the internet to fiber's address, or with probability ~1/4 one of the exceptions the lane
+// must leave to the general path, or a TCP FIN, RST or SYN-ACK (with an MSS to clamp) the lane itself takes.
+Bytes wan_reply(std::mt19937& rng, uint32_t f) {
+  const uint32_t link_ip = ip4("100.64.1.2");
+  uint32_t src = wan_flow_far(f), dst = link_ip;
+  uint16_t dport = static_cast<uint16_t>(40000 + f);
+  const int x = std::uniform_int_distribution<int>(0, 63)(rng);
+  Ipv4Opts o;
+  o.ttl = static_cast<uint8_t>(2 + f % 60);
+  o.id = static_cast<uint16_t>(x);
+  if (x == 0) o.ttl = 1;
+  if (x == 1) o.options = {0x01, 0x01, 0x01, 0x00};
+  if (x == 2) o.checksum = 0x1234;
+  if (x == 3) o.mf = true;
+  if (x == 4) o.frag_offset = 8;
+  if (x == 5) o.total_length = 400;
+  if (x == 6) dst = ip4("100.64.1.3");     // not the link's address: no route
+  if (x == 7) src = ip4("192.168.10.99");  // spoofed: a LAN source from the WAN
+  if (x == 8) dport = 39999;               // no session
+  if (x == 9) dport = kProbePortBase;      // a probe reply's port: control's
+  PacketBuilder b(PacketBuilder::kDefaultDst, Mac{0x02, 0, 0, 0, 0x01, 0x01});
+  if (x == 10) b.vlan(7);
+  b.ipv4(src, dst, o);
+  if (x == 11) return b.icmp(0, 0, dport).payload(8).build();  // an echo reply: no such ICMP session
+  if (x == 12) return b.icmp(3, 3).payload(28).build();        // an error quoting nothing of ours
+  if (f % 2 == 0) return b.udp(wan_flow_far_port(f), dport).payload(10 + f).build();
+  uint8_t flags = 0x10;  // ACK
+  Bytes opts;
+  if (x == 13) flags = 0x11;  // FIN
+  if (x == 14) flags = 0x04;  // RST
+  if (x == 15) {
+    flags = 0x12;  // SYN-ACK with MSS 9000: clamped to fiber's 1460
+    opts = {0x02, 0x04, 0x23, 0x28};
+  }
+  return b.tcp(443, dport, flags, opts).payload(f).build();
+}
+
+// Both rigs' sessions of every flow in the same state (TCP state, last seen) or both gone.
+void same_sessions(ControlRig& a, ControlRig& b) {
+  const NatTimeouts& t = a.rt.slot.current.load()->nat.timeouts;
+  for (uint32_t f = 0; f < 48; f++) {
+    INFO("flow " << f);
+    const NatProto p = f % 2 ? NatProto::tcp : NatProto::udp;
+    const uint16_t port = static_cast<uint16_t>(40000 + f);
+    const NatSession* x = a.w->nat->find_outbound(0, p, wan_flow_host(f), port, 1000, t);
+    const NatSession* y = b.w->nat->find_outbound(0, p, wan_flow_host(f), port, 1000, t);
+    REQUIRE((x == nullptr) == (y == nullptr));
+    if (x == nullptr) continue;
+    CHECK(x->ext_port == y->ext_port);
+    CHECK(x->tcp == y->tcp);
+    CHECK(x->last_seen_tsc == y->last_seen_tsc);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("WAN fast lane: replies to NAT sessions leave as the general path sends them, same counters and TCP states",
+          "[fast_lane]") {
+  ControlRig fast(wan_policy());
+  ControlRig general(wan_policy());
+  general.w->fast_lane = false;
+  const unsigned base_fast = rte_mempool_in_use_count(fast.pool);
+  const unsigned base_general = rte_mempool_in_use_count(general.pool);
+  for (uint32_t f = 0; f < 48; f++) {
+    fast.inject(0, wan_flow_open(f));
+    general.inject(0, wan_flow_open(f));
+  }
+  fast.poll();
+  fast.poll();
+  general.poll();
+  general.poll();
+  REQUIRE(fast.sent(1).size() == 48);  // every flow opened its session on fiber
+  REQUIRE(general.sent(1).size() == 48);
+  std::mt19937 rng(20261130);
+  std::uniform_int_distribution<uint32_t> flow(0, 47);
+  size_t delivered = 0;
+  for (int round = 0; round < 40; round++) {
+    // A new snapshot (lte flaps; nothing is on it): the lane reads the hosts' neighbours again.
+    if (round == 10 || round == 25) {
+      const std::string cmd = round == 10 ? "link down lte" : "link up lte";
+      REQUIRE(fast.cp->handle_command(cmd).rfind("link lte: admin", 0) == 0);
+      REQUIRE(general.cp->handle_command(cmd).rfind("link lte: admin", 0) == 0);
+    }
+    INFO("round " << round);
+    delivered += same_round(
+        fast, general, 1, [&] { return wan_reply(rng, flow(rng)); }, false)[0];
+  }
+  same_sessions(fast, general);
+  same_totals(sum_counters({fast.w}), sum_counters({general.w}));
+  CHECK(fast.w->counters.mss_clamped.get() == general.w->counters.mss_clamped.get());
+  // Most replies reached their hosts, most of them on the lane; the general rig never used it.
+  CHECK(delivered > 600);
+  CHECK(fast.w->counters.wan_fast_lane.get() > 400);
+  CHECK(fast.w->counters.wan_fast_lane.get() < delivered);  // the guest's (VLAN 20) took the general path
+  CHECK(general.w->counters.wan_fast_lane.get() == 0);
+  fast.cp->drain_rings();
+  general.cp->drain_rings();
+  CHECK(rte_mempool_in_use_count(fast.pool) == base_fast);
+  CHECK(rte_mempool_in_use_count(general.pool) == base_general);
 }

@@ -1,0 +1,66 @@
+// What both fast lanes (LAN: fast_lane.hpp, WAN: wan_fast_lane.hpp) check on a raw frame before they take it, and
+// how they hand the rest to the general path in order.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+namespace wansteer {
+
+inline constexpr uint32_t kLaneEthLen = 14;
+inline constexpr uint32_t kLaneIpLen = 20;  // the fast lanes take IPv4 headers without options only
+inline constexpr uint8_t kLaneProtoTcp = 6;
+inline constexpr uint8_t kLaneProtoUdp = 17;
+
+// True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
+// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
+// on its flow. (In the LAN lane, those that depend only on the flow (destination not the edge, not on the LAN, not
+// multicast) need no test: the general path drops such packets before its flow cache, so no entry for them ever
+// exists, and every reload (which may change the LAN subnets) starts a new policy generation, retiring all older
+// entries. The WAN lane tests the destination itself.)
+// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
+inline bool lane_frame_ok(const rte_mbuf* m, const uint8_t* p) {
+  const uint32_t seg = m->data_len;
+  if (seg < kLaneEthLen + kLaneIpLen + 8) return false;
+  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
+  std::memcpy(&et, p + 12, 8);
+  if ((et & 0xffffffu) != 0x450008u) return false;  // 0x0800, then 0x45: IPv4 without options
+  const uint8_t* ip = p + kLaneEthLen;
+  uint64_t w0, w1;  // the first 16 header bytes
+  uint32_t dst_be;
+  std::memcpy(&w0, ip, 8);
+  std::memcpy(&w1, ip + 8, 8);
+  std::memcpy(&dst_be, ip + 16, 4);
+  if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
+  if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
+  const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
+  if (total < kLaneIpLen + 8 || kLaneEthLen + total > seg) return false;  // whole IP packet in the first segment
+  const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
+  if (proto == kLaneProtoTcp) {
+    if (total < kLaneIpLen + 20) return false;
+    const uint32_t hl = (ip[kLaneIpLen + 12] >> 4) * 4u;
+    if (hl < 20 || hl > total - kLaneIpLen) return false;
+  } else if (proto != kLaneProtoUdp) {
+    return false;
+  }
+  // One's-complement sum of the five 32-bit words is all ones when the checksum is right. Folded with rotations:
+  // the high half of x + rotr(x, half) is the end-around-carry sum of x's halves (as Linux's csum_fold does).
+  const uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
+  const uint32_t s32 = static_cast<uint32_t>((sum + std::rotr(sum, 32)) >> 32);
+  return (s32 + std::rotr(s32, 16)) >> 16 == 0xffff;
+}
+
+// Moves the packets whose bits are set in `rest` to the front of pkts, in order; returns how many.
+inline uint16_t lane_keep_rest(rte_mbuf** pkts, uint64_t rest) {
+  uint16_t left = 0;
+  while (rest != 0) {
+    pkts[left++] = pkts[__builtin_ctzll(rest)];
+    rest &= rest - 1;
+  }
+  return left;
+}
+
+}  // namespace wansteer

@@ -1,0 +1,128 @@
+// WAN fast lane (see wan_fast_lane.hpp): pass A checks frames and starts loading each session's index slot, pass B
+// the session it names, pass C finds it, checks the LAN host's cached route and forwards, through the general path's
+// own steps: find_inbound, nat_inbound_rewrite, ipv4_ttl_decrement, tcp_mss_clamp, tx_enqueue.
+#include "dataplane/wan_fast_lane.hpp"
+
+#include <cstring>
+
+#include "dataplane/hop_limit.hpp"
+#include "dataplane/lan_deliver.hpp"
+#include "dataplane/lan_subnets.hpp"
+#include "dataplane/lane_frame.hpp"
+#include "dataplane/nat_inbound.hpp"
+#include "dataplane/probe_ids.hpp"
+#include "dataplane/tcp_mss.hpp"
+
+namespace wansteer {
+namespace {
+
+constexpr uint32_t kLanTagGenMask = 0xffffff;
+
+// The snapshot generation as NatSession::lan_tag holds it (low 24 bits, 1..2^24-1: 0 means no route cached). A route
+// cached exactly a multiple of 2^24-1 publishes ago would read as current; control publishes only on changes (links,
+// neighbours, reloads), so a live session would have to see no reply over millions of them.
+inline uint32_t lan_tag_generation(uint64_t generation) {
+  return static_cast<uint32_t>(generation % kLanTagGenMask) + 1;
+}
+
+// The LAN host of session `s` as wan_route.cpp routes a reply to it (a host of a LAN subnet, not the edge, its
+// neighbour resolved), cached in the session for this snapshot. False: the general path's (no route, unresolved).
+inline bool session_lan_route(const DataplaneSnapshot& snap, uint32_t gen_tag, NatSession& s) {
+  if ((s.lan_tag & kLanTagGenMask) == gen_tag) return true;
+  const int subnet = lan_subnet_of(snap, s.in_ip);
+  if (subnet < 0 || s.in_ip == snap.lan[subnet].own_ip) return false;
+  const NeighborTable::Entry* ne = lan_neighbor_of(snap, s.in_ip);
+  if (ne == nullptr) return false;
+  std::memcpy(s.lan_mac, ne->mac.addr_bytes, sizeof s.lan_mac);
+  s.lan_tag = gen_tag | uint32_t{ne->subnet} << 24;
+  return true;
+}
+
+// True for a reply the lane may look up: to the link's address, not a first fragment, not a probe or DHCP reply
+// (control's), not to a forwarded port (the general path checks the forward's sources), on a port this worker owns.
+inline bool lane_reply(const WorkerContext& w, const LinkConfig& L, const LinkForwards* lf, const uint8_t* ip,
+                       NatProto p, uint16_t dport) {
+  if (nat_rd32(ip + 16) != L.own_ip || (ip[6] & 0x20) != 0) return false;
+  if (p == NatProto::udp) {
+    if (is_probe_port(dport)) return false;
+    if (L.dhcp && dport == 68 && nat_rd16(ip + kLaneIpLen) == 67) return false;
+  }
+  return (lf == nullptr || !lf->forwarded(p, dport)) && w.nat->owns(dport);
+}
+
+// The translated reply to its LAN host: TTL, a SYN-ACK's MSS (in the general path's order), Ethernet, tx.
+inline void lane_deliver(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint8_t* p,
+                         const NatSession& s) {
+  uint8_t* ip = p + kLaneEthLen;
+  ipv4_ttl_decrement(ip);  // lane_frame_ok checked TTL > 1
+  const uint16_t mss_max = snap.links[link].mss_max;
+  if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
+      tcp_mss_clamp(ip + kLaneIpLen, nat_rd16(ip + 2) - kLaneIpLen, mss_max))
+    w.counters.mss_clamped.inc();
+  std::memcpy(p, s.lan_mac, sizeof s.lan_mac);
+  std::memcpy(p + RTE_ETHER_ADDR_LEN, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  tx_enqueue(w, 0, m);
+}
+
+}  // namespace
+
+uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                       uint64_t now_tsc) {
+  const LinkConfig& L = snap.links[link];
+  if (!L.nat || !w.nat) return n;  // routed links: the firewall's session, the general path's
+  NatSessionTable& nat = *w.nat;
+  const LinkForwards* lf = forwards_of(snap, link);
+  static_assert(kBurst <= 64, "one bit per packet in `rest`");
+  uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
+
+  // Pass A: frame checks; each candidate's index slot starts loading.
+  uint8_t at[kBurst];  // candidate j is pkts[at[j]]
+  uint16_t port[kBurst];
+  NatProto proto[kBurst];
+  uint16_t nc = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    const uint8_t* f = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    const uint8_t* ip = f + kLaneEthLen;
+    if (!lane_frame_ok(pkts[i], f)) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
+    const NatProto p = nat_proto_of(ip[9]);
+    const uint16_t dport = nat_rd16(ip + kLaneIpLen + 2);
+    if (!lane_reply(w, L, lf, ip, p, dport)) {
+      rest |= uint64_t{1} << i;
+      continue;
+    }
+    nat.prefetch_inbound_slot(link, p, dport);
+    port[nc] = dport;
+    proto[nc] = p;
+    at[nc++] = static_cast<uint8_t>(i);
+  }
+  // Pass B: the sessions' lines.
+  for (uint16_t j = 0; j < nc; j++) nat.prefetch_inbound_session(link, proto[j], port[j]);
+
+  // Pass C: the session (expired ones released, as the general path would), the host's route, then forward.
+  const uint32_t gen_tag = lan_tag_generation(snap.generation);
+  uint32_t taken = 0;
+  for (uint16_t j = 0; j < nc; j++) {
+    rte_mbuf* m = pkts[at[j]];
+    uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+    uint8_t* ip = p + kLaneEthLen;
+    NatSession* s = nat.find_inbound(link, proto[j], port[j], now_tsc, snap.nat.timeouts);
+    // A forward's session (its forward gone in a reload: the general path releases it), no route to the host, a
+    // tagged subnet, or a source of the LAN's own subnets (the general path drops it as martian): not the lane's.
+    if (s == nullptr || s->forward || !session_lan_route(snap, gen_tag, *s) || snap.lan[s->lan_tag >> 24].vlan != 0 ||
+        lan_subnet_of(snap, nat_rd32(ip + 12)) >= 0) {
+      rest |= uint64_t{1} << at[j];
+      continue;
+    }
+    uint8_t* l4 = ip + kLaneIpLen;
+    nat_inbound_rewrite(*s, ip, l4, l4 + 2, now_tsc);
+    lane_deliver(w, snap, link, m, p, *s);
+    taken++;
+  }
+  w.counters.wan_fast_lane.add(taken);
+  return lane_keep_rest(pkts, rest);
+}
+
+}  // namespace wansteer
