@@ -127,6 +127,8 @@ void DataplaneResources::stop_workers() {
   rte_eal_mp_wait_lcore();
   launched_ = false;
   memif_guard_release();  // no worker polls any more: closing the ports needs no grace period
+  if (memif_guarded_)
+    fmt::print("wansteer: memif guard: {} unmaps of departed peers waited for the workers\n", memif_guard_waits());
 }
 
 void DataplaneResources::guard_memif_ports(const Policy& policy) {
@@ -134,7 +136,8 @@ void DataplaneResources::guard_memif_ports(const Policy& policy) {
   for (const auto& link : policy.links) any = any || is_memif_device(link.device);
   std::string why;
   if (!any) return;
-  if (memif_guard_install(rt_.qsbr, &why))
+  memif_guarded_ = memif_guard_install(rt_.qsbr, &why);
+  if (memif_guarded_)
     fmt::print("wansteer: memif ports: a disconnecting peer's regions are unmapped only after a worker grace period\n");
   else
     fmt::print(stderr,

@@ -48,6 +48,7 @@ class DataplaneResources {
   std::vector<rte_ring*> handoff_rings_;
   std::atomic<bool> workers_stop_{false};
   bool launched_ = false;
+  bool memif_guarded_ = false;
 };
 
 }  // namespace wansteer

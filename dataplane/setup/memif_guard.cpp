@@ -61,6 +61,12 @@ int memif_guarded_munmap(void* addr, size_t len) {
   return munmap(addr, len);
 }
 
+// ELF addresses are integers until the loader's mapping makes them pointers: the one place that converts.
+template <class T>
+T* elf_pointer(uintptr_t address) {
+  return reinterpret_cast<T*>(address);  // NOLINT(performance-no-int-to-ptr)
+}
+
 struct LoadedObject {
   uintptr_t base = 0;
   const ElfW(Phdr) * phdr = nullptr;
@@ -90,7 +96,7 @@ RelocationTables read_dynamic(const LoadedObject& obj, uintptr_t* relro_lo, uint
   RelocationTables t;
   const ElfW(Dyn)* dyn = nullptr;
   for (uint16_t i = 0; i < obj.phnum; i++) {
-    if (obj.phdr[i].p_type == PT_DYNAMIC) dyn = reinterpret_cast<const ElfW(Dyn)*>(obj.base + obj.phdr[i].p_vaddr);
+    if (obj.phdr[i].p_type == PT_DYNAMIC) dyn = elf_pointer<const ElfW(Dyn)>(obj.base + obj.phdr[i].p_vaddr);
     if (obj.phdr[i].p_type == PT_GNU_RELRO) {
       *relro_lo = obj.base + obj.phdr[i].p_vaddr;
       *relro_hi = *relro_lo + obj.phdr[i].p_memsz;
@@ -100,19 +106,19 @@ RelocationTables read_dynamic(const LoadedObject& obj, uintptr_t* relro_lo, uint
     const uintptr_t ptr = dynamic_address(obj.base, dyn->d_un.d_ptr);
     switch (dyn->d_tag) {
       case DT_SYMTAB:
-        t.symtab = reinterpret_cast<const ElfW(Sym)*>(ptr);
+        t.symtab = elf_pointer<const ElfW(Sym)>(ptr);
         break;
       case DT_STRTAB:
-        t.strtab = reinterpret_cast<const char*>(ptr);
+        t.strtab = elf_pointer<const char>(ptr);
         break;
       case DT_JMPREL:
-        t.tables[0] = reinterpret_cast<const ElfW(Rela)*>(ptr);
+        t.tables[0] = elf_pointer<const ElfW(Rela)>(ptr);
         break;
       case DT_PLTRELSZ:
         t.sizes[0] = dyn->d_un.d_val;
         break;
       case DT_RELA:
-        t.tables[1] = reinterpret_cast<const ElfW(Rela)*>(ptr);
+        t.tables[1] = elf_pointer<const ElfW(Rela)>(ptr);
         break;
       case DT_RELASZ:
         t.sizes[1] = dyn->d_un.d_val;
@@ -128,7 +134,7 @@ bool write_slot(void** slot, void* value, uintptr_t relro_lo, uintptr_t relro_hi
   const auto at = reinterpret_cast<uintptr_t>(slot);
   const bool read_only = at >= relro_lo && at < relro_hi;  // RELRO: read-only once the loader is done
   const auto page_size = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  void* page = reinterpret_cast<void*>(at & ~(page_size - 1));
+  void* page = elf_pointer<void>(at & ~(page_size - 1));
   if (read_only && mprotect(page, page_size, PROT_READ | PROT_WRITE) != 0) return false;
   __atomic_store_n(slot, value, __ATOMIC_RELEASE);
   if (read_only) mprotect(page, page_size, PROT_READ);
@@ -156,7 +162,7 @@ bool memif_guard_install(rte_rcu_qsbr* qsbr, std::string* why) {
       if ((type != kJumpSlot && type != kGlobDat) ||
           strcmp(t.strtab + t.symtab[ELF64_R_SYM(r.r_info)].st_name, "munmap") != 0)
         continue;
-      auto** slot = reinterpret_cast<void**>(obj.base + r.r_offset);
+      auto** slot = elf_pointer<void*>(obj.base + r.r_offset);
       if (!write_slot(slot, reinterpret_cast<void*>(&memif_guarded_munmap), relro_lo, relro_hi)) {
         *why = "cannot make the memif driver's import table writable";
         return false;

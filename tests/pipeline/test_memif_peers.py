@@ -19,10 +19,12 @@ def test_wansteer_survives_memif_peers_that_come_and_go(build_dir, repo_root):
                            "--hold", "0.2"], capture_output=True, text=True, env=env, timeout=300)
     out = proc.stdout + proc.stderr
     m = re.search(r"memif_churn cycles=(\d+) crashes=(\d+) cycles_with_traffic=(\d+) mempool_in_use=(-?\d+) "
-                  r"lan_rx_packets=(\d+) guard=(\w+)", out)
+                  r"lan_rx_packets=(\d+) guard=(\w+) guard_waits=(\d+)", out)
     assert m, out[-3000:]
-    cycles, crashes, with_traffic, in_use, rx, guard = m.groups()
+    cycles, crashes, with_traffic, in_use, rx, guard, waits = m.groups()
     assert guard == "on", out[-3000:]
+    # every cycle the LAN port's peer (whose traffic arrived) left, and the unmap of its regions waited first
+    assert int(waits) >= CYCLES, out[-3000:]
     assert int(crashes) == 0, out[-3000:]
     assert int(with_traffic) == CYCLES, f"wansteer saw the peer's traffic in {with_traffic} of {cycles} cycles"
     assert int(rx) > 0
