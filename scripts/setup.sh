@@ -12,6 +12,8 @@ PACKAGES=(
     prometheus-cpp-dev libcivetweb-dev libfmt-dev catch2 libyaml-cpp-dev libpcap-dev nlohmann-json3-dev libssl-dev libsodium-dev
     # style checks run by scripts/test.sh; dpdk-testpmd (dpdk-dev) is the benchmarks' baseline
     clang-format clang-tidy dpdk-dev
+    # bench/pktgen: Pktgen-DPDK (built apart, bench/README.md) links Lua 5.3
+    liblua5.3-0
     # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     # tests and lab

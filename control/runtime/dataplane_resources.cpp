@@ -12,6 +12,7 @@
 
 #include "dataplane/egress.hpp"
 #include "dataplane/nat_handoff.hpp"
+#include "dataplane/setup/memif_guard.hpp"
 #include "dataplane/setup/ports.hpp"
 #include "dataplane/worker.hpp"
 
@@ -19,7 +20,8 @@ namespace wansteer {
 
 DataplaneResources::~DataplaneResources() {
   stop_workers();
-  free_handoff_rings();  // no-op unless start-up failed before the workers ran
+  memif_guard_release();  // before the RCU state it waits on goes
+  free_handoff_rings();   // no-op unless start-up failed before the workers ran
   for (WorkerContext* w : rt_.workers) delete w;
   rte_ring_free(rt_.to_control);
   rte_ring_free(rt_.from_control);
@@ -35,6 +37,7 @@ bool DataplaneResources::setup(const Policy& policy, unsigned workers, bool fast
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
       !create_workers(policy, fast_lane, error))
     return false;
+  guard_memif_ports(policy);
   // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
   // NAT reply that RSS gives to another worker goes to the session's owner (its port % workers) the same way.
   return egress_rings_create(rt_.workers, static_cast<uint32_t>(policy.links.size()), socket_, handoff_rings_, error) &&
@@ -123,6 +126,24 @@ void DataplaneResources::stop_workers() {
   workers_stop_.store(true);
   rte_eal_mp_wait_lcore();
   launched_ = false;
+  memif_guard_release();  // no worker polls any more: closing the ports needs no grace period
+  if (memif_guarded_)
+    fmt::print("wansteer: memif guard: {} unmaps of departed peers waited for the workers\n", memif_guard_waits());
+}
+
+void DataplaneResources::guard_memif_ports(const Policy& policy) {
+  bool any = is_memif_device(policy.lan.device);
+  for (const auto& link : policy.links) any = any || is_memif_device(link.device);
+  std::string why;
+  if (!any) return;
+  memif_guarded_ = memif_guard_install(rt_.qsbr, &why);
+  if (memif_guarded_)
+    fmt::print("wansteer: memif ports: a disconnecting peer's regions are unmapped only after a worker grace period\n");
+  else
+    fmt::print(stderr,
+               "wansteer: warning: memif guard not installed ({}): a peer disconnecting under traffic may crash "
+               "the data plane\n",
+               why);
 }
 
 void DataplaneResources::free_handoff_rings() { egress_rings_free(handoff_rings_); }

@@ -39,6 +39,8 @@ class DataplaneResources {
   bool start_ports(const Policy& policy, std::string* error);
   bool create_rings(std::string* error);
   bool create_workers(const Policy& policy, bool fast_lane, std::string* error);
+  // memif ports: a peer's disconnect waits for the workers before its regions are unmapped (memif_guard.hpp).
+  void guard_memif_ports(const Policy& policy);
 
   DataplaneRuntime rt_;
   unsigned workers_ = 0;
@@ -46,6 +48,7 @@ class DataplaneResources {
   std::vector<rte_ring*> handoff_rings_;
   std::atomic<bool> workers_stop_{false};
   bool launched_ = false;
+  bool memif_guarded_ = false;
 };
 
 }  // namespace wansteer
