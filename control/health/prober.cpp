@@ -62,6 +62,7 @@ Prober::Prober(const Policy& policy, rte_mempool* pool, const rte_ether_addr* li
     L.metered = ls.metered;
     L.spec = ls.probe;
     L.interval_ms = ls.probe.interval_ms;
+    L.send_ms = ls.probe.interval_ms;
     std::vector<ProbeTarget> targets = ls.probe.targets;
     if (targets.empty()) targets.push_back(ProbeTarget{ls.gateway, ProbeKind::icmp, 862});
     for (size_t t = 0; t < targets.size() && t < kMaxProbeTargets; t++) {
@@ -172,7 +173,13 @@ void Prober::tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& tx) {
       for (auto& T : L.targets)  // speeding up takes effect now, slowing down after the current wait
         if (T.next_due_tsc > now_tsc) T.next_due_tsc = std::min(T.next_due_tsc, now_tsc);
     }
-    const uint64_t interval_tsc = tsc_hz_ / 1000 * interval;
+    const uint32_t send_ms = (L.boost && !L.metered && L.spec.boost_interval_ms != 0)
+                                 ? std::min(interval, L.spec.boost_interval_ms)
+                                 : interval;
+    if (send_ms < L.send_ms)  // a boost takes effect now
+      for (auto& T : L.targets) T.next_due_tsc = std::min(T.next_due_tsc, now_tsc);
+    L.send_ms = send_ms;
+    const uint64_t interval_tsc = tsc_hz_ / 1000 * send_ms;
     for (size_t t = 0; t < L.targets.size(); t++) {
       Target& T = L.targets[t];
       L.liveness->target(t).tick(now_ns);
