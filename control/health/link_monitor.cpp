@@ -155,8 +155,14 @@ void LinkMonitor::evaluate(uint64_t now) {
       events_.emit(std::move(e));
     }
     evaluate_gates(l, m, now_ns);
-    prober_->set_loss_boost(
-        l, v.alive && lv.loss_in_doubt(LossTest::for_limit(strictest_loss_pct(l), LossTest::kFastFactor)));
+    // Probe faster while the fast test is in doubt, or while the slow one still holds a breach up: a line that
+    // is clean again is then cleared in about a second instead of 500 replies at the normal interval.
+    const double strictest = strictest_loss_pct(l);
+    bool doubt = lv.loss_in_doubt(LossTest::for_limit(strictest, LossTest::kFastFactor));
+    const LossTest slow = LossTest::for_limit(strictest, LossTest::kSlowFactor);
+    for (size_t t = 0; t < lv.n_targets() && !doubt; t++)
+      doubt = lv.target(t).losses().evidence(slow) >= LossTest::kGoodNats;
+    prober_->set_loss_boost(l, v.alive && doubt);
   }
 }
 

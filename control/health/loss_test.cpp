@@ -7,6 +7,13 @@
 
 namespace wansteer {
 
+namespace {
+// The evidence's ceiling: twice the decision, so a target that decided stays decided (above kDecideNats) for
+// ~240 replies while the link's other targets catch up (the link breaches when its best target has decided), and
+// a long bad spell is still forgotten as fast as a short one once the line is clean.
+constexpr double kLossEvidenceCap = 2 * LossTest::kDecideNats;
+}  // namespace
+
 LossTest LossTest::for_limit(double max_loss_pct, double factor) {
   LossTest t;
   const double p0 = std::clamp(max_loss_pct / 100.0, 0.0, 1.0);
@@ -31,14 +38,18 @@ void LossHistory::on_outcome(bool lost) {
 void LossHistory::forget() { n_ = head_ = 0; }
 
 double LossHistory::evidence(const LossTest& t) const {
-  if (!t.active) return 0;
-  double best = 0;
-  for (size_t i = 1; i <= n_; i++) {
+  if (!t.active || n_ == 0) return 0;
+  // Page's recursion from before the oldest recorded loss: a run of replies lowers the evidence (never below 0), a
+  // loss raises it (never above kLossEvidenceCap).
+  double s = 0;
+  uint64_t prev = 0;
+  for (size_t i = n_; i >= 1; i--) {  // oldest first
     const uint64_t pos = at_[(head_ + kLosses - i) % kLosses];
-    const double len = static_cast<double>(known_ - pos);
-    best = std::max(best, static_cast<double>(i) * t.on_loss + (len - static_cast<double>(i)) * t.on_reply);
+    if (i != n_) s = std::max(0.0, s + static_cast<double>(pos - prev - 1) * t.on_reply);
+    s = std::min(kLossEvidenceCap, s + t.on_loss);
+    prev = pos;
   }
-  return best;
+  return std::max(0.0, s + static_cast<double>(known_ - prev - 1) * t.on_reply);
 }
 
 uint64_t LossHistory::since_last_loss() const {

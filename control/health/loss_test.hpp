@@ -31,10 +31,11 @@ struct LossTest {
   static LossTest for_limit(double max_loss_pct, double factor);
 };
 
-// The recent losses of one target's outcome stream (in the order their fates became known), enough to compute the
-// CUSUM of any LossTest: its maximum is reached over a suffix that starts at a loss, so the evidence is the best
-// of i * on_loss + (len_i - i) * on_reply over the i newest losses. Keeps the newest kLosses losses (an outcome
-// stream with more losses than that in its deciding suffix is far past any threshold).
+// The recent losses of one target's outcome stream (in the order their fates became known), enough to run the
+// CUSUM of any LossTest: S = max(0, S + on_reply) per reply, S = min(2 x kDecideNats, S + on_loss) per loss. The
+// cap keeps a decided target decided while the link's other targets catch up, and lets a long bad spell be
+// forgotten as fast as a short one. Keeps the newest kLosses losses and starts the recursion before the oldest of
+// them (a lower bound when more were lost).
 class LossHistory {
  public:
   static constexpr size_t kLosses = 64;

@@ -13,10 +13,10 @@ using namespace wansteer;
 
 namespace {
 
-// Page's CUSUM the textbook way: S = max(0, S + llr) over the whole sequence.
+// Page's CUSUM the textbook way over the whole sequence, capped at twice the decision.
 double brute_cusum(const std::vector<bool>& lost, const LossTest& t) {
   double s = 0;
-  for (bool l : lost) s = std::max(0.0, s + (l ? t.on_loss : t.on_reply));
+  for (bool l : lost) s = std::clamp(s + (l ? t.on_loss : t.on_reply), 0.0, 2 * LossTest::kDecideNats);
   return s;
 }
 
@@ -97,8 +97,13 @@ TEST_CASE("loss history: outcomes since the last loss, and forgetting the losses
   h.forget();
   CHECK(h.evidence(t) == 0);
   CHECK(h.since_last_loss() == UINT64_MAX);
-  for (int i = 0; i < 100; i++) h.on_outcome(true);  // more losses than it keeps: the newest 64 decide
-  CHECK(h.evidence(t) == Approx(LossHistory::kLosses * std::log(5.0)));
+  for (int i = 0; i < 100; i++) h.on_outcome(true);  // more losses than it keeps, and past the decision
+  CHECK(h.evidence(t) == 2 * LossTest::kDecideNats);
+  // capped: a long bad spell is forgotten after (20 - 5) / ln(0.99 / 0.95) = 364 replies, like a short one
+  for (int i = 0; i < 363; i++) h.on_outcome(false);
+  CHECK(h.evidence(t) >= LossTest::kGoodNats);
+  h.on_outcome(false);
+  CHECK(h.evidence(t) < LossTest::kGoodNats);
 }
 
 TEST_CASE("loss test: 5 % loss against a 1 % limit breaches within 800 probes per target in 99 % of runs",
