@@ -30,20 +30,19 @@ TargetEstimator::TargetEstimator(const HealthConfig& cfg) : cfg_(cfg) {}
 void TargetEstimator::on_sent(uint32_t seq, uint64_t now_ns) {
   probes_sent_++;
   pending_.push_back({seq, now_ns});
-  if (pending_.size() > kMaxPending) {
-    record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
-    probes_lost_++;
-    pending_.pop_front();
-  }
+  if (pending_.size() > kMaxPending) lose_oldest_pending();
+}
+
+void TargetEstimator::lose_oldest_pending() {
+  record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
+  probes_lost_++;
+  pending_.pop_front();
 }
 
 void TargetEstimator::tick(uint64_t now_ns) {
   const uint64_t timeout = cfg_.reply_timeout_ns();
-  while (!pending_.empty() && now_ns >= pending_.front().sent_ns && now_ns - pending_.front().sent_ns >= timeout) {
-    record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
-    probes_lost_++;
-    pending_.pop_front();
-  }
+  while (!pending_.empty() && now_ns >= pending_.front().sent_ns && now_ns - pending_.front().sent_ns >= timeout)
+    lose_oldest_pending();
 }
 
 void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, std::optional<uint32_t> reflector_seq) {
@@ -59,11 +58,7 @@ void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, s
   pending_.erase(it);
   // RACK: what was sent a reorder window before this probe and is still unanswered is lost, not just late.
   const uint64_t reorder_ns = static_cast<uint64_t>(std::max(kMinReorderMs, srtt_ms_ / 4) * 1e6);
-  while (!pending_.empty() && pending_.front().sent_ns + reorder_ns <= sent_ns) {
-    record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
-    probes_lost_++;
-    pending_.pop_front();
-  }
+  while (!pending_.empty() && pending_.front().sent_ns + reorder_ns <= sent_ns) lose_oldest_pending();
   std::erase_if(early_tags_, [seq](const auto& t) { return t.first == seq; });  // reordered: it was not lost
   replies_++;
 

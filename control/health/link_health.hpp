@@ -91,6 +91,7 @@ class TargetEstimator {
     uint64_t sent_ns;
   };
   void record(const Outcome& o);
+  void lose_oldest_pending();  // the oldest pending probe is lost
   void tag_gap(uint32_t from_seq, uint32_t to_seq, uint32_t fwd_count);
   Fate pending_tag(uint32_t seq);
 

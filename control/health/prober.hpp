@@ -73,7 +73,8 @@ class Prober {
     uint32_t seq = 0;
     uint64_t tsc = 0;  // 0 = slot free
   };
-  static constexpr uint32_t kPendingSlots = 1024;  // probes in flight per target (seq % slots)
+  static constexpr uint32_t kPendingSlots = 1024;   // probes in flight per target (seq % slots)
+  static constexpr uint32_t kMaxProbesPerTick = 4;  // per target, catching up while boosted
 
   struct Target {
     ProbeTarget spec;
@@ -96,6 +97,8 @@ class Prober {
 
   rte_ipv4_hdr* frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac, uint8_t proto,
                              uint16_t ip_len);
+  // Builds and sends the next probe of (l, t); false when no mbuf was free (counted).
+  bool send_probe(size_t l, size_t t, const rte_ether_addr& gw_mac, uint64_t now_tsc, uint64_t now_ns);
   rte_mbuf* build_icmp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
   rte_mbuf* build_stamp(size_t link, size_t target, uint32_t seq, const rte_ether_addr& gw_mac, uint64_t tsc);
   // The STAMP reply in a UDP payload, in the link's mode; false when it is refused (counted).
