@@ -111,6 +111,7 @@ TEST_CASE("loss test: 5 % loss against a 1 % limit breaches within 800 probes pe
   std::mt19937_64 rng(5);
   constexpr int kRuns = 2000;
   std::vector<uint64_t> took;
+  took.reserve(kRuns);
   for (int r = 0; r < kRuns; r++) took.push_back(probes_to_breach(rng, 0.05, 1, 5000));
   CHECK(std::count(took.begin(), took.end(), 0u) == 0);
   std::sort(took.begin(), took.end());
