@@ -30,20 +30,19 @@ TargetEstimator::TargetEstimator(const HealthConfig& cfg) : cfg_(cfg) {}
 void TargetEstimator::on_sent(uint32_t seq, uint64_t now_ns) {
   probes_sent_++;
   pending_.push_back({seq, now_ns});
-  if (pending_.size() > kMaxPending) {
-    record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
-    probes_lost_++;
-    pending_.pop_front();
-  }
+  if (pending_.size() > kMaxPending) lose_oldest_pending();
+}
+
+void TargetEstimator::lose_oldest_pending() {
+  record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
+  probes_lost_++;
+  pending_.pop_front();
 }
 
 void TargetEstimator::tick(uint64_t now_ns) {
   const uint64_t timeout = cfg_.reply_timeout_ns();
-  while (!pending_.empty() && now_ns >= pending_.front().sent_ns && now_ns - pending_.front().sent_ns >= timeout) {
-    record({pending_.front().seq, pending_tag(pending_.front().seq), 0});
-    probes_lost_++;
-    pending_.pop_front();
-  }
+  while (!pending_.empty() && now_ns >= pending_.front().sent_ns && now_ns - pending_.front().sent_ns >= timeout)
+    lose_oldest_pending();
 }
 
 void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, std::optional<uint32_t> reflector_seq) {
@@ -55,7 +54,11 @@ void TargetEstimator::on_reply(uint32_t seq, uint64_t now_ns, uint64_t rtt_ns, s
   last_reply_ns_ = std::max(last_reply_ns_, now_ns);
   auto it = std::find_if(pending_.begin(), pending_.end(), [seq](const Pending& p) { return p.seq == seq; });
   if (it == pending_.end()) return;  // late, voided or duplicate: neither a loss nor an RTT sample
+  const uint64_t sent_ns = it->sent_ns;
   pending_.erase(it);
+  // RACK: what was sent a reorder window before this probe and is still unanswered is lost, not just late.
+  const uint64_t reorder_ns = static_cast<uint64_t>(std::max(kMinReorderMs, srtt_ms_ / 4) * 1e6);
+  while (!pending_.empty() && pending_.front().sent_ns + reorder_ns <= sent_ns) lose_oldest_pending();
   std::erase_if(early_tags_, [seq](const auto& t) { return t.first == seq; });  // reordered: it was not lost
   replies_++;
 
@@ -129,9 +132,11 @@ void TargetEstimator::forget_losses() {
   // Keep the replies (the hold-down's good samples), drop the probes the outage swallowed.
   std::erase_if(window_, [](const Outcome& o) { return o.fate != Fate::replied; });
   early_tags_.clear();
+  losses_.forget();
 }
 
 void TargetEstimator::record(const Outcome& o) {
+  losses_.on_outcome(o.fate != Fate::replied);
   window_.push_back(o);
   while (window_.size() > cfg_.loss_window) window_.pop_front();
 }
@@ -288,17 +293,33 @@ LinkMetrics LinkLiveness::metrics() const {
   return agg;
 }
 
+double LinkLiveness::loss_evidence(const LossTest& t) const {
+  double live = -1, any = 0;
+  for (size_t i = 0; i < targets_.size(); i++) {
+    const double e = targets_[i].losses().evidence(t);
+    any = std::max(any, e);
+    if (target_live(i, last_eval_ns_)) live = live < 0 ? e : std::min(live, e);
+  }
+  return live < 0 ? any : live;
+}
+
+bool LinkLiveness::loss_in_doubt(const LossTest& t) const {
+  return std::any_of(targets_.begin(), targets_.end(), [&t](const TargetEstimator& e) {
+    return e.losses().since_last_loss() < kDoubtOutcomes || e.losses().evidence(t) > 0;
+  });
+}
+
 // ---- SlaGate ----
 
 SlaGate::SlaGate(const HealthConfig& cfg) : cfg_(cfg) {}
 
-SlaGate::Verdict SlaGate::evaluate(const LinkMetrics& m, const Sla& sla, uint64_t now_ns) {
+SlaGate::Verdict SlaGate::evaluate(const LinkMetrics& m, const Sla& sla, double loss_nats, uint64_t now_ns) {
   if (m.samples < cfg_.min_samples) {
     good_since_ns_.reset();
     return {ok_, false, "few_samples"};
   }
   const char* breach = nullptr;
-  if (m.loss_pct > sla.max_loss_pct)
+  if (loss_nats >= (ok_ ? LossTest::kDecideNats : LossTest::kGoodNats))
     breach = "loss";
   else if (m.has_rtt && m.rtt_ms > sla.max_rtt_ms)
     breach = "rtt";

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "control/health/loss_test.hpp"
+
 namespace wansteer {
 
 struct HealthConfig {
@@ -37,7 +39,9 @@ struct LinkMetrics {                                        // what the planner,
 // One probe target (one address, one probe kind). Sequence numbers are the sender's, sent in increasing order.
 //
 // Loss: the window holds the last loss_window probes whose fate is known: replied in time, or unanswered for
-// reply_timeout (then lost; a reply arriving later is not counted again, so a probe is never counted twice). A late
+// reply_timeout (then lost; a reply arriving later is not counted again, so a probe is never counted twice), or
+// unanswered while a probe sent a reorder window later was answered (then lost at once, like TCP RACK, RFC 8985:
+// the window is a quarter of the smoothed RTT, at least kMinReorderMs, so reordering is not loss). A late
 // reply still proves the line answers: it counts for liveness (last_reply_ns), so a saturated line whose queue
 // holds replies past the timeout is slow (its loss and RTT say so), not dead.
 //
@@ -70,6 +74,10 @@ class TargetEstimator {
   // The edge did not run in [from_ns, to_ns): see the class comment.
   void excuse(uint64_t from_ns, uint64_t to_ns);
   uint64_t voided() const { return voided_; }  // probes excuse() took out of the count
+  // The sequential loss test's view of this target's outcomes (control/health/loss_test.hpp).
+  const LossHistory& losses() const { return losses_; }
+
+  static constexpr double kMinReorderMs = 2.0;
 
  private:
   enum class Fate : uint8_t { replied, lost, lost_fwd, lost_rev };
@@ -83,6 +91,7 @@ class TargetEstimator {
     uint64_t sent_ns;
   };
   void record(const Outcome& o);
+  void lose_oldest_pending();  // the oldest pending probe is lost
   void tag_gap(uint32_t from_seq, uint32_t to_seq, uint32_t fwd_count);
   Fate pending_tag(uint32_t seq);
 
@@ -95,6 +104,7 @@ class TargetEstimator {
   double srtt_ms_ = 0, jitter_ms_ = 0, last_rtt_ms_ = 0;
   bool has_rtt_ = false;
   std::optional<std::pair<uint32_t, uint32_t>> last_stamp_;  // (sender seq, reflector seq) of the newest reply
+  LossHistory losses_;
 };
 
 // degraded is decided by the planner (alive but failing some class SLA); this module reports liveness.
@@ -124,6 +134,13 @@ class LinkLiveness {
   };
   Verdict evaluate(uint64_t now_ns);  // call every control tick
   LinkMetrics metrics() const;        // best live target's, or aggregate if none alive
+  // Evidence (nats) that the link's loss breaks the limit of `t`: the best live target's (the lowest), so one lossy
+  // target does not condemn a link; the highest when none is live.
+  double loss_evidence(const LossTest& t) const;
+  // Some target's outcomes lean towards loss above the limit of `t` (positive evidence, or a loss among its last
+  // kDoubtOutcomes outcomes): the link is worth probing faster until the test decides.
+  bool loss_in_doubt(const LossTest& t) const;
+  static constexpr uint64_t kDoubtOutcomes = 100;
   bool alive() const { return alive_; }
   // The probe interval changed (a metered link speeding up or slowing down): detect time follows it, and after a
   // speed-up the targets get one new detect time from now before silence counts against them.
@@ -153,8 +170,10 @@ struct Sla {
 };
 
 // SLA judgment with hold-down for one (class, link): fails as soon as metrics break the SLA (with >= min_samples),
-// passes again only after the SLA has held continuously for hold_down_ms. Starts passing (nothing known yet is not
-// a failure); with fewer than min_samples the verdict stays as it was and a running hold-down restarts.
+// passes again only after the SLA has held continuously for hold_down_ms. Loss breaks it when the sequential loss
+// test's evidence reaches LossTest::kDecideNats, and holds again only below LossTest::kGoodNats (hysteresis). Starts
+// passing (nothing known yet is not a failure); with fewer than min_samples the verdict stays as it was and a running
+// hold-down restarts.
 class SlaGate {
  public:
   SlaGate(const HealthConfig& cfg);
@@ -164,7 +183,8 @@ class SlaGate {
     bool changed;
     const char* cause;
   };
-  Verdict evaluate(const LinkMetrics& m, const Sla& sla, uint64_t now_ns);
+  // loss_nats: LinkLiveness::loss_evidence() for this SLA's loss limit (the larger of its fast and slow tests).
+  Verdict evaluate(const LinkMetrics& m, const Sla& sla, double loss_nats, uint64_t now_ns);
   bool ok() const { return ok_; }
 
  private:

@@ -76,6 +76,8 @@ class LinkMonitor {
  private:
   void evaluate_gates(size_t l, const LinkMetrics& m, uint64_t now_ns);
   uint32_t passive_timeout_ms(size_t l) const;
+  // The lowest loss limit among the SLAs of the classes allowed on link `l` (100 when none limits loss).
+  double strictest_loss_pct(size_t l) const;
   // The edge did not run during `gap`: liveness and the passive signal do not count it as silence.
   void excuse(const StallWatch::Gap& gap);
 

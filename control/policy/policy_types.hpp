@@ -78,6 +78,7 @@ struct ProbeSpec {
   uint32_t hold_down_ms = 10000;      // a recovered link (or class on it) must stay good this long
   uint32_t passive_timeout_ms = 300;  // sending traffic but receiving nothing this long: suspect now; 0 = off
   uint32_t min_samples = 10;          // SLA judgments wait for this many probe outcomes
+  uint32_t boost_interval_ms = 1;     // probe interval while the loss test is in doubt (unmetered links); 0 = never
   // STAMP authenticated mode (RFC 8762): the key file as resolved ("" = unauthenticated) and the key read from it
   // when the policy was loaded, so a missing or weak key is a policy error, never a probe that cannot be sent.
   std::string stamp_auth_key_file;

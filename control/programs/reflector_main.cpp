@@ -75,9 +75,9 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
                                                           "drop this share of test packets on receive, at random")(
       "allow", po::value(&o.allow)->composing(),
       "answer only clients in this prefix (repeat for more; default: anyone, with a warning)")(
-      "rate-limit", po::value(&o.settings.guard.rate_pps)->default_value(200),
+      "rate-limit", po::value(&o.settings.guard.rate_pps)->default_value(1500),
       "test packets per second answered per client address (0: no limit); the rest are counted, not answered")(
-      "burst", po::value(&o.settings.guard.burst)->default_value(100), "packets a client may send at once")(
+      "burst", po::value(&o.settings.guard.burst)->default_value(200), "packets a client may send at once")(
       "auth-key-file", po::value(&o.auth_key_file),
       "RFC 8762 authenticated mode: HMAC-SHA-256 with the hex key in this file (>= 16 bytes, not world-readable)")(
       "verbose,v", po::bool_switch(&o.verbose), "print every test packet on stderr");

@@ -87,6 +87,37 @@ TEST_CASE("a probe is lost exactly at the reply timeout, not before", "[health]"
   CHECK(m.probes_lost == 1);
 }
 
+TEST_CASE("RACK: a probe unanswered when one sent a reorder window later is answered is lost at once", "[health]") {
+  TargetEstimator t(test_config());
+  t.on_sent(1, ms(0));
+  t.on_sent(2, ms(20));
+  t.on_sent(3, ms(21));
+  // probe 3 answered first, sent 1 ms after probe 2: within the 2 ms reorder window, 2 may still come
+  t.on_reply(3, ms(22), ms(1));
+  LinkMetrics m = t.metrics();
+  CHECK(m.probes_lost == 1);  // probe 1, sent 21 ms before probe 3
+  CHECK(m.samples == 2);
+  CHECK(t.losses().since_last_loss() == 1);
+  t.on_reply(2, ms(23), ms(3));  // reordered, not lost
+  m = t.metrics();
+  CHECK(m.probes_lost == 1);
+  CHECK(m.replies == 2);
+  t.on_reply(1, ms(24), ms(24));  // the lost one turning up later is not counted again
+  CHECK(t.metrics().replies == 2);
+}
+
+TEST_CASE("RACK: the reorder window grows with the RTT (a quarter of it)", "[health]") {
+  TargetEstimator t(test_config());
+  probe_ok(t, 0, 0, ms(40));  // SRTT 40 ms: reorder window 10 ms
+  t.on_sent(1, ms(100));
+  t.on_sent(2, ms(108));
+  t.on_reply(2, ms(148), ms(40));
+  CHECK(t.metrics().probes_lost == 0);  // sent 8 ms apart: could be reordering
+  t.on_sent(3, ms(112));
+  t.on_reply(3, ms(152), ms(40));
+  CHECK(t.metrics().probes_lost == 1);  // probe 3 left 12 ms after probe 1
+}
+
 TEST_CASE("late replies are ignored: a lost probe stays lost and gives no RTT", "[health]") {
   TargetEstimator t(test_config());
   t.on_sent(1, 0);
@@ -339,30 +370,31 @@ TEST_CASE("liveness: a slower probe interval stretches the detect time without r
 TEST_CASE("SLA gate: fails at once, recovers only after the hold-down, needs min_samples", "[health]") {
   SlaGate g(test_config());  // min 10 samples, hold-down 1000 ms
   Sla sla{5, 100, 30};
-  auto v = g.evaluate(metrics_with(9, 50, 10, 1), sla, 0);  // too few samples to judge
+  constexpr double kBad = LossTest::kDecideNats;
+  auto v = g.evaluate(metrics_with(9, 50, 10, 1), sla, kBad, 0);  // too few samples to judge
   CHECK(v.ok);
   CHECK_FALSE(v.changed);
-  v = g.evaluate(metrics_with(10, 50, 10, 1), sla, ms(10));
+  v = g.evaluate(metrics_with(10, 50, 10, 1), sla, kBad, ms(10));
   CHECK_FALSE(v.ok);
   CHECK(v.changed);
   CHECK(std::string(v.cause) == "loss");
-  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(100));  // good from 100 ms
+  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(100));  // good from 100 ms
   CHECK_FALSE(v.ok);
   CHECK(std::string(v.cause) == "hold_down");
-  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(600));
+  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(600));
   CHECK_FALSE(v.ok);
-  v = g.evaluate(metrics_with(10, 0, 150, 1), sla, ms(700));  // RTT breach restarts the hold-down
+  v = g.evaluate(metrics_with(10, 0, 150, 1), sla, 0, ms(700));  // RTT breach restarts the hold-down
   CHECK_FALSE(v.ok);
   CHECK_FALSE(v.changed);
   CHECK(std::string(v.cause) == "rtt");
-  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(800));
-  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(1100)).ok);  // would have been 1000 ms after 100
-  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(1800) - 1).ok);
-  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(1800));
+  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(800));
+  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(1100)).ok);  // would have been 1000 ms after 100
+  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(1800) - 1).ok);
+  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(1800));
   CHECK(v.ok);
   CHECK(v.changed);
   CHECK(std::string(v.cause) == "recovered");
-  v = g.evaluate(metrics_with(10, 0, 10, 31), sla, ms(1900));
+  v = g.evaluate(metrics_with(10, 0, 10, 31), sla, 0, ms(1900));
   CHECK_FALSE(v.ok);
   CHECK(std::string(v.cause) == "jitter");
 }
@@ -370,14 +402,29 @@ TEST_CASE("SLA gate: fails at once, recovers only after the hold-down, needs min
 TEST_CASE("SLA gate: the limits are inclusive, and too few samples restart a hold-down", "[health]") {
   SlaGate g(test_config());
   Sla sla{5, 100, 30};
-  CHECK(g.evaluate(metrics_with(10, 5, 100, 30), sla, 0).ok);  // exactly at every limit passes
-  REQUIRE_FALSE(g.evaluate(metrics_with(10, 5.01, 100, 30), sla, ms(1)).ok);
-  g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(100));
-  auto v = g.evaluate(metrics_with(3, 0, 10, 1), sla, ms(500));
+  constexpr double kBad = LossTest::kDecideNats;
+  CHECK(g.evaluate(metrics_with(10, 5, 100, 30), sla, kBad - 0.01, 0).ok);  // exactly at every limit passes
+  REQUIRE_FALSE(g.evaluate(metrics_with(10, 5, 100, 30), sla, kBad, ms(1)).ok);
+  g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(100));
+  auto v = g.evaluate(metrics_with(3, 0, 10, 1), sla, 0, ms(500));
   CHECK_FALSE(v.ok);
   CHECK(std::string(v.cause) == "few_samples");
-  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(1100)).ok);
-  CHECK(g.evaluate(metrics_with(10, 0, 10, 1), sla, ms(2100)).ok);
+  CHECK_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(1100)).ok);
+  CHECK(g.evaluate(metrics_with(10, 0, 10, 1), sla, 0, ms(2100)).ok);
+}
+
+TEST_CASE("SLA gate: after a loss breach, loss holds again only once the evidence fell below half the threshold",
+          "[health]") {
+  SlaGate g(test_config());  // hold-down 1000 ms
+  Sla sla{1, 100, 30};
+  REQUIRE_FALSE(g.evaluate(metrics_with(10, 0, 10, 1), sla, LossTest::kDecideNats, 0).ok);
+  auto v = g.evaluate(metrics_with(10, 0, 10, 1), sla, LossTest::kGoodNats, ms(10));
+  CHECK(std::string(v.cause) == "loss");  // still as much evidence as the hysteresis allows
+  v = g.evaluate(metrics_with(10, 0, 10, 1), sla, LossTest::kGoodNats - 0.01, ms(20));
+  CHECK(std::string(v.cause) == "hold_down");
+  CHECK(g.evaluate(metrics_with(10, 0, 10, 1), sla, 1, ms(1020)).ok);
+  // passing again, it takes the full threshold to breach
+  CHECK(g.evaluate(metrics_with(10, 0, 10, 1), sla, LossTest::kDecideNats - 0.01, ms(1030)).ok);
 }
 
 TEST_CASE("link states have stable names", "[health]") {
