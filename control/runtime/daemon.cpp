@@ -208,7 +208,7 @@ int run_daemon(const DaemonOptions& o) {
     if (cp) print_final_counters(*cp, o);
   });
   std::string err;
-  if (!dp.setup(*policy, o.workers, o.fast_lane, &err)) {
+  if (!dp.setup(*policy, o.workers, WorkerOptions{.fast_lane = o.fast_lane, .adaptive_poll = !o.busy_poll}, &err)) {
     fmt::print(stderr, "wansteer: {}\n", err);
     return 1;
   }

@@ -41,7 +41,10 @@ po::options_description describe(const char* usage) {
       "metrics.listen, else 127.0.0.1:9469)")("no-metrics", "do not serve Prometheus metrics")(
       "no-fast-lane",
       "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
-      "forwards cached IPv4 flows exactly as it does, only sooner)");
+      "forwards cached IPv4 flows exactly as it does, only sooner)")(
+      "busy-poll",
+      "workers poll without pause even when idle (100 % of a core each; the lowest latency). By default an "
+      "idle worker naps 5-30 us at a time after 25 us without packets: a few % of a core at 1,000 packets/s");
   return opts;
 }
 
@@ -132,6 +135,7 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
   out->metrics_listen = get<std::string>(vm, "metrics");
   out->no_metrics = vm.count("no-metrics") != 0;
   out->fast_lane = !vm.count("no-fast-lane");
+  out->busy_poll = vm.count("busy-poll") != 0;
   return std::nullopt;
 }
 

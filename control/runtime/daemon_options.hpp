@@ -20,6 +20,7 @@ struct DaemonOptions {
   std::optional<std::string> metrics_listen;    // --metrics ADDR:PORT
   bool no_metrics = false;
   bool fast_lane = true;
+  bool busy_poll = false;  // --busy-poll: workers spin at 100 % of a core even when idle (no adaptive polling)
   std::vector<std::string> eal_user;  // everything after "--"
 };
 
