@@ -14,7 +14,6 @@
 #include "dataplane/egress.hpp"
 #include "dataplane/fast_lane.hpp"
 #include "dataplane/general_path.hpp"
-#include "dataplane/idle_backoff.hpp"
 #include "dataplane/parse.hpp"
 
 namespace wansteer {
@@ -164,7 +163,10 @@ int worker_main(void* arg) {
   // 64k-flow cache every ~200 ms (idle timeouts are seconds), without paying for it on every burst.
   const uint64_t sweep_every = rte_get_tsc_hz() / 20000;
   uint64_t last_sweep = 0;
-  IdleBackoff backoff(IdleBackoffConfig::for_tsc_hz(rte_get_tsc_hz()));
+  IdleBackoffConfig naps = IdleBackoffConfig::for_tsc_hz(rte_get_tsc_hz());
+  naps.max_nap_ns = w.max_nap_ns;
+  naps.min_nap_ns = std::min(naps.min_nap_ns, naps.max_nap_ns);
+  IdleBackoff backoff(naps);
   // nanosleep wakes up to the thread's timer slack late (50 us by default): 1 us keeps naps as short as asked.
   if (w.adaptive_poll) prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   // One TSC read per iteration (not per packet, and not two: reading it costs tens of cycles): an iteration's

@@ -11,6 +11,7 @@
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/icmp_error_budget.hpp"
+#include "dataplane/idle_backoff.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_session_table.hpp"
@@ -42,6 +43,7 @@ struct alignas(64) WorkerContext {
   // Adaptive polling: an idle worker naps in the kernel (dataplane/idle_backoff.hpp) instead of spinning at 100 %
   // of a core. Off with wansteer --busy-poll: every iteration polls at once, the lowest latency at any rate.
   bool adaptive_poll = true;
+  uint64_t max_nap_ns = IdleBackoffConfig{}.max_nap_ns;  // the longest nap (wansteer --max-nap-us)
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
   // shared pools (thread-safe per-lcore caches) for fragmenting IPv4 packets over a link's MTU: fragment headers

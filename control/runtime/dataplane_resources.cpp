@@ -99,6 +99,7 @@ bool DataplaneResources::create_workers(const Policy& policy, const WorkerOption
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
     w->fast_lane = opts.fast_lane;
     w->adaptive_poll = opts.adaptive_poll;
+    if (opts.max_nap_ns != 0) w->max_nap_ns = opts.max_nap_ns;
     w->frag_direct = rt_.frag_direct;
     w->frag_indirect = rt_.frag_indirect;
     if (!w->flows) return false;

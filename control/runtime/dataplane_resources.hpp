@@ -16,6 +16,7 @@ namespace wansteer {
 struct WorkerOptions {
   bool fast_lane = true;      // --no-fast-lane turns it off
   bool adaptive_poll = true;  // --busy-poll turns it off: workers never nap
+  uint64_t max_nap_ns = 0;    // --max-nap-us; 0: the worker's default
 };
 
 class DataplaneResources {

@@ -2,13 +2,14 @@
 still leaves where it must, exactly as with --busy-poll; the nap counters rise while idle and stay 0 when busy."""
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import traffic as T  # noqa: E402
-from test_pipeline import PORTS, counters, run_wansteer  # noqa: E402
+from test_pipeline import PORTS, binary, counters, run_wansteer  # noqa: E402
 
 
 def marked(run) -> dict[str, list[bytes]]:
@@ -50,3 +51,11 @@ def test_adaptive_polling_loses_nothing_and_naps_when_idle(tmp_path):
     assert idle["sleep_cycles"] > idle["idle_cycles"], idle
     assert busy.final["workers"]["naps"] == 0 and busy.final["workers"]["sleep_cycles"] == 0, busy.final["workers"]
     assert busy.final["workers"]["idle_cycles"] > 0
+
+
+def test_bad_nap_options_are_refused_before_start(tmp_path):
+    """--max-nap-us out of range, or with --busy-poll (which never naps), is a bad command line (exit 2)."""
+    for args in (["--max-nap-us", "0"], ["--max-nap-us", "10001"], ["--busy-poll", "--max-nap-us", "50"]):
+        p = subprocess.run([binary("wansteer"), "--policy", str(tmp_path / "unused.yaml"), *args],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and "--max-nap-us" in p.stderr, (args, p.returncode, p.stderr)
