@@ -69,6 +69,7 @@ struct alignas(64) WorkerCounters {
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none
+  Counter naps, sleep_cycles;              // adaptive polling: naps taken when idle, TSC cycles spent in them
 };
 
 }  // namespace wansteer

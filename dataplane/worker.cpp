@@ -1,7 +1,10 @@
 // Worker lcore loop: rx burst per port -> fast lane (LAN: cached flows; WAN: replies to NAT sessions) -> parse ->
 // general path; tx staged per port, flushed once per iteration; reports an RCU quiescent state every iteration so
-// control can free old snapshots.
+// control can free old snapshots; naps when idle (adaptive polling, dataplane/idle_backoff.hpp) unless work is pending.
 #include "dataplane/worker.hpp"
+
+#include <sys/prctl.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -69,8 +72,9 @@ void tx_flush_all(WorkerContext& w) {
 }
 
 // Packets control asked this worker to send (ARP requests and replies). Only worker 0 has the ring.
-static void drain_from_control(WorkerContext& w) {
-  if (w.from_control == nullptr) return;
+// Returns how many it took.
+static unsigned drain_from_control(WorkerContext& w) {
+  if (w.from_control == nullptr) return 0;
   rte_mbuf* pkts[kBurst];
   unsigned n = rte_ring_sc_dequeue_burst(w.from_control, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   for (unsigned i = 0; i < n; i++) {
@@ -81,6 +85,7 @@ static void drain_from_control(WorkerContext& w) {
     }
     tx_enqueue(w, pi, pkts[i]);
   }
+  return n;
 }
 
 // The general path for parsed LAN packets, its stages in order (dataplane/general_path.hpp).
@@ -121,11 +126,38 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     else
       wan_route_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
   }
+  const uint64_t handed_before = w.counters.handoff_received.get();
   nat_handoff_service(w, snap, now_tsc);  // replies to our sessions from other workers, ours to theirs
-  drain_from_control(w);
+  total += drain_from_control(w);
   egress_service(w, snap, now_tsc);  // hand-offs, then shapers release what their tokens allow
   tx_flush_all(w);
-  return total;
+  return total + static_cast<uint32_t>(w.counters.handoff_received.get() - handed_before);
+}
+
+// Work that arrives without a packet on a port: packets waiting in an owned link's shaper for tokens, and what
+// other workers or control put in our rings since we looked. Checked only before a nap, never per packet.
+static bool worker_has_pending_work(const WorkerContext& w) {
+  const uint16_t step = w.egress.n_workers;
+  for (uint32_t l = w.worker_id; l < kMaxLinks; l += step) {
+    if (w.egress.link[l].queued != 0) return true;
+    if (w.egress.handoff[l] != nullptr && rte_ring_count(w.egress.handoff[l]) != 0) return true;
+  }
+  const rte_ring* inbox = w.nat_handoff.inbox[w.worker_id];
+  if (inbox != nullptr && rte_ring_count(inbox) != 0) return true;
+  return w.from_control != nullptr && rte_ring_count(w.from_control) != 0;
+}
+
+// Sleeps `ns` in the kernel, offline for RCU meanwhile (control's grace periods never wait for a napping worker),
+// and returns the TSC at wake-up. The syscall runs only here, after an idle spell, never on the packet path.
+static uint64_t worker_nap(WorkerContext& w, uint64_t ns, uint64_t start_tsc) {
+  rte_rcu_qsbr_thread_offline(w.qsbr, w.worker_id);
+  const timespec ts{.tv_sec = 0, .tv_nsec = static_cast<long>(ns)};
+  clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);  // a signal cutting it short only shortens the nap
+  rte_rcu_qsbr_thread_online(w.qsbr, w.worker_id);
+  const uint64_t woke = rte_rdtsc();
+  w.counters.naps.inc();
+  w.counters.sleep_cycles.add(woke - start_tsc);
+  return woke;
 }
 
 int worker_main(void* arg) {
@@ -136,6 +168,12 @@ int worker_main(void* arg) {
   // 64k-flow cache every ~200 ms (idle timeouts are seconds), without paying for it on every burst.
   const uint64_t sweep_every = rte_get_tsc_hz() / 20000;
   uint64_t last_sweep = 0;
+  IdleBackoffConfig naps = IdleBackoffConfig::for_tsc_hz(rte_get_tsc_hz());
+  naps.max_nap_ns = w.max_nap_ns;
+  naps.min_nap_ns = std::min(naps.min_nap_ns, naps.max_nap_ns);
+  IdleBackoff backoff(naps);
+  // nanosleep wakes up to the thread's timer slack late (50 us by default): 1 us keeps naps as short as asked.
+  if (w.adaptive_poll) prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   // One TSC read per iteration (not per packet, and not two: reading it costs tens of cycles): an iteration's
   // length is the next one's start minus its own, counted as busy or idle cycles, the core's real load.
   uint64_t now = rte_rdtsc();
@@ -151,12 +189,21 @@ int worker_main(void* arg) {
     // Done with this snapshot: control may free the one it replaced.
     rte_rcu_qsbr_quiescent(w.qsbr, w.worker_id);
     w.counters.loops.inc();
-    const uint64_t next = rte_rdtsc();
+    uint64_t next = rte_rdtsc();
     if (n != 0) {
       w.counters.busy_loops.inc();
       w.counters.busy_cycles.add(next - now);
+      backoff.busy(next);
     } else {
       w.counters.idle_cycles.add(next - now);
+      if (w.adaptive_poll) {
+        // Naps are counted apart (sleep_cycles), so busy + idle cycles stay the time the worker ran.
+        const uint64_t nap_ns = backoff.idle(next);
+        if (nap_ns != 0 && worker_has_pending_work(w))
+          backoff.busy(next);
+        else if (nap_ns != 0)
+          next = worker_nap(w, nap_ns, next);
+      }
     }
     now = next;
   }

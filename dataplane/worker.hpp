@@ -11,6 +11,7 @@
 #include "dataplane/egress_state.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/icmp_error_budget.hpp"
+#include "dataplane/idle_backoff.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_session_table.hpp"
@@ -39,6 +40,10 @@ struct alignas(64) WorkerContext {
   // LAN packets of cached flows go through the fast lane (dataplane/fast_lane.hpp) before the general path.
   // Off in tests that run the same traffic through both and compare, and with wansteer --no-fast-lane.
   bool fast_lane = true;
+  // Adaptive polling: an idle worker naps in the kernel (dataplane/idle_backoff.hpp) instead of spinning at 100 %
+  // of a core. Off with wansteer --busy-poll: every iteration polls at once, the lowest latency at any rate.
+  bool adaptive_poll = true;
+  uint64_t max_nap_ns = IdleBackoffConfig{}.max_nap_ns;  // the longest nap (wansteer --max-nap-us)
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
   // shared pools (thread-safe per-lcore caches) for fragmenting IPv4 packets over a link's MTU: fragment headers
@@ -70,7 +75,7 @@ struct alignas(64) WorkerContext {
 int worker_main(void* arg);
 
 // One poll iteration over all ports (exposed so tests can drive a worker without launching an lcore).
-// Returns the number of packets received.
+// Returns the number of packets it took in: received on its ports, from other workers' hand-offs, from control.
 uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
 
 // Sends what is staged for port index `pi`; what the driver refuses is freed and counted as tx_full.

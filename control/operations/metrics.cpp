@@ -211,6 +211,8 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto busy = fams.counter("wansteer_worker_busy_loops_total", "Poll iterations that moved at least one packet");
     auto bc = fams.counter("wansteer_worker_busy_cycles_total", "TSC cycles spent in iterations that moved packets");
     auto ic = fams.counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
+    auto np = fams.counter("wansteer_worker_naps_total", "Naps the idle worker took (adaptive polling)");
+    auto sc = fams.counter("wansteer_worker_sleep_cycles_total", "TSC cycles the worker spent napping when idle");
     auto fe = fams.gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
     auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
     auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
@@ -246,6 +248,8 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       busy.add(lb, static_cast<double>(w.busy_loops));
       bc.add(lb, static_cast<double>(w.busy_cycles));
       ic.add(lb, static_cast<double>(w.idle_cycles));
+      np.add(lb, static_cast<double>(w.naps));
+      sc.add(lb, static_cast<double>(w.sleep_cycles));
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));

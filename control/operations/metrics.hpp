@@ -81,6 +81,7 @@ struct MetricsSnapshot {
     uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0;  // ICMP errors sent, and held back by the budget
     uint64_t mss_clamped = 0;                                   // TCP SYNs whose MSS was lowered to a link's MTU
     uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;           // packets fragmented to fit a link, fragments made
+    uint64_t naps = 0, sleep_cycles = 0;                        // adaptive polling: naps when idle, TSC cycles asleep
   };
   struct Drop {
     std::string reason;

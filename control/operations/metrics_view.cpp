@@ -46,6 +46,8 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.busy_loops = c.busy_loops.get();
     m.busy_cycles = c.busy_cycles.get();
     m.idle_cycles = c.idle_cycles.get();
+    m.naps = c.naps.get();
+    m.sleep_cycles = c.sleep_cycles.get();
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
     m.nat_sessions = w->nat ? w->nat->size() : 0;

@@ -66,6 +66,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.busy_loops += c.busy_loops.get();
     t.busy_cycles += c.busy_cycles.get();
     t.idle_cycles += c.idle_cycles.get();
+    t.naps += c.naps.get();
+    t.sleep_cycles += c.sleep_cycles.get();
     if (w->flows) t.flow_entries += w->flows->size();
   }
   return t;
@@ -214,7 +216,9 @@ std::string counters_json(const StatsView& v) {
                       {"busy_cycles", t.busy_cycles},
                       {"idle_cycles", t.idle_cycles},
                       {"handoff_sent", t.handoff_sent},
-                      {"handoff_received", t.handoff_received}};
+                      {"handoff_received", t.handoff_received},
+                      {"naps", t.naps},
+                      {"sleep_cycles", t.sleep_cycles}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
   j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
@@ -355,6 +359,9 @@ std::string counters_text(const StatsView& v) {
   s += fmt::format("icmp errors: {} sent, {} suppressed; tcp mss clamped: {}; fragmented: {} packets into {}\n",
                    t.icmp_errors_sent, t.icmp_errors_suppressed, t.mss_clamped, t.ipv4_fragmented, t.ipv4_fragments);
   s += fmt::format("mempool: {} of {} mbufs in use\n", v.mempool_in_use, v.mempool_size);
+  const double run = static_cast<double>(t.busy_cycles + t.idle_cycles + t.sleep_cycles);
+  s += fmt::format("workers: {} loops ({} moved packets), {} naps ({:.1f} % of the time asleep)\n", t.loops,
+                   t.busy_loops, t.naps, run > 0 ? 100.0 * static_cast<double>(t.sleep_cycles) / run : 0.0);
   return s;
 }
 

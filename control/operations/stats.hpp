@@ -37,6 +37,7 @@ struct CounterTotals {
   uint64_t icmp_errors_sent = 0, icmp_errors_suppressed = 0, mss_clamped = 0;
   uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;  // packets over a link's MTU fragmented, fragments made
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
+  uint64_t naps = 0, sleep_cycles = 0;  // adaptive polling: naps when idle, TSC cycles asleep
 };
 
 // What control knows about each link, for display.

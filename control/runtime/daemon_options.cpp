@@ -41,7 +41,13 @@ po::options_description describe(const char* usage) {
       "metrics.listen, else 127.0.0.1:9469)")("no-metrics", "do not serve Prometheus metrics")(
       "no-fast-lane",
       "parse every LAN packet on the general path (for comparison when in doubt: the fast lane "
-      "forwards cached IPv4 flows exactly as it does, only sooner)");
+      "forwards cached IPv4 flows exactly as it does, only sooner)")(
+      "busy-poll",
+      "workers poll without pause even when idle (100 % of a core each; the lowest latency). By default an "
+      "idle worker naps after 25 us without work, 5 us at first, doubling up to --max-nap-us")(
+      "max-nap-us", po::value<unsigned>(),
+      "an idle worker's longest nap in microseconds (default 30): a packet arriving meanwhile waits up to this "
+      "long plus the kernel's wake-up; longer naps cost less CPU (each nap costs a few us of it)");
   return opts;
 }
 
@@ -132,6 +138,15 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
   out->metrics_listen = get<std::string>(vm, "metrics");
   out->no_metrics = vm.count("no-metrics") != 0;
   out->fast_lane = !vm.count("no-fast-lane");
+  out->busy_poll = vm.count("busy-poll") != 0;
+  if (vm.count("max-nap-us")) {
+    const unsigned us = vm["max-nap-us"].as<unsigned>();
+    if (us < 1 || us > 10000 || out->busy_poll) {
+      fmt::print(stderr, "wansteer: --max-nap-us must be 1..10000, and without --busy-poll\n");
+      return 2;
+    }
+    out->max_nap_us = us;
+  }
   return std::nullopt;
 }
 

@@ -20,6 +20,8 @@ struct DaemonOptions {
   std::optional<std::string> metrics_listen;    // --metrics ADDR:PORT
   bool no_metrics = false;
   bool fast_lane = true;
+  uint64_t max_nap_us = 0;  // --max-nap-us: an idle worker's longest nap; 0 = the default
+  bool busy_poll = false;   // --busy-poll: workers spin at 100 % of a core even when idle (no adaptive polling)
   std::vector<std::string> eal_user;  // everything after "--"
 };
 

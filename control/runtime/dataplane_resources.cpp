@@ -31,11 +31,11 @@ DataplaneResources::~DataplaneResources() {
   rte_mempool_free(rt_.frag_indirect);
 }
 
-bool DataplaneResources::setup(const Policy& policy, unsigned workers, bool fast_lane, std::string* error) {
+bool DataplaneResources::setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::string* error) {
   workers_ = workers;
   socket_ = static_cast<int>(rte_socket_id());
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
-      !create_workers(policy, fast_lane, error))
+      !create_workers(policy, opts, error))
     return false;
   guard_memif_ports(policy);
   // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
@@ -86,7 +86,7 @@ bool DataplaneResources::create_rings(std::string* error) {
   return true;
 }
 
-bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, std::string* error) {
+bool DataplaneResources::create_workers(const Policy& policy, const WorkerOptions& opts, std::string* error) {
   for (unsigned i = 0; i < workers_; i++) {
     auto* w = new WorkerContext();
     rt_.workers.push_back(w);  // owned from here on, freed by the destructor whatever happens next
@@ -100,7 +100,9 @@ bool DataplaneResources::create_workers(const Policy& policy, bool fast_lane, st
     w->from_control = i == 0 ? rt_.from_control : nullptr;
     w->stop = &workers_stop_;
     w->flows = FlowCache::create(fmt::format("ws_flows{}", i), policy.flow_cache.size, socket_, error);
-    w->fast_lane = fast_lane;
+    w->fast_lane = opts.fast_lane;
+    w->adaptive_poll = opts.adaptive_poll;
+    if (opts.max_nap_ns != 0) w->max_nap_ns = opts.max_nap_ns;
     w->frag_direct = rt_.frag_direct;
     w->frag_indirect = rt_.frag_indirect;
     if (!w->flows) return false;

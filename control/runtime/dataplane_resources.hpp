@@ -12,6 +12,13 @@ struct rte_ring;
 
 namespace wansteer {
 
+// How the worker loops run, from the daemon's command line.
+struct WorkerOptions {
+  bool fast_lane = true;      // --no-fast-lane turns it off
+  bool adaptive_poll = true;  // --busy-poll turns it off: workers never nap
+  uint64_t max_nap_ns = 0;    // --max-nap-us; 0: the worker's default
+};
+
 class DataplaneResources {
  public:
   DataplaneResources() = default;
@@ -22,7 +29,7 @@ class DataplaneResources {
   ~DataplaneResources();
 
   // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails.
-  bool setup(const Policy& policy, unsigned workers, bool fast_lane, std::string* error);
+  bool setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::string* error);
   // Starts worker i on the i-th worker lcore.
   void launch_workers();
   // Tells the workers to stop and waits for them.
@@ -38,7 +45,7 @@ class DataplaneResources {
   bool create_pool(const Policy& policy, std::string* error);
   bool start_ports(const Policy& policy, std::string* error);
   bool create_rings(std::string* error);
-  bool create_workers(const Policy& policy, bool fast_lane, std::string* error);
+  bool create_workers(const Policy& policy, const WorkerOptions& opts, std::string* error);
   // memif ports: a peer's disconnect waits for the workers before its regions are unmapped (memif_guard.hpp).
   void guard_memif_ports(const Policy& policy);
 

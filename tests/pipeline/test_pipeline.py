@@ -156,8 +156,9 @@ def expected_out_counts(sc: T.Scenario) -> dict[str, int]:
 
 def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_args: tuple = (),
                  eal_args: tuple | None = None, nat: bool = False, policy_extra: str = "",
-                 link_keys: str | dict[str, str] = "", firewall: bool = False) -> Run:
-    """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults."""
+                 link_keys: str | dict[str, str] = "", firewall: bool = False, while_running=None) -> Run:
+    """eal_args None: the tests' EAL arguments (in memory); (): none, so wansteer picks its own defaults.
+    while_running: called with the control socket's path once the outputs are out, before the stop."""
     directory.mkdir(parents=True, exist_ok=True)
     inputs = sc.write(str(directory))
     policy = write_policy(directory, lists, nat, policy_extra, link_keys, firewall)
@@ -198,6 +199,8 @@ def run_wansteer(directory: Path, sc: T.Scenario, lists: dict[str, str], extra_a
                 if all(c["ports"][p]["tx_packets"] >= want_out[p] for p in PORTS):
                     break
             time.sleep(0.02)
+        if while_running is not None:
+            while_running(ctl_path)
         p = ctl(ctl_path, "--json", "show", "links", check=False)
         if p.returncode == 0:
             try:

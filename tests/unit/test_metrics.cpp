@@ -115,6 +115,7 @@ TEST_CASE("a snapshot renders with the agreed names, labels and units", "[metric
   CHECK(has_line(t, R"(wansteer_failovers_total{class="voip",from="fiber",to="lte",cause="loss"} 2)"));
   CHECK(has_line(t, R"(wansteer_worker_packets_total{worker="1"} 50)"));
   CHECK(has_line(t, R"(wansteer_flow_cache_entries{worker="0"} 5)"));
+  CHECK(has_line(t, R"(wansteer_worker_naps_total{worker="0"} 0)"));
   CHECK(has_line(t, R"(wansteer_drops_total{reason="no_route"} 4)"));
   CHECK(has_line(t, R"(wansteer_drops_total{reason="tx_full"} 0)"));
   CHECK(has_line(t, "wansteer_policy_generation 3"));
