@@ -222,6 +222,13 @@ LinkLiveness::Verdict LinkLiveness::evaluate(uint64_t now_ns) {
   last_eval_ns_ = now_ns;
   bool any_live = false;
   for (size_t i = 0; i < targets_.size(); i++) any_live = any_live || target_live(i, now_ns);
+  // The probes a down link's outage swallowed are the outage, judged by liveness (down, then the hold-down): when
+  // replies return, those losses (timed out, or found by the first reply) must not also stand as loss-rate evidence
+  // against the line's SLA gates, which would then hold the line degraded long after it recovered. Losses from
+  // here on, during the hold-down, count as usual.
+  if (!alive_ && any_live && !any_live_before_)
+    for (auto& t : targets_) t.forget_loss_evidence();
+  any_live_before_ = any_live;
 
   if (alive_) {
     if (suspect_pending_) {

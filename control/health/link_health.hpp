@@ -70,6 +70,7 @@ class TargetEstimator {
   uint64_t streak_start_ns() const { return streak_start_ns_; }
   uint32_t window_lost() const;  // lost probes currently in the window
   void forget_losses();          // drops the losses from the window (the link recovered from an outage)
+  void forget_loss_evidence() { losses_.forget(); }  // the loss test's history only; the window keeps them
   void set_interval(uint32_t interval_ms) { cfg_.interval_ms = interval_ms; }  // detect time follows the interval
   // The edge did not run in [from_ns, to_ns): see the class comment.
   void excuse(uint64_t from_ns, uint64_t to_ns);
@@ -158,6 +159,7 @@ class LinkLiveness {
   bool alive_ = false;
   bool ever_up_ = false;
   bool suspect_pending_ = false;
+  bool any_live_before_ = true;  // some target was live at the previous evaluate (false: an outage's silence)
   uint64_t down_since_ns_ = 0;
   uint64_t last_eval_ns_ = 0;
   // set_interval(): per target, silence is measured from here at the earliest (0 = no grace). Only targets live at

@@ -475,3 +475,31 @@ TEST_CASE("liveness: recovering from an outage forgets the probes the outage swa
   CHECK(l.metrics().loss_pct == 0);
   CHECK(l.metrics().samples >= c.min_samples);  // the hold-down's replies are still there to judge SLAs
 }
+
+TEST_CASE("liveness: an outage's lost probes leave no loss evidence once replies return; hold-down losses count",
+          "[health]") {
+  HealthConfig c = test_config();
+  LinkLiveness l(c, 1);
+  uint32_t seq = 0;
+  uint64_t t = 0;
+  auto probe = [&](bool answered) {
+    l.target(0).on_sent(seq, t);
+    if (answered) l.target(0).on_reply(seq, t + ms(1), ms(1));
+    seq++;
+    t += ms(c.interval_ms);
+    l.target(0).tick(t);
+    return l.evaluate(t);
+  };
+  const LossTest slow = LossTest::for_limit(1.0, LossTest::kSlowFactor);
+  for (int i = 0; i < 20; i++) probe(true);
+  REQUIRE(l.alive());
+  for (int i = 0; i < 30; i++) probe(false);  // outage: down, its probes time out as losses
+  REQUIRE_FALSE(l.alive());
+  CHECK(l.loss_evidence(slow) >= LossTest::kDecideNats);
+  probe(true);  // replies return: the outage was judged by liveness, its losses are no loss-rate evidence
+  REQUIRE_FALSE(l.alive());
+  CHECK(l.loss_evidence(slow) == 0);
+  probe(false);  // a loss during the hold-down is evidence as usual
+  probe(true);
+  CHECK(l.loss_evidence(slow) > 0);
+}
