@@ -449,19 +449,26 @@ TEST_CASE("liveness: after a faster probe interval, silence counts from the chan
   CHECK(std::string(v.cause) == "probe_timeout");
 }
 
-TEST_CASE("liveness: recovering from an outage forgets the probes the outage swallowed", "[health]") {
-  HealthConfig c = test_config();
-  LinkLiveness l(c, 1);
+// One probe a probe interval to a one-target link, answered after 1 ms or lost; evaluates the link after each.
+struct OneTargetProber {
+  const HealthConfig& c;
+  LinkLiveness& l;
   uint32_t seq = 0;
   uint64_t t = 0;
-  auto probe = [&](bool answered) {
+  LinkLiveness::Verdict operator()(bool answered) {
     l.target(0).on_sent(seq, t);
     if (answered) l.target(0).on_reply(seq, t + ms(1), ms(1));
     seq++;
     t += ms(c.interval_ms);
     l.target(0).tick(t);
     return l.evaluate(t);
-  };
+  }
+};
+
+TEST_CASE("liveness: recovering from an outage forgets the probes the outage swallowed", "[health]") {
+  HealthConfig c = test_config();
+  LinkLiveness l(c, 1);
+  OneTargetProber probe{c, l};
   for (int i = 0; i < 20; i++) probe(true);
   REQUIRE(l.alive());
   for (int i = 0; i < 30; i++) probe(false);  // outage: down, and lost probes fill the window
@@ -480,16 +487,7 @@ TEST_CASE("liveness: an outage's lost probes leave no loss evidence once replies
           "[health]") {
   HealthConfig c = test_config();
   LinkLiveness l(c, 1);
-  uint32_t seq = 0;
-  uint64_t t = 0;
-  auto probe = [&](bool answered) {
-    l.target(0).on_sent(seq, t);
-    if (answered) l.target(0).on_reply(seq, t + ms(1), ms(1));
-    seq++;
-    t += ms(c.interval_ms);
-    l.target(0).tick(t);
-    return l.evaluate(t);
-  };
+  OneTargetProber probe{c, l};
   const LossTest slow = LossTest::for_limit(1.0, LossTest::kSlowFactor);
   for (int i = 0; i < 20; i++) probe(true);
   REQUIRE(l.alive());
