@@ -59,6 +59,7 @@ TEST_CASE("send counter: workers sealing concurrently never reuse a counter; the
   std::mutex mu;
   std::vector<Message> wire;  // in the order the workers put them out
   std::vector<std::thread> workers;
+  workers.reserve(kWorkers);
   for (int w = 0; w < kWorkers; w++)
     workers.emplace_back([&] {
       wg::ChaChaPoly aead;
@@ -102,6 +103,7 @@ TEST_CASE(
   for (int r = 0; r < kRounds; r++) {
     // All workers reserve in this round; the first to reserve is the last to put its burst out.
     std::vector<std::vector<Message>> bursts;
+    bursts.reserve(kWorkers);
     for (int w = 0; w < kWorkers; w++) bursts.push_back(seal_burst(aead, leases[w], sk.keys, kBurst));
     for (int w = kWorkers - 1; w >= 0; w--)
       for (auto& m : bursts[w]) {
