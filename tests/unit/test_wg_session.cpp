@@ -189,3 +189,61 @@ TEST_CASE("session: a replayed initiation is rejected and leaves the keys as the
   CHECK(bv.send->serial == serial);
   CHECK_FALSE(bv.receive[PeerKeysView::kNext]);
 }
+
+TEST_CASE("session: an unanswered initiation is retried every REKEY_TIMEOUT, then given up", "[overlay_session]") {
+  SessionPair p;
+  p.a.session->want_keys(p.now);
+  p.tick();
+  REQUIRE(p.a_to_b.size() == 1);
+  p.a_to_b.clear();  // lost
+  p.now += wg::kRekeyTimeoutNs - wg::kSecondNs;
+  p.tick();
+  CHECK(p.a_to_b.empty());
+  p.now += wg::kSecondNs;
+  p.tick();
+  CHECK(p.a_to_b.size() == 1);  // the retry
+  CHECK(p.a.session->counters().initiations_sent == 2);
+  for (int i = 0; i < 40; i++) {
+    p.a_to_b.clear();
+    p.now += wg::kRekeyTimeoutNs;
+    p.tick();
+  }
+  // 1 + 18 retries over REKEY_ATTEMPT_TIME, then nothing until there is data to send again.
+  CHECK(p.a.session->counters().initiations_sent == 1 + wg::kMaxHandshakeAttempts);
+  CHECK_FALSE(p.a.send_data(p.now));
+  p.tick();
+  p.deliver_all();
+  CHECK(p.a.session->view().send);
+}
+
+TEST_CASE("session: a passive keepalive uses the shared send counter; rekey and expiry by message count",
+          "[overlay_session]") {
+  SessionPair p;
+  p.handshake();
+  REQUIRE(p.a.send_data(p.now));
+  p.deliver_all();
+  // b received data and sent nothing back: after KEEPALIVE_TIMEOUT it sends an empty message, sealed with a counter
+  // reserved from the same source its workers use.
+  const wg::TransportKeys& bk = *p.b.session->view().send;
+  const uint64_t used = bk.counter.used();
+  p.now += wg::kKeepaliveTimeoutNs;
+  p.tick();
+  REQUIRE(p.b_to_a.size() == 1);
+  CHECK(p.b_to_a.front().size() == 32);
+  CHECK(wg::get_le64(p.b_to_a.front().data() + wg::transport::kCounter) == used);
+  CHECK(bk.counter.used() == used + 1);
+  p.deliver_all();
+  CHECK(p.a.session->counters().initiations_sent == 1);
+
+  // Past REKEY_AFTER_MESSAGES the next send asks for a new handshake (either side; here the responder).
+  p.b.session->view().send->counter.next = wg::kRekeyAfterMessages + 1;
+  REQUIRE(p.b.send_data(p.now));
+  p.tick();
+  CHECK(p.b.session->counters().initiations_sent == 1);
+  p.b_to_a.clear();
+  // At REJECT_AFTER_MESSAGES the keypair may not seal any more: gone from the view at the next tick.
+  p.b.session->view().send->counter.next = wg::kRejectAfterMessages;
+  p.tick();
+  CHECK_FALSE(p.b.session->view().send);
+  CHECK(p.b.session->counters().keys_expired == 1);
+}
