@@ -247,3 +247,29 @@ TEST_CASE("session: a passive keepalive uses the shared send counter; rekey and 
   CHECK_FALSE(p.b.session->view().send);
   CHECK(p.b.session->counters().keys_expired == 1);
 }
+
+TEST_CASE("session: both sides initiating at once (two sites starting) still carries data both ways",
+          "[overlay_session]") {
+  SessionPair p;
+  p.a.session->want_keys(p.now);
+  p.b.session->want_keys(p.now);
+  p.tick();
+  REQUIRE(p.a_to_b.size() == 1);
+  REQUIRE(p.b_to_a.size() == 1);
+  p.deliver_all();
+  // Each completed its own handshake (current) and answered the other's, which stays as previous.
+  for (auto* s : {&p.a, &p.b}) {
+    const PeerKeysView& v = s->session->view();
+    REQUIRE(v.send);
+    CHECK(v.send->we_initiated);
+    REQUIRE(v.receive[PeerKeysView::kPrevious]);
+    CHECK_FALSE(v.receive[PeerKeysView::kPrevious]->we_initiated);
+  }
+  for (int i = 0; i < 3; i++) {
+    REQUIRE(p.a.send_data(p.now));
+    REQUIRE(p.b.send_data(p.now));
+  }
+  p.deliver_all();
+  CHECK(p.a.opened == 3);
+  CHECK(p.b.opened == 3);
+}
