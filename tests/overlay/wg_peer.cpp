@@ -21,6 +21,7 @@
 
 #include "control/overlay/wg_session.hpp"
 #include "control/overlay/x25519.hpp"
+#include "dataplane/overlay/replay_windows.hpp"
 #include "dataplane/overlay/transport.hpp"
 #include "tests/overlay/inner_icmp.hpp"
 
@@ -69,8 +70,8 @@ struct Peer {
   int want_replies = 0, want_answers = 0, replies = 0, answers = 0, pings_sent = 0;
   std::unique_ptr<WgSession> session;
   ChaChaPoly aead;
-  std::map<uint64_t, ReplayWindow> windows;  // per keypair serial, as a worker keeps them per core
-  uint64_t shown_serial = 0;                 // the send keypair last reported on stdout
+  PeerReplayWindows windows;  // as a worker keeps them per core
+  uint64_t shown_serial = 0;  // the send keypair last reported on stdout
   uint64_t next_ping_ns = 0;
 
   void send(const uint8_t* p, size_t n) {
@@ -113,9 +114,10 @@ void Peer::on_transport(const uint8_t* msg, size_t len) {
   const TransportKeys* k = session->view().receiving(get_le32(msg + transport::kReceiver));
   uint8_t inner_buf[2048];
   size_t inner_len = 0;
-  const OpenResult r = k == nullptr ? OpenResult::wrong_index
-                                    : open_transport_with(aead, k->recv_key, k->local_index, windows[k->serial], msg,
-                                                          len, inner_buf, sizeof inner_buf, &inner_len);
+  const OpenResult r =
+      k == nullptr ? OpenResult::wrong_index
+                   : open_transport_with(aead, k->recv_key, k->local_index, windows.window_for(*k, session->view()),
+                                         msg, len, inner_buf, sizeof inner_buf, &inner_len);
   if (r != OpenResult::ok) {
     std::printf("transport dropped reason=%d\n", static_cast<int>(r));
     return;

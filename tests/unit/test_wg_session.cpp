@@ -273,3 +273,30 @@ TEST_CASE("session: both sides initiating at once (two sites starting) still car
   CHECK(p.a.opened == 3);
   CHECK(p.b.opened == 3);
 }
+
+TEST_CASE("session: a worker's replay window follows its keypair from current to previous across a rekey",
+          "[overlay_session]") {
+  SessionPair p;
+  p.handshake();
+  REQUIRE(p.a.send_data(p.now));
+  const test::WireMessage old = p.a_to_b.back();
+  p.deliver_all();
+  REQUIRE(p.b.opened == 1);
+  const uint64_t first = p.b.session->view().send->serial;
+  // A rekey (a's keypair past REKEY_AFTER_MESSAGES), confirmed at b: the first keypair is b's previous now.
+  p.now += wg::kRekeyTimeoutNs;  // handshakes at most one per REKEY_TIMEOUT
+  p.a.session->view().send->counter.next = wg::kRekeyAfterMessages + 1;
+  REQUIRE(p.a.send_data(p.now));
+  p.tick();
+  p.deliver_all();
+  REQUIRE(p.b.session->view().send->serial != first);
+  REQUIRE(p.b.session->view().receive[PeerKeysView::kPrevious]->serial == first);
+  REQUIRE(p.b.opened == 2);
+  // The message opened before the rekey is still a replay: the window moved with its keypair.
+  p.b.receive(old, p.a.source, p.now);
+  CHECK(p.b.opened == 2);
+  // And the new keypair opens with a window of its own.
+  REQUIRE(p.a.send_data(p.now));
+  p.deliver_all();
+  CHECK(p.b.opened == 3);
+}

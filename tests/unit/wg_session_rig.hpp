@@ -1,16 +1,16 @@
 // Two WgSession objects joined by byte queues on a fake clock, each with a stand-in for the workers (seal with the
-// published send keypair and a counter lease, open with a replay window per keypair serial, report to the session).
+// published send keypair and a counter lease, open with PeerReplayWindows, report to the session).
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <deque>
-#include <map>
 #include <memory>
 #include <vector>
 
 #include "control/overlay/wg_session.hpp"
 #include "control/overlay/x25519.hpp"
+#include "dataplane/overlay/replay_windows.hpp"
 #include "dataplane/overlay/transport.hpp"
 
 namespace wansteer::test {
@@ -32,9 +32,9 @@ struct SessionSide {
   wg::Identity id = session_identity();
   std::unique_ptr<wg::WgSession> session;
   wg::ChaChaPoly aead;
-  std::map<uint64_t, wg::ReplayWindow> windows;  // per keypair serial, as a worker keeps them per core
-  std::deque<WireMessage>* out = nullptr;        // towards the other side
-  uint8_t source[6] = {};                        // this side's address and port as the other side sees them
+  wg::PeerReplayWindows windows;           // as a worker keeps them per core
+  std::deque<WireMessage>* out = nullptr;  // towards the other side
+  uint8_t source[6] = {};                  // this side's address and port as the other side sees them
   size_t sealed = 0, opened = 0, opened_previous = 0, no_key = 0;
 
   void start(const wg::Key& peer_public, const wg::SessionConfig& base = {}) {
@@ -88,8 +88,8 @@ struct SessionSide {
     if (k == nullptr) return;
     uint8_t back[128];
     size_t back_len = 0;
-    if (wg::open_transport_with(aead, k->recv_key, k->local_index, windows[k->serial], m.data(), m.size(), back,
-                                sizeof back, &back_len) != wg::OpenResult::ok)
+    if (wg::open_transport_with(aead, k->recv_key, k->local_index, windows.window_for(*k, view), m.data(), m.size(),
+                                back, sizeof back, &back_len) != wg::OpenResult::ok)
       return;
     if (back_len > 0) opened++;
     if (back_len > 0 && view.receive[wg::PeerKeysView::kPrevious].get() == k) opened_previous++;
