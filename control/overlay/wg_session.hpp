@@ -6,10 +6,9 @@
 // - Encrypt (LAN -> overlay): view().send, null meaning drop and count "no key"; per core and per burst a
 //   CounterLease on send->counter (take() per packet, end_burst() after the burst; take() false: drop, key exhausted);
 //   seal_transport_at(send_key, remote_index, counter). Count per core the messages sealed (data, not keepalives).
-// - Decrypt (WAN -> LAN): view().receiving(receiver index of the message); per core one ReplayWindow per keypair,
-//   kept by TransportKeys::serial (not by slot: a keypair moves from next to current to previous and its window with
-//   it; a serial no longer in the view frees its window); open_transport_with(). Count per core, per keypair, the
-//   messages opened (data or keepalive).
+// - Decrypt (WAN -> LAN): view().receiving(receiver index of the message); per core a PeerReplayWindows, whose
+//   window_for() keeps a window per keypair serial (a keypair moves from next to current to previous, its window
+//   with it); open_transport_with(). Count per core, per keypair, the messages opened (data or keepalive).
 // - Control, each loop: hand those counts to on_sent() / on_received() (a first message on the "next" keypair is the
 //   confirmation that makes it current), call want_keys() when workers dropped for lack of a key, tick(), send what
 //   comes out (to the peer's endpoint: handshake messages go over the control ring), and publish a new snapshot when
