@@ -94,9 +94,9 @@ void WgSession::install(const SessionKeys& keys, uint64_t now_ns) {
   k->serial = ++g_keypair_serial;
   if (keys.we_initiated) {
     // An unconfirmed next (we answered the peer meanwhile) still receives as previous; the old current goes.
+    if (current_) counters_.rekeys++;
     previous_ = next_ ? std::move(next_) : std::move(current_);
     next_.reset();
-    if (previous_) counters_.rekeys++;
     current_ = std::move(k);
     counters_.handshakes_completed++;
     want_initiation_ = false;  // asked for while the old keypair aged: this is the answer

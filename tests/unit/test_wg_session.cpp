@@ -264,6 +264,8 @@ TEST_CASE("session: both sides initiating at once (two sites starting) still car
     CHECK(v.send->we_initiated);
     REQUIRE(v.receive[PeerKeysView::kPrevious]);
     CHECK_FALSE(v.receive[PeerKeysView::kPrevious]->we_initiated);
+    CHECK(s->session->counters().handshakes_completed == 1);
+    CHECK(s->session->counters().rekeys == 0);  // the first keys on either side
   }
   for (int i = 0; i < 3; i++) {
     REQUIRE(p.a.send_data(p.now));
