@@ -302,3 +302,25 @@ TEST_CASE("session: a worker's replay window follows its keypair from current to
   p.deliver_all();
   CHECK(p.b.opened == 3);
 }
+
+TEST_CASE("session: a persistent keepalive goes out on an idle tunnel (a hub behind NAT keeps its mapping)",
+          "[overlay_session]") {
+  wg::SessionConfig config;
+  config.persistent_keepalive_ns = 25 * wg::kSecondNs;
+  SessionPair p(config);
+  p.handshake();
+  const size_t opened_before = p.b.opened;
+  for (int s = 0; s < 60; s++) {
+    p.now += wg::kSecondNs;
+    p.tick();
+    p.deliver_all();
+  }
+  CHECK(p.b.opened == opened_before);  // keepalives carry no data
+  CHECK(p.b.keepalives == 1 + 2);      // the confirmation, then at 25 s and 50 s
+  CHECK(p.a.keepalives == 2);
+  CHECK(p.a.session->counters().initiations_sent == 1);
+  // b's view still has the keys, and the tunnel is usable without a new handshake.
+  REQUIRE(p.b.send_data(p.now));
+  p.deliver_all();
+  CHECK(p.a.opened == 1);
+}

@@ -35,7 +35,7 @@ struct SessionSide {
   wg::PeerReplayWindows windows;           // as a worker keeps them per core
   std::deque<WireMessage>* out = nullptr;  // towards the other side
   uint8_t source[6] = {};                  // this side's address and port as the other side sees them
-  size_t sealed = 0, opened = 0, opened_previous = 0, no_key = 0;
+  size_t sealed = 0, opened = 0, opened_previous = 0, keepalives = 0, no_key = 0;
 
   void start(const wg::Key& peer_public, const wg::SessionConfig& base = {}) {
     wg::SessionConfig c = base;
@@ -91,7 +91,7 @@ struct SessionSide {
     if (wg::open_transport_with(aead, k->recv_key, k->local_index, windows.window_for(*k, view), m.data(), m.size(),
                                 back, sizeof back, &back_len) != wg::OpenResult::ok)
       return;
-    if (back_len > 0) opened++;
+    (back_len > 0 ? opened : keepalives)++;
     if (back_len > 0 && view.receive[wg::PeerKeysView::kPrevious].get() == k) opened_previous++;
     session->on_received(k->local_index, back_len > 0, now);
   }
