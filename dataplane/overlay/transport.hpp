@@ -23,9 +23,17 @@ constexpr size_t sealed_size(size_t len) {
 SealResult seal_transport(ChaChaPoly& aead, Keypair& kp, const uint8_t* inner, size_t len, uint8_t* out, size_t out_cap,
                           size_t* out_len);
 
+// The same with a counter the caller reserved (CounterLease): how workers seal when several share one keypair.
+SealResult seal_transport_at(ChaChaPoly& aead, const Key& send_key, uint32_t remote_index, uint64_t counter,
+                             const uint8_t* inner, size_t len, uint8_t* out, size_t out_cap, size_t* out_len);
+
 // Opens a transport message addressed to kp.local_index: *inner_len receives the padded inner length (the inner IP
 // header says how much of it is the packet; 0 is a keepalive). The replay window moves only for an authentic one.
 OpenResult open_transport(ChaChaPoly& aead, Keypair& kp, const uint8_t* msg, size_t len, uint8_t* out, size_t out_cap,
                           size_t* inner_len);
+
+// The same with a published keypair's receive key and index and the caller's own (per-core) replay window for it.
+OpenResult open_transport_with(ChaChaPoly& aead, const Key& recv_key, uint32_t local_index, ReplayWindow& replay,
+                               const uint8_t* msg, size_t len, uint8_t* out, size_t out_cap, size_t* inner_len);
 
 }  // namespace wansteer::wg

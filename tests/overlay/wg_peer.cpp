@@ -1,5 +1,6 @@
-// wg_peer: our WireGuard implementation over a plain UDP socket, for the interop test with wireguard-go. It
-// initiates a handshake (or answers one), pings an address inside the tunnel and answers pings that come through it.
+// wg_peer: our WireGuard implementation (a WgSession, and seal/open as workers do with its published keys) over a
+// plain UDP socket, for the interop test with wireguard-go. It initiates a handshake (or answers one), pings an
+// address inside the tunnel and answers pings that come through it.
 //   wg_peer --private-key B64 --peer-public-key B64 --bind IP:PORT [--endpoint IP:PORT] --inner IP
 //           [--ping IP --count N] [--answer N] [--timeout S]
 // Exit 0 when the N echo replies came back and N echo requests were answered before the timeout, else 1; 2 for a
@@ -18,9 +19,9 @@
 #include <optional>
 #include <string>
 
-#include "control/overlay/handshake_peer.hpp"
-#include "control/overlay/wg_timers.hpp"
+#include "control/overlay/wg_session.hpp"
 #include "control/overlay/x25519.hpp"
+#include "dataplane/overlay/replay_windows.hpp"
 #include "dataplane/overlay/transport.hpp"
 #include "tests/overlay/inner_icmp.hpp"
 
@@ -61,41 +62,48 @@ uint64_t unix_ns() {
       .count();
 }
 
+// The session on "the control thread" and, in the same loop, what workers would do with its published keys.
 struct Peer {
   int fd = -1;
   std::optional<sockaddr_in> endpoint;
   uint32_t inner = 0, ping_to = 0;
   int want_replies = 0, want_answers = 0, replies = 0, answers = 0, pings_sent = 0;
-  std::unique_ptr<HandshakePeer> handshake;
-  std::unique_ptr<Keypair> kp;
+  std::unique_ptr<WgSession> session;
   ChaChaPoly aead;
-  WgTimers timers;
+  PeerReplayWindows windows;  // as a worker keeps them per core
+  uint64_t shown_serial = 0;  // the send keypair last reported on stdout
   uint64_t next_ping_ns = 0;
 
   void send(const uint8_t* p, size_t n) {
     if (endpoint) sendto(fd, p, n, 0, reinterpret_cast<const sockaddr*>(&*endpoint), sizeof *endpoint);
   }
-  void send_inner(uint8_t* buf, size_t len) {
+  void send_inner(const uint8_t* buf, size_t len) {
+    const auto& k = session->view().send;
+    if (!k) return session->want_keys(mono_ns());
     uint8_t out[2048];
     size_t out_len = 0;
-    if (kp && seal_transport(aead, *kp, buf, len, out, sizeof out, &out_len) == SealResult::ok) send(out, out_len);
+    CounterLease lease;
+    uint64_t counter = 0;
+    if (!lease.take(k->counter, &counter) || seal_transport_at(aead, k->send_key, k->remote_index, counter, buf, len,
+                                                               out, sizeof out, &out_len) != SealResult::ok)
+      return;
+    send(out, out_len);
+    session->on_sent(len > 0, mono_ns());
   }
-  void initiate(bool retry) {
-    uint8_t msg[kInitiationSize];
-    if (!handshake->make_initiation(mono_ns(), unix_ns(), msg)) return;
-    send(msg, sizeof msg);
-    timers.on_initiation_sent(mono_ns(), 0, retry);
-    std::printf("initiation sent%s\n", retry ? " (retry)" : "");
+  // One line when a new keypair starts sending (at once for the initiator, on confirmation for the responder).
+  void report_keys() {
+    const auto& k = session->view().send;
+    if (!k || k->serial == shown_serial) return;
+    shown_serial = k->serial;
+    std::printf("handshake completed role=%s\n", k->we_initiated ? "initiator" : "responder");
   }
-  void take_session(bool initiator) {
-    auto s = handshake->take_session();
-    if (!s) return;
-    kp = std::make_unique<Keypair>();
-    kp->send_key = s->send_key, kp->recv_key = s->recv_key;
-    kp->local_index = s->local_index, kp->remote_index = s->remote_index;
-    kp->we_initiated = s->we_initiated, kp->created_ns = mono_ns();
-    timers.on_handshake_complete(mono_ns());
-    std::printf("handshake completed role=%s\n", initiator ? "initiator" : "responder");
+  void tick() {
+    uint8_t out[kSessionOutSize];
+    size_t n = 0;
+    session->tick(mono_ns(), unix_ns(), 0, out, &n);
+    if (n == 0) return;
+    send(out, n);
+    if (n == kInitiationSize) std::printf("initiation sent\n");
   }
   void on_transport(const uint8_t* msg, size_t len);
   void on_datagram(const uint8_t* msg, size_t len, const sockaddr_in& from);
@@ -103,14 +111,19 @@ struct Peer {
 };
 
 void Peer::on_transport(const uint8_t* msg, size_t len) {
-  if (!kp) return;
+  const TransportKeys* k = session->view().receiving(get_le32(msg + transport::kReceiver));
   uint8_t inner_buf[2048];
   size_t inner_len = 0;
-  const OpenResult r = open_transport(aead, *kp, msg, len, inner_buf, sizeof inner_buf, &inner_len);
+  const OpenResult r =
+      k == nullptr ? OpenResult::wrong_index
+                   : open_transport_with(aead, k->recv_key, k->local_index, windows.window_for(*k, session->view()),
+                                         msg, len, inner_buf, sizeof inner_buf, &inner_len);
   if (r != OpenResult::ok) {
     std::printf("transport dropped reason=%d\n", static_cast<int>(r));
     return;
   }
+  session->on_received(k->local_index, inner_len > 0, mono_ns());
+  report_keys();
   if (inner_len == 0) {
     std::printf("keepalive received\n");
     return;
@@ -126,24 +139,22 @@ void Peer::on_transport(const uint8_t* msg, size_t len) {
 }
 
 void Peer::on_datagram(const uint8_t* msg, size_t len, const sockaddr_in& from) {
-  if (len >= 1 && msg[0] == static_cast<uint8_t>(MessageType::transport)) return on_transport(msg, len);
-  uint8_t reply[kInitiationSize];
+  if (len >= kTransportHeaderSize && msg[0] == static_cast<uint8_t>(MessageType::transport))
+    return on_transport(msg, len);
+  uint8_t reply[kSessionOutSize];
   size_t reply_len = 0;
   const auto* src = reinterpret_cast<const uint8_t*>(&from);
-  const auto r = handshake->handle(msg, len, Bytes(src, sizeof from), false, mono_ns(), reply, &reply_len);
+  const auto r = session->handle_handshake(msg, len, Bytes(src, sizeof from), mono_ns(), reply, &reply_len);
   std::printf("handshake message type=%d outcome=%d\n", msg[0], static_cast<int>(r));
-  if (r == HandshakeOutcome::responded) {
-    endpoint = from;  // roaming: answer where the initiation came from
-    send(reply, reply_len);
-    take_session(false);
-  } else if (r == HandshakeOutcome::completed) {
-    endpoint = from;
-    take_session(true);
-  }
+  if (r == HandshakeOutcome::responded || r == HandshakeOutcome::completed)
+    endpoint = from;  // roaming: answer where the handshake came from
+  if (reply_len > 0) send(reply, reply_len);
+  report_keys();
 }
 
 void Peer::maybe_ping() {
-  if (!kp || !kp->we_initiated || ping_to == 0 || pings_sent >= want_replies || mono_ns() < next_ping_ns) return;
+  const auto& k = session->view().send;
+  if (!k || !k->we_initiated || ping_to == 0 || pings_sent >= want_replies || mono_ns() < next_ping_ns) return;
   uint8_t pkt[128];
   const size_t n = build_echo_request(inner, ping_to, 0x5753, static_cast<uint16_t>(++pings_sent), pkt);
   send_inner(pkt, n);
@@ -153,7 +164,7 @@ void Peer::maybe_ping() {
 
 int run(Peer& p, double timeout_s) {
   const uint64_t deadline = mono_ns() + static_cast<uint64_t>(timeout_s * 1e9);
-  if (p.endpoint && p.ping_to != 0) p.initiate(false);
+  if (p.endpoint && p.ping_to != 0) p.session->want_keys(mono_ns());
   while (mono_ns() < deadline && (p.replies < p.want_replies || p.answers < p.want_answers)) {
     std::fflush(stdout);
     pollfd pfd{p.fd, POLLIN, 0};
@@ -164,7 +175,7 @@ int run(Peer& p, double timeout_s) {
       const ssize_t n = recvfrom(p.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
       if (n > 0) p.on_datagram(buf, static_cast<size_t>(n), from);
     }
-    if (p.timers.tick(mono_ns()) & kSendInitiation && !p.kp) p.initiate(true);
+    p.tick();
     p.maybe_ping();
   }
   std::printf("wg_peer: replies=%d answered=%d\n", p.replies, p.answers);
@@ -193,7 +204,9 @@ int main(int argc, char** argv) {
   p.want_replies = p.ping_to ? std::stoi(o.get("--count", "3")) : 0;
   p.want_answers = std::stoi(o.get("--answer", "0"));
   bool ok = false;
-  p.handshake = std::make_unique<HandshakePeer>(PeerConfig{{*priv, public_key_of(*priv)}, *peer_pub, {}}, &ok);
+  SessionConfig config;
+  config.peer = PeerConfig{{*priv, public_key_of(*priv)}, *peer_pub, {}};
+  p.session = std::make_unique<WgSession>(config, &ok);
   p.fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (!ok || !p.aead.valid() || p.fd < 0 || bind(p.fd, reinterpret_cast<const sockaddr*>(&*bind_to), sizeof *bind_to)) {
     std::perror("wg_peer: set-up");
