@@ -12,6 +12,7 @@
 #include "dataplane/cached_flow.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/hop_limit.hpp"
+#include "dataplane/host_pair_key.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/lane_frame.hpp"
 #include "dataplane/nat_outbound.hpp"
@@ -33,9 +34,10 @@ inline uint32_t ipv4_source(const uint8_t* ip) {
   return rte_be_to_cpu_32(be);
 }
 
-// PacketMeta as parse_packet writes it for such a frame, plus class and link: only needed when egress meters,
-// queues or hands the packet to another core. Called after the rewrite (TTL already decremented).
-inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls, uint8_t link) {
+// PacketMeta as parse_packet writes it for such a frame (once its VLAN tag is stripped, as lan_send's strip_vlans
+// leaves it: offsets of the untagged frame, vlan kept), plus class and link: only needed when egress meters, queues
+// or hands the packet to another core. Called after the rewrite (TTL already decremented).
+inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls, uint8_t link, uint16_t vlan) {
   PacketMeta* meta = meta_of(m);
   std::memset(meta, 0, sizeof(*meta));
   std::memcpy(meta->src.data(), ip + 12, 4);
@@ -45,6 +47,7 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   meta->l3_offset = kLaneEthLen;
   meta->l4_offset = kLaneEthLen + kLaneIpLen;
   meta->l3_len = be16(ip + 2);
+  meta->vlan = vlan;
   meta->l3 = static_cast<uint8_t>(L3::ipv4);
   meta->proto = ip[9];
   meta->dscp = ip[1] >> 2;
@@ -75,45 +78,37 @@ inline bool has_nat_link(const WorkerContext& w, const DataplaneSnapshot& snap) 
   return any && w.nat != nullptr;
 }
 
-// Each key's entry (nullptr: a miss); the NAT session a NAT flow's hint names starts loading while the others are
-// found, so pass B finds it in cache.
-inline void find_entries(WorkerContext& w, const DataplaneSnapshot& snap, bool any_nat, const FlowKey4* keys,
-                         const uint32_t* hashes, uint16_t nc, FlowEntry** ents) {
-  FlowCache* flows = w.flows.get();
-  for (uint16_t j = 0; j < nc; j++) {
-    FlowEntry* e = flows->find(keys[j], hashes[j]);
-    ents[j] = e;
-    if (any_nat && e != nullptr && e->link < kMaxLinks && snap.links[e->link].nat)
-      w.nat->prefetch_hinted(flows->nat_hint(e));
-  }
-}
-
-}  // namespace
-
-uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
-  FlowCache* flows = w.flows.get();
-  static_assert(kBurst <= 64, "one bit per packet in `rest`");
-  uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
-
-  const RouteTable& routes = current_routes(w, snap);
-  const bool any_nat = has_nat_link(w, snap);
-
-  // Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once.
+// One burst's candidates: the packets whose frames the lane takes, pkts[at[j]] for candidate j.
+struct LaneCandidates {
   FlowKey4 keys[kBurst];
   uint32_t hashes[kBurst];
+  uint32_t pair_hashes[kBurst];  // set by find_entries for flows whose route is kLaneHostPair
+  FlowEntry* ents[kBurst];       // each key's entry (nullptr: a miss)
   uint8_t* frame[kBurst];
-  uint8_t at[kBurst];  // candidate j is pkts[at[j]]
-  uint16_t nc = 0;
+  uint8_t l3_off[kBurst];  // kLaneEthLen, or kLaneTaggedLen for a frame with one 802.1Q tag
+  uint8_t at[kBurst];
+  uint16_t n = 0;
+};
+
+// Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once. Counts pkts[0..n) as
+// received; returns the bits of those left to the general path. Admission depends on the frame, not only its flow:
+// a cached flow's 5-tuple sent to another MAC, on another VLAN, or with a source of a subnet on another VLAN, goes
+// to the general path, which drops it with its reason. (lan_source_admitted for the frame's VLAN implies that VLAN
+// is configured.) The key carries the frame's VLAN id as parse_packet's does; the hash leaves it out, as its does.
+inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap, bool any_nat, rte_mbuf** pkts,
+                                uint16_t n, LaneCandidates& c) {
+  FlowCache* flows = w.flows.get();
+  uint64_t rest = 0;
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     rx_bytes += m->pkt_len;
-    const uint8_t* ip = p + kLaneEthLen;
-    // Admission depends on the frame, not only its flow: a cached flow's 5-tuple sent to another MAC, or untagged
-    // with a source of a tagged subnet, goes to the general path, which drops it with its reason.
-    if (!lane_frame_ok(m, p) || std::memcmp(p, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 ||
-        !lan_source_admitted(snap, 0, ipv4_source(ip))) {
+    uint16_t vlan = 0;
+    const uint32_t off = lan_lane_frame(m, p, &vlan);
+    const uint8_t* ip = p + off;
+    if (off == 0 || std::memcmp(p, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN) != 0 ||
+        !lan_source_admitted(snap, vlan, ipv4_source(ip))) {
       rest |= uint64_t{1} << i;
       continue;
     }
@@ -125,62 +120,127 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
     // Host-order ports as FlowKey keeps them (sport in the low half): each 16-bit half byte-swapped.
     const uint32_t ports = std::rotr(rte_bswap32(ports_be), 16);
     const uint64_t tail = FlowKey4::tail_of(ports, proto);
-    keys[nc] = FlowKey4{addrs, tail};
-    hashes[nc] = ipv4_flow_hash(addrs, tail);
-    flows->prefetch(hashes[nc]);
-    if (any_nat) flows->prefetch_nat_hint(hashes[nc]);
-    frame[nc] = p;
-    at[nc++] = static_cast<uint8_t>(i);
+    const uint16_t j = c.n++;
+    c.keys[j] = FlowKey4{addrs, FlowKey4::with_vlan(tail, vlan)};
+    c.hashes[j] = ipv4_flow_hash(addrs, tail);
+    flows->prefetch(c.hashes[j]);
+    if (any_nat) flows->prefetch_nat_hint(c.hashes[j]);
+    c.frame[j] = p;
+    c.l3_off[j] = static_cast<uint8_t>(off);
+    c.at[j] = static_cast<uint8_t>(i);
   }
   w.counters.port[0].rx_packets.add(n);
   w.counters.port[0].rx_bytes.add(rx_bytes);
+  return rest;
+}
 
-  FlowEntry* ents[kBurst];
-  find_entries(w, snap, any_nat, keys, hashes, nc, ents);
+// Each key's entry; the NAT session a NAT flow's hint names, and the host pair's entry of a flow of a host-pair
+// class, start loading while the others are found, so pass B finds them in cache.
+inline void find_entries(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, bool any_nat,
+                         LaneCandidates& c) {
+  FlowCache* flows = w.flows.get();
+  for (uint16_t j = 0; j < c.n; j++) {
+    FlowEntry* e = flows->find(c.keys[j], c.hashes[j]);
+    c.ents[j] = e;
+    if (e == nullptr || e->link >= kMaxLinks) continue;
+    if (any_nat && snap.links[e->link].nat) w.nat->prefetch_hinted(flows->nat_hint(e));
+    if (routes.any_host_pair &&
+        routes.route[e->class_id & (kMaxClasses - 1)][e->link].fast == LinkRoute::kLaneHostPair) {
+      c.pair_hashes[j] = ipv4_host_pair_hash(c.keys[j].addrs);
+      flows->prefetch(c.pair_hashes[j]);
+    }
+  }
+}
 
+// Host-pair classes. The general path steers such a flow twice: its own entry by steer_cached (flow_steer.cpp),
+// then the pair's entry decides the link (host_pair_steer.cpp), and only the pair's link is used. The lane
+// forwards only where both steps would change nothing but the entries' last_seen: the flow may stay on its own
+// link (its route is kLaneHostPair, checked by the caller), and the pair's entry is current, of the same class, on a
+// link the class may stay on and send to. Returns that entry; nullptr where the general path would make or renew
+// the pair's entry (none, expired, older policy, another class's) or move it: the packet is the general path's.
+// Why a second lookup rather than the pair's link remembered in the flow's entry: every packet of every flow of the
+// pair must refresh the pair's entry (else it expires under an active flow and is picked again), so its line is
+// written anyway; the flow's entry (one line with its key) has no room left; and the pair's own entry is exact by
+// construction, whatever moved or renewed it since. Its line was prefetched in find_entries, and only flows of
+// host-pair classes pay for it. (Within a burst, the lane's packets see the pair's entry as it was before the
+// general path's packets of the burst: as if they had come first, the reordering fast_lane.hpp allows.)
+inline FlowEntry* lane_pair_entry(FlowCache& flows, const RouteTable& routes, uint64_t addrs, uint32_t pair_hash,
+                                  uint8_t cls, uint16_t generation, uint64_t now_tsc, uint64_t idle_tsc) {
+  FlowEntry* pe = flows.find(FlowKey4{addrs, kIpv4HostPairTail}, pair_hash);
+  if (pe == nullptr || !flow_entry_current(*pe, generation, now_tsc, idle_tsc) || pe->class_id != cls ||
+      pe->link >= kMaxLinks || routes.route[cls][pe->link].fast == LinkRoute::kLaneNo)
+    return nullptr;
+  return pe;
+}
+
+// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would, and
+// returns true; else returns false and leaves the packet, its entries and sessions untouched.
+inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes,
+                         const LaneCandidates& c, uint16_t j, rte_mbuf* m, uint16_t generation, uint64_t now_tsc) {
+  FlowEntry* e = c.ents[j];
+  // A miss, an expired or older-policy entry (classified again), a flow that must move, a link without a next
+  // hop: all the general path's. The same tests it makes, from the same route table.
+  if (e == nullptr || !flow_entry_current(*e, generation, now_tsc, snap.flow_idle_tsc) || e->link >= kMaxLinks)
+    return false;
+  const uint8_t cls = e->class_id & (kMaxClasses - 1);
+  uint8_t link = e->link;
+  LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
+  FlowEntry* pair = nullptr;
+  if (r.fast == LinkRoute::kLaneHostPair) {
+    pair = lane_pair_entry(*w.flows, routes, c.keys[j].addrs, c.pair_hashes[j], cls, generation, now_tsc,
+                           snap.flow_idle_tsc);
+    if (pair == nullptr) return false;
+    link = pair->link;
+    r = routes.route[cls][link];
+  }
+  uint8_t* p = c.frame[j];
+  const uint32_t off = c.l3_off[j];
+  uint8_t* ip = p + off;
+  // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
+  if (r.fast == LinkRoute::kLaneNo || be16(ip + 2) > snap.links[link].mtu) return false;
+  // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
+  // general path leaves the lane untouched.
+  NatSession* ns = nullptr;
+  if (!lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns)) return false;
+  if (pair != nullptr) pair->last_seen_tsc = now_tsc;
+  // The tag leaves as lan_send's strip_vlans takes it off: 4 bytes less in front. Its MACs need no move, the
+  // rewrite below overwrites all 12 bytes; the inner ethertype stays where it is.
+  if (off != kLaneEthLen) {
+    rte_pktmbuf_adj(m, kLaneTaggedLen - kLaneEthLen);  // data_off, data_len and pkt_len; cannot fail (length checked)
+    p += kLaneTaggedLen - kLaneEthLen;
+  }
+  e->last_seen_tsc = now_tsc;
+  e->packets++;
+  e->bytes += m->pkt_len;  // as it leaves: untagged
+  ipv4_ttl_decrement(ip);  // lan_lane_frame checked TTL > 1
+  // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
+  // lan_lane_frame checked the TCP header lies within the packet and the first segment.
+  const uint16_t mss_max = snap.links[link].mss_max;
+  if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
+      tcp_mss_clamp(ip + kLaneIpLen, be16(ip + 2) - kLaneIpLen, mss_max))
+    w.counters.mss_clamped.inc();
+  if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
+  std::memcpy(p, r.eth, sizeof r.eth);
+  if (r.how == LinkRoute::kEgress)
+    fill_meta(m, ip, c.hashes[j], cls, link, static_cast<uint16_t>(c.keys[j].tail >> 32));
+  send_on_route(w, snap, r, link, m, now_tsc);
+  return true;
+}
+
+}  // namespace
+
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
+  static_assert(kBurst <= 64, "one bit per packet in `rest`");
+  const RouteTable& routes = current_routes(w, snap);
+  const bool any_nat = has_nat_link(w, snap);
+  LaneCandidates c;
+  uint64_t rest = lane_candidates(w, snap, any_nat, pkts, n, c);  // bit i: pkts[i] goes to the general path
+  find_entries(w, snap, routes, any_nat, c);
   // Pass B: hits of a fast route are forwarded here, everything else is left as it came.
   const uint16_t generation = flow_generation(snap.policy_generation);
-  const uint64_t idle = snap.flow_idle_tsc;
-  for (uint16_t j = 0; j < nc; j++) {
-    const uint16_t i = at[j];
-    FlowEntry* e = ents[j];
-    // A miss, an expired or older-policy entry (classified again), a flow that must move, a host-pair class or a
-    // link without a next hop: all the general path's. The same tests it makes, from the same route table.
-    if (e == nullptr || !flow_entry_current(*e, generation, now_tsc, idle) || e->link >= kMaxLinks) {
-      rest |= uint64_t{1} << i;
-      continue;
-    }
-    const uint8_t cls = e->class_id & (kMaxClasses - 1), link = e->link;
-    const LinkRoute r = routes.route[cls][link];  // a copy: read before the frame is written (bytes alias anything)
-    rte_mbuf* m = pkts[i];
-    uint8_t* p = frame[j];
-    uint8_t* ip = p + kLaneEthLen;
-    // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
-    if (!r.fast || be16(ip + 2) > snap.links[link].mtu) {
-      rest |= uint64_t{1} << i;
-      continue;
-    }
-    // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
-    // general path leaves the lane untouched.
-    NatSession* ns = nullptr;
-    if (!lane_session(w, snap, link, ip, m->data_len - kLaneEthLen, now_tsc, &flows->nat_hint(e), &ns)) {
-      rest |= uint64_t{1} << i;
-      continue;
-    }
-    e->last_seen_tsc = now_tsc;
-    e->packets++;
-    e->bytes += m->pkt_len;
-    ipv4_ttl_decrement(ip);  // fast_candidate checked TTL > 1
-    // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
-    // fast_candidate checked the TCP header lies within the packet and the first segment.
-    const uint16_t mss_max = snap.links[link].mss_max;
-    if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
-        tcp_mss_clamp(ip + kLaneIpLen, be16(ip + 2) - kLaneIpLen, mss_max))
-      w.counters.mss_clamped.inc();
-    if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
-    std::memcpy(p, r.eth, sizeof r.eth);
-    if (r.how == LinkRoute::kEgress) fill_meta(m, ip, hashes[j], cls, link);
-    send_on_route(w, snap, r, link, m, now_tsc);
+  for (uint16_t j = 0; j < c.n; j++) {
+    const uint16_t i = c.at[j];
+    if (!lane_forward(w, snap, routes, c, j, pkts[i], generation, now_tsc)) rest |= uint64_t{1} << i;
   }
   const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest));  // all but those left over
   w.counters.flow_hits.add(hits);

@@ -3,22 +3,24 @@
 //
 // Why. In bench/throughput the general path spent ~27 cycles per packet parsing into PacketMeta (a 64-byte
 // record, every field written for every packet) and ~47 forwarding in five passes over it, while almost every
-// packet of an office's traffic is an untagged, option-less IPv4 TCP/UDP packet of a flow that is already in the
-// cache and stays on its link. For exactly those packets the fast lane checks the few header fields that can
-// make a difference, builds the flow key from the frame, looks it up and, on a hit that the general path would
-// forward unchanged, does what it would do: flow entry update, TTL with incremental checksum, a SYN's MSS clamped,
-// Ethernet rewrite, class x link counters, egress. PacketMeta is written only when egress needs it (meter, shaper,
-// hand-off).
+// packet of an office's traffic is an option-less IPv4 TCP/UDP packet, untagged or with one 802.1Q tag (a guest
+// VLAN), of a flow that is already in the cache and stays on its link (or its host pair's). For exactly those
+// packets the fast lane checks the few header fields that can make a difference, builds the flow key (with the
+// frame's VLAN) from the frame, looks it up and, on a hit that the general path would forward unchanged, does what
+// it would do: flow entry update (and the host pair's, for a class steered by host pair), TTL with incremental
+// checksum, a SYN's MSS clamped, the VLAN tag stripped, Ethernet rewrite, class x link counters, egress. PacketMeta
+// is written only when egress needs it (meter, shaper, hand-off).
 //
 // Equivalence. A packet the fast lane forwards leaves exactly as the general path would send it, with the same
-// counters; anything it is not sure of (VLAN tag, IP options, a later fragment, TTL <= 1, a bad checksum or
-// length, a flow miss (which includes every destination the general path never caches: the edge, the LAN,
-// multicast), an expired or older-policy entry, a flow that must move, a host-pair class, a link without a next
-// hop, a packet over the link's MTU, IPv6, ARP, ICMP) is handed to the general path
-// untouched, which parses and forwards it from scratch (tests/unit/test_fast_lane.cpp runs the same traffic both ways
-// and compares; so does a pipeline test with wansteer --no-fast-lane). Order: packets of one flow keep their order
-// unless one of them is such an exception (IP options, say) in the same burst as an ordinary one; the exception then
-// leaves after the ordinary packets of that burst. Packets of different flows may change order within a burst.
+// counters; anything it is not sure of (QinQ, 802.1ad or more than one tag, a VLAN or source the policy does not
+// admit there, IP options, a later fragment, TTL <= 1, a bad checksum or length, a flow miss (which includes every
+// destination the general path never caches: the edge, the LAN, multicast), an expired or older-policy entry, a
+// flow that must move, a host pair without a current entry or that must move, a link without a next hop, a packet
+// over the link's MTU, IPv6, ARP, ICMP) is handed to the general path untouched, which parses and forwards it from
+// scratch (tests/unit/test_fast_lane.cpp runs the same traffic both ways and compares; so does a pipeline test with
+// wansteer --no-fast-lane). Order: packets of one flow keep their order unless one of them is such an exception
+// (IP options, say) in the same burst as an ordinary one; the exception then leaves after the ordinary packets of
+// that burst. Packets of different flows may change order within a burst.
 #pragma once
 #include <cstdint>
 

@@ -78,13 +78,15 @@ struct TopFlowsBoard {
   TopFlow flows[kTopFlows];
 };
 
-// The key of an untagged IPv4 TCP/UDP flow, as the LAN fast lane builds it straight from the header: equal to
-// the FlowKey of the same packet (addresses zero-padded to 16 bytes, vlan 0, l3 ipv4) in two words.
+// The key of an IPv4 TCP/UDP flow, as the LAN fast lane builds it straight from the header: equal to the FlowKey
+// of the same packet (addresses zero-padded to 16 bytes, the frame's VLAN id (0 untagged), l3 ipv4) in two words.
 struct FlowKey4 {
   uint64_t addrs;  // source (low 4 bytes) and destination address as they sit in the IPv4 header
-  uint64_t tail;   // FlowKey's last 8 bytes: sport | dport << 16 | vlan (0) << 32 | proto << 48 | l3 << 56
-  // ports: sport | dport << 16, host order. The word the IPv4 flow hash is taken over, too.
+  uint64_t tail;   // FlowKey's last 8 bytes: sport | dport << 16 | vlan << 32 | proto << 48 | l3 << 56
+  // ports: sport | dport << 16, host order. With vlan 0: the word the IPv4 flow hash is taken over (the hash leaves
+  // the VLAN out, so a flow's tagged and untagged packets hash alike, as parse_packet's flow_hash does).
   static uint64_t tail_of(uint32_t ports, uint8_t proto) { return ipv4_flow_tail(ports, proto); }
+  static uint64_t with_vlan(uint64_t tail, uint16_t vlan) { return tail | uint64_t{vlan} << 32; }
 };
 static_assert(offsetof(FlowKey, sport) == 32 && offsetof(FlowKey, vlan) == 36 && offsetof(FlowKey, proto) == 38 &&
               offsetof(FlowKey, l3) == 39 && offsetof(FlowKey, dst) == 16 && static_cast<uint8_t>(L3::ipv4) == 4);

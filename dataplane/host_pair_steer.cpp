@@ -1,27 +1,14 @@
 // General path, LAN stage 2b: classes with stick_by host-pair. One cache entry per (src, dst) pair, keyed with
 // ports and protocol zero and a marker, decides the link of all the pair's flows, so SIP and RTP share a link.
-#include <cstring>
-
-#include <rte_hash_crc.h>
-
 #include "dataplane/cached_flow.hpp"
 #include "dataplane/general_path.hpp"
+#include "dataplane/host_pair_key.hpp"
 #include "dataplane/route_send.hpp"
 
 namespace wansteer {
 namespace {
 
 enum class PairEntry : uint8_t { current, renew };
-
-// The pair's key and hash, from a packet's metadata.
-inline uint32_t host_pair_key(const PacketMeta* meta, FlowKey* k) {
-  std::memcpy(k->src, meta->src.data(), 16);
-  std::memcpy(k->dst, meta->dst.data(), 16);
-  k->sport = k->dport = k->vlan = 0;
-  k->proto = 0;
-  k->l3 = meta->l3 | FlowKey::kHostPair;  // marks a host-pair key: no 5-tuple key has it
-  return rte_hash_crc(k, sizeof *k, 0x9e3779b9u);
-}
 
 }  // namespace
 

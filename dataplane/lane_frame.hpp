@@ -11,24 +11,16 @@
 namespace wansteer {
 
 inline constexpr uint32_t kLaneEthLen = 14;
-inline constexpr uint32_t kLaneIpLen = 20;  // the fast lanes take IPv4 headers without options only
+inline constexpr uint32_t kLaneTaggedLen = 18;  // Ethernet with one 802.1Q tag (LAN lane only)
+inline constexpr uint32_t kLaneIpLen = 20;      // the fast lanes take IPv4 headers without options only
 inline constexpr uint8_t kLaneProtoTcp = 6;
 inline constexpr uint8_t kLaneProtoUdp = 17;
 
-// True for an untagged IPv4 frame, no options, not a later fragment, TTL > 1, valid checksum and lengths, with a
-// complete TCP or UDP header in the first segment: the checks of the general path that depend on the packet, not
-// on its flow. (In the LAN lane, those that depend only on the flow (destination not the edge, not on the LAN, not
-// multicast) need no test: the general path drops such packets before its flow cache, so no entry for them ever
-// exists, and every reload (which may change the LAN subnets) starts a new policy generation, retiring all older
-// entries. The WAN lane tests the destination itself.)
+// The checks of an IPv4 header at `ip`, `off` bytes into a frame whose first segment holds `seg` bytes (at least
+// off + 28), whose version/IHL byte the caller found to be 0x45: not a later fragment, TTL > 1, valid checksum and
+// lengths, with a complete TCP or UDP header in the first segment. Inline with a constant `off` at each call site.
 // Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
-inline bool lane_frame_ok(const rte_mbuf* m, const uint8_t* p) {
-  const uint32_t seg = m->data_len;
-  if (seg < kLaneEthLen + kLaneIpLen + 8) return false;
-  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
-  std::memcpy(&et, p + 12, 8);
-  if ((et & 0xffffffu) != 0x450008u) return false;  // 0x0800, then 0x45: IPv4 without options
-  const uint8_t* ip = p + kLaneEthLen;
+inline bool lane_ipv4_ok(uint32_t seg, const uint8_t* ip, uint32_t off) {
   uint64_t w0, w1;  // the first 16 header bytes
   uint32_t dst_be;
   std::memcpy(&w0, ip, 8);
@@ -37,7 +29,7 @@ inline bool lane_frame_ok(const rte_mbuf* m, const uint8_t* p) {
   if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
   if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
   const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
-  if (total < kLaneIpLen + 8 || kLaneEthLen + total > seg) return false;  // whole IP packet in the first segment
+  if (total < kLaneIpLen + 8 || off + total > seg) return false;  // whole IP packet in the first segment
   const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
   if (proto == kLaneProtoTcp) {
     if (total < kLaneIpLen + 20) return false;
@@ -51,6 +43,41 @@ inline bool lane_frame_ok(const rte_mbuf* m, const uint8_t* p) {
   const uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;
   const uint32_t s32 = static_cast<uint32_t>((sum + std::rotr(sum, 32)) >> 32);
   return (s32 + std::rotr(s32, 16)) >> 16 == 0xffff;
+}
+
+// True for an untagged IPv4 frame, no options, that lane_ipv4_ok takes: the checks of the general path that depend
+// on the packet, not on its flow. (In the LAN lane, those that depend only on the flow (destination not the edge,
+// not on the LAN, not multicast) need no test: the general path drops such packets before its flow cache, so no
+// entry for them ever exists, and every reload (which may change the LAN subnets) starts a new policy generation,
+// retiring all older entries. The WAN lane tests the destination itself.)
+inline bool lane_frame_ok(const rte_mbuf* m, const uint8_t* p) {
+  const uint32_t seg = m->data_len;
+  if (seg < kLaneEthLen + kLaneIpLen + 8) return false;
+  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification
+  std::memcpy(&et, p + 12, 8);
+  if ((et & 0xffffffu) != 0x450008u) return false;  // 0x0800, then 0x45: IPv4 without options
+  return lane_ipv4_ok(seg, p + kLaneEthLen, kLaneEthLen);
+}
+
+// The LAN lane's frame check: an untagged frame as lane_frame_ok takes it, or the same IPv4 packet behind exactly
+// one 802.1Q tag (TPID 0x8100; QinQ, 802.1ad and the rest are the general path's, which drops what the policy does
+// not admit). Returns the IP header's offset (kLaneEthLen, or kLaneTaggedLen with *vlan the tag's VLAN id, as
+// parse_packet reads it: priority and DEI bits left out), or 0 for a frame the lane leaves. An untagged frame pays
+// one more compare than with lane_frame_ok, and only when it is not an untagged IPv4 frame.
+inline uint32_t lan_lane_frame(const rte_mbuf* m, const uint8_t* p, uint16_t* vlan) {
+  const uint32_t seg = m->data_len;
+  if (seg < kLaneEthLen + kLaneIpLen + 8) return 0;
+  uint64_t et;  // ethertype (2 bytes), version/IHL, TOS, total length, identification; or TPID, TCI, ethertype, ...
+  std::memcpy(&et, p + 12, 8);
+  if ((et & 0xffffffu) == 0x450008u) {  // 0x0800, then 0x45: untagged IPv4 without options
+    *vlan = 0;
+    return lane_ipv4_ok(seg, p + kLaneEthLen, kLaneEthLen) ? kLaneEthLen : 0;
+  }
+  // 0x8100, the TCI, 0x0800, 0x45.
+  if ((et & 0xffffu) != 0x0081u || ((et >> 32) & 0xffffffu) != 0x450008u || seg < kLaneTaggedLen + kLaneIpLen + 8)
+    return 0;
+  *vlan = rte_be_to_cpu_16(static_cast<uint16_t>(et >> 16)) & 0x0fff;
+  return lane_ipv4_ok(seg, p + kLaneTaggedLen, kLaneTaggedLen) ? kLaneTaggedLen : 0;
 }
 
 // Moves the packets whose bits are set in `rest` to the front of pkts, in order; returns how many.

@@ -11,6 +11,7 @@ namespace wansteer {
 
 void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
   WorkerCounters& c = w.counters;
+  w.routes.any_host_pair = false;
   for (uint32_t cls = 0; cls < kMaxClasses; cls++) {
     const ClassSteering& cs = snap.steering.cls[cls];
     for (uint32_t l = 0; l < kMaxLinks; l++) {
@@ -35,7 +36,8 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       // in the egress counters where egress decides. class_link counts what tx_flush handed to the NIC.
       const bool direct = owns_unshaped(w, snap, link) && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
       r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
-      r.fast = r.stay && !cs.by_host_pair;
+      if (r.stay) r.fast = cs.by_host_pair ? LinkRoute::kLaneHostPair : LinkRoute::kLanePerFlow;
+      w.routes.any_host_pair |= r.fast == LinkRoute::kLaneHostPair;
     }
   }
   w.routes.generation = snap.generation;

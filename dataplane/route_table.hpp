@@ -20,10 +20,15 @@ struct alignas(32) LinkRoute {
     kDirect = 2,      // straight to tx staging: egress would let the packet through untouched
     kEgress = 3,      // through egress: meter, shaper or hand-off to the link's owner (needs PacketMeta)
   };
+  enum Lane : uint8_t {
+    kLaneNo = 0,        // the fast lane leaves a cached flow of this class on this link to the general path
+    kLanePerFlow = 1,   // it may forward it here: the flow's own entry decides its link
+    kLaneHostPair = 2,  // it may, if the flow's host pair decides so too (the class is steered by host pair)
+  };
   uint8_t eth[12];  // the link's next-hop MAC then its own: the rewritten frame's first 12 bytes
   uint8_t how;      // How
   uint8_t stay;     // 1: a cached flow of this class already on this link may stay there (the planner's stay_mask)
-  uint8_t fast;     // 1: stay, sendable, and the class is steered per flow: the fast lane may forward such flows
+  uint8_t fast;     // Lane: not kLaneNo when stay and sendable (kDirect or kEgress); which one, by the class's steering
   uint8_t cls;      // the class id this route is for (tx counts class x link at transmit)
   ClassLinkCounters* counted;  // kDirect: direct_tx, which control adds to meter_conform (see build)
   TxQueue* txq;                // the link port's tx staging (kDirect)
@@ -32,6 +37,7 @@ static_assert(sizeof(LinkRoute) == 32, "two routes per cache line");
 
 struct RouteTable {
   uint64_t generation = ~uint64_t{0};  // of the snapshot the routes were built for
+  bool any_host_pair = false;          // some class is steered by host pair (a route's fast is kLaneHostPair)
   LinkRoute route[kMaxClasses][kMaxLinks];
 
   // May a cached flow of class `cls` on `link` (kNoLink when it has none) stay there?

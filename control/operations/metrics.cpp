@@ -215,8 +215,9 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto sc = fams.counter("wansteer_worker_sleep_cycles_total", "TSC cycles the worker spent napping when idle");
     auto fe = fams.gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
     auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
-    auto fl = fams.counter("wansteer_worker_fast_lane_packets_total",
-                           "LAN packets the worker forwarded on its fast lane (cached untagged IPv4 TCP/UDP flows)");
+    auto fl =
+        fams.counter("wansteer_worker_fast_lane_packets_total",
+                     "LAN packets the worker forwarded on its fast lane (cached IPv4 TCP/UDP flows, one tag at most)");
     auto wfl = fams.counter("wansteer_worker_wan_fast_lane_packets_total",
                             "WAN packets the worker forwarded on its WAN fast lane (replies to its NAT sessions)");
     auto ie = fams.counter("wansteer_worker_icmp_errors_total",

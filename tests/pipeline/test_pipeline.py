@@ -581,12 +581,15 @@ def test_priority_follows_class_list_order(prio_run):
 def test_fast_lane_sends_what_the_general_path_sends(tmp_path):
     """The main scenario's LAN frames twice (every second copy of a forwarded flow hits the flow cache), through
     wansteer with its LAN fast lane and with --no-fast-lane: the same marked frames leave every port, and the
-    class, drop and flow counters agree. Frames of different flows may leave in another order within a burst."""
+    class, drop and flow counters agree. Frames of different flows may leave in another order within a burst.
+    The scenario's guest frames are tagged (VLAN 20), and here voip is steered by host pair, so the lane's tagged
+    and host-pair cases are compared too."""
     base = T.main_scenario()
     sc = T.Scenario()
     sc.frames = list(base.frames) + [f for f in base.frames if f.port == "lan"]
-    fast = run_wansteer(tmp_path / "fast", sc, T.MAIN_POLICY_LISTS)
-    general = run_wansteer(tmp_path / "general", sc, T.MAIN_POLICY_LISTS, ("--no-fast-lane",))
+    lists = dict(T.MAIN_POLICY_LISTS, voip=T.MAIN_POLICY_LISTS["voip"] + ", stick_by: host-pair")
+    fast = run_wansteer(tmp_path / "fast", sc, lists)
+    general = run_wansteer(tmp_path / "general", sc, lists, ("--no-fast-lane",))
     assert fast.exit_code == 0 and general.exit_code == 0, fast.stderr[-1000:] + general.stderr[-1000:]
     for port in PORTS:
         a = sorted(bytes(p) for p in fast.outputs[port] if T.find_markers(bytes(p)))

@@ -1,8 +1,9 @@
 // The LAN and WAN fast lanes against the general path: the same traffic through two real control planes and
 // workers, one with the fast lanes and one without, must leave every port as the same frames with the same counters.
-// The traffic mixes ordinary flows (which a fast lane takes once cached) with every exception it must hand over:
-// VLAN tags, IP options, fragments, TTL 1, bad checksums and lengths, LAN and multicast destinations, ICMP, IPv6; from
-// the WAN also spoofed sources, unknown ports, probe replies, unresolved and tagged LAN hosts, TCP FIN/RST/SYN-ACK.
+// The traffic mixes ordinary flows, untagged and tagged (which a fast lane takes once cached), with every exception
+// it must hand over: QinQ, unconfigured VLANs, sources on another subnet's VLAN, IP options, fragments, TTL 1, bad
+// checksums and lengths, LAN and multicast destinations, ICMP, IPv6; from the WAN also spoofed sources, unknown
+// ports, probe replies, unresolved and tagged LAN hosts, TCP FIN/RST/SYN-ACK. Host-pair classes, too.
 #include <algorithm>
 #include <array>
 #include <random>
@@ -82,9 +83,11 @@ Policy policy(Variant v) {
   return p;
 }
 
-// One frame of flow `f` (0..47), or with probability ~1/4 one of the exceptions.
+// One frame of flow `f` (0..47), or with probability ~1/4 one of the exceptions. Flows f % 8 == 7 are guests
+// (192.168.20.10-12, tagged VLAN 20), f % 8 == 6 staff hosts that send priority-tagged frames (VLAN 0, a PCP).
 Bytes frame(std::mt19937& rng, uint32_t f) {
-  const uint32_t src = ip4("192.168.10.10") + f % 8;
+  const bool guest = f % 8 == 7;
+  const uint32_t src = guest ? ip4("192.168.20.10") + f % 3 : ip4("192.168.10.10") + f % 8;
   const uint32_t dst = ip4("203.0.113.1") + f % 5;
   const uint16_t sport = static_cast<uint16_t>(40000 + f);
   std::uniform_int_distribution<int> pick(0, 63);
@@ -99,8 +102,14 @@ Bytes frame(std::mt19937& rng, uint32_t f) {
   if (x == 5) o.total_length = 400;                  // claims more than the frame holds
   if (x == 6) o.dscp = 46;
   if (x == 7) o.df = true;
+  int tag = guest ? 20 : (f % 8 == 6 ? 0 : -1);  // -1: untagged
+  uint16_t tpid = 0x8100;
+  if (x == 8) tag = guest ? -1 : 20;  // a source of the other subnet's VLAN: source_not_in_subnet
+  if (x == 17) tag = 30;              // a VLAN the policy does not have: vlan_not_configured
+  if (x == 19) tpid = 0x88a8;         // one 802.1ad tag: the general path's
   PacketBuilder b(PacketBuilder::kDefaultDst, kHost);
-  if (x == 8) b.vlan(20);                                                              // guest
+  if (x == 18) b.vlan(20, 0x88a8);  // QinQ: qinq_tagged
+  if (tag >= 0 || x == 19) b.vlan(static_cast<uint16_t>(std::max(tag, 0)), tpid, static_cast<uint8_t>(f % 8));
   if (x == 9) return b.ipv4(src, ip4("192.168.10.77"), o).udp(sport, 53).build();      // LAN-local
   if (x == 10) return b.ipv4(src, ip4("224.0.0.5"), o).udp(sport, 53).build();         // multicast
   if (x == 11) return b.ipv4(src, ip4("192.168.10.1"), o).icmp(8).payload(8).build();  // ping the edge
@@ -340,6 +349,138 @@ TEST_CASE("fast lane: the TTL and checksum it writes are those of ipv4_decrement
   }
   CHECK(compared == 65536 / 7 + 1);
   CHECK(r.fast.w->counters.fast_lane.get() == compared);
+}
+
+// ---- Tagged frames and host-pair flows, step by step: what the LAN lane takes, exactly, and what it leaves. ----
+namespace {
+
+// What port `port` of rig `r` sent, sorted: each frame's bytes after its mbuf's data_off (2 bytes), so where a frame
+// starts in its buffer is compared too. A frame must be one segment with pkt_len = data_len.
+std::vector<std::string> drained(ControlRig& r, int port) {
+  std::vector<std::string> out;
+  void* p;
+  while (rte_ring_dequeue(r.tx[port], &p) == 0) {
+    auto* m = static_cast<rte_mbuf*>(p);
+    CHECK(m->nb_segs == 1);
+    CHECK(m->pkt_len == m->data_len);
+    std::string s{static_cast<char>(m->data_off >> 8), static_cast<char>(m->data_off & 0xff)};
+    s.append(rte_pktmbuf_mtod(m, const char*), m->data_len);
+    out.push_back(std::move(s));
+    rte_pktmbuf_free(m);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Two rigs of one policy, with the fast lane and without, fed the same frames.
+struct TwinRigs {
+  ControlRig fast, general;
+  explicit TwinRigs(const Policy& p) : fast(p), general(p) { general.w->fast_lane = false; }
+  void inject(const Bytes& f) {
+    fast.inject(0, f);
+    general.inject(0, f);
+  }
+  // One poll of each; every port must have sent the same frames. Returns what each port of the fast rig sent.
+  std::array<std::vector<std::string>, 3> poll() {
+    fast.poll();
+    general.poll();
+    std::array<std::vector<std::string>, 3> sent;
+    for (int port = 0; port < 3; port++) {
+      INFO("port " << port);
+      sent[port] = drained(fast, port);
+      CHECK(sent[port] == drained(general, port));
+    }
+    return sent;
+  }
+  uint64_t lane() const { return fast.w->counters.fast_lane.get(); }
+};
+
+using Tags = std::vector<std::pair<uint16_t, uint16_t>>;  // (VLAN id, TPID), outermost first
+
+// A UDP frame from the LAN host `src`:sport to 203.0.113.9:dport with these tags (PCP 5), IP id `id`.
+Bytes lan_udp(uint32_t src, uint16_t sport, uint16_t dport, const Tags& tags, uint16_t id) {
+  PacketBuilder b(PacketBuilder::kDefaultDst, kHost);
+  for (const auto& [vid, tpid] : tags) b.vlan(vid, tpid, 5);
+  Ipv4Opts o;
+  o.id = id;
+  return b.ipv4(src, ip4("203.0.113.9"), o).udp(sport, dport).payload(10).build();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "fast lane: guest VLAN and priority-tagged flows leave untagged, as the general path sends them; frames "
+    "the policy does not admit so tagged go to it and are dropped with their reason",
+    "[fast_lane]") {
+  TwinRigs r(policy(Variant::plain));
+  const uint32_t guest = ip4("192.168.20.10"), staff = ip4("192.168.10.10");
+  const Tags vlan20{{20, 0x8100}}, priority{{0, 0x8100}};
+  r.inject(lan_udp(guest, 40000, 9, vlan20, 0));    // class guest (VLAN 20), fiber
+  r.inject(lan_udp(staff, 40001, 9, priority, 0));  // VLAN 0: the untagged subnet's; class default, fiber
+  REQUIRE(r.poll()[1].size() == 2);                 // both cached now, in both rigs
+  const uint64_t lane0 = r.lane();
+  for (uint16_t id = 1; id <= 8; id++) {
+    r.inject(lan_udp(guest, 40000, 9, vlan20, id));
+    r.inject(lan_udp(staff, 40001, 9, priority, id));
+  }
+  // The same flows' 5-tuples on frames the policy does not admit as tagged.
+  r.inject(lan_udp(guest, 40000, 9, {{30, 0x8100}}, 9));                 // vlan_not_configured
+  r.inject(lan_udp(guest, 40000, 9, {}, 10));                            // guest source untagged: source_not_in_subnet
+  r.inject(lan_udp(staff, 40001, 9, vlan20, 11));                        // staff source on VLAN 20: the same
+  r.inject(lan_udp(guest, 40000, 9, {{20, 0x88a8}, {20, 0x8100}}, 12));  // qinq_tagged
+  const auto sent = r.poll();
+  CHECK(r.lane() - lane0 == 16);  // the 16 admitted packets of cached flows, no other
+  REQUIRE(sent[1].size() == 16);
+  for (const std::string& s : sent[1]) {
+    const std::string f = s.substr(2);
+    CHECK(f.size() == 14 + 20 + 8 + 10);      // untagged
+    CHECK((f[12] == 0x08 && f[13] == 0x00));  // IPv4 right after the MACs
+    CHECK(f.compare(0, 6, std::string(kRigFiberGw.begin(), kRigFiberGw.end())) == 0);
+  }
+  same_totals(sum_counters({r.fast.w}), sum_counters({r.general.w}));
+  const auto drops = [&](DropReason d) { return r.fast.w->counters.drop[static_cast<uint32_t>(d)].get(); };
+  CHECK(drops(DropReason::vlan_not_configured) == 1);
+  CHECK(drops(DropReason::source_not_in_subnet) == 2);
+  CHECK(drops(DropReason::qinq_tagged) == 1);
+}
+
+TEST_CASE(
+    "fast lane: host-pair flows take the pair's link, and once the pair moves (its old link still up) none "
+    "leaves on the old one",
+    "[fast_lane]") {
+  // voip steered by host pair, priority fiber then lte, back to fiber when it returns. Flows A and B of one pair.
+  Policy p = policy(Variant::host_pair);
+  p.classes[0].mode = SteerMode::priority;
+  p.classes[0].on_recovery = OnRecovery::back;
+  TwinRigs r(p);
+  const uint32_t host = ip4("192.168.10.10");
+  uint16_t id = 0;
+  const auto send = [&](bool a, bool b) {  // 4 packets of A and/or B, one poll; returns (fiber, lte) frames, lane
+    for (int k = 0; k < 4; k++) {
+      if (a) r.inject(lan_udp(host, 40000, 5060, {}, id++));
+      if (b) r.inject(lan_udp(host, 40001, 5060, {}, id++));
+    }
+    const uint64_t before = r.lane();
+    const auto sent = r.poll();
+    return std::array<uint64_t, 3>{sent[1].size(), sent[2].size(), r.lane() - before};
+  };
+  const auto link = [&](const std::string& cmd) {
+    REQUIRE(r.fast.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
+    REQUIRE(r.general.cp->handle_command(cmd).rfind("link fiber: admin", 0) == 0);
+  };
+  using A = std::array<uint64_t, 3>;
+  CHECK(send(true, true) == A{8, 0, 0});  // new flows: the general path's, pair on fiber
+  CHECK(send(true, true) == A{8, 0, 8});  // cached: the lane's
+  link("link down fiber");
+  CHECK(send(false, true) == A{0, 4, 0});  // B (and with it the pair) must move to lte: the general path's
+  CHECK(send(false, true) == A{0, 4, 4});  // the lane's again, on the pair's new link
+  link("link up fiber");
+  // A's own entry may stay on fiber, but the pair's, on lte (still up), must move back: the general path's, and
+  // nothing of the pair leaves on lte. Then the lane's again, on fiber.
+  CHECK(send(true, true) == A{8, 0, 0});
+  CHECK(send(true, true) == A{8, 0, 8});
+  same_totals(sum_counters({r.fast.w}), sum_counters({r.general.w}));
+  CHECK(r.fast.w->counters.flow_moves.get() == 4);  // B and the pair, each there and back
 }
 
 // ---- The WAN fast lane (wan_fast_lane.hpp): replies to NAT sessions from fiber, both front ends compared. ----
