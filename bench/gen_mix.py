@@ -2,9 +2,11 @@
 """Writes the benchmark traffic pcap: minimum-size Ethernet+IPv4+UDP frames over many flows, office class mix.
 
 Usage: bench/gen_mix.py --out mix.pcap [--packets 4000] [--flows 4000] [--seed 1] [--one-subnet]
-                        [--replies replies.pcap --link-ip 100.64.1.2]
+                        [--replies replies.pcap --link-ip 100.64.1.2] [--queues N]
 Frames are 60 bytes in the pcap (64 on the wire with the FCS). The frame builders live in
 tests/pipeline/traffic.py (bench_mix), shared with the pipeline tests.
+--queues N (N > 1) also writes each rx queue's share, as RSS would deal the flows on a NIC: mix-q0.pcap ... by
+source port (traffic.lan_queue), replies-q0.pcap ... by a hash of addresses and ports (traffic.wan_queue).
 """
 import argparse
 import collections
@@ -13,6 +15,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "pipeline"))
 import traffic  # noqa: E402
+
+
+def write_queues(path: str, frames: list[bytes], queues: int, queue_of) -> None:
+    if queues <= 1:
+        return
+    shares = traffic.split_queues(frames, queues, queue_of)
+    for q, share in enumerate(shares):
+        traffic.write_raw_pcap(traffic.queue_pcap(path, q), share)
+    print(f"gen_mix: {path} split into {queues} rx queues of {', '.join(str(len(s)) for s in shares)} frames")
 
 
 def main() -> int:
@@ -25,13 +36,16 @@ def main() -> int:
     ap.add_argument("--one-subnet", action="store_true", help="every source in 192.168.10.0/24 (office.yaml's staff)")
     ap.add_argument("--replies", help="also write each flow's server reply to --link-ip here (WAN to LAN runs)")
     ap.add_argument("--link-ip", default="100.64.1.2", help="the NAT address the replies go to")
+    ap.add_argument("--queues", type=int, default=1, help="also split the pcaps into this many rx queues' shares")
     args = ap.parse_args()
     frames = traffic.bench_mix(args.packets, args.flows, args.seed, args.one_subnet)
     traffic.write_raw_pcap(args.out, frames)
+    write_queues(args.out, frames, args.queues, traffic.lan_queue)
     if args.replies:
         # Probe ports (40860 + ids) are never handed out: flows from those source ports get another outside port.
         replies = traffic.bench_replies(frames, args.link_ip, range(40860, 40860 + 128))
         traffic.write_raw_pcap(args.replies, replies)
+        write_queues(args.replies, replies, args.queues, traffic.wan_queue)
         print(f"gen_mix: {len(replies)} replies to {args.link_ip} -> {args.replies}")
     dports = collections.Counter(int.from_bytes(f[36:38], "big") for f in frames)
     flows = len({f[26:30] + f[34:36] for f in frames})

@@ -12,14 +12,6 @@
 
 namespace wansteer {
 
-// This worker owns `link`'s egress and the link has no shaper: with an unlimited class, egress would pass the
-// packet straight to tx staging. The route table (route_table.cpp) decides its direct routes with it.
-inline bool owns_unshaped(const WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link) {
-  const WorkerEgress& eg = w.egress;
-  // Checking n_workers == 1 first avoids owner_of's division in the one-worker case.
-  return (eg.n_workers == 1 || eg.owner_of(link) == w.worker_id) && !snap.egress.shaper[link].enabled;
-}
-
 // A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
 // now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need
 // none of this do not come here: their route is direct (send_on_route in route_send.hpp).

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "dataplane/egress.hpp"
+#include "dataplane/snapshot.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
@@ -30,11 +30,13 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       }
       std::memcpy(r.eth, &L.gateway_mac, RTE_ETHER_ADDR_LEN);
       std::memcpy(r.eth + RTE_ETHER_ADDR_LEN, &L.own_mac, RTE_ETHER_ADDR_LEN);
-      // Egress would pass the packet straight to tx staging: this worker owns the link, it has no shaper and the
-      // class no limit there. The profile's mode decides, not the worker's meter state: an unlimited meter needs
-      // no configuring to pass. Such packets count in direct_tx (control adds them to meter_conform); the others
-      // in the egress counters where egress decides. class_link counts what tx_flush handed to the NIC.
-      const bool direct = owns_unshaped(w, snap, link) && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
+      // Egress would pass the packet straight to tx staging: the link has no shaper and the class no limit there.
+      // Whichever worker owns the link: only meters and shapers have a single writer, the owner, and here there
+      // is neither, so handing the packet over would only add a ring and load the owner's core (with several
+      // workers, most of the owner's time). The profile's mode decides, not the worker's meter state: an unlimited
+      // meter needs no configuring to pass. Such packets count in direct_tx (control adds them to meter_conform);
+      // the others in the egress counters where egress decides. class_link counts what tx_flush handed to the NIC.
+      const bool direct = !snap.egress.shaper[link].enabled && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
       r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
       if (r.stay) r.fast = cs.by_host_pair ? LinkRoute::kLaneHostPair : LinkRoute::kLanePerFlow;
       w.routes.any_host_pair |= r.fast == LinkRoute::kLaneHostPair;

@@ -454,3 +454,32 @@ def bench_replies(frames: list[bytes], link_ip: str, skip_ports: range) -> list[
         raw = eth + bytes(ip) + bytes(udp) + payload
         out.append(raw + b"\x00" * (60 - len(raw)))
     return out
+
+
+def lan_queue(frame: bytes, queues: int) -> int:
+    """The rx queue a bench_mix frame gets on a LAN port of `queues` queues: its UDP source port modulo the count.
+    Virtual ports have no RSS, so the bench and tests deal frames to queues themselves, a whole flow to one queue as
+    RSS would. The source port picks it because a NAT worker w hands out only outside ports p with p % workers == w
+    (dataplane/nat_session_table.hpp): this way each worker can keep its flows' ports, which bench_replies assumes."""
+    return int.from_bytes(frame[34:36], "big") % queues
+
+
+def wan_queue(frame: bytes, queues: int) -> int:
+    """The rx queue of a reply on a WAN port: a hash of its addresses and ports, as a NIC's RSS would, so it is
+    independent of the worker owning the NAT session (which then gets the reply handed over, as on a NIC)."""
+    import zlib
+    return zlib.crc32(frame[26:38]) % queues
+
+
+def split_queues(frames: list[bytes], queues: int, queue_of) -> list[list[bytes]]:
+    """frames dealt to `queues` lists by queue_of(frame, queues), each keeping the frames' order."""
+    out: list[list[bytes]] = [[] for _ in range(queues)]
+    for f in frames:
+        out[queue_of(f, queues)].append(f)
+    return out
+
+
+def queue_pcap(path: str, queue: int) -> str:
+    """Where queue `queue`'s share of the pcap `path` goes: mix.pcap -> mix-q0.pcap."""
+    stem, dot, ext = path.rpartition(".")
+    return f"{stem}-q{queue}.{ext}" if dot else f"{path}-q{queue}"

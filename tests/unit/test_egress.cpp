@@ -135,6 +135,35 @@ struct EgressRig {
     }
     return out;
   }
+  // Worker `wi` gets a flow cache with the voip flow of packet(kVoip, _, 1) on link 0, as the general path would
+  // have left it; the snapshot admits it on the LAN fast lane (to the LAN port's MAC, from an untagged subnet).
+  void cache_voip_flow(unsigned wi) {
+    WorkerContext& w = *workers[wi];
+    std::string err;
+    w.flows = FlowCache::create("egr_fast_flows" + std::to_string(wi), 1024, SOCKET_ID_ANY, &err);
+    REQUIRE(w.flows);
+    const rte_ether_addr gw{{0x02, 0, 0, 0, 0x01, 0x01}};
+    for (uint8_t l = 0; l < 2; l++) {
+      snap->links[l].gateway_resolved = true;
+      snap->links[l].gateway_mac = gw;
+    }
+    std::copy(PacketBuilder::kDefaultDst.begin(), PacketBuilder::kDefaultDst.end(), snap->lan_mac.addr_bytes);
+    snap->lan[0] = LanSubnet{ip4("192.168.10.1"), ip4("192.168.10.0"), 0xffffff00u, 0, false};
+    snap->n_lan = 1;
+    snap->generation = 7;
+    snap->policy_generation = 3;
+    snap->flow_idle_tsc = 1000 * kMs;
+    snap->steering.cls[kVoip].stay_mask = 0b11;
+    rte_mbuf* first = packet(kVoip, 1000, 1);
+    DropReason why;
+    REQUIRE(parse_packet(first, 0, &why));
+    FlowKey key;
+    flow_key_from_meta(*meta_of(first), &key);
+    FlowEntry* e = w.flows->insert(key, meta_of(first)->flow_hash, w.counters);
+    REQUIRE(e != nullptr);
+    *e = FlowEntry{0, 0, 0, flow_generation(3), kVoip, 0};
+    rte_pktmbuf_free(first);
+  }
   const ClassLinkEgressCounters& ctr(uint8_t cls, uint8_t link, unsigned worker = 0) {
     return workers[worker]->counters.egress[cls][link];
   }
@@ -146,38 +175,13 @@ TEST_CASE("two workers: the fast lane hands a cached flow on a link the other wo
           "[shaper][fast_lane]") {
   EgressRig rig(2);
   WorkerContext& w1 = *rig.workers[1];
-  std::string err;
-  w1.flows = FlowCache::create("egr_fast_flows", 1024, SOCKET_ID_ANY, &err);
-  REQUIRE(w1.flows);
-  const rte_ether_addr gw{{0x02, 0, 0, 0, 0x01, 0x01}};
-  for (uint8_t l = 0; l < 2; l++) {
-    rig.snap->links[l].gateway_resolved = true;
-    rig.snap->links[l].gateway_mac = gw;
-  }
-  // LAN admission on the fast lane: frames to the LAN port's MAC from a host of an untagged LAN subnet.
-  std::copy(PacketBuilder::kDefaultDst.begin(), PacketBuilder::kDefaultDst.end(), rig.snap->lan_mac.addr_bytes);
-  rig.snap->lan[0] = LanSubnet{ip4("192.168.10.1"), ip4("192.168.10.0"), 0xffffff00u, 0, false};
-  rig.snap->n_lan = 1;
-  rig.snap->generation = 7;
-  rig.snap->policy_generation = 3;
-  rig.snap->flow_idle_tsc = 1000 * kMs;
-  rig.snap->steering.cls[kVoip].stay_mask = 0b11;
+  rig.cache_voip_flow(1);
   // Link 0 belongs to worker 0; 1000 bytes per ms on it for voip, so 3 of 5 back-to-back 1000-byte packets pass.
   MeterProfile& mp = rig.snap->egress.meter[kVoip][0];
   mp.generation = 2;
   mp.mode = MeterMode::limit;
   mp.cir = mp.pir = 1000000;
   mp.cbs = mp.pbs = 3000;
-  // The flow is cached on worker 1 (class voip, link 0), as the general path would have left it.
-  rte_mbuf* first = rig.packet(kVoip, 1000, 1);
-  DropReason why;
-  REQUIRE(parse_packet(first, 0, &why));
-  FlowKey key;
-  flow_key_from_meta(*meta_of(first), &key);
-  FlowEntry* e = w1.flows->insert(key, meta_of(first)->flow_hash, w1.counters);
-  REQUIRE(e != nullptr);
-  *e = FlowEntry{0, 0, 0, flow_generation(3), kVoip, 0};
-  rte_pktmbuf_free(first);
 
   rte_mbuf* pkts[5];
   for (auto& m : pkts) m = rig.packet(kVoip, 1000, 1);
@@ -193,6 +197,28 @@ TEST_CASE("two workers: the fast lane hands a cached flow on a link the other wo
   CHECK(rig.ctr(kVoip, 0, 0).meter_exceed_drops.get() == 2);
   CHECK(rig.sent(1).size() == 3);
   CHECK(rig.workers[0]->counters.class_link[kVoip][0].packets.get() == 3);  // what left, not the 2 meter drops
+  w1.flows.reset();
+}
+
+TEST_CASE("two workers: a cached flow on an unshaped link with no limit leaves from its own worker, not the owner",
+          "[shaper][fast_lane]") {
+  // Nothing on the link has a single writer (no meter, no shaper), so the owner has nothing to do for it: a
+  // hand-off would only cost a ring and the owner's core (bench/throughput --workers 2 dropped most packets in
+  // full hand-off rings when the owner shared its core).
+  EgressRig rig(2);
+  WorkerContext& w1 = *rig.workers[1];
+  rig.cache_voip_flow(1);  // on link 0, which worker 0 owns
+
+  rte_mbuf* pkts[5];
+  for (auto& m : pkts) m = rig.packet(kVoip, 1000, 1);
+  CHECK(lan_fast_lane(w1, *rig.snap, pkts, 5, 10) == 0);  // all five taken by the fast lane
+  rig.service(10, 1);
+  CHECK(w1.counters.handoff_sent.get() == 0);
+  CHECK(rig.sent(1).size() == 5);
+  CHECK(w1.counters.class_link[kVoip][0].packets.get() == 5);
+  CHECK(w1.counters.direct_tx[kVoip][0].packets.get() == 5);  // counted as conform by control, as on the owner
+  rig.service(10, 0);
+  CHECK(rig.workers[0]->counters.handoff_received.get() == 0);
   w1.flows.reset();
 }
 
