@@ -6,10 +6,12 @@
 //   (rte_pktmbuf_adj by PacketMeta::l3_offset) and clamp TCP MSS of overlay flows to
 //   overlay_path_mtu(inner_mtu, link mtu) - 40 before calling this; the sealed packets go to the link's egress
 //   (meters, shaper) like direct ones, under the class.
-// - too_big[]: inner packets over overlay_path_mtu, untouched (data still at the inner IP header). DF set: answer
-//   with ICMP fragmentation needed announcing overlay_path_mtu (dataplane/icmp_error.hpp needs the frame back with an
-//   Ethernet header) and count too_big_df; DF clear: fragment the inner packet (as the Linux wg interface does) and
-//   seal the fragments, or drop as too_big_nodf.
+// - too_big[]: inner packets over overlay_path_mtu, unsealed (data still at the inner IP header, trimmed to its
+//   total length). DF set: answer with ICMP fragmentation needed announcing overlay_path_mtu
+//   (dataplane/icmp_error.hpp needs the frame back with an Ethernet header) and count too_big_df; DF clear: fragment
+//   the inner packet (as the Linux wg interface does) and seal the fragments, or drop as too_big_nodf.
+// - Padding: every inner packet is padded to a multiple of 16 (the Linux module pads at most to the inner MTU, so a
+//   1420-byte packet goes unpadded there and as 1424 here); receivers take either.
 // - want_keys: packets were dropped for lack of a usable send key (overlay_no_key, overlay_key_exhausted); control
 //   sees those drop counters move and calls WgSession::want_keys(), and the handshake leaves through a link (control
 //   builds it in the same outer headers: overlay_encap_headers below).
@@ -29,7 +31,7 @@ namespace wansteer {
 
 struct OverlayEncapResult {
   uint16_t sealed = 0;     // in out[]: ready frames for the link's port (Ethernet to the link's gateway)
-  uint16_t too_big = 0;    // in too_big[]: left untouched for the caller
+  uint16_t too_big = 0;    // in too_big[]: unsealed, for the caller
   bool want_keys = false;  // some were dropped for lack of a send key: a handshake is wanted
 };
 
