@@ -66,6 +66,9 @@ struct alignas(64) WorkerCounters {
   Counter nat_sessions_created, nat_sessions_expired;  // NAT mappings made and timed out (dataplane/nat_*.cpp)
   Counter nat_forward_hits;  // WAN packets let in by a port forward (dataplane/nat_inbound.cpp)
   Counter nat_hairpin;       // LAN packets to a NAT link's address sent back to a LAN host (dataplane/nat_hairpin.cpp)
+  // WireGuard overlay (dataplane/overlay/overlay_encap.cpp, overlay_decap.cpp): data messages sealed, data messages
+  // opened, keepalives opened, handshake messages (types 1-3) separated out for control.
+  Counter overlay_sealed, overlay_opened, overlay_keepalives_in, overlay_handshakes_in;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none

@@ -56,7 +56,18 @@ namespace wansteer {
   X(fragment_failed, "over the link's MTU, DF clear, fragmenting it failed")                         \
   X(inbound_forward_denied, "WAN packet to a port forward from a source its from: leaves out")       \
   X(firewall_no_session, "WAN packet to a LAN host on a routed link matching no session or forward") \
-  X(firewall_untracked, "WAN packet to a LAN host on a routed link the firewall never lets in")
+  X(firewall_untracked, "WAN packet to a LAN host on a routed link the firewall never lets in")      \
+  X(overlay_no_key, "overlay: no WireGuard send key yet (handshake wanted)")                         \
+  X(overlay_key_exhausted, "overlay: send key's counters used up (handshake wanted)")                \
+  X(overlay_no_room, "overlay: mbuf chained or short of head/tailroom for WireGuard")                \
+  X(overlay_inner_malformed, "overlay: inner packet not IPv4 or its total length wrong")             \
+  X(overlay_malformed, "overlay: datagram's outer headers or WireGuard message malformed")           \
+  X(overlay_unknown_peer, "overlay: datagram to our WireGuard port not from the hub")                \
+  X(overlay_unknown_index, "overlay: transport message for a receiver index without a key")          \
+  X(overlay_replayed, "overlay: transport message counter replayed or too old")                      \
+  X(overlay_bad_tag, "overlay: message failed authentication (wrong key, tampered)")                 \
+  X(overlay_source_not_allowed, "overlay: inner source outside the peer's allowed IPs")              \
+  X(overlay_crypto_failed, "overlay: libcrypto failed to seal a packet")
 
 enum class DropReason : uint8_t {
 #define WANSTEER_DROP_ENUM(name, text) name,

@@ -10,6 +10,7 @@
 #include "dataplane/egress_plan.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_session_table.hpp"
+#include "dataplane/overlay/overlay_config.hpp"
 #include "dataplane/port_forwards.hpp"
 #include "dataplane/steering.hpp"
 
@@ -70,7 +71,8 @@ struct DataplaneSnapshot {
   uint64_t flow_idle_tsc = 0;  // flow cache idle timeout in TSC ticks
   NatSettings nat;             // timeouts and the per-host cap of the NAT session tables (sized at start)
   std::shared_ptr<const PortForwards> forwards;  // the NAT links' port forwards; null when the policy has none
-  EgressPlan egress;  // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
+  EgressPlan egress;      // rate limits and shapers (control/runtime/egress_plan.cpp); run-time state is per owner
+  OverlayConfig overlay;  // the WireGuard hub and its published keys (issue 13); enabled false without an overlay
 };
 
 // Link `link`'s port forwards, or null when it has none.

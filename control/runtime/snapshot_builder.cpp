@@ -34,6 +34,20 @@ std::shared_ptr<const PortForwards> build_forwards(const Policy& p) {
   return out;
 }
 
+// The overlay as the workers read it: the hub, our port, the inner MTU and the session's current keys.
+OverlayConfig build_overlay(const OverlaySpec& spec, const wg::PeerKeysView* keys) {
+  OverlayConfig o;
+  if (!spec.enabled) return o;
+  o.enabled = true;
+  o.hub_ip = spec.hub_address;
+  o.hub_port = spec.hub_port;
+  o.local_port = spec.listen_port;
+  o.inner_mtu = spec.mtu;
+  o.allowed_src_net = o.allowed_src_mask = 0;  // a hub may send from any address (it forwards the internet)
+  if (keys != nullptr) o.keys = *keys;
+  return o;
+}
+
 }  // namespace
 
 // IPv4 and TCP headers without options: what a link's MTU leaves for a TCP segment's payload (the MSS).
@@ -81,6 +95,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
       NatTimeouts{uint64_t{p.nat.udp_timeout_s} * in.tsc_hz, uint64_t{p.nat.tcp_established_timeout_s} * in.tsc_hz,
                   uint64_t{p.nat.tcp_transitory_timeout_s} * in.tsc_hz, uint64_t{p.nat.icmp_timeout_s} * in.tsc_hz};
   s->forwards = build_forwards(p);
+  s->overlay = build_overlay(p.overlay, in.overlay_keys);
   s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz, in.budget_exhausted);
   return s;
 }

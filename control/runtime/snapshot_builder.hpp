@@ -23,6 +23,7 @@ struct SnapshotInputs {
   uint32_t policy_generation = 0;
   uint64_t tsc_hz = 0;            // the workers' clock: flow idle time and rates are in its ticks
   uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (on_budget_exhausted applies there)
+  const wg::PeerKeysView* overlay_keys = nullptr;  // the hub session's keys (WgSession::view()); null: none yet
 };
 
 // `prev` (the snapshot being replaced, or null) keeps unchanged rate profiles' generations, so their owners keep

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -22,6 +23,9 @@ struct TransportKeys {
   uint64_t created_ns = 0;    // on control's clock
   bool we_initiated = false;
   mutable SendCounter counter;  // dp: reserve (atomic); cp: used()
+  // dp: set by the first worker that opens a message with these keys (tested first, so stored once per keypair:
+  // no cache line bouncing); cp: reads it to confirm a responder's "next" keypair (WgSession::on_received).
+  mutable std::atomic<bool> opened{false};
 
   TransportKeys() = default;
   TransportKeys(const TransportKeys&) = delete;

@@ -1,43 +1,15 @@
 // Checks that sealing and opening transport messages allocate nothing: OpenSSL's allocator is swapped for counting
 // wrappers before its first use, and C++ operator new is counted too; after set-up and one warm-up packet, 10000
 // seal/open pairs of 1400-byte packets must not allocate once. Exit 0 when none did (a meson test).
-#include <openssl/crypto.h>
-
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 
 #include "dataplane/overlay/transport.hpp"
-
-namespace {
-
-std::atomic<long> g_allocs{0};
-
-void* count_malloc(size_t n, const char*, int) {
-  g_allocs++;
-  return std::malloc(n);
-}
-void* count_realloc(void* p, size_t n, const char*, int) {
-  g_allocs++;
-  return std::realloc(p, n);
-}
-void count_free(void* p, const char*, int) { std::free(p); }
-
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocs++;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+#include "tests/overlay/alloc_counting.hpp"
 
 using namespace wansteer::wg;
 
 int main() {
-  if (CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free) != 1) {
+  if (!alloc_counting::start_counting_openssl()) {
     std::fprintf(stderr, "transport_no_alloc: OpenSSL allocated before main; cannot count\n");
     return 1;
   }
@@ -52,14 +24,14 @@ int main() {
   bool ok = tx.valid() && rx.valid() &&
             seal_transport(tx, *a, inner, sizeof inner, wire, sizeof wire, &wire_len) == SealResult::ok &&
             open_transport(rx, *b, wire, wire_len, back, sizeof back, &back_len) == OpenResult::ok;
-  const long setup = g_allocs.load();
+  const long setup = alloc_counting::allocations();
   for (int i = 0; i < 10000 && ok; i++) {
     inner[i % sizeof inner] = static_cast<uint8_t>(i);
     ok = seal_transport(tx, *a, inner, sizeof inner, wire, sizeof wire, &wire_len) == SealResult::ok &&
          open_transport(rx, *b, wire, wire_len, back, sizeof back, &back_len) == OpenResult::ok &&
          back[i % sizeof inner] == static_cast<uint8_t>(i);
   }
-  const long during = g_allocs.load() - setup;
+  const long during = alloc_counting::allocations() - setup;
   std::printf(
       "transport_no_alloc: set-up allocations %ld (counted, so the hooks work), per-packet allocations %ld "
       "over 10000 seal/open pairs, all packets %s\n",

@@ -49,3 +49,39 @@ TEST_CASE("snapshot builder: links, gateways, steering and generations come from
   CHECK(s->steering.cls[0].pick_slot[0] == 1);  // what the planner said: lte
   CHECK(s->flow_idle_tsc == uint64_t(p.flow_cache.idle_timeout_s) * 1'000'000'000);
 }
+
+TEST_CASE("snapshot builder: the overlay's hub, port, MTU and the session's keys; nothing without an overlay",
+          "[snapshot]") {
+  Policy p = rig_office_skeleton();
+  p.classes = {ClassSpec{"default", SteerMode::priority, {0, 1}, {}}};
+  DataplaneRuntime ports;
+  Gateways gw;
+  std::array<bool, kMaxLinks> usable{};
+  const SteeringTable steering = plan_steering(p, usable);
+  SnapshotInputs in{p, ports, nullptr, nullptr, gw, steering, usable, 1, 1, 1'000'000'000};
+
+  const auto plain = build_snapshot(in, nullptr);
+  CHECK_FALSE(plain->overlay.enabled);
+  CHECK(plain->overlay.keys.send == nullptr);
+
+  p.overlay.enabled = true;
+  p.overlay.hub_address = ip4("198.51.100.7");
+  p.overlay.hub_port = 51000;
+  p.overlay.mtu = 1380;
+  const auto no_keys = build_snapshot(in, nullptr);
+  CHECK(no_keys->overlay.enabled);
+  CHECK(no_keys->overlay.hub_ip == ip4("198.51.100.7"));
+  CHECK(no_keys->overlay.hub_port == 51000);
+  CHECK(no_keys->overlay.local_port == 51820);
+  CHECK(no_keys->overlay.inner_mtu == 1380);
+  CHECK(no_keys->overlay.allowed_src_mask == 0);  // a hub may send from anywhere
+  CHECK(no_keys->overlay.keys.send == nullptr);
+
+  wg::PeerKeysView view;
+  view.send = std::make_shared<wg::TransportKeys>();
+  view.receive[wg::PeerKeysView::kCurrent] = view.send;
+  in.overlay_keys = &view;
+  const auto with_keys = build_snapshot(in, nullptr);
+  CHECK(with_keys->overlay.keys.send == view.send);  // the same keys (and send counter), not a copy
+  CHECK(with_keys->overlay.keys.receive[wg::PeerKeysView::kCurrent] == view.send);
+}

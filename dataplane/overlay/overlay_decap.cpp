@@ -1,0 +1,139 @@
+// Checking datagrams from the hub, opening WireGuard transport messages in place, stripping them to the inner packet.
+#include "dataplane/overlay/overlay_decap.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dataplane/overlay/transport.hpp"
+
+namespace wansteer {
+namespace {
+
+enum class DecapOutcome : uint8_t { inner, handshake, keepalive, drop };
+
+// Where the WireGuard message of a frame lies, once its outer headers checked out.
+struct OuterView {
+  uint8_t* msg = nullptr;
+  uint16_t msg_off = 0;  // from the frame start
+  uint16_t msg_len = 0;
+};
+
+// Checks Ethernet, IPv4 and UDP of a datagram from the hub to us on link; false with *reason otherwise.
+bool check_outer(const OverlayConfig& ov, const LinkConfig& link, rte_mbuf* m, OuterView* v, DropReason* reason) {
+  *reason = DropReason::overlay_malformed;
+  const uint16_t avail = m->data_len;
+  if (m->nb_segs != 1 || avail < kOverlayOuterLen) return false;
+  auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+  const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return false;
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(frame + kOverlayEthLen);
+  const uint16_t ihl = rte_ipv4_hdr_len(ip);
+  const uint16_t total = rte_be_to_cpu_16(ip->total_length);
+  if ((ip->version_ihl >> 4) != 4 || ihl < kOverlayIpLen || total < ihl + kOverlayUdpLen ||
+      kOverlayEthLen + total > avail || ip->next_proto_id != IPPROTO_UDP ||
+      (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+      rte_raw_cksum(ip, ihl) != 0xffff)
+    return false;
+  const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + kOverlayEthLen + ihl);
+  const uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  if (udp_len != total - ihl) return false;
+  if (rte_be_to_cpu_32(ip->src_addr) != ov.hub_ip || rte_be_to_cpu_16(udp->src_port) != ov.hub_port ||
+      rte_be_to_cpu_32(ip->dst_addr) != link.own_ip || rte_be_to_cpu_16(udp->dst_port) != ov.local_port) {
+    *reason = DropReason::overlay_unknown_peer;
+    return false;
+  }
+  v->msg_off = static_cast<uint16_t>(kOverlayEthLen + ihl + kOverlayUdpLen);
+  v->msg = frame + v->msg_off;
+  v->msg_len = static_cast<uint16_t>(udp_len - kOverlayUdpLen);
+  return true;
+}
+
+DropReason open_failure(wg::OpenResult r) {
+  switch (r) {
+    case wg::OpenResult::replayed:
+      return DropReason::overlay_replayed;
+    case wg::OpenResult::bad_tag:
+      return DropReason::overlay_bad_tag;
+    case wg::OpenResult::wrong_index:
+      return DropReason::overlay_unknown_index;
+    default:
+      return DropReason::overlay_malformed;
+  }
+}
+
+// Opens the transport message at v in place and strips m to its inner IPv4 packet.
+DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, const OuterView& v, DropReason* reason) {
+  if (v.msg_len < wg::kTransportHeaderSize + wg::kTagSize || v.msg[1] != 0 || v.msg[2] != 0 || v.msg[3] != 0)
+    return *reason = DropReason::overlay_malformed, DecapOutcome::drop;
+  const wg::TransportKeys* k = ov.keys.receiving(wg::get_le32(v.msg + wg::transport::kReceiver));
+  if (k == nullptr) return *reason = DropReason::overlay_unknown_index, DecapOutcome::drop;
+  uint8_t* payload = v.msg + wg::transport::kPayload;
+  size_t len = 0;
+  const wg::OpenResult r =
+      wg::open_transport_with(core.aead, k->recv_key, k->local_index, core.windows.window_for(*k, ov.keys), v.msg,
+                              v.msg_len, payload, v.msg_len - wg::kTransportHeaderSize - wg::kTagSize, &len);
+  if (r != wg::OpenResult::ok) return *reason = open_failure(r), DecapOutcome::drop;
+  if (!k->opened.load(std::memory_order_relaxed)) k->opened.store(true, std::memory_order_relaxed);
+  if (len == 0) return DecapOutcome::keepalive;
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(payload);
+  const uint16_t total = len >= sizeof(rte_ipv4_hdr) ? rte_be_to_cpu_16(ip->total_length) : 0;
+  if (len < sizeof(rte_ipv4_hdr) || (ip->version_ihl >> 4) != 4 || total < rte_ipv4_hdr_len(ip) || total > len)
+    return *reason = DropReason::overlay_inner_malformed, DecapOutcome::drop;
+  if ((rte_be_to_cpu_32(ip->src_addr) & ov.allowed_src_mask) != ov.allowed_src_net)
+    return *reason = DropReason::overlay_source_not_allowed, DecapOutcome::drop;
+  rte_pktmbuf_adj(m, static_cast<uint16_t>(v.msg_off + wg::kTransportHeaderSize));
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - total));
+  return DecapOutcome::inner;
+}
+
+DecapOutcome decap_one(OverlayCore& core, const OverlayConfig& ov, const LinkConfig& link, rte_mbuf* m,
+                       DropReason* reason) {
+  OuterView v;
+  if (!check_outer(ov, link, m, &v, reason)) return DecapOutcome::drop;
+  if (v.msg_len < 4) return *reason = DropReason::overlay_malformed, DecapOutcome::drop;
+  const uint8_t type = v.msg[0];
+  if (type == static_cast<uint8_t>(wg::MessageType::initiation) ||
+      type == static_cast<uint8_t>(wg::MessageType::response) ||
+      type == static_cast<uint8_t>(wg::MessageType::cookie_reply))
+    return DecapOutcome::handshake;
+  if (type != static_cast<uint8_t>(wg::MessageType::transport))
+    return *reason = DropReason::overlay_malformed, DecapOutcome::drop;
+  return open_one(core, ov, m, v, reason);
+}
+
+}  // namespace
+
+OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& ov, const LinkConfig& link,
+                                       rte_mbuf** pkts, uint16_t n, rte_mbuf** inner, rte_mbuf** handshakes,
+                                       WorkerCounters& c, uint8_t pi) {
+  OverlayDecapResult r;
+  uint64_t keepalives = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    rte_mbuf* m = pkts[i];
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    DropReason reason = DropReason::overlay_malformed;
+    switch (decap_one(core, ov, link, m, &reason)) {
+      case DecapOutcome::inner:
+        inner[r.inner++] = m;
+        break;
+      case DecapOutcome::handshake:
+        handshakes[r.handshakes++] = m;
+        break;
+      case DecapOutcome::keepalive:
+        keepalives++;
+        rte_pktmbuf_free(m);
+        break;
+      case DecapOutcome::drop:
+        overlay_drop(c, m, pi, reason);
+        break;
+    }
+  }
+  c.overlay_opened.add(r.inner);
+  c.overlay_keepalives_in.add(keepalives);
+  c.overlay_handshakes_in.add(r.handshakes);
+  return r;
+}
+
+}  // namespace wansteer
