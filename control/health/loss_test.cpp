@@ -9,7 +9,7 @@ namespace wansteer {
 
 namespace {
 // The evidence's ceiling: twice the decision, so a target that decided stays decided (above kDecideNats) for
-// ~240 replies while the link's other targets catch up (the link breaches when its best target has decided), and
+// ~195 replies while the link's other targets catch up (the link breaches when its best target has decided), and
 // a long bad spell is still forgotten as fast as a short one once the line is clean.
 constexpr double kLossEvidenceCap = 2 * LossTest::kDecideNats;
 }  // namespace

@@ -33,7 +33,8 @@ class Prober {
   struct LinkTx {
     bool can_send = false;  // admin up and next hop resolved
     rte_ether_addr gateway_mac{};
-    bool carrying_traffic = false;  // user traffic went out recently (metered links probe fast then, or when down)
+    bool carrying_traffic = false;  // user traffic went out recently: a metered link probes at its full rate
+                                    // then, an unmetered one at traffic_interval_ms
   };
   // Sends the probes that are due and ages unanswered ones. Call every control tick.
   void tick(uint64_t now_tsc, const std::array<LinkTx, kMaxLinks>& links);
@@ -52,9 +53,10 @@ class Prober {
   uint32_t current_interval_ms(size_t link) const { return links_[link].interval_ms; }
   // While the loss test is in doubt about `link` (LinkLiveness::loss_in_doubt), its probes leave every
   // boost_interval_ms instead (unmetered links only): the test decides in a fraction of the time at a bounded
-  // cost. Detect time and the passive window keep following the normal interval.
+  // cost. While it carries user traffic they leave every traffic_interval_ms, so the first loss (which starts
+  // the boost) is seen soon. Detect time and the passive window keep following the normal interval.
   void set_loss_boost(size_t link, bool on) { links_[link].boost = on; }
-  bool boosted(size_t link) const { return links_[link].send_ms < links_[link].interval_ms; }
+  uint32_t send_interval_ms(size_t link) const { return links_[link].send_ms; }  // probes leave this often now
   size_t n_targets(size_t link) const { return links_[link].targets.size(); }
   const ProbeTarget& target_spec(size_t link, size_t t) const { return links_[link].targets[t].spec; }
 
@@ -95,6 +97,7 @@ class Prober {
     Stats stats;
   };
 
+  static uint32_t send_ms_for(const Link& L, uint32_t interval, bool carrying_traffic);
   rte_ipv4_hdr* frame_header(rte_mbuf* m, size_t link, size_t target, const rte_ether_addr& gw_mac, uint8_t proto,
                              uint16_t ip_len);
   // Builds and sends the next probe of (l, t); false when no mbuf was free (counted).

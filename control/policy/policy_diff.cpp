@@ -119,10 +119,11 @@ std::string probe_str(const LinkSpec& l) {
     t += (t.empty() ? "" : ",") + std::string(x.kind == ProbeKind::stamp ? "stamp:" : "icmp:") + ipv4_str(x.address) +
          (x.kind == ProbeKind::stamp ? fmt::format(":{}", x.port) : "");
   return fmt::format(
-      "{} every {} ms (idle {}), x{}, window {}, timeout {} ms, hold {} ms, passive {} ms, min {}, boost {} ms{}{}",
+      "{} every {} ms (idle {}), x{}, window {}, timeout {} ms, hold {} ms, passive {} ms, min {}, boost {} ms, "
+      "traffic {} ms{}{}",
       p.enabled ? "on" : "off", p.interval_ms, p.idle_interval_ms, p.detect_multiplier, p.loss_window,
       p.reply_timeout_ms, p.hold_down_ms, p.passive_timeout_ms, p.min_samples, p.boost_interval_ms,
-      t.empty() ? "" : ", targets " + t, p.stamp_auth_key_file.empty() ? "" : ", authenticated");
+      p.traffic_interval_ms, t.empty() ? "" : ", targets " + t, p.stamp_auth_key_file.empty() ? "" : ", authenticated");
 }
 
 bool same_rule(const ClassRule& a, const ClassRule& b, const Policy& pa, const Policy& pb) {

@@ -79,6 +79,7 @@ struct ProbeSpec {
   uint32_t passive_timeout_ms = 300;  // sending traffic but receiving nothing this long: suspect now; 0 = off
   uint32_t min_samples = 10;          // SLA judgments wait for this many probe outcomes
   uint32_t boost_interval_ms = 1;     // probe interval while the loss test is in doubt (unmetered links); 0 = never
+  uint32_t traffic_interval_ms = 5;   // probe interval while an unmetered link carries user traffic; 0 = never
   // STAMP authenticated mode (RFC 8762): the key file as resolved ("" = unauthenticated) and the key read from it
   // when the policy was loaded, so a missing or weak key is a policy error, never a probe that cannot be sent.
   std::string stamp_auth_key_file;

@@ -82,10 +82,10 @@ void read_probe(Diagnostics& diag, const Item& it, const std::string& what, cons
     if (auto b = read_boolean(diag, it, what)) spec.enabled = *b;
     return;
   }
-  auto m = read_map(
-      diag, it, what,
-      {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier", "loss_window", "reply_timeout_ms",
-       "hold_down_ms", "passive_timeout_ms", "min_samples", "boost_interval_ms", "stamp_auth_key_file"});
+  auto m = read_map(diag, it, what,
+                    {"enabled", "targets", "interval_ms", "idle_interval_ms", "detect_multiplier", "loss_window",
+                     "reply_timeout_ms", "hold_down_ms", "passive_timeout_ms", "min_samples", "boost_interval_ms",
+                     "traffic_interval_ms", "stamp_auth_key_file"});
   if (!m) return;
   auto u32 = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) {
     if (const Field* f = m->get(key))
@@ -103,6 +103,7 @@ void read_probe(Diagnostics& diag, const Item& it, const std::string& what, cons
   u32("passive_timeout_ms", spec.passive_timeout_ms, 0, 60000);
   u32("min_samples", spec.min_samples, 1, 10000);
   u32("boost_interval_ms", spec.boost_interval_ms, 0, 60000);
+  u32("traffic_interval_ms", spec.traffic_interval_ms, 0, 60000);
   if (const Field* tf = m->get("targets")) read_targets(diag, *tf, what, spec);
   if (const Field* kf = m->get("stamp_auth_key_file")) read_stamp_key(diag, item(*kf), what, base_dir, spec);
   if (spec.reply_timeout_ms < spec.interval_ms && m->get("reply_timeout_ms"))

@@ -1,7 +1,10 @@
 // LinkMonitor without a lab, on a fake clock: probes go out through the real Prober, the test echoes them back,
 // and synthetic worker counters drive the passive signal. Covers the passive "sending but receiving nothing"
-// signal and the hold-down before a suspected link counts as alive again.
+// signal, the hold-down before a suspected link counts as alive again, stalls of the edge itself, and how fast a
+// lossy line loses a voice class.
+#include <algorithm>
 #include <functional>
+#include <random>
 
 #include <rte_mbuf.h>
 #include <catch2/catch.hpp>
@@ -47,7 +50,9 @@ struct MonitorRig {
   std::vector<InFlight> flight;  // answered probes whose echo is on its way or waits to be read
   LinkMonitor mon;
   CounterTotals totals;
-  bool answer = true;          // echo the probes back
+  bool answer = true;  // echo the probes back
+  double loss = 0;     // ... all but this share of them, at random (seeded)
+  std::mt19937_64 rng{14};
   uint64_t rtt_ms = 0;         // 0: echoed at once, read in the tick that sent it
   uint64_t tx_per_step = 0;    // user packets leaving on fiber per 5 ms step
   uint64_t rx_per_step = 1;    // packets arriving on fiber per step
@@ -116,7 +121,7 @@ struct MonitorRig {
     read_replies();
     mon.send_probes(now, gw);
     for (rte_mbuf* m : probes)
-      if (answer)
+      if (answer && !(loss > 0 && static_cast<double>(rng() >> 11) * 0x1.0p-53 < loss))
         flight.push_back({m, now, now + rtt_ms * 1'000'000});
       else
         rte_pktmbuf_free(m);
@@ -265,4 +270,30 @@ TEST_CASE("saturated uplink: probes answered past the reply timeout keep the lin
   CHECK(r.downs() == 0);
   CHECK(r.mon.suspects(0) == 0);
   CHECK(r.mon.metrics(0).loss_pct > 50);  // slow: every reply is late, which the SLA gates judge
+}
+
+TEST_CASE("5 % loss on a line carrying traffic: a 1 % loss class leaves it within 1 s, every time", "[monitor]") {
+  // The real Prober and LinkMonitor, one ICMP target, a control tick every ms: traffic makes the probes leave every
+  // 5 ms, the first loss boosts them to 1 ms, and the loss test decides. 20 seeded lines, from the loss's start.
+  std::vector<uint64_t> took;
+  for (int run = 0; run < 20; run++) {
+    MonitorRig r;
+    r.rng.seed(100 + run);
+    r.policy.classes[0].sla.max_loss_pct = 1;
+    r.up_then_traffic(1);
+    r.run_for(500);
+    REQUIRE(r.mon.sla_ok(0, 0));
+    r.loss = 0.05;
+    uint64_t ms = 0;
+    while (r.mon.sla_ok(0, 0) && ms < 5000) {
+      r.tick_after(1);
+      ms++;
+    }
+    took.push_back(ms);
+    CHECK(r.mon.why_left(0, 0, r.gw) == "sla_loss");
+  }
+  std::sort(took.begin(), took.end());
+  INFO("ms from 5 % loss to the class leaving: median " << took[10] << ", max " << took[19]);
+  CHECK(took[10] <= 500);   // measured 240 ms
+  CHECK(took[19] <= 1000);  // measured 510 ms
 }
