@@ -38,6 +38,7 @@ struct PacketMeta {
   static constexpr uint8_t kToControlResolve = 2;  // LAN destination without a known MAC: control ARPs, drops it
   static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
   static constexpr uint8_t kToControlDhcp = 4;     // a DHCP server's reply on an `address: dhcp` link
+  static constexpr uint8_t kToControlOverlay = 5;  // a WireGuard handshake message from the hub (types 1-3)
 };
 
 static_assert(sizeof(PacketMeta) <= 64, "PacketMeta must fit one cache line in the mbuf private area");

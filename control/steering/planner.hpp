@@ -13,6 +13,8 @@ struct PlanInput {
   std::array<double, kMaxLinks> score{};  // link_score(): lower is better
   std::array<std::array<bool, kMaxLinks>, kMaxClasses> sla_ok{};  // [class][link]: meets the class's SLA
   uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (control/budget/link_budgets.hpp)
+  // [l]: the overlay to the hub works over link l now (a session with a send key, the link alive); issue 13.
+  std::array<bool, kMaxLinks> overlay_alive{};
 };
 
 struct ClassPlan {
