@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/flow_cache.hpp"
+#include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/worker.hpp"
 
@@ -33,6 +34,24 @@ void host_pair_steer_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_
 // it on the route (tx staging or egress).
 void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                     FlowEntry* const* entry, uint64_t now_tsc);
+
+// LAN packets of classes whose path on their link goes through the overlay (ClassSteering::overlay_mask), kept by
+// lan_send_burst for one sealing burst per link (lan_overlay_send.cpp).
+struct OverlayBatch {
+  rte_mbuf* pkts[kBurst];
+  uint16_t n = 0;
+};
+// LAN, overlay path: MTU, TTL, MSS, the frame stripped to its IPv4 packet, kept in batch (or answered, or dropped).
+void lan_overlay_stage(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, rte_mbuf* m,
+                       FlowEntry* e, uint64_t now_tsc, OverlayBatch& batch);
+// Seals the batch per link and sends each packet on its class's route of that link; empties the batch.
+void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, OverlayBatch& batch,
+                       uint64_t now_tsc);
+
+// WAN link `link`: datagrams to the overlay's port (wan_route_burst picks them before NAT): transport messages
+// opened and their inner packets routed to the LAN, handshake messages handed to control (wan_overlay_receive.cpp).
+void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
+                         uint64_t now_tsc);
 
 // LAN: a packet lan_send_burst of another worker handed over because this worker owns the firewall session of its
 // source endpoint (routed links, several workers): the session, then the rest of its send.

@@ -118,9 +118,14 @@ inline void send_rewritten(WorkerContext& w, const DataplaneSnapshot& snap, cons
 void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                     FlowEntry* const* entry, uint64_t now_tsc) {
   const RouteTable& routes = current_routes(w, snap);
+  OverlayBatch overlay;
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     PacketMeta* meta = meta_of(m);
+    if (meta->link < snap.n_links && snap.steering.cls[meta->class_id].via_overlay(meta->link)) {
+      lan_overlay_stage(w, snap, routes, m, entry[i], now_tsc, overlay);
+      continue;
+    }
     switch (send_check(snap, routes, m, meta)) {
       case Send::sent:
         break;
@@ -149,6 +154,7 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
     if (!wan_session(w, snap, m, meta, link, entry[i], now_tsc)) continue;
     send_rewritten(w, snap, routes.route[meta->class_id][link], m, meta, entry[i], now_tsc);
   }
+  lan_overlay_flush(w, snap, routes, overlay, now_tsc);
 }
 
 void lan_send_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint64_t now_tsc) {

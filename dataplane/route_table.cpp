@@ -38,7 +38,9 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       // the others in the egress counters where egress decides. class_link counts what tx_flush handed to the NIC.
       const bool direct = !snap.egress.shaper[link].enabled && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
       r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
-      if (r.stay) r.fast = cs.by_host_pair ? LinkRoute::kLaneHostPair : LinkRoute::kLanePerFlow;
+      // The fast lane rewrites frames for a link's next hop; overlay flows are sealed on the general path.
+      if (r.stay && !cs.via_overlay(link))
+        r.fast = cs.by_host_pair ? LinkRoute::kLaneHostPair : LinkRoute::kLanePerFlow;
       w.routes.any_host_pair |= r.fast == LinkRoute::kLaneHostPair;
     }
   }

@@ -72,6 +72,7 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
   if (!L.nat || !w.nat) return n;  // routed links: the firewall's session, the general path's
   NatSessionTable& nat = *w.nat;
   const LinkForwards* lf = forwards_of(snap, link);
+  const uint16_t overlay_port = snap.overlay.enabled ? snap.overlay.local_port : 0;
   static_assert(kBurst <= 64, "one bit per packet in `rest`");
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
 
@@ -89,7 +90,8 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     }
     const NatProto p = nat_proto_of(ip[9]);
     const uint16_t dport = nat_rd16(ip + kLaneIpLen + 2);
-    if (!lane_reply(w, L, lf, ip, p, dport)) {
+    // datagrams to the overlay's port are the edge's own tunnel (wan_route.cpp), never a LAN host's reply
+    if (!lane_reply(w, L, lf, ip, p, dport) || (p == NatProto::udp && dport == overlay_port)) {
       rest |= uint64_t{1} << i;
       continue;
     }

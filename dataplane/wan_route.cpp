@@ -38,7 +38,8 @@ enum class WanIn : uint8_t {
   forward_denied,
   nat_full,
   fw_no_session,
-  fw_untracked
+  fw_untracked,
+  overlay
 };
 
 // The identifier of an ICMP echo reply is one of the probes': other echo replies to the link's address answer
@@ -61,6 +62,12 @@ inline bool is_probe_reply(const rte_mbuf* m, const PacketMeta* meta) {
 inline bool is_dhcp_reply(const PacketMeta* meta) {
   return meta->proto == IPPROTO_UDP && !(meta->flags & PacketMeta::kFlagFragment) && meta->sport == 67 &&
          meta->dport == 68;
+}
+
+// A datagram to the overlay's WireGuard port (opened or refused by wan_overlay_receive, which checks its source).
+inline bool is_overlay_datagram(const OverlayConfig& ov, const PacketMeta* meta) {
+  return ov.enabled && meta->proto == IPPROTO_UDP && meta->dport == ov.local_port &&
+         !(meta->flags & PacketMeta::kFlagFragment) && meta->l3_offset == kOverlayEthLen;
 }
 
 // A routed link's firewall verdict on a packet to a LAN host (routed_firewall.hpp); `to_lan` lets it on.
@@ -91,6 +98,7 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   if (L.dhcp && is_dhcp_reply(meta)) return WanIn::dhcp;
   uint32_t dst = ipv4_of(meta->dst);
   if (dst == L.own_ip) {
+    if (is_overlay_datagram(snap.overlay, meta)) return WanIn::overlay;  // the edge's own tunnel: before NAT
     if (is_probe_reply(m, meta)) return WanIn::probe_reply;
     if (icmp_echo_reply_in_place(m, meta, L.own_mac)) return WanIn::echo_reply;
     if (!L.nat) return WanIn::not_for_us;
@@ -145,6 +153,8 @@ inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t
 void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
                      uint64_t now_tsc) {
   const uint8_t pi = static_cast<uint8_t>(link + 1);
+  rte_mbuf* overlay[kBurst];
+  uint16_t n_overlay = 0;
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     PacketMeta* meta = meta_of(m);
@@ -204,8 +214,16 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
       case WanIn::dhcp:
         hand_to_control(w, m, pi, PacketMeta::kToControlDhcp);
         break;
+      case WanIn::overlay:
+        overlay[n_overlay++] = m;
+        if (n_overlay == kBurst) {
+          wan_overlay_receive(w, snap, link, overlay, n_overlay, now_tsc);
+          n_overlay = 0;
+        }
+        break;
     }
   }
+  if (n_overlay != 0) wan_overlay_receive(w, snap, link, overlay, n_overlay, now_tsc);
 }
 
 }  // namespace wansteer

@@ -15,6 +15,7 @@
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_session_table.hpp"
+#include "dataplane/overlay/overlay_core.hpp"
 #include "dataplane/route_table.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/tx_queue.hpp"
@@ -52,6 +53,10 @@ struct alignas(64) WorkerContext {
   rte_mempool* frag_indirect = nullptr;
   // owned by the worker: WAN replies of other workers' sessions, staged for their inboxes (dataplane/nat_handoff.hpp)
   NatHandoff nat_handoff;
+
+  // owned by the worker: its WireGuard state (AEAD context, send counters, replay windows) for the overlay stages;
+  // made at set-up whether or not the policy has an overlay (a reload may add one); null only in tests without it
+  std::unique_ptr<OverlayCore> overlay;
 
   // owned by the worker: per-port transmit staging, flushed at the end of every poll iteration
   TxQueue tx[kMaxPorts];

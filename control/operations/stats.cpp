@@ -55,6 +55,10 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.icmp_errors_sent += c.icmp_errors_sent.get();
     t.icmp_errors_suppressed += c.icmp_errors_suppressed.get();
     t.mss_clamped += c.mss_clamped.get();
+    t.overlay_sealed += c.overlay_sealed.get();
+    t.overlay_opened += c.overlay_opened.get();
+    t.overlay_keepalives_in += c.overlay_keepalives_in.get();
+    t.overlay_handshakes_in += c.overlay_handshakes_in.get();
     t.ipv4_fragmented += c.ipv4_fragmented.get();
     t.ipv4_fragments += c.ipv4_fragments.get();
     t.to_control += c.to_control.get();

@@ -38,6 +38,8 @@ struct CounterTotals {
   uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;  // packets over a link's MTU fragmented, fragments made
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
   uint64_t naps = 0, sleep_cycles = 0;  // adaptive polling: naps when idle, TSC cycles asleep
+  // WireGuard overlay: data messages sealed and opened, keepalives and handshake messages received
+  uint64_t overlay_sealed = 0, overlay_opened = 0, overlay_keepalives_in = 0, overlay_handshakes_in = 0;
 };
 
 // What control knows about each link, for display.

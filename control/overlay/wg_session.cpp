@@ -141,6 +141,10 @@ void WgSession::want_keys(uint64_t) {
   if (!view_.send) want_initiation_ = true;
 }
 
+void WgSession::keep_keys_fresh(uint64_t now_ns) {
+  if (!view_.send || (current_ && now_ns - current_->created_ns >= kRekeyAfterTimeNs)) want_initiation_ = true;
+}
+
 void WgSession::note_sent_authenticated(uint64_t now_ns) {
   timers_.on_authenticated_sent(now_ns);
   timers_.on_authenticated_traversal(now_ns);

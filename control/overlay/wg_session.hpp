@@ -69,6 +69,11 @@ class WgSession {
   void on_sent(bool data, uint64_t now_ns);
   // Data is waiting and there is no key to seal it: a handshake starts at the next tick (rate allowing).
   void want_keys(uint64_t now_ns);
+  // The overlay is a path the planner counts on even while idle: a handshake starts (at the next tick) once the
+  // current keypair is REKEY_AFTER_TIME old, so its successor is ready before REJECT_AFTER_TIME ends the old one.
+  // WireGuard itself lets an idle session lapse and starts a new one with the next packet; for a path whose loss
+  // moves classes, the keys never lapsing is worth one handshake every two minutes.
+  void keep_keys_fresh(uint64_t now_ns);
   // Time passes: expires keypairs, runs the timers. *out_len > 0: send out's bytes to the peer's endpoint (an
   // initiation or a keepalive). jitter_ns: up to a third of a second, random, for retransmitted initiations.
   void tick(uint64_t now_ns, uint64_t unix_ns, uint64_t jitter_ns, uint8_t* out, size_t* out_len);

@@ -44,6 +44,8 @@ ControlPlane::ControlPlane(Policy policy, DataplaneRuntime& rt, const Clock* clo
       steering_(policy_, events_, clock_.hz()),
       budgets_(policy_, events_),
       drill_(policy_, clock_.hz()),
+      overlay_(
+          rt.pool, [this](rte_mbuf* m, uint8_t pi) { send_to_worker(m, pi); }, events_, clock_.hz()),
       publisher_(rt.slot, rt.qsbr) {}
 
 ControlPlane::~ControlPlane() = default;
@@ -77,6 +79,10 @@ bool ControlPlane::start(std::string* error) {
     *error = err;
     return false;
   }
+  if (!overlay_.configure(policy_, &err)) {
+    *error = err;
+    return false;
+  }
   monitor_.start_probing(rt_.pool, rt_.link_mac, [this](rte_mbuf* m, uint8_t pi) { send_to_worker(m, pi); });
   monitor_.rebuild_gates(nullptr);
   budget_tick(sum_counters(rt_.workers));  // the saved usage applies from the first snapshot on
@@ -91,6 +97,7 @@ void ControlPlane::replan(uint64_t now) {
   const Gateways& gw = neighbours_.gateways();
   PlanInput in = monitor_.plan_input(gw);
   in.budget_exhausted = budgets_.exhausted_mask();
+  in.overlay_alive = overlay_.alive_over(in.alive);
   const auto why_left = [&](size_t c, uint8_t from) {
     const bool blocked = c >= policy_.class_limits.size() || policy_.class_limits[c].on_budget == BudgetAction::block;
     if (blocked && ((in.budget_exhausted >> from) & 1u) && monitor_.why_left(c, from, gw) == "recovered")
@@ -104,8 +111,8 @@ void ControlPlane::replan(uint64_t now) {
 
 void ControlPlane::publish() {
   const SnapshotInputs in{
-      policy_,  rt_,           classifier_,        neighbor_table_,  neighbours_.gateways(),   steering_.plan().table,
-      usable(), ++generation_, policy_generation_, rte_get_tsc_hz(), budgets_.exhausted_mask()};
+      policy_,  rt_,           classifier_,        neighbor_table_,  neighbours_.gateways(),    steering_.plan().table,
+      usable(), ++generation_, policy_generation_, rte_get_tsc_hz(), budgets_.exhausted_mask(), overlay_.keys()};
   publisher_.publish(build_snapshot(in, publisher_.current()));
   dirty_ = false;
 }
@@ -145,6 +152,8 @@ void ControlPlane::process_from_workers(uint64_t now) {
         dhcp_.on_frame(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
       } else if (meta->cp_reason == PacketMeta::kToControlResolve) {
         neighbours_.on_unresolved(pkts[i], now);
+      } else if (meta->cp_reason == PacketMeta::kToControlOverlay && meta->port >= 1 && publisher_.current()) {
+        overlay_.on_handshake(pkts[i], static_cast<uint8_t>(meta->port - 1), *publisher_.current(), now);
       } else if (meta->cp_reason == PacketMeta::kToControlProbe) {
         if (meta->port >= 1) monitor_.on_probe_reply(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
         rte_pktmbuf_free(pkts[i]);
@@ -161,6 +170,7 @@ void ControlPlane::health_tick(uint64_t now) {
   if (now - last_sample_ >= kSampleMs * clock_.ms()) {
     last_totals_ = sum_counters(rt_.workers);
     monitor_.sample_traffic(now, last_totals_);
+    overlay_.sample(last_totals_, now);
     if (budget_tick(last_totals_)) dirty_ = true;  // replanned below: classes leave (or return to) the link
     double moved[kMaxClasses];
     std::fill(std::begin(moved), std::end(moved), -1.0);
@@ -170,6 +180,7 @@ void ControlPlane::health_tick(uint64_t now) {
     last_sample_ = now;
   }
   monitor_.evaluate(now);
+  overlay_tick(now);
   steering_.account_backup(now);
   if (drill_.due(now))
     finish_drill(now);
@@ -179,6 +190,17 @@ void ControlPlane::health_tick(uint64_t now) {
     });
   replan(now);
   if (dirty_) publish();
+}
+
+// The overlay session's timers; new keys (a handshake completed, a keypair expired) are published, and the plan
+// follows: the overlay works over a link only while there is a send key.
+void ControlPlane::overlay_tick(uint64_t now) {
+  if (!overlay_.enabled() || publisher_.current() == nullptr) return;
+  overlay_.tick(now, usable(), *publisher_.current());
+  if (overlay_.generation() != overlay_generation_) {
+    overlay_generation_ = overlay_.generation();
+    dirty_ = true;
+  }
 }
 
 void ControlPlane::tick() {

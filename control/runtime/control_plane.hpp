@@ -19,6 +19,7 @@
 #include "control/runtime/dataplane_runtime.hpp"
 #include "control/runtime/dhcp_links.hpp"
 #include "control/runtime/neighbours.hpp"
+#include "control/runtime/overlay_control.hpp"
 #include "control/runtime/snapshot_publisher.hpp"
 #include "control/steering/events.hpp"
 #include "control/steering/steering_state.hpp"
@@ -68,6 +69,8 @@ class ControlPlane final : public OperatorActions {
   const DhcpLinks& dhcp_links() const { return dhcp_; }
   const LinkMonitor& link_monitor() const { return monitor_; }
   const LinkBudgets& budgets() const { return budgets_; }
+  // The overlay to the hub now (`wansteerctl show overlay`, metrics).
+  OverlayView overlay_view() const { return overlay_.view(clock_.now()); }
   // The metered links' data budgets now (name, used, budget, period end, state), for views and the status page.
   std::vector<BudgetView> budget_views() const { return budgets_.views(); }
   // Where budget state files live (--state-dir); before start().
@@ -96,6 +99,7 @@ class ControlPlane final : public OperatorActions {
   void report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port);
   void apply_lease(uint8_t l, const dhcp::Change& c, uint64_t now);  // control/runtime/lease_apply.cpp
   void health_tick(uint64_t now);
+  void overlay_tick(uint64_t now);
   void record_history(uint64_t now);  // a LinkHistory sample per link when one is due (status_page_view.cpp)
   bool budget_tick(const CounterTotals& totals);  // true when a link's budget became spent or came back
   void replan(uint64_t now);
@@ -119,6 +123,8 @@ class ControlPlane final : public OperatorActions {
   SteeringState steering_;
   LinkBudgets budgets_;
   Drill drill_;
+  OverlayControl overlay_;
+  uint64_t overlay_generation_ = 0;  // of the keys last published
   SnapshotPublisher publisher_;
   std::shared_ptr<const Classifier> classifier_;
   std::shared_ptr<const NeighborTable> neighbor_table_;

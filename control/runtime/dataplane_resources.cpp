@@ -109,6 +109,11 @@ bool DataplaneResources::create_workers(const Policy& policy, const WorkerOption
     w->nat = NatSessionTable::create(fmt::format("ws_nat{}", i), policy.nat.sessions, w->worker_id,
                                      static_cast<uint16_t>(workers_), socket_, error);
     if (!w->nat) return false;
+    w->overlay = std::make_unique<OverlayCore>(w->worker_id);
+    if (!w->overlay->valid()) {
+      *error = "cannot set up the overlay's ChaCha20-Poly1305 context (libcrypto)";
+      return false;
+    }
   }
   return true;
 }

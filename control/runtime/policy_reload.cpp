@@ -142,6 +142,12 @@ ControlPlane::ReloadOutcome ControlPlane::adopt(Policy np, bool dry_run) {
   o.classes = np.classes.size();
   o.rules = np.rules.size();
   if (dry_run) return o;
+  if (!overlay_.configure(np, &err)) {  // the key file is read again: it may have changed since the check
+    reloads_failed_++;
+    o.ok = false;
+    o.error = "error: " + err + " (running policy kept)\n";
+    return o;
+  }
   keep_start_only(np, policy_);
   bool same_classes = np.classes.size() == policy_.classes.size();
   for (size_t c = 0; same_classes && c < np.classes.size(); c++)
