@@ -1,8 +1,11 @@
-// Planner implementation: qualifying links per class from health and SLA, the mode's pick among them, and the
-// stay mask that decides which cached flows move (withdrawn link: always; SLA breach and recovery: per class).
+// Planner implementation: qualifying links per class from health and SLA (over the class's paths, direct or
+// overlay: class_paths_plan.hpp), the mode's pick among them, and the stay mask that decides which cached flows
+// move (withdrawn link: always; SLA breach and recovery: per class).
 #include "control/steering/planner.hpp"
 
 #include <cstring>
+
+#include "control/steering/class_paths_plan.hpp"
 
 namespace wansteer {
 
@@ -87,14 +90,14 @@ Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previo
     ClassPlan& cp = plan.cls[c];
     cs.mode = spec.mode;
     cs.by_host_pair = spec.stick_by == StickBy::host_pair;
-    uint8_t alive[kMaxLinks], ok[kMaxLinks];
-    uint32_t n_alive = 0, n_ok = 0;
-    for (uint8_t l : spec.links) {
-      cs.allowed_mask = static_cast<uint16_t>(cs.allowed_mask | (1u << l));
-      if (!in.alive[l]) continue;
-      alive[n_alive++] = l;
-      if (in.sla_ok[c][l]) ok[n_ok++] = l;
-    }
+    // Links in the order of the class's paths, each with its kind (direct or overlay) now.
+    ClassLinkOrder order = order_class_links(spec, c, in);
+    cs.allowed_mask = order.allowed_mask;
+    cs.overlay_mask = order.overlay_mask;
+    uint8_t* alive = order.alive;
+    uint8_t* ok = order.ok;
+    uint32_t& n_alive = order.n_alive;
+    uint32_t& n_ok = order.n_ok;
     if (n_alive == 0) continue;  // every slot stays kNoLink: the class is dropped and counted; flows keep state
     const uint16_t spent = budget_blocked_mask(policy, in, c);
     skip_links(alive, n_alive, spent);

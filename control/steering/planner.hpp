@@ -38,6 +38,17 @@ double link_score(double rtt_ms, double jitter_ms, double loss_pct);
 // alive allowed link is used (fallback) rather than dropping the class. Among qualifying links: priority = first in the
 // class's order, balance = weighted by flow hash, best = lowest score (kept unless another is clearly better, so
 // two similar links do not swap flows back and forth). `previous` (may be null) is the plan now in force.
+//
+// Paths (issue 13): a class's `paths` expand to ordered (link, direct|overlay) candidates (class_paths_plan.hpp;
+// none given: direct over `links`, as before). An overlay candidate also needs overlay_alive[link]. The class's
+// link order is that of each link's first usable candidate, and a link's kind (overlay_mask) is that candidate's:
+// one kind per link, so [overlay, direct] runs overlay over the first link while the overlay works there, direct
+// otherwise. The fallback link keeps the kind of its first usable candidate too: the SLA is judged on the link's
+// own figures whatever the kind, so leaving the overlay would not help it, and direct is never allowed where the
+// class lists no direct candidate. A class whose paths are all overlay must never leak out directly (its traffic
+// is meant to leave at the hub): with the overlay down over every link it has no usable link, and workers drop it
+// as no_usable_link. A link usable only through a dead overlay is out of usable_mask and stay_mask, so its cached
+// flows move; a change of kind on a link reaches cached flows with the next snapshot (workers read overlay_mask).
 // Pure function: same inputs, same plan.
 Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous);
 

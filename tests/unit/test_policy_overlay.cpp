@@ -2,37 +2,20 @@
 // errors at its line, and the private key file refused when other users can read it or it holds no key.
 #include <catch2/catch.hpp>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "control/overlay/private_key_file.hpp"
 #include "control/overlay/x25519.hpp"
 #include "control/policy/policy.hpp"
+#include "tests/unit/overlay_policy_support.hpp"
 
 using namespace wansteer;
 
 namespace {
 
-namespace fs = std::filesystem;
-
-// A directory with a key file (mode 0600 unless told), removed at the end.
-struct KeyDir {
-  fs::path dir;
-  wg::Key key = wg::generate_private_key();
-  explicit KeyDir(const std::string& text = "", mode_t mode = 0600) {
-    dir = fs::temp_directory_path() / ("wansteer-overlay-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    std::ofstream(dir / "wg.key") << (text.empty() ? wg::key_to_base64(key) + "\n" : text);
-    chmod((dir / "wg.key").c_str(), mode);
-  }
-  ~KeyDir() { fs::remove_all(dir); }
-};
-
-const std::string kHubKey = wg::key_to_base64(wg::public_key_of(wg::generate_private_key()));
+using test::kOverlayHubKey;
+using test::overlay_section;
+using test::OverlayKeyDir;
 
 std::string policy(const std::string& overlay, const std::string& paths = "") {
   return "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
@@ -46,11 +29,6 @@ std::string policy(const std::string& overlay, const std::string& paths = "") {
          paths;
 }
 
-std::string overlay(const std::string& endpoint = "198.51.100.7:51820", const std::string& extra = "") {
-  return "overlay:\n  hub: {public_key: \"" + kHubKey + "\", endpoint: \"" + endpoint +
-         "\"}\n  private_key_file: wg.key\n" + extra;
-}
-
 std::string errors(const PolicyResult& r) {
   std::string s;
   for (const auto& e : r.errors) s += e.to_string() + "\n";
@@ -60,8 +38,8 @@ std::string errors(const PolicyResult& r) {
 }  // namespace
 
 TEST_CASE("overlay policy: a hub, a key file and paths per class are read", "[policy][overlay]") {
-  KeyDir d;
-  auto r = parse_policy(policy(overlay("198.51.100.7:51821", "  mtu: 1380\n"),
+  OverlayKeyDir d;
+  auto r = parse_policy(policy(overlay_section("198.51.100.7:51821", "  mtu: 1380\n"),
                                "    paths: [overlay via fiber, overlay via lte, direct]\n"),
                         "t.yaml", d.dir.string());
   INFO(errors(r));
@@ -71,7 +49,7 @@ TEST_CASE("overlay policy: a hub, a key file and paths per class are read", "[po
   CHECK(o.hub_address == 0xc6336407);
   CHECK(o.hub_port == 51821);
   CHECK(o.mtu == 1380);
-  CHECK(wg::key_to_base64(o.hub_public_key) == kHubKey);
+  CHECK(wg::key_to_base64(o.hub_public_key) == kOverlayHubKey);
   CHECK(o.public_key == wg::public_key_of(d.key));
   CHECK(o.private_key_file == (d.dir / "wg.key").string());
   const auto& paths = r.policy->classes[0].paths;
@@ -87,21 +65,23 @@ TEST_CASE("overlay policy: a hub, a key file and paths per class are read", "[po
 }
 
 TEST_CASE("overlay policy: mistakes reported at their line", "[policy][overlay]") {
-  KeyDir d;
+  OverlayKeyDir d;
   const auto err = [&](const std::string& text) { return errors(parse_policy(text, "t.yaml", d.dir.string())); };
-  CHECK_THAT(err(policy(overlay("198.51.100.7"))), Catch::Contains("t.yaml:6:") && Catch::Contains("not IPv4:PORT"));
-  CHECK_THAT(err(policy(overlay("198.51.100.7:0"))), Catch::Contains("not IPv4:PORT"));
-  CHECK_THAT(err(policy(overlay("hub.example:51820"))), Catch::Contains("not IPv4:PORT"));
-  CHECK_THAT(err(policy(overlay("198.51.100.7:51820", "  mtu: 1500\n"))), Catch::Contains("overlay mtu"));
+  CHECK_THAT(err(policy(overlay_section("198.51.100.7"))),
+             Catch::Contains("t.yaml:6:") && Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay_section("198.51.100.7:0"))), Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay_section("hub.example:51820"))), Catch::Contains("not IPv4:PORT"));
+  CHECK_THAT(err(policy(overlay_section("198.51.100.7:51820", "  mtu: 1500\n"))), Catch::Contains("overlay mtu"));
   CHECK_THAT(err(policy("overlay:\n  hub: {public_key: \"abc\", endpoint: \"198.51.100.7:51820\"}\n"
                         "  private_key_file: wg.key\n")),
              Catch::Contains("not a WireGuard public key"));
   CHECK_THAT(err(policy("overlay:\n  private_key_file: wg.key\n")), Catch::Contains("hub"));
-  CHECK_THAT(err(policy("overlay:\n  hub: {public_key: \"" + kHubKey + "\", endpoint: \"198.51.100.7:51820\"}\n")),
-             Catch::Contains("private_key_file"));
-  CHECK_THAT(err(policy(overlay(), "    paths: [overlay via dsl]\n")), Catch::Contains("unknown link \"dsl\""));
-  CHECK_THAT(err(policy(overlay(), "    paths: [tunnel]\n")), Catch::Contains("a path is overlay or direct"));
-  CHECK_THAT(err(policy(overlay(), "    paths: [direct, direct]\n")), Catch::Contains("listed twice"));
+  CHECK_THAT(
+      err(policy("overlay:\n  hub: {public_key: \"" + kOverlayHubKey + "\", endpoint: \"198.51.100.7:51820\"}\n")),
+      Catch::Contains("private_key_file"));
+  CHECK_THAT(err(policy(overlay_section(), "    paths: [overlay via dsl]\n")), Catch::Contains("unknown link \"dsl\""));
+  CHECK_THAT(err(policy(overlay_section(), "    paths: [tunnel]\n")), Catch::Contains("a path is overlay or direct"));
+  CHECK_THAT(err(policy(overlay_section(), "    paths: [direct, direct]\n")), Catch::Contains("listed twice"));
   CHECK_THAT(err(policy("", "    paths: [overlay]\n")), Catch::Contains("needs the overlay section"));
   // The hub's key is our own.
   const std::string own = wg::key_to_base64(wg::public_key_of(d.key));
@@ -114,17 +94,17 @@ TEST_CASE("overlay policy: mistakes reported at their line", "[policy][overlay]"
 TEST_CASE("overlay key file: root-only, a real key, never quoted", "[policy][overlay]") {
   std::string why;
   {
-    KeyDir d;
+    OverlayKeyDir d;
     REQUIRE(wg::read_private_key_file((d.dir / "wg.key").string(), &why) == d.key);
   }
   {
-    KeyDir d("", 0640);
+    OverlayKeyDir d("", 0640);
     CHECK_FALSE(wg::read_private_key_file((d.dir / "wg.key").string(), &why));
     CHECK_THAT(why, Catch::Contains("mode 0640") && Catch::Contains("chmod 600"));
-    CHECK_THAT(errors(parse_policy(policy(overlay()), "t.yaml", d.dir.string())), Catch::Contains("mode 0640"));
+    CHECK_THAT(errors(parse_policy(policy(overlay_section()), "t.yaml", d.dir.string())), Catch::Contains("mode 0640"));
   }
   {
-    KeyDir d("not-a-key-but-a-secret\n");
+    OverlayKeyDir d("not-a-key-but-a-secret\n");
     CHECK_FALSE(wg::read_private_key_file((d.dir / "wg.key").string(), &why));
     CHECK_THAT(why, Catch::Contains("not a WireGuard private key"));
     CHECK(why.find("not-a-key-but-a-secret") == std::string::npos);
