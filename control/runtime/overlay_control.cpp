@@ -143,21 +143,22 @@ void OverlayControl::sample(const CounterTotals& t, uint64_t now) {
 
 void OverlayControl::tick(uint64_t now, const std::array<bool, kMaxLinks>& alive, const DataplaneSnapshot& snap) {
   if (!session_) return;
-  const uint64_t now_ns = ns(now);
-  session_->keep_keys_fresh(now_ns);
-  uint8_t out[wg::kSessionOutSize];
-  size_t out_len = 0;
-  session_->tick(now_ns, unix_now_ns(), rte_rand() % kMaxJitterNs, out, &out_len);
-  note_session_change();
-  if (out_len == 0) return;
-  // An initiation still unanswered goes out on the next alive link the next time: a hub unreachable over one line
-  // is tried over the others. Keepalives and first tries take the first alive link in policy order.
-  const bool retry = out[0] == static_cast<uint8_t>(wg::MessageType::initiation) && !session_->view().send;
   uint8_t alive_links[kMaxLinks];
   uint8_t n = 0;
   for (uint8_t l = 0; l < snap.n_links && l < kMaxLinks; l++)
     if (alive[l] && snap.links[l].gateway_resolved) alive_links[n++] = l;
-  if (n == 0) return;
+  const uint64_t now_ns = ns(now);
+  // No handshake starts while no link can carry it: the first initiation leaves as soon as one can.
+  if (n != 0) session_->keep_keys_fresh(now_ns);
+  uint8_t out[wg::kSessionOutSize];
+  size_t out_len = 0;
+  session_->tick(now_ns, unix_now_ns(), rte_rand() % kMaxJitterNs, out, &out_len);
+  note_session_change();
+  if (out_len == 0 || n == 0) return;
+  // An initiation without a session yet is a retry after the first: it goes out on the next alive link, so a hub
+  // unreachable over one line is tried over the others. Rekeys and keepalives take the first alive link in policy
+  // order.
+  const bool retry = out[0] == static_cast<uint8_t>(wg::MessageType::initiation) && !session_->view().send;
   send_message(out, out_len, alive_links[retry ? retry_++ % n : 0], snap);
 }
 
