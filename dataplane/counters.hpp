@@ -69,6 +69,9 @@ struct alignas(64) WorkerCounters {
   // WireGuard overlay (dataplane/overlay/overlay_encap.cpp, overlay_decap.cpp): data messages sealed, data messages
   // opened, keepalives opened, handshake messages (types 1-3) separated out for control.
   Counter overlay_sealed, overlay_opened, overlay_keepalives_in, overlay_handshakes_in;
+  // copies sent over a class's second overlay path (duplicate:), and copies not made (no mbuf, or over that link's
+  // MTU): the original still left
+  Counter overlay_duplicates, overlay_duplicates_skipped;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none

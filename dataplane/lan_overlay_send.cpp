@@ -55,6 +55,38 @@ inline void meta_as_sealed(rte_mbuf* m) {
   meta->vlan = meta->inner_vlan = 0;
 }
 
+// A copy of sealed frame m for the class's second overlay path, dup (duplicate:): the same WireGuard message (same
+// counter: the hub keeps the first to arrive), outer headers of that link. Null when none can be made.
+inline rte_mbuf* duplicate_for(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint8_t dup) {
+  if (m->pkt_len - kOverlayEthLen > snap.links[dup].mtu) return nullptr;
+  rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+  if (copy == nullptr) return nullptr;
+  auto* frame = rte_pktmbuf_mtod(copy, uint8_t*);
+  const uint8_t tos = frame[kOverlayEthLen + 1];
+  overlay_encap_headers(snap.overlay, snap.links[dup], frame, static_cast<uint16_t>(copy->pkt_len - kOverlayOuterLen),
+                        w.overlay->ip_id++, tos);
+  *meta_of(copy) = *meta_of(m);
+  meta_of(copy)->link = dup;
+  return copy;
+}
+
+// Sends sealed frame m on `link`, and its copy on the class's second overlay path when the class duplicates.
+inline void send_sealed(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, uint8_t link,
+                        rte_mbuf* m, uint64_t now_tsc) {
+  meta_as_sealed(m);
+  const uint8_t cls = meta_of(m)->class_id;
+  const uint8_t dup = snap.steering.cls[cls].dup_link;
+  if (dup != kNoLink && dup != link && dup < snap.n_links && routes.route[cls][dup].how != LinkRoute::kNoNeighbor) {
+    if (rte_mbuf* copy = duplicate_for(w, snap, m, dup)) {
+      w.counters.overlay_duplicates.inc();
+      send_on_route(w, snap, routes.route[cls][dup], dup, copy, now_tsc);
+    } else {
+      w.counters.overlay_duplicates_skipped.inc();
+    }
+  }
+  send_on_route(w, snap, routes.route[cls][link], link, m, now_tsc);
+}
+
 }  // namespace
 
 void lan_overlay_stage(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, rte_mbuf* m,
@@ -104,10 +136,7 @@ void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const Ro
     if (k == 0) continue;
     const OverlayEncapResult r =
         overlay_encap_burst(*w.overlay, snap.overlay, snap.links[link], mine, k, out, too_big, w.counters, 0);
-    for (uint16_t i = 0; i < r.sealed; i++) {
-      meta_as_sealed(out[i]);
-      send_on_route(w, snap, routes.route[meta_of(out[i])->class_id][link], link, out[i], now_tsc);
-    }
+    for (uint16_t i = 0; i < r.sealed; i++) send_sealed(w, snap, routes, link, out[i], now_tsc);
     // overlay_prepare checked the size against the same path MTU: none should come back, but none is lost either
     for (uint16_t i = 0; i < r.too_big; i++) drop_packet(w, too_big[i], 0, DropReason::too_big_df);
   }

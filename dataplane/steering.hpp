@@ -18,6 +18,9 @@ struct ClassSteering {
   // out of the link. Per link, one kind at a time: the planner takes the first path of the class's `paths` that
   // qualifies over that link. Flows cached on link i follow a change of kind with the next snapshot.
   uint16_t overlay_mask = 0;
+  // A second link whose overlay path gets a copy of each packet of the class sealed for another link (duplicate:),
+  // kNoLink when none; both copies carry the same WireGuard counter, so the hub's replay window drops the later one.
+  uint8_t dup_link = kNoLink;
   SteerMode mode = SteerMode::priority;
   bool by_host_pair = false;      // flows of one (src, dst) host pair share one link (SIP + RTP of a call)
   uint8_t pick_slot[kPickSlots];  // link index per slot for new (or moved) flows, kNoLink when nothing is usable

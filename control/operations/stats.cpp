@@ -59,6 +59,8 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.overlay_opened += c.overlay_opened.get();
     t.overlay_keepalives_in += c.overlay_keepalives_in.get();
     t.overlay_handshakes_in += c.overlay_handshakes_in.get();
+    t.overlay_duplicates += c.overlay_duplicates.get();
+    t.overlay_duplicates_skipped += c.overlay_duplicates_skipped.get();
     t.ipv4_fragmented += c.ipv4_fragmented.get();
     t.ipv4_fragments += c.ipv4_fragments.get();
     t.to_control += c.to_control.get();

@@ -40,6 +40,7 @@ struct CounterTotals {
   uint64_t naps = 0, sleep_cycles = 0;  // adaptive polling: naps when idle, TSC cycles asleep
   // WireGuard overlay: data messages sealed and opened, keepalives and handshake messages received
   uint64_t overlay_sealed = 0, overlay_opened = 0, overlay_keepalives_in = 0, overlay_handshakes_in = 0;
+  uint64_t overlay_duplicates = 0, overlay_duplicates_skipped = 0;  // copies over a second path, copies not made
 };
 
 // What control knows about each link, for display.

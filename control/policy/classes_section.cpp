@@ -74,6 +74,22 @@ void read_steering(Diagnostics& diag, const Fields& m, const std::string& what, 
       spec.stick_by = *s == "flow" ? StickBy::flow : StickBy::host_pair;
 }
 
+// duplicate: copies over a second overlay path; the receiver's replay window must be able to drop them, so only
+// overlay paths carry copies (a direct copy would reach the server twice).
+void read_duplicate(Diagnostics& diag, const Field& f, const std::string& what, ClassSpec& spec) {
+  auto s = read_choice(diag, item(f), what + " duplicate", {"never", "always", "when_out_of_sla"});
+  if (!s) return;
+  spec.duplicate = *s == "always"            ? Duplicate::always
+                   : *s == "when_out_of_sla" ? Duplicate::when_out_of_sla
+                                             : Duplicate::never;
+  const bool overlay = std::any_of(spec.paths.begin(), spec.paths.end(),
+                                   [](const PathSpec& p) { return p.kind == PathSpec::Kind::overlay; });
+  if (spec.duplicate != Duplicate::never && !overlay)
+    diag.error(at(f), fmt::format("{} duplicate: {} needs overlay paths (paths: [overlay, ...]): copies go through "
+                                  "the hub, whose replay window drops the second",
+                                  what, *s));
+}
+
 // One class; appended to policy.classes and policy.class_limits even when wrong, so positions stay class ids.
 void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, Policy& policy) {
   ClassSpec spec;
@@ -81,8 +97,8 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
   std::string what = label("class", it.node, index);
   ClassLimitSpec limits;
   auto m = read_map(diag, it, what,
-                    {"name", "links", "paths", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "limit",
-                     "on_backup", "on_budget_exhausted"});
+                    {"name", "links", "paths", "mode", "sla", "on_sla_breach", "on_recovery", "stick_by", "duplicate",
+                     "limit", "on_backup", "on_budget_exhausted"});
   if (m) {
     if (const Field* nf = m->get("name")) {
       if (auto n = read_name(diag, item(*nf), what + " name")) {
@@ -99,6 +115,7 @@ void read_class(Diagnostics& diag, const Item& it, size_t index, bool links_ok, 
       require_key(diag, *m, "links", what);
     if (const Field* pf = m->get("paths")) read_class_paths(diag, *pf, what, policy, links_ok, spec);
     read_steering(diag, *m, what, spec);
+    if (const Field* df = m->get("duplicate")) read_duplicate(diag, *df, what, spec);
     if (const Field* lf = m->get("limit")) limits.limit = read_rate_limit(diag, item(*lf), what + " limit");
     if (const Field* bf = m->get("on_backup")) read_on_backup(diag, *bf, what, limits);
     if (const Field* ef = m->get("on_budget_exhausted")) read_on_budget_exhausted(diag, *ef, what, limits);

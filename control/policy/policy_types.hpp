@@ -149,7 +149,14 @@ enum class OnBreach : uint8_t { move, stay };  // flows on a link that went out 
 // Flows on a fallback link when the preferred one is good again: `automatic` keeps those on a NATed link (moving
 // them would reset every TCP session: their NAT mapping lives on that link) and returns the others.
 enum class OnRecovery : uint8_t { automatic, back, stay };
-enum class StickBy : uint8_t { flow, host_pair };  // what shares a link: one 5-tuple, or all flows of a host pair
+enum class StickBy : uint8_t { flow, host_pair };
+// Copies of each packet over a second overlay path (issue 13): never; always (two best links); or only while one of
+// the class's overlay links is out of its SLA. The hub's replay window drops the later copy (same counter).
+enum class Duplicate : uint8_t {
+  never,
+  always,
+  when_out_of_sla
+};  // what shares a link: one 5-tuple, or all flows of a host pair
 
 // A class's rate limit (control/runtime/egress_plan.cpp compiles it into a MeterProfile). Rates in bit/s, bursts in
 // bytes.
@@ -213,6 +220,7 @@ struct ClassSpec {
   OnBreach on_sla_breach = OnBreach::move;
   OnRecovery on_recovery = OnRecovery::automatic;
   StickBy stick_by = StickBy::flow;
+  Duplicate duplicate = Duplicate::never;
   SourceLoc loc;
 };
 

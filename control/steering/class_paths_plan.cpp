@@ -64,4 +64,20 @@ ClassLinkOrder order_class_links(const ClassSpec& spec, size_t c, const PlanInpu
   return o;
 }
 
+uint8_t duplicate_link(const ClassSpec& spec, const ClassLinkOrder& order, uint8_t primary) {
+  const auto overlay = [&](uint8_t l) { return l < kMaxLinks && ((order.overlay_mask >> l) & 1u); };
+  if (spec.duplicate == Duplicate::never || !overlay(primary)) return kNoLink;
+  if (spec.duplicate == Duplicate::when_out_of_sla) {
+    uint16_t ok = 0;
+    for (uint32_t i = 0; i < order.n_ok; i++) ok = static_cast<uint16_t>(ok | (1u << order.ok[i]));
+    bool trouble = false;
+    for (uint32_t i = 0; i < order.n_alive; i++)
+      trouble = trouble || (overlay(order.alive[i]) && !((ok >> order.alive[i]) & 1u));
+    if (!trouble) return kNoLink;
+  }
+  for (uint32_t i = 0; i < order.n_alive; i++)
+    if (order.alive[i] != primary && overlay(order.alive[i])) return order.alive[i];
+  return kNoLink;
+}
+
 }  // namespace wansteer

@@ -39,4 +39,9 @@ struct ClassLinkOrder {
 // never usable while the overlay over it is down: an overlay-only class must not leak straight out of a link.
 ClassLinkOrder order_class_links(const ClassSpec& spec, size_t c, const PlanInput& in);
 
+// The link that gets a copy of the class's packets (duplicate:), or kNoLink: with `primary` (the class's first link
+// now) on an overlay path, the first other link of `order.alive` whose kind is overlay too; for when_out_of_sla only
+// while some alive overlay link of the class is out of its SLA (the trouble duplication is for).
+uint8_t duplicate_link(const ClassSpec& spec, const ClassLinkOrder& order, uint8_t primary);
+
 }  // namespace wansteer

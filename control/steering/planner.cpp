@@ -149,6 +149,7 @@ Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previo
     const uint16_t blocked = static_cast<uint16_t>(blocked_link_mask(policy, c) | spent);
     if (cs.usable_mask & ~blocked) stay = static_cast<uint16_t>(stay & ~blocked);  // unless nothing else is usable
     cs.stay_mask = static_cast<uint16_t>(stay & cs.usable_mask);
+    cs.dup_link = duplicate_link(spec, order, cp.first);
   }
   return plan;
 }

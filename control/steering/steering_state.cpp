@@ -11,8 +11,8 @@ bool same_plan(const Plan& a, const Plan& b) {
   for (uint32_t c = 0; c < kMaxClasses; c++) {
     const ClassSteering &x = a.table.cls[c], &y = b.table.cls[c];
     if (x.allowed_mask != y.allowed_mask || x.usable_mask != y.usable_mask || x.stay_mask != y.stay_mask ||
-        x.overlay_mask != y.overlay_mask || x.mode != y.mode || x.by_host_pair != y.by_host_pair ||
-        std::memcmp(x.pick_slot, y.pick_slot, sizeof x.pick_slot) != 0 ||
+        x.overlay_mask != y.overlay_mask || x.dup_link != y.dup_link || x.mode != y.mode ||
+        x.by_host_pair != y.by_host_pair || std::memcmp(x.pick_slot, y.pick_slot, sizeof x.pick_slot) != 0 ||
         a.cls[c].picked_mask != b.cls[c].picked_mask || a.cls[c].first != b.cls[c].first ||
         a.cls[c].fallback != b.cls[c].fallback)
       return false;
