@@ -46,6 +46,11 @@ std::string upstream(const ClassOnLink& x) {
   return s + ", served first (shared only with lower-priority classes)";
 }
 
+// The link's name, or "overlay via fiber" when the class reaches the hub through the overlay over it.
+std::string path_text(const Policy& p, const ClassOnLink& x) {
+  return x.overlay ? "overlay via " + p.links[x.link].name : p.links[x.link].name;
+}
+
 std::string limit_text(const ClassOnLink& x) {
   return x.blocked ? "blocked" : x.limit_bps ? rate(x.limit_bps) : "none";
 }
@@ -121,7 +126,7 @@ std::string explain_text(const Policy& p, const PolicyExplanation& e) {
   std::string out = header(p) + "\n" + kShareNote + "\n";
   size_t wc = 5, wl = 4;
   for (const ClassSpec& c : p.classes) wc = std::max(wc, c.name.size());
-  for (const LinkSpec& l : p.links) wl = std::max(wl, l.name.size());
+  for (const LinkSpec& l : p.links) wl = std::max(wl, l.name.size() + (p.overlay.enabled ? 12 : 0));
   for (const Scenario& s : e.scenarios) {
     out += fmt::format("\n== {} ==\n  {:<{}}  {:<{}}  {:<12}  {:<8}  {}\n", scenario_title(p, s), "class", wc, "link",
                        wl, "limit", "priority", "upstream it can count on");
@@ -129,8 +134,8 @@ std::string explain_text(const Policy& p, const PolicyExplanation& e) {
       const ClassOutcome& o = *row;
       if (o.links.empty()) out += fmt::format("  {:<{}}  {:<{}}  {}\n", o.name, wc, "-", wl, no_link_text(p, o));
       for (const ClassOnLink& x : o.links)
-        out += fmt::format("  {:<{}}  {:<{}}  {:<12}  {:<8}  {}{}\n", o.name, wc, p.links[x.link].name, wl,
-                           limit_text(x), priority_text(x, p.classes.size()), upstream(x),
+        out += fmt::format("  {:<{}}  {:<{}}  {:<12}  {:<8}  {}{}\n", o.name, wc, path_text(p, x), wl, limit_text(x),
+                           priority_text(x, p.classes.size()), upstream(x),
                            o.fallback ? " [fallback: no allowed link meets its SLA]" : "");
     }
     const std::vector<std::string> blocked = blocked_classes(s);
@@ -163,7 +168,7 @@ std::string explain_markdown(const Policy& p, const PolicyExplanation& e) {
       const ClassOutcome& o = *row;
       if (o.links.empty()) out += fmt::format("| {} | none | - | - | {} |\n", o.name, no_link_text(p, o));
       for (const ClassOnLink& x : o.links)
-        out += fmt::format("| {} | {} | {} | {} | {}{} |\n", o.name, p.links[x.link].name, limit_text(x),
+        out += fmt::format("| {} | {} | {} | {} | {}{} |\n", o.name, path_text(p, x), limit_text(x),
                            priority_text(x, p.classes.size()), upstream(x),
                            o.fallback ? " (fallback: no allowed line meets its SLA)" : "");
     }

@@ -64,6 +64,7 @@ Scenario run_scenario(const Policy& p, Scenario s, const PlanInput& in) {
       const MeterProfile& m = eg.meter[c][l];
       ClassOnLink x;
       x.link = l;
+      x.overlay = plan.table.cls[c].via_overlay(l);
       x.blocked = m.mode == MeterMode::block || m.mode == MeterMode::budget;
       x.budget_blocked = m.mode == MeterMode::budget;
       x.limit_bps = m.mode == MeterMode::limit ? m.cir * 8 : 0;
@@ -79,6 +80,8 @@ PlanInput healthy(const Policy& p) {
   PlanInput in;
   for (size_t l = 0; l < p.links.size() && l < kMaxLinks; l++) in.alive[l] = true;
   for (auto& row : in.sla_ok) row.fill(true);
+  // With an overlay section the hub answers over every link; a link down takes its overlay with it (planner).
+  if (p.overlay.enabled) in.overlay_alive = in.alive;
   return in;
 }
 

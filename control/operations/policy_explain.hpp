@@ -13,6 +13,7 @@ namespace wansteer {
 // One class on one link it is picked for, in one scenario.
 struct ClassOnLink {
   uint8_t link = 0;
+  bool overlay = false;                      // through the overlay to the hub over this link, not straight out
   bool blocked = false;                      // the meter drops it here (on_backup: block, or budget spent)
   bool budget_blocked = false;               // ... because the link's data budget is spent (on_budget_exhausted)
   uint64_t limit_bps = 0;                    // its rate limit here; 0 = none

@@ -1,5 +1,5 @@
 // A class's paths: (issue 13): the order in which it may use the overlay and direct links, e.g. [overlay, direct]
-// or [overlay via fiber, overlay via lte, direct via fiber]. Parsed and checked only; steering still uses `links`.
+// or [overlay via fiber, overlay via lte, direct via fiber]. Read and checked here; the planner steers by them.
 #include <fmt/format.h>
 
 #include <algorithm>

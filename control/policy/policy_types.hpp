@@ -202,8 +202,8 @@ struct ShaperSpec {
   uint32_t queue_bytes = 0;          // byte limit per class queue; 0 = the packet limit x 1500 bytes (>= 9216)
 };
 
-// One entry of a class's paths: (issue 13, parsed and checked only; traffic still follows `links`): straight out of
-// a link, or through the WireGuard overlay to the hub over a link; via = -1 means over any allowed link.
+// One entry of a class's paths: (issue 13; the planner expands them, control/steering/class_paths_plan.hpp): out of
+// a link directly, or through the WireGuard overlay to the hub over a link; via = -1: over each of the class's links.
 struct PathSpec {
   enum class Kind : uint8_t { direct, overlay };
   Kind kind = Kind::direct;

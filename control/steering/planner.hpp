@@ -52,7 +52,7 @@ double link_score(double rtt_ms, double jitter_ms, double loss_pct);
 // Pure function: same inputs, same plan.
 Plan plan_steering(const Policy& policy, const PlanInput& in, const Plan* previous);
 
-// Without health data: usable[i] links are alive and meet every SLA.
+// Without health data: usable[i] links are alive and meet every SLA; the overlay counts as down (no handshake).
 SteeringTable plan_steering(const Policy& policy, const std::array<bool, kMaxLinks>& usable);
 
 }  // namespace wansteer

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "control/operations/policy_explain.hpp"
+#include "tests/unit/overlay_policy_support.hpp"
 
 using namespace wansteer;
 
@@ -119,4 +120,21 @@ TEST_CASE("explain: a class with no link up is reported as such", "[explain]") {
   CHECK(e.scenarios[1].classes[2].blocked());
   CHECK(explain_text(*r.policy, e).find("guest    -      blocked: no link it may use is up (fiber)") !=
         std::string::npos);
+}
+
+TEST_CASE("explain: a class's path through the overlay reads \"overlay via LINK\"", "[explain]") {
+  test::OverlayKeyDir keys;
+  std::string text =
+      std::string(kPolicy).replace(std::string(kPolicy).find("classes:\n"), 9, test::overlay_section() + "classes:\n");
+  text.replace(text.find("{name: m365, links: [fiber, lte]"), 32, "{name: m365, links: [fiber, lte], paths: [overlay]");
+  PolicyResult r = parse_policy(text, "small.yaml", keys.dir.string());
+  INFO((r.errors.empty() ? std::string() : r.errors[0].to_string()));
+  REQUIRE(r.ok());
+  const PolicyExplanation e = explain_policy(*r.policy, r.warnings);
+  CHECK(on(e.scenarios[0], "m365").overlay);
+  CHECK_FALSE(on(e.scenarios[0], "voip").overlay);
+  CHECK(on(e.scenarios[1], "m365").link == 1);  // fiber down: the overlay over lte
+  const std::string out = explain_text(*r.policy, e);
+  CHECK(out.find("m365     overlay via fiber") != std::string::npos);
+  CHECK(out.find("m365     overlay via lte") != std::string::npos);
 }

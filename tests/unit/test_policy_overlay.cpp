@@ -1,4 +1,4 @@
-// The policy's overlay section and per-class paths (issue 13, parsed and checked only): a valid section, each key's
+// The policy's overlay section and per-class paths (issue 13) as read: a valid section, each key's
 // errors at its line, and the private key file refused when other users can read it or it holds no key.
 #include <catch2/catch.hpp>
 
