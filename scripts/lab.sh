@@ -8,17 +8,24 @@
 #   ws-guest  (192.168.20.10) ─┘  (br0, VLAN 20         └─ lte0 ─── edge0 ws-isp2 inet0 ──┘ 203.0.113.10
 #              untagged access     tagged on the trunk)                                     198.51.100.10/.20
 #                                                                                           52.112.0.10
-# Usage: lab.sh up | down | status | standin on|off | fault ISP drop|loss PCT|clear
+# Usage: lab.sh up | down | status | standin on|off | fault ISP drop|loss PCT|clear | hub up [OPTS]|down|key|show
 #   fault isp1 drop: the fiber ISP stops forwarding (a hard outage beyond the modem; it still answers ARP)
 #   fault isp1 loss 5: 5 % random loss on what the edge sends through that ISP (nftables numgen)
 #   fault isp1 clear: back to normal
 #   standin on: make the ws-edge kernel route between the ports (addresses + ip_forward), to prove
 #   the plumbing without wansteer; standin off removes that again so wansteer owns the ports.
+#   hub up: the overlay's WireGuard hub (issue 13) in ws-hub, 203.0.113.50:51820, on the lab that is up; without
+#   OPTS for the site of $WS_STATE/office-overlay.yaml (written from policies/office-overlay.yaml with the hub's key
+#   and a new site key), else for `wansteer overlay hub-config OPTS` (e.g. --site-public-key K --site-networks N).
+#   hub key: the hub's public key (made on first use); hub show: `wg show` there; hub down: hub gone.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/labnet.sh"
 
-usage() { echo "usage: $0 up|down|status|standin on|off|fault isp1|isp2 drop|loss PCT|clear" >&2; exit 2; }
+usage() {
+    echo "usage: $0 up|down|status|standin on|off|fault isp1|isp2 drop|loss PCT|clear|hub up [OPTS]|down|key|show" >&2
+    exit 2
+}
 
 nsx() { local ns="$1"; shift; ip netns exec "$ns" "$@"; }
 
@@ -198,6 +205,8 @@ EOF
     esac
 }
 
+. "$(dirname "$0")/lib/labhub.sh"
+
 ws_require_root "$@"
 case "${1:-}" in
 up) lab_up ;;
@@ -205,5 +214,6 @@ down) lab_down ;;
 status) lab_status ;;
 standin) standin "${2:-}" ;;
 fault) shift; fault "$@" ;;
+hub) shift; hub "$@" ;;
 *) usage ;;
 esac

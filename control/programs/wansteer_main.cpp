@@ -1,8 +1,10 @@
 // wansteer daemon: loads the policy, starts DPDK ports and worker lcores, runs the control thread until a
 // signal, then stops, closes ports and prints final counters. The steps live in control/runtime/daemon.cpp.
 #include <optional>
+#include <string_view>
 
 #include "control/operations/commands.hpp"
+#include "control/overlay/overlay_command.hpp"
 #include "control/runtime/daemon.hpp"
 #include "control/runtime/daemon_options.hpp"
 #include "control/runtime/policy_commands.hpp"
@@ -21,6 +23,8 @@ const std::string kUsage =
         "  wansteer --check [--strict] FILE...                 validate policy files (every one) and exit\n"
         "  wansteer --check NEW.yaml --against RUNNING.yaml    also list what a reload would change, and exit\n"
         "  wansteer --explain FILE [--format text|markdown]    what the policy does when a link fails, and exit\n"
+        "  wansteer overlay keygen --out FILE                  a new overlay private key; prints its public key\n"
+        "  wansteer overlay hub-config --policy FILE [...]     the hub's wg-quick config for this site\n"
         "  wansteer --version\n"
         "\n"
         "Ports come from the policy (lan.device, links[].device): a DPDK vdev string such as\n"
@@ -48,6 +52,8 @@ const std::string kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A subcommand, not an option: its own options stay apart from the daemon's.
+  if (argc > 1 && std::string_view(argv[1]) == "overlay") return run_overlay_command(argc - 1, argv + 1);
   DaemonOptions options;
   if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
   if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict, options.against);

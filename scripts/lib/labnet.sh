@@ -27,3 +27,13 @@ lab_is_up() {
     # the guest VLAN tagger must be alive in the switch
     [ -n "$(ip netns pids ws-switch 2>/dev/null)" ] || return 1
 }
+
+# The overlay's hub (lab.sh hub up|down, issue 13): not in WS_NAMESPACES, so `up` and lab_is_up stay as they were;
+# `down` removes it with every other ws-* namespace. Its public address sits on its link to ws-inet (as on a
+# cloud VM), so what it masquerades leaves from that address.
+WS_HUB_NS=ws-hub
+WS_HUB_IP=203.0.113.50
+WS_HUB_PORT=51820
+WS_HUB_IF=wshub0             # the hub's WireGuard interface (wireguard-go, through wg-quick)
+WS_HUB_INNER=10.200.0.1/24   # the hub's own inner address
+WS_HUB_INET_IP=198.18.3.1    # ws-inet's end of the link to the hub (198.18.1.0/30, .2.0/30 are the ISPs')
