@@ -6,6 +6,7 @@ feature); datagrams with a wrong key are dropped and counted."""
 import json
 import struct
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import pytest
 from overlay_hub import HUB_ADDRESS, HUB_PORT, overlay_hub
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+import udpstream  # noqa: E402
+
 TCPSTREAM = REPO / "scripts" / "lib" / "tcpstream.py"
 M365 = "52.112.0.10"      # in policies/prefixes/m365-optimize.txt: class m365, paths [overlay, direct]
 DEFAULT = "198.51.100.10"  # class default: direct
@@ -38,6 +42,10 @@ def lab_policy(workdir):
     text = text.replace("ReplaceWithTheHubsPublicKeyFromWgPubkey000A=", hub_pub)
     text = text.replace("prefixes/", str(REPO / "policies" / "prefixes") + "/")
     assert "private_key_file: overlay.key" in text
+    voip = "  - name: voip"
+    assert text.count(voip) == 1
+    head, tail = text.split(voip)
+    text = head + voip + "\n    duplicate: always                 # each packet over fiber and LTE" + tail
     path = workdir / "office-overlay.yaml"
     path.write_text(text)
     return path
@@ -117,6 +125,54 @@ def test_tcp_on_a_direct_path_dies_in_the_same_outage(lab, hub):
     print(f"direct: {r}")
     # Its NAT address changed with the link: the server resets it, or nothing of it comes back after the outage.
     assert not r["ok"] or r["echoed"] < r["sent"] - 50, f"a direct TCP connection survived a new source: {r}"
+
+
+def voice_stream(port, seconds, rate=50):
+    """A 50 packets/s UDP stream from ws-office to M365:port (receiver in ws-inet); (rx, tx, path)."""
+    path = Path(f"/tmp/wansteer-voice-{port}-{time.monotonic_ns()}.txt")
+    rx = subprocess.Popen(["ip", "netns", "exec", "ws-inet", "/usr/bin/python3", str(REPO / "scripts/lib/udpstream.py"),
+                           "recv", M365, str(port), str(path)], stdout=subprocess.PIPE, text=True)
+    assert rx.stdout.readline().strip() == "ready"
+    tx = subprocess.Popen(["ip", "netns", "exec", "ws-office", "/usr/bin/python3",
+                           str(REPO / "scripts/lib/udpstream.py"), "send", M365, str(port), str(rate), str(seconds)],
+                          stdout=subprocess.PIPE, text=True)
+    return rx, tx, path
+
+
+def finish_stream(rx, tx, path):
+    tx.wait(60)
+    time.sleep(0.2)  # the last datagrams are in flight through the hub
+    rx.terminate()
+    rx.wait(5)
+    rows = udpstream.load(path)
+    path.unlink()
+    return rows
+
+
+def test_voice_with_duplication_loses_nothing_in_a_fiber_outage(lab, hub):
+    """voip (duplicate: always) and m365 (no duplication) streams through the same hard outage of fiber: every voip
+    packet reaches the server once (the hub drops the second copy), m365 loses what was sent before the failover."""
+    wait_on_fiber(lab, "voip", "m365")
+    dups_before = lab.counters()["overlay"]["duplicates"]
+    seconds = 5
+    voip, m365 = voice_stream(20000, seconds), voice_stream(9000, seconds)  # UDP 16384-32767: class voip
+    lab.tools.wait_for(lambda: Path(voip[2]).exists() and Path(voip[2]).stat().st_size > 2000, timeout=10,
+                       what="the voice stream flowing")
+    lab.fault("isp1", "drop")
+    try:
+        rows_voip, rows_m365 = finish_stream(*voip), finish_stream(*m365)
+    finally:
+        lab.fault("isp1", "clear")
+    sent = 50 * seconds
+    seqs = [r[2] for r in rows_voip]
+    lost_m365 = sent - len({r[2] for r in rows_m365})
+    print(f"voice: duplicated lost {sent - len(set(seqs))} gap {udpstream.max_gap_ms(rows_voip):.1f} ms; "
+          f"not duplicated lost {lost_m365} gap {udpstream.max_gap_ms(rows_m365):.1f} ms")
+    assert len(seqs) == len(set(seqs)), "the server got a duplicate: the hub's replay window let a copy through"
+    assert len(set(seqs)) == sent, f"duplicated voice lost {sent - len(set(seqs))} packets in the outage"
+    assert {r[1] for r in rows_voip} == {HUB_ADDRESS}
+    # copies went out while both links were up (about the first second; then only lte is left to carry voice)
+    assert lab.counters()["overlay"]["duplicates"] >= dups_before + 25
 
 
 def test_transport_messages_no_key_opens_are_dropped_and_counted(lab, hub):
