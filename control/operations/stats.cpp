@@ -228,16 +228,16 @@ std::string counters_json(const StatsView& v) {
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
   j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
+  // new keys go at the end, where older tools ignore them
+  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
+  j["fragmentation"] =
+      Json{{"packets", t.ipv4_fragmented}, {"fragments", t.ipv4_fragments}, {"mbufs_in_use", v.frag_mbufs_in_use}};
   j["overlay"] = Json{{"sealed", t.overlay_sealed},
                       {"opened", t.overlay_opened},
                       {"keepalives_in", t.overlay_keepalives_in},
                       {"handshakes_in", t.overlay_handshakes_in},
                       {"duplicates", t.overlay_duplicates},
                       {"duplicates_skipped", t.overlay_duplicates_skipped}};
-  // new keys go at the end, where older tools ignore them
-  j["nat"] = Json{{"forward_hits", t.nat_forward_hits}, {"hairpin", t.nat_hairpin}};
-  j["fragmentation"] =
-      Json{{"packets", t.ipv4_fragmented}, {"fragments", t.ipv4_fragments}, {"mbufs_in_use", v.frag_mbufs_in_use}};
   return dump(j);
 }
 

@@ -55,8 +55,8 @@ TEST_CASE("counters json: keys in the agreed order, values where scripts look", 
   const Policy pol = office();
   const Json j = Json::parse(counters_json(sample_view(pol)));
   CHECK(keys(j) == std::vector<std::string>{"generation", "ports", "classes", "drops", "flows", "control", "workers",
-                                            "lan_mac", "lan_port_id", "links", "mempool", "tcp", "nat",
-                                            "fragmentation"});
+                                            "lan_mac", "lan_port_id", "links", "mempool", "tcp", "nat", "fragmentation",
+                                            "overlay"});
   CHECK(j["generation"] == 7);
   CHECK(keys(j["ports"]).front() == "lan");
   CHECK(j["ports"].size() == 1 + pol.links.size());

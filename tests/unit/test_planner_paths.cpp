@@ -191,3 +191,51 @@ TEST_CASE("paths: expansion in the class's order, the first of duplicates kept",
   CHECK((c.at[2].link == kFiber && c.at[2].overlay));
   CHECK((c.at[3].link == kLte && c.at[3].overlay));
 }
+
+TEST_CASE("planner: duplicate names a second overlay link, only while it asks for one", "[planner]") {
+  test::OverlayKeyDir keys;
+  const Policy always = paths_policy(keys,
+                                     "    links: [fiber, cable, lte]\n    paths: [overlay, direct]\n"
+                                     "    duplicate: always\n");
+  Plan p = plan_steering(always, links_up(kAll, kAll), nullptr);
+  CHECK(p.table.cls[0].pick(0) == kFiber);
+  CHECK(p.table.cls[0].dup_link == kCable);  // the next link the class would use through the hub
+  p = plan_steering(always, links_up({false, true, true}, kAll), nullptr);
+  CHECK(p.table.cls[0].pick(0) == kCable);
+  CHECK(p.table.cls[0].dup_link == kLte);
+  p = plan_steering(always, links_up(kAll, {true, false, false}), nullptr);
+  CHECK(p.table.cls[0].dup_link == kNoLink);  // cable and lte are direct now: a copy would reach the server twice
+
+  const Policy sla = paths_policy(keys,
+                                  "    links: [fiber, cable]\n    paths: [overlay]\n"
+                                  "    duplicate: when_out_of_sla\n");
+  PlanInput in = links_up(kAll, kAll);
+  CHECK(plan_steering(sla, in, nullptr).table.cls[0].dup_link == kNoLink);  // both meet the SLA: no copies
+  in.sla_ok[0][kFiber] = false;
+  p = plan_steering(sla, in, nullptr);
+  CHECK(p.table.cls[0].pick(0) == kCable);
+  CHECK(p.table.cls[0].dup_link == kFiber);  // fiber degraded but alive: copies over it too
+
+  const Policy never = paths_policy(keys, "    links: [fiber, cable]\n    paths: [overlay]\n");
+  CHECK(plan_steering(never, links_up(kAll, kAll), nullptr).table.cls[0].dup_link == kNoLink);
+}
+
+TEST_CASE("policy: duplicate needs overlay paths", "[planner]") {
+  test::OverlayKeyDir keys;
+  const std::string text =
+      "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
+      "links:\n"
+      "  - {name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1}\n"
+      "  - {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1}\n" +
+      test::overlay_section() +
+      "classes:\n"
+      "  - name: voip\n"
+      "    links: [fiber]\n"
+      "    duplicate: always\n";
+  PolicyResult r = parse_policy(text, "dup.yaml", keys.dir.string());
+  REQUIRE_FALSE(r.policy);
+  std::string errors;
+  for (const auto& e : r.errors) errors += e.to_string() + "\n";
+  INFO(errors);
+  CHECK(errors.find("dup.yaml:11:16: class \"voip\" duplicate: always needs overlay paths") != std::string::npos);
+}
