@@ -192,3 +192,20 @@ def test_transport_messages_no_key_opens_are_dropped_and_counted(lab, hub):
     lab.tools.wait_for(lambda: lab.counters()["drops"].get("overlay_unknown_index", 0)
                        >= before.get("overlay_unknown_index", 0) + 5, timeout=10,
                        what="5 datagrams without a key counted as overlay_unknown_index")
+
+
+def test_overlay_path_mtu_clamps_mss_and_answers_frag_needed(lab, hub):
+    """The tunnel carries 1420-byte inner packets: TCP SYNs through it (both ways) are clamped to an MSS of 1380, a
+    1428-byte DF ping to an overlay class gets fragmentation needed (mtu = 1420) from the edge, a 1420-byte one
+    passes. (TCP first: after the ping the host knows the path's MTU and its SYN already says 1380.)"""
+    wait_on_fiber(lab, "m365")
+    before = lab.counters()["tcp"]["mss_clamped"]
+    tag = lab.tag("mss")
+    res = lab.send("office", [(tag, "tcp", M365, 443)])
+    assert res[tag]["ok"], res
+    assert lab.counters()["tcp"]["mss_clamped"] >= before + 2, "SYN and SYN-ACK through the overlay not both clamped"
+    r = lab.ping("office", M365, count=2, args=("-M", "do", "-s", str(1428 - 28)))
+    out = r.stdout + r.stderr
+    assert f"From {lab.EDGE_LAN['office']} icmp_seq=1 Frag needed and DF set (mtu = 1420)" in out, out
+    r = lab.ping("office", M365, count=2, args=("-M", "do", "-s", str(1420 - 28)))
+    assert r.returncode == 0, r.stdout + r.stderr
