@@ -6,6 +6,7 @@
 
 #include "control/operations/command_parse.hpp"
 #include "control/operations/commands.hpp"
+#include "control/operations/overlay_show.hpp"
 
 namespace wansteer {
 
@@ -43,6 +44,11 @@ std::string run(const CtlRequest& r, OperatorActions& a) {
     case CtlCommand::show_classes: {
       const StatsView v = a.stats_view();
       return json ? classes_json(v) + "\n" : classes_text(v);
+    }
+    case CtlCommand::show_overlay: {
+      const OverlayView o = a.overlay_view();
+      const StatsView v = a.stats_view();  // the links' and classes' names, the plan, the drops
+      return json ? overlay_json(v, o) + "\n" : overlay_text(v, o);
     }
     case CtlCommand::show_events:
       return events_reply(a.recent_events(r.count), json);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "control/operations/stats.hpp"
+#include "control/runtime/overlay_control.hpp"
 #include "control/steering/events.hpp"
 
 namespace wansteer {
@@ -15,6 +16,8 @@ class OperatorActions {
   virtual ~OperatorActions() = default;
   virtual StatsView stats_view() = 0;
   virtual std::vector<Event> recent_events(size_t n) const = 0;
+  // The overlay to the hub now; the default: none configured.
+  virtual OverlayView overlay_view() const { return {}; }
   virtual std::string top_flows(size_t n, bool json) = 0;
   virtual std::string set_link_admin(const std::string& name, bool up) = 0;
   // dry_run: check the file and say what would change, apply nothing. json: the reply as one JSON object.

@@ -12,6 +12,8 @@
   X(show_counters, "show counters", "", "per port, per class x link packets, drops by reason, flows, mempool")      \
   X(show_links, "show links", "", "state (up/degraded/down), loss, RTT, jitter, probes, gateway of every WAN link") \
   X(show_classes, "show classes", "", "where each class runs now, its SLA and the links meeting it")                \
+  X(show_overlay, "show overlay", "",                                                                               \
+    "the WireGuard overlay to the hub: session, our public key, classes on it per link, counters, drops")           \
   X(show_events, "show events", "[N]", "the last N link, SLA and steering changes (default 50)")                    \
   X(show_flows, "show flows", "[N]", "the N heaviest flows now (default 10): addresses, class, link, bytes")        \
   X(link_down, "link down", "NAME", "withdraw a link from steering now (its flows move to the next allowed link)")  \

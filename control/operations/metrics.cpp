@@ -265,6 +265,28 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
   }
 }
 
+// The overlay to the hub, when the policy has one: session, handshake age, handshake events, messages.
+void add_overlay(Families& fams, const MetricsSnapshot& s) {
+  if (!s.overlay) return;
+  const MetricsSnapshot::Overlay& o = *s.overlay;
+  fams.gauge("wansteer_overlay_session_up", "1 while the overlay to the hub has a current keypair (carries traffic)")
+      .add({}, b(o.session_up));
+  if (o.last_handshake_age_seconds)
+    fams.gauge("wansteer_overlay_last_handshake_age_seconds", "Seconds since the last completed handshake with the hub")
+        .add({}, *o.last_handshake_age_seconds);
+  {
+    auto f = fams.counter("wansteer_overlay_handshakes_total",
+                          "Handshake events of the overlay session, by event (initiations and responses sent, "
+                          "completed, rekeys, cookie replies sent, messages rejected, keypairs expired)");
+    for (const auto& e : o.handshakes) f.add({{"event", e.label}}, static_cast<double>(e.count));
+  }
+  {
+    auto f = fams.counter("wansteer_overlay_messages_total",
+                          "Overlay messages: data sealed and opened, keepalives and handshake messages received");
+    for (const auto& m : o.messages) f.add({{"direction", m.label}}, static_cast<double>(m.count));
+  }
+}
+
 // Drops by reason, policy, mempool, build.
 void add_global(Families& fams, const MetricsSnapshot& s) {
   // --- global
@@ -298,6 +320,7 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& s) {
   add_classes(f, s);
   add_failovers(f, s);
   add_workers(f, s);
+  add_overlay(f, s);
   add_global(f, s);
   return out;
 }

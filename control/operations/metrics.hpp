@@ -87,6 +87,16 @@ struct MetricsSnapshot {
     std::string reason;
     uint64_t count = 0;
   };
+  struct Overlay {  // the WireGuard overlay to the hub (issue 13)
+    bool session_up = false;
+    std::optional<double> last_handshake_age_seconds;  // only once a handshake has completed
+    struct Count {
+      std::string label;
+      uint64_t count = 0;
+    };
+    std::vector<Count> handshakes;  // by event: initiation_sent, response_sent, completed, rekey, cookie_sent, ...
+    std::vector<Count> messages;    // by direction: sealed, opened, keepalive_in, handshake_in
+  };
 
   std::vector<Link> links;
   std::vector<Class> classes;
@@ -94,7 +104,8 @@ struct MetricsSnapshot {
   std::vector<Failover> failovers;
   Histogram failover_duration;
   std::vector<Worker> workers;
-  std::vector<Drop> drops;  // global, every reason of dataplane/drop_reasons.hpp
+  std::vector<Drop> drops;         // global, every reason of dataplane/drop_reasons.hpp
+  std::optional<Overlay> overlay;  // only when the policy has an overlay
   uint64_t policy_generation = 0, reloads_ok = 0, reloads_failed = 0;
   uint64_t mempool_in_use = 0, mempool_size = 0;
   std::string version;

@@ -5,6 +5,7 @@
 #include <rte_mempool.h>
 
 #include "control/operations/metrics.hpp"
+#include "control/operations/overlay_show.hpp"
 #include "control/runtime/control_plane.hpp"
 #include "dataplane/worker.hpp"
 
@@ -64,6 +65,21 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.ipv4_fragmented = c.ipv4_fragmented.get();
     m.ipv4_fragments = c.ipv4_fragments.get();
   }
+}
+
+// The overlay's series (wansteer_overlay_*), from what `show overlay` reports.
+MetricsSnapshot::Overlay overlay_metrics(const OverlayView& o) {
+  MetricsSnapshot::Overlay m;
+  m.session_up = o.session;
+  if (overlay_handshake_done(o)) m.last_handshake_age_seconds = static_cast<double>(o.last_handshake_age_ms) / 1000.0;
+  const wg::SessionCounters& c = o.counters;
+  m.handshakes = {{"initiation_sent", c.initiations_sent}, {"response_sent", c.responses_sent},
+                  {"completed", c.handshakes_completed},   {"rekey", c.rekeys},
+                  {"cookie_sent", c.cookie_replies_sent},  {"rejected", c.rejected},
+                  {"keys_expired", c.keys_expired}};
+  m.messages = {
+      {"sealed", o.sealed}, {"opened", o.opened}, {"keepalive_in", o.keepalives_in}, {"handshake_in", o.handshakes_in}};
+  return m;
 }
 
 }  // namespace
@@ -138,6 +154,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     uint64_t n = t.drop[r];
     s.drops.push_back({kDropReasonNames[r], n});
   }
+  if (const OverlayView o = overlay_view(); o.enabled) s.overlay = overlay_metrics(o);
   s.policy_generation = policy_generation_;
   s.reloads_ok = reloads_ok_;
   s.reloads_failed = reloads_failed_;

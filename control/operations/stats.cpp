@@ -2,6 +2,7 @@
 // nlohmann::json (escaped and well-formed whatever a name holds).
 #include "control/operations/stats.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -295,6 +296,7 @@ std::string classes_json(const StatsView& v) {
                                   {"sla_ok", cv.sla_ok},
                                   {"backup_seconds", milli(cv.backup_seconds)},
                                   {"no_link_drops", v.totals.class_no_link[c]}};
+    if (pol.overlay.enabled) j[pol.classes[c].name]["overlay_links"] = cv.overlay_links;  // new keys at the end
   }
   return dump(j);
 }
@@ -306,7 +308,10 @@ std::string classes_text(const StatsView& v) {
   for (size_t c = 0; c < pol.classes.size() && c < v.classes.size(); c++) {
     const ClassView& cv = v.classes[c];
     std::string on, ok;
-    for (const auto& n : cv.links) on += (on.empty() ? "" : ",") + n;
+    for (const auto& n : cv.links) {
+      const bool overlay = std::find(cv.overlay_links.begin(), cv.overlay_links.end(), n) != cv.overlay_links.end();
+      on += (on.empty() ? "" : ",") + n + (overlay ? " (overlay)" : "");
+    }
     for (const auto& n : cv.sla_ok) ok += (ok.empty() ? "" : ",") + n;
     s += fmt::format("{:<12} {:<16} {:<9} {:<26} {}\n", pol.classes[c].name, on.empty() ? "(none)" : on,
                      cv.fallback ? "yes" : "no",

@@ -75,9 +75,10 @@ struct LinkView {
 
 // Where each class runs now.
 struct ClassView {
-  std::vector<std::string> links;  // picked links, preferred first
-  bool fallback = false;           // no allowed link meets the SLA: best available
-  std::string sla;                 // preset name or "custom"
+  std::vector<std::string> links;          // picked links, preferred first
+  std::vector<std::string> overlay_links;  // of those, the links where it runs through the overlay to the hub now
+  bool fallback = false;                   // no allowed link meets the SLA: best available
+  std::string sla;                         // preset name or "custom"
   double max_loss_pct = 0, max_rtt_ms = 0, max_jitter_ms = 0;
   std::vector<std::string> sla_ok;  // allowed links that meet the SLA now
   double backup_seconds = 0;        // time spent on backup-role links

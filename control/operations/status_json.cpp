@@ -46,6 +46,13 @@ std::string status_json(const StatusSnapshot& s) {
                             {"budget_bytes", b.budget_bytes},
                             {"period_ends", b.period_ends},
                             {"action", b.action}});
+  if (const auto& o = s.overlay)  // only with an overlay: older readers never see the key
+    j["overlay"] = {
+        {"hub", o->hub},
+        {"public_key", o->public_key},
+        {"session", o->session},
+        {"last_link", o->last_link.empty() ? Json(nullptr) : Json(o->last_link)},
+        {"last_handshake_age_ms", o->last_handshake_age_ms ? Json(*o->last_handshake_age_ms) : Json(nullptr)}};
   // Names come from the policy file: a byte that is not UTF-8 becomes U+FFFD instead of failing the page.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }

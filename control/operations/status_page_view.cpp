@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "control/operations/overlay_show.hpp"
 #include "control/operations/status_snapshot.hpp"
 #include "control/runtime/control_plane.hpp"
 
@@ -118,6 +119,11 @@ StatusSnapshot ControlPlane::status_snapshot() {
   }
   s.events = events_.recent(StatusSnapshot::kEvents);
   for (const BudgetView& b : budgets_.views()) s.budgets.push_back(budget_row(b, policy_));
+  if (const OverlayView o = overlay_view(); o.enabled) {
+    StatusSnapshot::Overlay so{o.hub, o.public_key, o.session, overlay_last_link(policy_, o), std::nullopt};
+    if (overlay_handshake_done(o)) so.last_handshake_age_ms = o.last_handshake_age_ms;
+    s.overlay = std::move(so);
+  }
   return s;
 }
 

@@ -2,6 +2,7 @@
 // hands to the HTTP thread, and its two renderings. The HTTP thread renders only this, never control state.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ struct StatusSnapshot {
     std::string action;                         // what happens at the limit, e.g. "block guest, default"
   };
 
+  // The WireGuard overlay to the hub (issue 13), when the policy has one: as `wansteerctl show overlay` heads it.
+  struct Overlay {
+    std::string hub, public_key;  // ours: what the hub's config names
+    bool session = false;
+    std::string last_link;                          // "" before any message left
+    std::optional<uint64_t> last_handshake_age_ms;  // none before a handshake completed
+  };
+
   std::string site;  // the policy's name
   std::string version;
   uint64_t unix_ms = 0;  // when control built it
@@ -44,6 +53,7 @@ struct StatusSnapshot {
   std::vector<Class> classes;
   std::vector<Event> events;  // the last kEvents, oldest first
   std::vector<BudgetRow> budgets;
+  std::optional<Overlay> overlay;
 
   static constexpr size_t kEvents = 20;
 };

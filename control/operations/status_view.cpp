@@ -59,6 +59,9 @@ StatsView ControlPlane::stats_view() {
     if (cp.first != kNoLink) cv.links.push_back(link_name(cp.first));
     for (size_t l = 0; l < policy_.links.size(); l++)
       if (((cp.picked_mask >> l) & 1u) && l != cp.first) cv.links.push_back(link_name(static_cast<uint8_t>(l)));
+    for (size_t l = 0; l < policy_.links.size(); l++)
+      if (((cp.picked_mask >> l) & 1u) && plan.table.cls[c].via_overlay(static_cast<uint8_t>(l)))
+        cv.overlay_links.push_back(link_name(static_cast<uint8_t>(l)));
     cv.fallback = cp.fallback;
     cv.sla = cs.sla.preset;
     cv.max_loss_pct = cs.sla.max_loss_pct;

@@ -70,7 +70,7 @@ class ControlPlane final : public OperatorActions {
   const LinkMonitor& link_monitor() const { return monitor_; }
   const LinkBudgets& budgets() const { return budgets_; }
   // The overlay to the hub now (`wansteerctl show overlay`, metrics).
-  OverlayView overlay_view() const { return overlay_.view(clock_.now()); }
+  OverlayView overlay_view() const override { return overlay_.view(clock_.now()); }
   // The metered links' data budgets now (name, used, budget, period end, state), for views and the status page.
   std::vector<BudgetView> budget_views() const { return budgets_.views(); }
   // Where budget state files live (--state-dir); before start().
