@@ -104,6 +104,10 @@ def test_handshake_with_wireguard_go_and_m365_leaves_at_the_hub(lab, hub):
     peer = hub.peer(hub.site_public_key)
     assert peer["rx_bytes"] > before
     assert peer["endpoint"].startswith("100.64.1.2:"), peer  # m365 is on fiber: the hub answers our fiber address
+    ov = lab.ws.ctl("show", "overlay")
+    assert ov["session"] and ov["public_key"] == hub.site_public_key, ov
+    assert "m365" in ov["links"]["fiber"]["classes"] and "default" not in ov["links"]["fiber"]["classes"], ov
+    assert ov["counters"]["sealed"] > 0 and ov["counters"]["opened"] > 0, ov
     tag = lab.tag("default")
     res = lab.send("office", [(tag, "udp", DEFAULT, 3478)])
     assert res[tag]["ok"] and lab.carried_by(tag) == "fiber", res  # a direct class stays direct
