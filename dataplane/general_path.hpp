@@ -50,8 +50,7 @@ void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const Ro
 
 // WAN link `link`: datagrams to the overlay's port (wan_route_burst picks them before NAT): transport messages
 // opened and their inner packets routed to the LAN, handshake messages handed to control (wan_overlay_receive.cpp).
-void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
-                         uint64_t now_tsc);
+void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n);
 
 // LAN: a packet lan_send_burst of another worker handed over because this worker owns the firewall session of its
 // source endpoint (routed links, several workers): the session, then the rest of its send.

@@ -70,9 +70,7 @@ void deliver_inner(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, 
 
 }  // namespace
 
-void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
-                         uint64_t now_tsc) {
-  (void)now_tsc;
+void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n) {
   const auto pi = static_cast<uint8_t>(link + 1);
   if (!w.overlay) {
     for (uint16_t i = 0; i < n; i++) drop_packet(w, pkts[i], pi, DropReason::overlay_crypto_failed);

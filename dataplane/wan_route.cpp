@@ -217,13 +217,13 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
       case WanIn::overlay:
         overlay[n_overlay++] = m;
         if (n_overlay == kBurst) {
-          wan_overlay_receive(w, snap, link, overlay, n_overlay, now_tsc);
+          wan_overlay_receive(w, snap, link, overlay, n_overlay);
           n_overlay = 0;
         }
         break;
     }
   }
-  if (n_overlay != 0) wan_overlay_receive(w, snap, link, overlay, n_overlay, now_tsc);
+  if (n_overlay != 0) wan_overlay_receive(w, snap, link, overlay, n_overlay);
 }
 
 }  // namespace wansteer
