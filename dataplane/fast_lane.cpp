@@ -24,8 +24,6 @@
 namespace wansteer {
 namespace {
 
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
 // The IPv4 source address, host order. By memcpy: the IP header sits 2 bytes off a 4-byte boundary (after 14 bytes
 // of Ethernet), where a uint32_t load is undefined behaviour (UBSan, found by fuzz_worker); on x86 it is one load.
 inline uint32_t ipv4_source(const uint8_t* ip) {
@@ -42,16 +40,16 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   std::memset(meta, 0, sizeof(*meta));
   std::memcpy(meta->src.data(), ip + 12, 4);
   std::memcpy(meta->dst.data(), ip + 16, 4);
-  meta->sport = be16(ip + kLaneIpLen);
-  meta->dport = be16(ip + kLaneIpLen + 2);
+  meta->sport = wire_be16(ip + kLaneIpLen);
+  meta->dport = wire_be16(ip + kLaneIpLen + 2);
   meta->l3_offset = kLaneEthLen;
   meta->l4_offset = kLaneEthLen + kLaneIpLen;
-  meta->l3_len = be16(ip + 2);
+  meta->l3_len = wire_be16(ip + 2);
   meta->vlan = vlan;
   meta->l3 = static_cast<uint8_t>(L3::ipv4);
   meta->proto = ip[9];
   meta->dscp = ip[1] >> 2;
-  if (be16(ip + 6) & 0x2000) meta->flags = PacketMeta::kFlagFragment;  // a first fragment
+  if (wire_be16(ip + 6) & 0x2000) meta->flags = PacketMeta::kFlagFragment;  // a first fragment
   meta->port = 0;
   meta->class_id = cls;
   meta->link = link;
@@ -197,7 +195,7 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   const uint32_t off = c.l3_off[j];
   uint8_t* ip = p + off;
   // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
-  if (r.fast == LinkRoute::kLaneNo || be16(ip + 2) > snap.links[link].mtu) return false;
+  if (r.fast == LinkRoute::kLaneNo || wire_be16(ip + 2) > snap.links[link].mtu) return false;
   // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
   // general path leaves the lane untouched.
   NatSession* ns = nullptr;
@@ -217,7 +215,7 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   // lan_lane_frame checked the TCP header lies within the packet and the first segment.
   const uint16_t mss_max = snap.links[link].mss_max;
   if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
-      tcp_mss_clamp(ip + kLaneIpLen, be16(ip + 2) - kLaneIpLen, mss_max))
+      tcp_mss_clamp(ip + kLaneIpLen, wire_be16(ip + 2) - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
   if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
   std::memcpy(p, r.eth, sizeof r.eth);

@@ -37,8 +37,6 @@ constexpr uint32_t kMaxIpv6Extensions = 8;
 
 constexpr uint32_t kArpIpv4Len = 28;  // IPv4-over-Ethernet ARP body
 
-inline uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
 // Parses the L4 header found at [pos, lim) inside the IP payload that ends at `end` (lim <= end: the
 // part of the payload inside the first segment). ICMP means ICMP for IPv4 and ICMPv6 for IPv6.
 inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end, uint8_t icmp_proto, PacketMeta* meta,
@@ -60,8 +58,8 @@ inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end,
         *reason = DropReason::truncated_l4;
         return false;
       }
-      meta->sport = be16(p + pos);
-      meta->dport = be16(p + pos + 2);
+      meta->sport = wire_be16(p + pos);
+      meta->dport = wire_be16(p + pos + 2);
       return true;
     }
     case kProtoUdp:
@@ -69,8 +67,8 @@ inline bool parse_l4(const uint8_t* p, uint32_t pos, uint32_t lim, uint32_t end,
         *reason = DropReason::truncated_l4;
         return false;
       }
-      meta->sport = be16(p + pos);
-      meta->dport = be16(p + pos + 2);
+      meta->sport = wire_be16(p + pos);
+      meta->dport = wire_be16(p + pos + 2);
       return true;
     default:
       if (meta->proto == icmp_proto) {
@@ -120,7 +118,7 @@ inline bool parse_ipv4(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
     *reason = DropReason::bad_ipv4_header_length;
     return false;
   }
-  const uint32_t total = be16(ip + 2);
+  const uint32_t total = wire_be16(ip + 2);
   // Ethernet may pad short frames after the IP packet, so only an upper bound against the frame.
   if (total < ihl || off + total > frame_len) {
     *reason = DropReason::bad_ipv4_total_length;
@@ -136,7 +134,7 @@ inline bool parse_ipv4(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
   meta->proto = ip[9];
   std::memcpy(meta->src.data(), ip + 12, 4);
   std::memcpy(meta->dst.data(), ip + 16, 4);
-  const uint16_t frag = be16(ip + 6);
+  const uint16_t frag = wire_be16(ip + 6);
   const bool more = frag & 0x2000;
   const uint16_t frag_off = frag & 0x1fff;
   if (more || frag_off != 0) meta->flags |= PacketMeta::kFlagFragment;
@@ -160,7 +158,7 @@ inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
     *reason = DropReason::bad_ipv6_version;
     return false;
   }
-  const uint32_t payload = be16(ip + 4);
+  const uint32_t payload = wire_be16(ip + 4);
   if (off + 40 + payload > frame_len) {
     *reason = DropReason::bad_ipv6_payload_length;
     return false;
@@ -200,7 +198,7 @@ inline bool parse_ipv6(const uint8_t* p, uint32_t off, uint32_t seg_len, uint32_
     const uint8_t cur = nh;
     nh = p[pos];
     if (cur == kIpv6Fragment) {
-      const uint16_t frag = be16(p + pos + 2);
+      const uint16_t frag = wire_be16(p + pos + 2);
       const uint16_t frag_off = frag >> 3;
       if ((frag & 1) || frag_off != 0) meta->flags |= PacketMeta::kFlagFragment;
       if (frag_off != 0) {  // later fragment: the rest is payload, not headers
@@ -247,7 +245,7 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
     *reason = DropReason::truncated_ethernet;
     return false;
   }
-  uint16_t ethertype = be16(p + 12);
+  uint16_t ethertype = wire_be16(p + 12);
   uint32_t off = 14;
   while (ethertype == kEtherVlan || ethertype == kEtherQinQ) {
     if (meta->vlan_count == 2) {
@@ -258,13 +256,13 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason) {
       *reason = DropReason::truncated_vlan;
       return false;
     }
-    const uint16_t vid = be16(p + off) & 0x0fff;
+    const uint16_t vid = wire_be16(p + off) & 0x0fff;
     if (meta->vlan_count == 0)
       meta->vlan = vid;
     else
       meta->inner_vlan = vid;
     ++meta->vlan_count;
-    ethertype = be16(p + off + 2);
+    ethertype = wire_be16(p + off + 2);
     off += 4;
   }
   meta->l3_offset = static_cast<uint16_t>(off);

@@ -24,6 +24,9 @@ bool parse_packet(rte_mbuf* m, uint8_t port, DropReason* reason);
 // header (one 8-byte load), then of ipv4_flow_tail: ports (host order), protocol and the IPv4 marker, laid out
 // like the last 8 bytes of an untagged IPv4 FlowKey (the fast lane builds that word for its key anyway). The
 // general parser and the LAN fast lane both use it, so a flow one inserts into the flow cache the other finds.
+// A big-endian 16-bit header field at p, whatever its alignment.
+inline uint16_t wire_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+
 inline constexpr uint32_t kFlowHashSeed = 0x5eed1234;
 inline uint64_t ipv4_flow_tail(uint32_t sport_dport, uint8_t proto) {  // sport | dport << 16
   return uint64_t{sport_dport} | uint64_t{proto} << 48 | uint64_t{4} << 56;

@@ -1,5 +1,7 @@
 // wansteer daemon: loads the policy, starts DPDK ports and worker lcores, runs the control thread until a
 // signal, then stops, closes ports and prints final counters. The steps live in control/runtime/daemon.cpp.
+#include <cstdio>
+#include <exception>
 #include <optional>
 #include <string_view>
 
@@ -52,11 +54,18 @@ const std::string kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A subcommand, not an option: its own options stay apart from the daemon's.
-  if (argc > 1 && std::string_view(argv[1]) == "overlay") return run_overlay_command(argc - 1, argv + 1);
-  DaemonOptions options;
-  if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
-  if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict, options.against);
-  if (!options.explain_path.empty()) return explain_policy_file(options.explain_path, options.explain_markdown);
-  return run_daemon(options);
+  // What the parts below do not catch themselves (out of memory, a library's error) ends the program with its
+  // reason on stderr and status 1, not with std::terminate's abort.
+  try {
+    // A subcommand, not an option: its own options stay apart from the daemon's.
+    if (argc > 1 && std::string_view(argv[1]) == "overlay") return run_overlay_command(argc - 1, argv + 1);
+    DaemonOptions options;
+    if (std::optional<int> rc = parse_daemon_options(argc, argv, kUsage.c_str(), &options)) return *rc;
+    if (!options.check_paths.empty()) return check_policy_files(options.check_paths, options.strict, options.against);
+    if (!options.explain_path.empty()) return explain_policy_file(options.explain_path, options.explain_markdown);
+    return run_daemon(options);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "wansteer: stopped: %s\n", e.what());
+    return 1;
+  }
 }
