@@ -94,18 +94,25 @@ void OverlayPaths::configure(const Policy& policy) {
 void OverlayPaths::tick(uint64_t now_ns, const std::array<bool, kMaxLinks>& carrying, const DataplaneSnapshot& snap,
                         const wg::TransportKeys* key) {
   probing_ = hub_inner_ != 0 && snap.n_lan > 0 && aead_.valid();
-  // The first link in policy order goes last: the hub answers (and sends everything else) to the address it heard
-  // from last, and the first alive link is where keepalives and rekeys go too.
+  // Links are probed in rounds, the first link in policy order last: the hub answers (and sends everything else) to
+  // the address it heard from last, so a round leaves it answering the first alive link, where keepalives and rekeys
+  // go too. A link due joins the others' round once it is within half an interval of due (a link back from an
+  // outage falls in step with the rest instead of moving the hub to itself between rounds).
+  std::array<bool, kMaxLinks> in_round{};
+  bool due = false;
+  for (size_t i = 0; i < paths_.size(); i++) due = due || (carrying[i] && now_ns >= next_due_ns_[i]);
+  for (size_t i = 0; i < paths_.size() && due && probing_ && key != nullptr; i++) {
+    const uint64_t interval_ns = uint64_t{setup_[i].health.interval_ms} * kMsNs;
+    in_round[i] = carrying[i] && next_due_ns_[i] <= now_ns + interval_ns / 2;
+    if (in_round[i]) next_due_ns_[i] = now_ns + interval_ns;
+  }
   for (size_t i = paths_.size(); i-- > 0;) {
     OverlayPathHealth& p = *paths_[i];
     if (carrying[i] && !carrying_[i]) p.grace();
     carrying_[i] = carrying[i];
     p.tick(now_ns);
     p.judge(slas_, now_ns);
-    if (probing_ && carrying[i] && key != nullptr && now_ns >= next_due_ns_[i]) {
-      next_due_ns_[i] = now_ns + uint64_t{setup_[i].health.interval_ms} * kMsNs;
-      send_probe(static_cast<uint8_t>(i), snap, *key, now_ns);
-    }
+    if (in_round[i]) send_probe(static_cast<uint8_t>(i), snap, *key, now_ns);
     note_up_change(i);
   }
 }
