@@ -28,6 +28,10 @@ bool OverlayPathHealth::on_reply(uint16_t seq, uint64_t rx_ns) {
   const uint64_t rtt_ns = rx_ns - p.sent_ns;
   p.sent_ns = 0;
   est_.on_reply(full, rx_ns, rtt_ns);
+  // The probes an outage of the path swallowed were the outage, judged as such (down): they must not also stand as
+  // loss-rate evidence against its SLA gates once it answers again (as LinkLiveness does for links). Fewer than
+  // kDownAfterLosses in a row never make the loss test's 8 nats (at most 4 x ln 5 = 6.4), so they are kept.
+  if (!up()) est_.forget_losses();
   // Losses the reply revealed (older probes overtaken) came before it: the path answers now.
   lost_seen_ = est_.metrics().probes_lost;
   lost_in_row_ = 0;

@@ -174,7 +174,8 @@ OverlayPathView OverlayPaths::view(size_t l) const {
   OverlayPathView v;
   if (l >= paths_.size() || !paths_[l]) return v;
   v.probing = probing_;
-  v.up = paths_[l]->up();
+  // What an operator asks is whether the overlay works over the link now: not while the link cannot carry it.
+  v.up = carrying_[l] && paths_[l]->up();
   v.metrics = paths_[l]->metrics();
   return v;
 }

@@ -100,7 +100,8 @@ TEST_CASE("overlay path health: down after kDownAfterLosses lost in a row, grace
   CHECK_FALSE(p.up());
   const uint16_t seq = p.on_sent(t + 1400 * kPathMs);
   CHECK(p.on_reply(seq, t + 1420 * kPathMs));
-  CHECK(p.up());  // one answer: the path reaches the hub again
+  CHECK(p.up());                     // one answer: the path reaches the hub again
+  CHECK(p.metrics().loss_pct == 0);  // the outage was judged as one (down), not as loss against the SLA
 }
 
 TEST_CASE("overlay path health: SLA gates per class on the path's own figures", "[overlay_paths]") {
