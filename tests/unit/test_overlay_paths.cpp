@@ -376,6 +376,7 @@ TEST_CASE("overlay policy: hub inner_address, its default and its errors", "[ove
     return "lan: {device: net_null0, subnets: [{address: 192.168.10.1/24}]}\n"
            "links:\n"
            "  - {name: fiber, device: net_null1, address: 100.64.1.2/30, gateway: 100.64.1.1}\n"
+           "  - {name: lte, device: net_null2, address: 100.64.2.2/30, gateway: 100.64.2.1}\n"
            "overlay:\n  hub: {public_key: \"" +
            test::kOverlayHubKey + "\", endpoint: \"198.51.100.7:51820\"" + hub_extra +
            "}\n  private_key_file: wg.key\n";
@@ -393,7 +394,7 @@ TEST_CASE("overlay policy: hub inner_address, its default and its errors", "[ove
     r = parse_policy(text(std::string(", inner_address: ") + bad), "t.yaml", d.dir.string());
     CHECK_FALSE(r.policy);
     REQUIRE(!r.errors.empty());
-    CHECK_THAT(r.errors[0].to_string(), Catch::Contains("t.yaml:5:") && Catch::Contains("inner_address"));
+    CHECK_THAT(r.errors[0].to_string(), Catch::Contains("t.yaml:6:") && Catch::Contains("inner_address"));
   }
 }
 
