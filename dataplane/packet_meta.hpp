@@ -39,6 +39,8 @@ struct PacketMeta {
   static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
   static constexpr uint8_t kToControlDhcp = 4;     // a DHCP server's reply on an `address: dhcp` link
   static constexpr uint8_t kToControlOverlay = 5;  // a WireGuard handshake message from the hub (types 1-3)
+  // an opened reply to one of control's probes through the overlay (dataplane/overlay/overlay_probe.hpp), rx TSC
+  static constexpr uint8_t kToControlOverlayProbe = 6;
 };
 
 static_assert(sizeof(PacketMeta) <= 64, "PacketMeta must fit one cache line in the mbuf private area");

@@ -2,6 +2,8 @@
 // (dataplane/overlay/overlay_decap.hpp), handshake messages handed to control, and the inner packets routed to the
 // LAN host they are for: no NAT to undo (the hub translated), but the same checks as any packet from a WAN (a LAN
 // destination, no LAN source, the host's neighbour entry, TTL), the SYN's MSS clamped to what the tunnel carries.
+// Replies to control's path probes through the tunnel (dataplane/overlay/overlay_probe.hpp) go to control.
+#include <rte_cycles.h>
 #include <rte_ether.h>
 
 #include "dataplane/general_path.hpp"
@@ -9,13 +11,15 @@
 #include "dataplane/lan_deliver.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/overlay/overlay_decap.hpp"
+#include "dataplane/overlay/overlay_probe.hpp"
 #include "dataplane/parse.hpp"
+#include "dataplane/rx_timestamp.hpp"
 #include "dataplane/tcp_mss.hpp"
 
 namespace wansteer {
 namespace {
 
-enum class InnerIn : uint8_t { to_lan, no_route, martian, resolve, ttl_expired };
+enum class InnerIn : uint8_t { to_lan, no_route, martian, resolve, ttl_expired, path_probe_reply };
 
 constexpr uint16_t kInnerIpTcpHeaders = 40;
 
@@ -25,7 +29,9 @@ inline InnerIn route_inner(const DataplaneSnapshot& snap, rte_mbuf* m, const Pac
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return InnerIn::no_route;
   const uint32_t dst = ipv4_of(meta->dst);
   const int subnet = lan_subnet_of(snap, dst);
-  if (subnet < 0 || dst == snap.lan[subnet].own_ip) return InnerIn::no_route;
+  if (subnet < 0) return InnerIn::no_route;
+  if (dst == snap.lan[subnet].own_ip)
+    return is_overlay_probe_reply(m, meta) ? InnerIn::path_probe_reply : InnerIn::no_route;
   if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) return InnerIn::martian;
   *ne = lan_neighbor_of(snap, dst);
   if (*ne == nullptr) return InnerIn::resolve;
@@ -63,6 +69,11 @@ void deliver_inner(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, 
         break;
       case InnerIn::ttl_expired:
         drop_packet(w, m, pi, DropReason::ttl_expired);
+        break;
+      case InnerIn::path_probe_reply:
+        // A few per second: reading the TSC here costs nothing that matters, and the RTT excludes the ring.
+        set_rx_tsc(m, rte_rdtsc());
+        hand_to_control(w, m, pi, PacketMeta::kToControlOverlayProbe);
         break;
     }
   }

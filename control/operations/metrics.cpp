@@ -285,6 +285,19 @@ void add_overlay(Families& fams, const MetricsSnapshot& s) {
                           "Overlay messages: data sealed and opened, keepalives and handshake messages received");
     for (const auto& m : o.messages) f.add({{"direction", m.label}}, static_cast<double>(m.count));
   }
+  if (o.paths.empty()) return;
+  auto up = fams.gauge("wansteer_overlay_path_up", "1 while the overlay path over the link answers probes to the hub");
+  auto loss =
+      fams.gauge("wansteer_overlay_path_loss_ratio",
+                 "Loss of probes through the overlay to the hub's inner address, by the link they left on (0..1)");
+  auto rtt = fams.gauge("wansteer_overlay_path_rtt_seconds", "Round-trip time through the overlay to the hub (EWMA)");
+  auto jitter = fams.gauge("wansteer_overlay_path_jitter_seconds", "Jitter through the overlay to the hub (RFC 3550)");
+  for (const auto& p : o.paths) {
+    up.add({{"link", p.link}}, b(p.up));
+    loss.add({{"link", p.link}}, p.loss_ratio);
+    rtt.add({{"link", p.link}}, p.rtt_seconds);
+    jitter.add({{"link", p.link}}, p.jitter_seconds);
+  }
 }
 
 // Drops by reason, policy, mempool, build.

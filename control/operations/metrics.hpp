@@ -96,6 +96,12 @@ struct MetricsSnapshot {
     };
     std::vector<Count> handshakes;  // by event: initiation_sent, response_sent, completed, rekey, cookie_sent, ...
     std::vector<Count> messages;    // by direction: sealed, opened, keepalive_in, handshake_in
+    struct Path {                   // the tunnel over one link, as its probes to the hub's inner address measure it
+      std::string link;
+      bool up = false;
+      double loss_ratio = 0, rtt_seconds = 0, jitter_seconds = 0;
+    };
+    std::vector<Path> paths;  // while paths are probed
   };
 
   std::vector<Link> links;

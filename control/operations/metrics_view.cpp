@@ -68,7 +68,7 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
 }
 
 // The overlay's series (wansteer_overlay_*), from what `show overlay` reports.
-MetricsSnapshot::Overlay overlay_metrics(const OverlayView& o) {
+MetricsSnapshot::Overlay overlay_metrics(const OverlayView& o, const Policy& p) {
   MetricsSnapshot::Overlay m;
   m.session_up = o.session;
   if (overlay_handshake_done(o)) m.last_handshake_age_seconds = static_cast<double>(o.last_handshake_age_ms) / 1000.0;
@@ -79,6 +79,12 @@ MetricsSnapshot::Overlay overlay_metrics(const OverlayView& o) {
                   {"keys_expired", c.keys_expired}};
   m.messages = {
       {"sealed", o.sealed}, {"opened", o.opened}, {"keepalive_in", o.keepalives_in}, {"handshake_in", o.handshakes_in}};
+  for (size_t l = 0; l < p.links.size() && l < kMaxLinks; l++) {
+    const OverlayPathView& v = o.paths[l];
+    if (!v.probing) continue;
+    m.paths.push_back(
+        {p.links[l].name, v.up, v.metrics.loss_pct / 100.0, v.metrics.rtt_ms / 1000.0, v.metrics.jitter_ms / 1000.0});
+  }
   return m;
 }
 
@@ -154,7 +160,7 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     uint64_t n = t.drop[r];
     s.drops.push_back({kDropReasonNames[r], n});
   }
-  if (const OverlayView o = overlay_view(); o.enabled) s.overlay = overlay_metrics(o);
+  if (const OverlayView o = overlay_view(); o.enabled) s.overlay = overlay_metrics(o, policy_);
   s.policy_generation = policy_generation_;
   s.reloads_ok = reloads_ok_;
   s.reloads_failed = reloads_failed_;

@@ -43,6 +43,38 @@ std::string names_or_none(const std::vector<std::string>& names) {
   return names.empty() ? "(none)" : fmt::format("{}", fmt::join(names, ","));
 }
 
+// One link's path through the tunnel: null while it is not probed (no session over it yet, no inner address).
+Json path_json(const OverlayPathView& p) {
+  if (!p.probing) return Json(nullptr);
+  const LinkMetrics& m = p.metrics;
+  return Json{{"up", p.up},
+              {"loss_pct", m.loss_pct},
+              {"rtt_ms", m.has_rtt ? Json(m.rtt_ms) : Json(nullptr)},
+              {"jitter_ms", m.jitter_ms},
+              {"probes_sent", m.probes_sent},
+              {"probes_answered", m.replies}};
+}
+
+// The paths section of the text: per link, what the probes through the tunnel measure.
+std::string paths_text(const Policy& pol, const OverlayView& o) {
+  std::string s = fmt::format(
+      "\n{:<12} {:<5} {:>7} {:>9} {:>10} {:>17}  (probes to the hub's inner address, by the "
+      "link they leave on)\n",
+      "PATH VIA", "STATE", "LOSS", "RTT", "JITTER", "ANSWERED/SENT");
+  for (size_t l = 0; l < pol.links.size() && l < kMaxLinks; l++) {
+    const OverlayPathView& p = o.paths[l];
+    const LinkMetrics& m = p.metrics;
+    if (!p.probing) {
+      s += fmt::format("{:<12} (not probed)\n", pol.links[l].name);
+      continue;
+    }
+    const std::string rtt = m.has_rtt ? fmt::format("{:.1f} ms", m.rtt_ms) : "-";
+    s += fmt::format("{:<12} {:<5} {:>6.1f}% {:>9} {:>7.1f} ms {:>17}\n", pol.links[l].name, p.up ? "up" : "down",
+                     m.loss_pct, rtt, m.jitter_ms, fmt::format("{}/{}", m.replies, m.probes_sent));
+  }
+  return s;
+}
+
 }  // namespace
 
 bool overlay_handshake_done(const OverlayView& o) {
@@ -60,7 +92,8 @@ std::string overlay_json(const StatsView& v, const OverlayView& o) {
   const OverlayFacts f = overlay_facts(v, o);
   Json links = Json::object();
   for (size_t l = 0; l < f.classes_of_link.size(); l++)
-    links[v.policy->links[l].name] = Json{{"classes", f.classes_of_link[l]}};
+    links[v.policy->links[l].name] =
+        Json{{"classes", f.classes_of_link[l]}, {"path", path_json(l < kMaxLinks ? o.paths[l] : OverlayPathView{})}};
   const wg::SessionCounters& c = o.counters;
   Json counters{{"sealed", o.sealed},
                 {"opened", o.opened},
@@ -100,6 +133,7 @@ std::string overlay_text(const StatsView& v, const OverlayView& o) {
   s += fmt::format("\n{:<12} {}\n", "LINK", "CLASSES THROUGH THE OVERLAY NOW");
   for (size_t l = 0; l < f.classes_of_link.size(); l++)
     s += fmt::format("{:<12} {}\n", v.policy->links[l].name, names_or_none(f.classes_of_link[l]));
+  s += paths_text(*v.policy, o);
   const wg::SessionCounters& c = o.counters;
   s += fmt::format("\nmessages: {} sealed, {} opened, {} keepalives in, {} handshake messages in\n", o.sealed, o.opened,
                    o.keepalives_in, o.handshakes_in);

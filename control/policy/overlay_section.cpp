@@ -48,8 +48,27 @@ void read_endpoint(Diagnostics& diag, const Field& f, OverlaySpec& spec) {
   spec.hub_port = static_cast<uint16_t>(port);
 }
 
+// "IPv4" or, as the hub's wg-quick Address reads, "IPv4/LEN": where the path probes through the tunnel go.
+void read_inner_address(Diagnostics& diag, const Field& f, OverlaySpec& spec) {
+  auto s = read_text(diag, item(f), "overlay hub inner_address");
+  if (!s) return;
+  const std::string_view text = std::string_view(*s).substr(0, s->find('/'));
+  uint64_t len = 32;
+  const auto addr = parse_ip4(text);
+  if (!addr ||
+      (s->size() > text.size() &&
+       (!parse_decimal(std::string_view(*s).substr(text.size() + 1), len) || len < 1 || len > 32)) ||
+      *addr == 0) {
+    diag.error(at(f), fmt::format("overlay hub inner_address \"{}\" is not an IPv4 address (the Address of the hub's "
+                                  "wg-quick config, e.g. 10.200.0.1/24)",
+                                  *s));
+    return;
+  }
+  spec.hub_inner_address = *addr;
+}
+
 void read_hub(Diagnostics& diag, const Field& f, OverlaySpec& spec) {
-  auto m = read_map(diag, item(f), "overlay hub", {"public_key", "endpoint"});
+  auto m = read_map(diag, item(f), "overlay hub", {"public_key", "endpoint", "inner_address"});
   if (!m) return;
   if (const Field* k = m->get("public_key")) {
     if (auto s = read_text(diag, item(*k), "overlay hub public_key")) {
@@ -67,6 +86,7 @@ void read_hub(Diagnostics& diag, const Field& f, OverlaySpec& spec) {
     read_endpoint(diag, *e, spec);
   else
     require_key(diag, *m, "endpoint", "overlay hub");
+  if (const Field* a = m->get("inner_address")) read_inner_address(diag, *a, spec);
 }
 
 }  // namespace

@@ -249,8 +249,11 @@ struct OverlaySpec {
   std::array<uint8_t, 32> hub_public_key{};
   uint32_t hub_address = 0;  // host order
   uint16_t hub_port = 51820;
-  uint16_t mtu = 1420;           // inner MTU
-  uint16_t listen_port = 51820;  // our UDP port on every link (not yet a policy key)
+  // The hub's own address inside the tunnel (overlay: hub: inner_address), where the path probes go; the default is
+  // that of `wansteer overlay hub-config`.
+  uint32_t hub_inner_address = 0x0ac80001;  // 10.200.0.1, host order
+  uint16_t mtu = 1420;                      // inner MTU
+  uint16_t listen_port = 51820;             // our UDP port on every link (not yet a policy key)
   SourceLoc loc;
 };
 

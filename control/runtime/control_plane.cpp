@@ -98,6 +98,7 @@ void ControlPlane::replan(uint64_t now) {
   PlanInput in = monitor_.plan_input(gw);
   in.budget_exhausted = budgets_.exhausted_mask();
   in.overlay_alive = overlay_.alive_over(in.alive);
+  overlay_.judge_paths(in);
   const auto why_left = [&](size_t c, uint8_t from) {
     const bool blocked = c >= policy_.class_limits.size() || policy_.class_limits[c].on_budget == BudgetAction::block;
     if (blocked && ((in.budget_exhausted >> from) & 1u) && monitor_.why_left(c, from, gw) == "recovered")
@@ -154,6 +155,8 @@ void ControlPlane::process_from_workers(uint64_t now) {
         neighbours_.on_unresolved(pkts[i], now);
       } else if (meta->cp_reason == PacketMeta::kToControlOverlay && meta->port >= 1 && publisher_.current()) {
         overlay_.on_handshake(pkts[i], static_cast<uint8_t>(meta->port - 1), *publisher_.current(), now);
+      } else if (meta->cp_reason == PacketMeta::kToControlOverlayProbe && meta->port >= 1) {
+        overlay_.on_path_reply(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
       } else if (meta->cp_reason == PacketMeta::kToControlProbe) {
         if (meta->port >= 1) monitor_.on_probe_reply(pkts[i], static_cast<uint8_t>(meta->port - 1), now);
         rte_pktmbuf_free(pkts[i]);

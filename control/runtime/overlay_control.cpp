@@ -15,6 +15,7 @@
 #include "dataplane/drop_reasons.hpp"
 #include "dataplane/overlay/overlay_encap.hpp"
 #include "dataplane/packet_meta.hpp"
+#include "dataplane/rx_timestamp.hpp"
 
 namespace wansteer {
 
@@ -49,6 +50,7 @@ uint64_t OverlayControl::ns(uint64_t ticks) const {
 bool OverlayControl::configure(const Policy& policy, std::string* error) {
   link_names_.clear();
   for (const auto& l : policy.links) link_names_.push_back(l.name);
+  paths_.configure(policy);
   if (!policy.overlay.enabled) {
     session_.reset();
     spec_ = {};
@@ -117,6 +119,13 @@ void OverlayControl::on_handshake(rte_mbuf* m, uint8_t link, const DataplaneSnap
   note_session_change();
 }
 
+void OverlayControl::on_path_reply(rte_mbuf* m, uint8_t link, uint64_t now) {
+  (void)link;  // the link of the request is in the probe's identifier: the hub answers where it heard from last
+  const uint64_t rx = rx_tsc(m);
+  if (session_) paths_.on_reply(m, ns(rx != 0 ? rx : now));
+  rte_pktmbuf_free(m);
+}
+
 void OverlayControl::sample(const CounterTotals& t, uint64_t now) {
   if (!session_) {
     last_ = t;
@@ -154,6 +163,9 @@ void OverlayControl::tick(uint64_t now, const std::array<bool, kMaxLinks>& alive
   size_t out_len = 0;
   session_->tick(now_ns, unix_now_ns(), rte_rand() % kMaxJitterNs, out, &out_len);
   note_session_change();
+  std::array<bool, kMaxLinks> carrying{};
+  for (uint8_t i = 0; i < n; i++) carrying[alive_links[i]] = session_->view().send != nullptr;
+  paths_.tick(now_ns, carrying, snap, session_->view().send.get());
   if (out_len == 0 || n == 0) return;
   // An initiation without a session yet is a retry after the first: it goes out on the next alive link, so a hub
   // unreachable over one line is tried over the others. Rekeys and keepalives take the first alive link in policy
@@ -179,7 +191,15 @@ void OverlayControl::note_session_change() {
 std::array<bool, kMaxLinks> OverlayControl::alive_over(const std::array<bool, kMaxLinks>& link_alive) const {
   std::array<bool, kMaxLinks> a{};
   if (!session_ || !session_->view().send) return a;
-  return link_alive;
+  for (size_t l = 0; l < kMaxLinks; l++) a[l] = link_alive[l] && (!paths_.probing() || paths_.up(l));
+  return a;
+}
+
+void OverlayControl::judge_paths(PlanInput& in) const {
+  in.overlay_probed = session_ != nullptr && paths_.probing();
+  if (!in.overlay_probed) return;
+  for (size_t c = 0; c < kMaxClasses; c++)
+    for (size_t l = 0; l < kMaxLinks; l++) in.overlay_sla_ok[c][l] = paths_.sla_ok(c, l);
 }
 
 OverlayView OverlayControl::view(uint64_t now) const {
@@ -197,6 +217,7 @@ OverlayView OverlayControl::view(uint64_t now) const {
   v.opened = last_.overlay_opened;
   v.keepalives_in = last_.overlay_keepalives_in;
   v.handshakes_in = last_.overlay_handshakes_in;
+  for (size_t l = 0; l < kMaxLinks; l++) v.paths[l] = paths_.view(l);
   return v;
 }
 

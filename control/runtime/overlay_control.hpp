@@ -13,7 +13,9 @@
 #include "control/operations/stats.hpp"
 #include "control/overlay/wg_session.hpp"
 #include "control/policy/policy.hpp"
+#include "control/runtime/overlay_paths.hpp"
 #include "control/steering/events.hpp"
+#include "control/steering/planner.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/snapshot.hpp"
 
@@ -32,6 +34,8 @@ struct OverlayView {
   uint64_t last_handshake_age_ms = 0;  // since the last completed handshake; 0 with none
   wg::SessionCounters counters;
   uint64_t sealed = 0, opened = 0, keepalives_in = 0, handshakes_in = 0;
+  std::array<OverlayPathView, kMaxLinks>
+      paths{};  // per link: probes through the tunnel (control/runtime/overlay_paths)
 };
 
 class OverlayControl {
@@ -50,6 +54,8 @@ class OverlayControl {
   // A handshake message from the hub (a frame the workers handed over, cp_reason kToControlOverlay) on `link`;
   // consumes it. The answer, if any, leaves on the same link. `snap`: the snapshot now in force.
   void on_handshake(rte_mbuf* m, uint8_t link, const DataplaneSnapshot& snap, uint64_t now);
+  // A reply to a path probe (cp_reason kToControlOverlayProbe) on `link`; consumes it.
+  void on_path_reply(rte_mbuf* m, uint8_t link, uint64_t now);
   // The workers' counters (summed): what was sealed, opened and dropped for lack of a key since the last call.
   void sample(const CounterTotals& totals, uint64_t now);
   // Timers: initiations, retries and keepalives leave on the first link that is alive (the next one on a retry).
@@ -58,8 +64,11 @@ class OverlayControl {
   // The keys to publish (null without an overlay) and a number that moves whenever they change.
   const wg::PeerKeysView* keys() const { return session_ ? &session_->view() : nullptr; }
   uint64_t generation() const { return session_ ? session_->view_generation() : 0; }
-  // Links the overlay works over now: a current send key and the link alive.
+  // Links the overlay works over now: a current send key, the link alive and, while paths are probed, the path
+  // through the tunnel over it answering (OverlayPaths::up: in its grace until probes were lost).
   std::array<bool, kMaxLinks> alive_over(const std::array<bool, kMaxLinks>& link_alive) const;
+  // The overlay candidates' SLA verdicts from the paths' own figures (PlanInput::overlay_sla_ok), when probed.
+  void judge_paths(PlanInput& in) const;
   OverlayView view(uint64_t now) const;
 
  private:
@@ -79,6 +88,7 @@ class OverlayControl {
   int last_link_ = -1;
   unsigned retry_ = 0;
   uint16_t ip_id_ = 0;
+  OverlayPaths paths_{pool_, send_, events_};  // after send_ and events_, which it refers to
 };
 
 }  // namespace wansteer

@@ -51,9 +51,11 @@ ClassLinkOrder order_class_links(const ClassSpec& spec, size_t c, const PlanInpu
       alive_overlay |= kind;
       o.alive[o.n_alive++] = l;
     }
-    // The SLA is judged on the link's own figures whatever the kind (probes through the tunnel come later), so
-    // today a link's first qualifying candidate is its first usable one; kept apart for when they differ.
-    if (in.sla_ok[c][l] && !(ok_mask & b)) {
+    // An overlay candidate is judged on its path's figures (probes through the tunnel) when there are some, so a
+    // link's first qualifying candidate may come after its first usable one ([overlay, direct] with the tunnel out
+    // of SLA and the line itself fine: direct).
+    const bool sla = cand.at[i].overlay && in.overlay_probed ? in.overlay_sla_ok[c][l] : in.sla_ok[c][l];
+    if (sla && !(ok_mask & b)) {
       ok_mask |= b;
       ok_overlay |= kind;
       o.ok[o.n_ok++] = l;

@@ -34,8 +34,9 @@ struct ClassLinkOrder {
 
 // Per link, the kind is that of its first qualifying candidate (usable, SLA met); else of its first usable one
 // (a fallback link, or an alive link out of SLA that a flow may stay on); else of its first candidate (the link
-// is not usable, so the bit only says what it would be). The SLA is still judged on the link's own health figures,
-// the same for both kinds; probes through the tunnel come later. A link whose only candidates are overlay ones is
+// is not usable, so the bit only says what it would be). A direct candidate's SLA is judged on the link's own health
+// figures, an overlay one's on its path's (PlanInput::overlay_sla_ok, when probed). A link whose only candidates are
+// overlay ones is
 // never usable while the overlay over it is down: an overlay-only class must not leak straight out of a link.
 ClassLinkOrder order_class_links(const ClassSpec& spec, size_t c, const PlanInput& in);
 

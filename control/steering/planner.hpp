@@ -15,6 +15,11 @@ struct PlanInput {
   uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (control/budget/link_budgets.hpp)
   // [l]: the overlay to the hub works over link l now (a session with a send key, the link alive); issue 13.
   std::array<bool, kMaxLinks> overlay_alive{};
+  // [class][link]: the overlay over link l meets class c's SLA, judged on probes through the tunnel to the hub
+  // (control/runtime/overlay_paths.hpp) when overlay_probed; otherwise (tests, --explain, no address to probe from)
+  // overlay candidates are judged by the link's own sla_ok.
+  std::array<std::array<bool, kMaxLinks>, kMaxClasses> overlay_sla_ok{};
+  bool overlay_probed = false;
 };
 
 struct ClassPlan {
