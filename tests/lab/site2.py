@@ -11,8 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-LAB_SH = REPO / "scripts" / "lab.sh"
+from overlay_hub import lab_sh
 
 SITE2_NS = "ws-site2"
 LAN2_NS = "ws-lan2"
@@ -92,11 +91,7 @@ class SecondSite:
         self.ws = None
 
     def _lab(self, *args, check=True):
-        r = subprocess.run(["bash", str(LAB_SH), "site2", *args], env=self.env, capture_output=True, text=True,
-                           timeout=60)
-        if check and r.returncode != 0:
-            raise AssertionError(f"lab.sh site2 {' '.join(args)} failed: {r.stdout}{r.stderr}")
-        return r
+        return lab_sh(self.env, "site2", *args, check=check)
 
     def up(self, peer_public_key, peer_networks):
         self._lab("up")

@@ -35,10 +35,8 @@ def lab_policy(workdir):
     assert hub.search(text), "office-overlay.yaml's hub block changed"
     text = hub.sub(f'  peer:\n    public_key: "{peer}"\n    endpoint: "{SITE2_ADDRESS}:51820"\n'
                    f"    allowed_ips: [{LAN2_SUBNET}]\n", text)
-    voip = "  - name: voip"
-    assert text.count(voip) == 1
-    head, tail = text.split(voip)
-    text = head + voip + "\n    duplicate: always" + tail
+    text, n = re.subn(r"^(  - name: voip\b.*\n)", r"\1    duplicate: always\n", text, flags=re.M)
+    assert n == 1
     path = workdir / "office-sites.yaml"
     path.write_text(text)
     return path
