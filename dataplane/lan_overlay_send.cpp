@@ -9,6 +9,7 @@
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/icmp_error.hpp"
 #include "dataplane/lan_subnets.hpp"
+#include "dataplane/overlay/outer_destination.hpp"
 #include "dataplane/overlay/overlay_encap.hpp"
 #include "dataplane/route_send.hpp"
 #include "dataplane/tcp_mss.hpp"
@@ -57,7 +58,8 @@ inline void meta_as_sealed(rte_mbuf* m) {
 
 // A copy of sealed frame m for the class's second overlay path, dup (duplicate:): the same WireGuard message (same
 // counter: the hub keeps the first to arrive), outer headers of that link. Null when none can be made.
-inline rte_mbuf* duplicate_for(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint8_t dup) {
+// to_alt: the copy goes to the site peer's other endpoint (OverlayConfig::alt_ip) instead.
+inline rte_mbuf* duplicate_for(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint8_t dup, bool to_alt) {
   if (m->pkt_len - kOverlayEthLen > snap.links[dup].mtu) return nullptr;
   rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
   if (copy == nullptr) return nullptr;
@@ -65,6 +67,7 @@ inline rte_mbuf* duplicate_for(WorkerContext& w, const DataplaneSnapshot& snap, 
   const uint8_t tos = frame[kOverlayEthLen + 1];
   overlay_encap_headers(snap.overlay, snap.links[dup], frame, static_cast<uint16_t>(copy->pkt_len - kOverlayOuterLen),
                         w.overlay->ip_id++, tos);
+  if (to_alt) overlay_set_destination(frame, snap.overlay.alt_ip, snap.overlay.alt_port);
   *meta_of(copy) = *meta_of(m);
   meta_of(copy)->link = dup;
   return copy;
@@ -76,10 +79,15 @@ inline void send_sealed(WorkerContext& w, const DataplaneSnapshot& snap, const R
   meta_as_sealed(m);
   const uint8_t cls = meta_of(m)->class_id;
   const uint8_t dup = snap.steering.cls[cls].dup_link;
-  if (dup != kNoLink && dup != link && dup < snap.n_links && routes.route[cls][dup].how != LinkRoute::kNoNeighbor) {
-    if (rte_mbuf* copy = duplicate_for(w, snap, m, dup)) {
+  const bool other_link =
+      dup != kNoLink && dup != link && dup < snap.n_links && routes.route[cls][dup].how != LinkRoute::kNoNeighbor;
+  // No second link of ours, but the site peer was heard on two of its own: the copy goes to its other endpoint.
+  const bool other_end = !other_link && snap.overlay.alt_ip != 0 && ((snap.overlay.dup_classes >> cls) & 1u) != 0;
+  if (other_link || other_end) {
+    const uint8_t out = other_link ? dup : link;
+    if (rte_mbuf* copy = duplicate_for(w, snap, m, out, other_end)) {
       w.counters.overlay_duplicates.inc();
-      send_on_route(w, snap, routes.route[cls][dup], dup, copy, now_tsc);
+      send_on_route(w, snap, routes.route[cls][out], out, copy, now_tsc);
     } else {
       w.counters.overlay_duplicates_skipped.inc();
     }
@@ -123,8 +131,9 @@ void lan_overlay_stage(WorkerContext& w, const DataplaneSnapshot& snap, const Ro
 void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes, OverlayBatch& batch,
                        uint64_t now_tsc) {
   if (batch.n == 0) return;
-  if (!w.overlay) {
-    for (uint16_t i = 0; i < batch.n; i++) drop_packet(w, batch.pkts[i], 0, DropReason::overlay_crypto_failed);
+  if (!w.overlay || snap.overlay.hub_ip == 0) {  // no endpoint: a site peer not heard from yet (and so no keys)
+    const DropReason why = w.overlay ? DropReason::overlay_no_key : DropReason::overlay_crypto_failed;
+    for (uint16_t i = 0; i < batch.n; i++) drop_packet(w, batch.pkts[i], 0, why);
     batch.n = 0;
     return;
   }

@@ -113,6 +113,14 @@ inline void send_rewritten(WorkerContext& w, const DataplaneSnapshot& snap, cons
   for (uint16_t i = 0; i < n; i++) send_on_route(w, snap, r, meta_of(frags[i])->link, frags[i], now_tsc);
 }
 
+// Whether the packet goes through the overlay on its link: its class's path there is the overlay (to a hub), or
+// it is for a site peer's LAN, which only the tunnel reaches (a site peer takes nothing else: overlay paths of
+// other traffic leave direct, as the peer would refuse it).
+inline bool sealed_to_peer(const DataplaneSnapshot& snap, const PacketMeta* meta) {
+  if (!snap.overlay.site) return snap.steering.cls[meta->class_id].via_overlay(meta->link);
+  return meta->l3 == static_cast<uint8_t>(L3::ipv4) && overlay_routes_to(snap.overlay, ipv4_of(meta->dst));
+}
+
 }  // namespace
 
 void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
@@ -122,7 +130,7 @@ void lan_send_burst(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** 
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     PacketMeta* meta = meta_of(m);
-    if (meta->link < snap.n_links && snap.steering.cls[meta->class_id].via_overlay(meta->link)) {
+    if (meta->link < snap.n_links && sealed_to_peer(snap, meta)) {
       lan_overlay_stage(w, snap, routes, m, entry[i], now_tsc, overlay);
       continue;
     }

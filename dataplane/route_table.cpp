@@ -39,7 +39,8 @@ void route_table_build(WorkerContext& w, const DataplaneSnapshot& snap) {
       const bool direct = !snap.egress.shaper[link].enabled && snap.egress.meter[cls][l].mode == MeterMode::unlimited;
       r.how = direct ? LinkRoute::kDirect : LinkRoute::kEgress;
       // The fast lane rewrites frames for a link's next hop; overlay flows are sealed on the general path.
-      if (r.stay && !cs.via_overlay(link))
+      // With a site peer, whether a flow is sealed depends on its destination, not its route: none takes it.
+      if (r.stay && !cs.via_overlay(link) && !snap.overlay.site)
         r.fast = cs.by_host_pair ? LinkRoute::kLaneHostPair : LinkRoute::kLanePerFlow;
       w.routes.any_host_pair |= r.fast == LinkRoute::kLaneHostPair;
     }

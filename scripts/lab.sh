@@ -9,6 +9,7 @@
 #              untagged access     tagged on the trunk)                                     198.51.100.10/.20
 #                                                                                           52.112.0.10
 # Usage: lab.sh up | down | status | standin on|off | fault ISP drop|loss PCT|clear | hub up [OPTS]|down|key|show
+#        | site2 up|down
 #   fault isp1 drop: the fiber ISP stops forwarding (a hard outage beyond the modem; it still answers ARP)
 #   fault isp1 loss 5: 5 % random loss on what the edge sends through that ISP (nftables numgen)
 #   fault isp1 clear: back to normal
@@ -18,12 +19,16 @@
 #   OPTS for the site of $WS_STATE/office-overlay.yaml (written from policies/office-overlay.yaml with the hub's key
 #   and a new site key), else for `wansteer overlay hub-config OPTS` (e.g. --site-public-key K --site-networks N).
 #   hub key: the hub's public key (made on first use); hub show: `wg show` there; hub down: hub gone.
+#   site2 up: a second office for the site-to-site overlay (scripts/lib/labsite2.sh): ws-site2 with ports wan0
+#   (203.0.113.62/30, into ws-inet) and lan0, a host in ws-lan2 (192.168.110.10); its wansteer is started by the
+#   caller (tests/lab/site2.py). site2 down: both namespaces gone.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/labnet.sh"
 
 usage() {
-    echo "usage: $0 up|down|status|standin on|off|fault isp1|isp2 drop|loss PCT|clear|hub up [OPTS]|down|key|show" >&2
+    echo "usage: $0 up|down|status|standin on|off|fault isp1|isp2 drop|loss PCT|clear|hub up [OPTS]|down|key|show" \
+        "|site2 up|down" >&2
     exit 2
 }
 
@@ -206,6 +211,7 @@ EOF
 }
 
 . "$(dirname "$0")/lib/labhub.sh"
+. "$(dirname "$0")/lib/labsite2.sh"
 
 ws_require_root "$@"
 case "${1:-}" in
@@ -215,5 +221,6 @@ status) lab_status ;;
 standin) standin "${2:-}" ;;
 fault) shift; fault "$@" ;;
 hub) shift; hub "$@" ;;
+site2) shift; site2 "$@" ;;
 *) usage ;;
 esac

@@ -73,7 +73,7 @@ void read_sections(Diagnostics& diag, const Fields& top, const std::string& base
   else
     require_key(diag, top, "links", "policy");
   if (lan_ok && links_ok) check_forwards(diag, policy.lan, policy.links);
-  if (const Field* ov = top.get("overlay")) read_overlay(diag, *ov, base_dir, policy.overlay);
+  if (const Field* ov = top.get("overlay")) read_overlay(diag, *ov, base_dir, policy.lan, policy.overlay);
   bool classes_ok = read_classes(diag, top.get("classes"), top.mark, links_ok, policy);
   PrefixListFiles prefix_lists(base_dir);
   RuleContext rules_ctx{diag, policy, lan_ok, classes_ok, prefix_lists, policy.origins.rules};

@@ -244,16 +244,20 @@ struct NatSpec {
 // file's mode and text, the hub's key and endpoint); not yet on the fast path.
 struct OverlaySpec {
   bool enabled = false;
-  std::string private_key_file;          // as resolved against the policy's directory; the key is not kept
-  std::array<uint8_t, 32> public_key{};  // ours, derived from the private key (what the hub's config needs)
-  std::array<uint8_t, 32> hub_public_key{};
-  uint32_t hub_address = 0;  // host order
+  std::string private_key_file;              // as resolved against the policy's directory; the key is not kept
+  std::array<uint8_t, 32> public_key{};      // ours, derived from the private key (what the hub's config needs)
+  std::array<uint8_t, 32> hub_public_key{};  // the peer's (hub or site)
+  uint32_t hub_address = 0;  // host order; 0 for a site peer without endpoint: learned from what it sends
   uint16_t hub_port = 51820;
   // The hub's own address inside the tunnel (overlay: hub: inner_address), where the path probes go; the default is
   // that of `wansteer overlay hub-config`.
   uint32_t hub_inner_address = 0x0ac80001;  // 10.200.0.1, host order
-  uint16_t mtu = 1420;                      // inner MTU
-  uint16_t listen_port = 51820;             // our UDP port on every link (not yet a policy key)
+  // `peer:` instead of `hub:` (docs/overlay-sites.md): another site, whose allowed_ips (its LAN prefixes) are the
+  // only inner sources accepted from it and the destinations sealed to it; its endpoint roams.
+  bool site_peer = false;
+  std::vector<Ipv4Cidr> allowed_ips;  // site_peer only; network addresses (host bits clear)
+  uint16_t mtu = 1420;                // inner MTU
+  uint16_t listen_port = 51820;       // our UDP port on every link (not yet a policy key)
   SourceLoc loc;
 };
 

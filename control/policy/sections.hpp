@@ -60,7 +60,8 @@ void read_metrics(Diagnostics& diag, const Field& f, MetricsSpec& spec);
 
 // overlay: the hub's public key and endpoint, our private key file (read and checked now, relative to base_dir),
 // the inner MTU. Read before classes, whose paths may name it.
-void read_overlay(Diagnostics& diag, const Field& f, const std::string& base_dir, OverlaySpec& spec);
+void read_overlay(Diagnostics& diag, const Field& f, const std::string& base_dir, const LanSpec& lan,
+                  OverlaySpec& spec);
 // A class's paths: ("overlay", "direct", "overlay via LINK", "direct via LINK"), in order, each once.
 void read_class_paths(Diagnostics& diag, const Field& f, const std::string& what, const Policy& policy, bool links_ok,
                       ClassSpec& spec);

@@ -111,9 +111,20 @@ void ControlPlane::replan(uint64_t now) {
 }
 
 void ControlPlane::publish() {
-  const SnapshotInputs in{
-      policy_,  rt_,           classifier_,        neighbor_table_,  neighbours_.gateways(),    steering_.plan().table,
-      usable(), ++generation_, policy_generation_, rte_get_tsc_hz(), budgets_.exhausted_mask(), overlay_.keys()};
+  const SnapshotInputs in{policy_,
+                          rt_,
+                          classifier_,
+                          neighbor_table_,
+                          neighbours_.gateways(),
+                          steering_.plan().table,
+                          usable(),
+                          ++generation_,
+                          policy_generation_,
+                          rte_get_tsc_hz(),
+                          budgets_.exhausted_mask(),
+                          overlay_.keys(),
+                          overlay_.endpoint(),
+                          overlay_.other_endpoint()};
   publisher_.publish(build_snapshot(in, publisher_.current()));
   dirty_ = false;
 }
@@ -199,6 +210,7 @@ void ControlPlane::health_tick(uint64_t now) {
 // follows: the overlay works over a link only while there is a send key.
 void ControlPlane::overlay_tick(uint64_t now) {
   if (!overlay_.enabled() || publisher_.current() == nullptr) return;
+  overlay_.learn_endpoints(rt_.workers, now);
   overlay_.tick(now, usable(), *publisher_.current());
   if (overlay_.generation() != overlay_generation_) {
     overlay_generation_ = overlay_.generation();

@@ -14,6 +14,7 @@
 #include "control/overlay/x25519.hpp"
 #include "dataplane/drop_reasons.hpp"
 #include "dataplane/overlay/overlay_encap.hpp"
+#include "dataplane/overlay/peer_source.hpp"
 #include "dataplane/packet_meta.hpp"
 #include "dataplane/rx_timestamp.hpp"
 
@@ -27,7 +28,7 @@ constexpr uint64_t kMaxJitterNs = wg::kSecondNs / 3;
 bool same_overlay(const OverlaySpec& a, const OverlaySpec& b) {
   return a.enabled == b.enabled && a.private_key_file == b.private_key_file && a.public_key == b.public_key &&
          a.hub_public_key == b.hub_public_key && a.hub_address == b.hub_address && a.hub_port == b.hub_port &&
-         a.listen_port == b.listen_port;
+         a.listen_port == b.listen_port && a.site_peer == b.site_peer;
 }
 
 uint64_t unix_now_ns() {
@@ -78,13 +79,16 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
   }
   session_ = std::move(session);
   spec_ = policy.overlay;
+  endpoints_.reset(spec_.hub_address == 0 ? 0 : peer_source_word(spec_.hub_address, spec_.hub_port));
   had_session_ = false;
   retry_ = 0;
   return true;
 }
 
-void OverlayControl::send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap) {
+void OverlayControl::send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap,
+                                  uint64_t to) {
   if (link >= snap.n_links || !snap.overlay.enabled || !snap.links[link].gateway_resolved) return;
+  if (to == 0 && snap.overlay.hub_ip == 0) return;  // a site peer with no endpoint: we wait for it to call
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) return;
   auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(kOverlayOuterLen + len)));
@@ -92,7 +96,11 @@ void OverlayControl::send_message(const uint8_t* msg, size_t len, uint8_t link, 
     rte_pktmbuf_free(m);
     return;
   }
-  overlay_encap_headers(snap.overlay, snap.links[link], frame, static_cast<uint16_t>(len), ip_id_++, 0);
+  OverlayConfig dest;  // only what the outer headers need: a reply goes back where its message came from
+  dest.hub_ip = to != 0 ? peer_source_ip(to) : snap.overlay.hub_ip;
+  dest.hub_port = to != 0 ? peer_source_port(to) : snap.overlay.hub_port;
+  dest.local_port = snap.overlay.local_port;
+  overlay_encap_headers(dest, snap.links[link], frame, static_cast<uint16_t>(len), ip_id_++, 0);
   std::memcpy(frame + kOverlayOuterLen, msg, len);
   last_link_ = link;
   send_(m, static_cast<uint8_t>(link + 1));
@@ -111,11 +119,16 @@ void OverlayControl::on_handshake(rte_mbuf* m, uint8_t link, const DataplaneSnap
   std::memcpy(source + 4, frame + kOverlayEthLen + ihl, 2);
   uint8_t out[wg::kSessionOutSize];
   size_t out_len = 0;
+  auto outcome = wg::HandshakeOutcome::ignored;
   if (msg_at < m->data_len)
-    session_->handle_handshake(frame + msg_at, m->data_len - msg_at, wg::Bytes(source, sizeof source), ns(now), out,
-                               &out_len);
+    outcome = session_->handle_handshake(frame + msg_at, m->data_len - msg_at, wg::Bytes(source, sizeof source),
+                                         ns(now), out, &out_len);
   rte_pktmbuf_free(m);
-  if (out_len > 0) send_message(out, out_len, link, snap);
+  const uint32_t from_ip = uint32_t{source[0]} << 24 | uint32_t{source[1]} << 16 | uint32_t{source[2]} << 8 | source[3];
+  const uint64_t from = peer_source_word(from_ip, static_cast<uint16_t>(source[4] << 8 | source[5])) | link;
+  const bool authentic = outcome == wg::HandshakeOutcome::responded || outcome == wg::HandshakeOutcome::completed;
+  if (spec_.site_peer && authentic) endpoints_.heard(from, ns(now));
+  if (out_len > 0) send_message(out, out_len, link, snap, spec_.site_peer ? from : 0);
   note_session_change();
 }
 
@@ -207,7 +220,10 @@ OverlayView OverlayControl::view(uint64_t now) const {
   if (!session_) return v;
   v.enabled = true;
   v.session = session_->view().send != nullptr;
-  v.hub = fmt::format("{}:{}", ipv4_str(spec_.hub_address), spec_.hub_port);
+  const uint64_t ep = endpoint();
+  v.hub = spec_.site_peer && ep == 0 ? "(not heard from yet)"
+          : spec_.site_peer          ? fmt::format("{}:{}", ipv4_str(peer_source_ip(ep)), peer_source_port(ep))
+                                     : fmt::format("{}:{}", ipv4_str(spec_.hub_address), spec_.hub_port);
   v.public_key = wg::key_to_base64(spec_.public_key);
   v.last_link = last_link_;
   const uint64_t hs = session_->last_handshake_ns();

@@ -14,6 +14,7 @@
 #include "control/overlay/wg_session.hpp"
 #include "control/policy/policy.hpp"
 #include "control/runtime/overlay_paths.hpp"
+#include "control/runtime/overlay_endpoints.hpp"
 #include "control/steering/events.hpp"
 #include "control/steering/planner.hpp"
 #include "dataplane/limits.hpp"
@@ -21,6 +22,10 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+
+namespace wansteer {
+struct WorkerContext;
+}
 
 namespace wansteer {
 
@@ -63,7 +68,14 @@ class OverlayControl {
 
   // The keys to publish (null without an overlay) and a number that moves whenever they change.
   const wg::PeerKeysView* keys() const { return session_ ? &session_->view() : nullptr; }
-  uint64_t generation() const { return session_ ? session_->view_generation() : 0; }
+  uint64_t generation() const { return session_ ? session_->view_generation() + endpoints_.generation() : 0; }
+  // A site peer's endpoint as learned (peer_source_word | link; 0: a hub, or not heard from yet), for the snapshot.
+  uint64_t endpoint() const { return spec_.site_peer ? endpoints_.current() : 0; }
+  uint64_t other_endpoint() const { return spec_.site_peer ? endpoints_.other() : 0; }  // its second link, recently
+  // A site peer roams: the workers' records of where its transport messages came from (overlay_endpoints.hpp).
+  void learn_endpoints(const std::vector<WorkerContext*>& workers, uint64_t now) {
+    if (spec_.site_peer) endpoints_.read_cores(workers, ns(now));
+  }
   // Links the overlay works over now: a current send key, the link alive and, while paths are probed, the path
   // through the tunnel over it answering (OverlayPaths::up: in its grace until probes were lost).
   std::array<bool, kMaxLinks> alive_over(const std::array<bool, kMaxLinks>& link_alive) const;
@@ -73,7 +85,8 @@ class OverlayControl {
 
  private:
   uint64_t ns(uint64_t ticks) const;
-  void send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap);
+  // to: the destination (peer_source_word), 0 for the snapshot's endpoint.
+  void send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap, uint64_t to = 0);
   void note_session_change();  // an event when the overlay gains or loses its send key
 
   rte_mempool* pool_;
@@ -89,6 +102,7 @@ class OverlayControl {
   unsigned retry_ = 0;
   uint16_t ip_id_ = 0;
   OverlayPaths paths_{pool_, send_, events_};  // after send_ and events_, which it refers to
+  PeerEndpoints endpoints_;
 };
 
 }  // namespace wansteer

@@ -80,7 +80,9 @@ void OverlayPaths::configure(const Policy& policy) {
   }
   link_names_.clear();
   for (const auto& l : policy.links) link_names_.push_back(l.name);
-  hub_inner_ = policy.overlay.enabled ? policy.overlay.hub_inner_address : 0;
+  // A site peer (overlay: peer:) has no inner address of its own that answers: its paths are judged by their links
+  // and the session, as before probing.
+  hub_inner_ = policy.overlay.enabled && !policy.overlay.site_peer ? policy.overlay.hub_inner_address : 0;
   if (setup == setup_ && same_path_slas(slas, slas_) && paths_.size() == setup.size()) return;
   setup_ = std::move(setup);
   slas_ = std::move(slas);

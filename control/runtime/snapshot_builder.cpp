@@ -2,6 +2,7 @@
 #include "control/runtime/snapshot_builder.hpp"
 
 #include "control/runtime/egress_plan.hpp"
+#include "dataplane/overlay/peer_source.hpp"
 
 namespace wansteer {
 namespace {
@@ -34,8 +35,10 @@ std::shared_ptr<const PortForwards> build_forwards(const Policy& p) {
   return out;
 }
 
-// The overlay as the workers read it: the hub, our port, the inner MTU and the session's current keys.
-OverlayConfig build_overlay(const OverlaySpec& spec, const wg::PeerKeysView* keys) {
+// The overlay as the workers read it: the peer (a hub, or a site with its prefixes and its endpoint as learned), our
+// port, the inner MTU and the session's current keys.
+OverlayConfig build_overlay(const Policy& p, const wg::PeerKeysView* keys, uint64_t learned, uint64_t other) {
+  const OverlaySpec& spec = p.overlay;
   OverlayConfig o;
   if (!spec.enabled) return o;
   o.enabled = true;
@@ -43,7 +46,20 @@ OverlayConfig build_overlay(const OverlaySpec& spec, const wg::PeerKeysView* key
   o.hub_port = spec.hub_port;
   o.local_port = spec.listen_port;
   o.inner_mtu = spec.mtu;
-  o.allowed_src_net = o.allowed_src_mask = 0;  // a hub may send from any address (it forwards the internet)
+  o.site = spec.site_peer;
+  if (spec.site_peer) {  // else the default: a hub may send from any address (it forwards the internet)
+    o.n_allowed = 0;
+    for (const Ipv4Cidr& c : spec.allowed_ips)
+      if (o.n_allowed < kMaxOverlayPrefixes) o.allowed[o.n_allowed++] = {c.network(), c.mask()};
+    if (learned != 0) {  // WireGuard sends to where the peer was last heard from, configured endpoint or not
+      o.hub_ip = peer_source_ip(learned);
+      o.hub_port = peer_source_port(learned);
+    }
+    o.alt_ip = peer_source_ip(other);
+    o.alt_port = peer_source_port(other);
+    for (size_t c = 0; c < p.classes.size() && c < kMaxClasses; c++)
+      if (p.classes[c].duplicate == Duplicate::always) o.dup_classes = static_cast<uint16_t>(o.dup_classes | 1u << c);
+  }
   if (keys != nullptr) o.keys = *keys;
   return o;
 }
@@ -95,7 +111,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
       NatTimeouts{uint64_t{p.nat.udp_timeout_s} * in.tsc_hz, uint64_t{p.nat.tcp_established_timeout_s} * in.tsc_hz,
                   uint64_t{p.nat.tcp_transitory_timeout_s} * in.tsc_hz, uint64_t{p.nat.icmp_timeout_s} * in.tsc_hz};
   s->forwards = build_forwards(p);
-  s->overlay = build_overlay(p.overlay, in.overlay_keys);
+  s->overlay = build_overlay(p, in.overlay_keys, in.overlay_endpoint, in.overlay_other_endpoint);
   s->egress = plan_egress(p, in.usable, prev ? &prev->egress : nullptr, in.tsc_hz, in.budget_exhausted);
   return s;
 }

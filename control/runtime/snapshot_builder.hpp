@@ -24,6 +24,8 @@ struct SnapshotInputs {
   uint64_t tsc_hz = 0;            // the workers' clock: flow idle time and rates are in its ticks
   uint16_t budget_exhausted = 0;  // bit l: link l's data budget is spent (on_budget_exhausted applies there)
   const wg::PeerKeysView* overlay_keys = nullptr;  // the hub session's keys (WgSession::view()); null: none yet
+  uint64_t overlay_endpoint = 0;        // a site peer's endpoint as learned (peer_source_word); 0: none, or a hub
+  uint64_t overlay_other_endpoint = 0;  // its other endpoint heard recently (PeerEndpoints::other_recent), 0: none
 };
 
 // `prev` (the snapshot being replaced, or null) keeps unchanged rate profiles' generations, so their owners keep

@@ -8,6 +8,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/overlay/chacha_poly.hpp"
+#include "dataplane/overlay/peer_source.hpp"
 #include "dataplane/overlay/replay_windows.hpp"
 #include "dataplane/overlay/send_counter.hpp"
 
@@ -20,6 +21,7 @@ struct OverlayCore {
   wg::CounterLease lease;         // counters of the send keypair reserved for the burst being sealed
   wg::PeerReplayWindows windows;  // per receive keypair, by serial
   uint16_t ip_id = 0;             // outer IPv4 identification: per core, wraps (outer packets go with DF clear)
+  PeerSourceSeen seen;            // the outer source of the last message opened (a site peer's endpoint roams)
 
   explicit OverlayCore(uint16_t worker_id = 0) : ip_id(static_cast<uint16_t>(worker_id << 12)) {}
   bool valid() const { return aead.valid(); }

@@ -11,13 +11,17 @@
 namespace wansteer {
 namespace {
 
-enum class DecapOutcome : uint8_t { inner, handshake, keepalive, drop };
+// copy: a site peer's duplicate of a message already opened, authenticated: dropped as replayed, its source kept.
+enum class DecapOutcome : uint8_t { inner, handshake, keepalive, copy, drop };
+
+constexpr uint64_t kCopyRecent = 64;  // a copy within this many counters of the newest opened is a live duplicate
 
 // Where the WireGuard message of a frame lies, once its outer headers checked out.
 struct OuterView {
   uint8_t* msg = nullptr;
   uint16_t msg_off = 0;  // from the frame start
   uint16_t msg_len = 0;
+  uint64_t source = 0;  // the outer source (peer_source_word)
 };
 
 // Checks Ethernet, IPv4 and UDP of a datagram from the hub to us on link; false with *reason otherwise.
@@ -39,11 +43,14 @@ bool check_outer(const OverlayConfig& ov, const LinkConfig& link, rte_mbuf* m, O
   const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + kOverlayEthLen + ihl);
   const uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
   if (udp_len != total - ihl) return false;
-  if (rte_be_to_cpu_32(ip->src_addr) != ov.hub_ip || rte_be_to_cpu_16(udp->src_port) != ov.hub_port ||
-      rte_be_to_cpu_32(ip->dst_addr) != link.own_ip || rte_be_to_cpu_16(udp->dst_port) != ov.local_port) {
+  // A site peer roams: whatever source its key authenticates is its endpoint (recorded once a message opens).
+  const bool from_peer =
+      ov.site || (rte_be_to_cpu_32(ip->src_addr) == ov.hub_ip && rte_be_to_cpu_16(udp->src_port) == ov.hub_port);
+  if (!from_peer || rte_be_to_cpu_32(ip->dst_addr) != link.own_ip || rte_be_to_cpu_16(udp->dst_port) != ov.local_port) {
     *reason = DropReason::overlay_unknown_peer;
     return false;
   }
+  v->source = peer_source_word(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_16(udp->src_port));
   v->msg_off = static_cast<uint16_t>(kOverlayEthLen + ihl + kOverlayUdpLen);
   v->msg = frame + v->msg_off;
   v->msg_len = static_cast<uint16_t>(udp_len - kOverlayUdpLen);
@@ -63,6 +70,19 @@ DropReason open_failure(wg::OpenResult r) {
   }
 }
 
+// A site peer's copy of a message already opened (duplicate: over its other link) still tells where it can be
+// reached, once its tag verifies under the same key and its counter is among the newest (not a replay of an old
+// capture): a second endpoint for our own copies, never the endpoint itself (WireGuard's rule: the first to open).
+bool authentic_copy(OverlayCore& core, const wg::TransportKeys& k, const wg::ReplayWindow& window, const OuterView& v) {
+  const uint64_t counter = wg::get_le64(v.msg + wg::transport::kCounter);
+  if (counter + 1 + kCopyRecent < window.next()) return false;
+  uint8_t nonce[12];
+  wg::counter_nonce(counter, nonce);
+  uint8_t* payload = v.msg + wg::transport::kPayload;
+  const size_t clen = v.msg_len - wg::kTransportHeaderSize - wg::kTagSize;
+  return core.aead.open(k.recv_key.data(), nonce, nullptr, 0, payload, clen, v.msg + v.msg_len - wg::kTagSize, payload);
+}
+
 // Opens the transport message at v in place and strips m to its inner IPv4 packet.
 DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, const OuterView& v, DropReason* reason) {
   if (v.msg_len < wg::kTransportHeaderSize + wg::kTagSize || v.msg[1] != 0 || v.msg[2] != 0 || v.msg[3] != 0)
@@ -71,27 +91,33 @@ DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, c
   if (k == nullptr) return *reason = DropReason::overlay_unknown_index, DecapOutcome::drop;
   uint8_t* payload = v.msg + wg::transport::kPayload;
   size_t len = 0;
-  const wg::OpenResult r =
-      wg::open_transport_with(core.aead, k->recv_key, k->local_index, core.windows.window_for(*k, ov.keys), v.msg,
-                              v.msg_len, payload, v.msg_len - wg::kTransportHeaderSize - wg::kTagSize, &len);
-  if (r != wg::OpenResult::ok) return *reason = open_failure(r), DecapOutcome::drop;
+  wg::ReplayWindow& window = core.windows.window_for(*k, ov.keys);
+  const wg::OpenResult r = wg::open_transport_with(core.aead, k->recv_key, k->local_index, window, v.msg, v.msg_len,
+                                                   payload, v.msg_len - wg::kTransportHeaderSize - wg::kTagSize, &len);
+  if (r != wg::OpenResult::ok) {
+    *reason = open_failure(r);
+    const bool copy = r == wg::OpenResult::replayed && ov.site && authentic_copy(core, *k, window, v);
+    return copy ? DecapOutcome::copy : DecapOutcome::drop;
+  }
   if (!k->opened.load(std::memory_order_relaxed)) k->opened.store(true, std::memory_order_relaxed);
   if (len == 0) return DecapOutcome::keepalive;
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(payload);
   const uint16_t total = len >= sizeof(rte_ipv4_hdr) ? rte_be_to_cpu_16(ip->total_length) : 0;
   if (len < sizeof(rte_ipv4_hdr) || (ip->version_ihl >> 4) != 4 || total < rte_ipv4_hdr_len(ip) || total > len)
     return *reason = DropReason::overlay_inner_malformed, DecapOutcome::drop;
-  if ((rte_be_to_cpu_32(ip->src_addr) & ov.allowed_src_mask) != ov.allowed_src_net)
+  if (!overlay_allows(ov, rte_be_to_cpu_32(ip->src_addr)))
     return *reason = DropReason::overlay_source_not_allowed, DecapOutcome::drop;
   rte_pktmbuf_adj(m, static_cast<uint16_t>(v.msg_off + wg::kTransportHeaderSize));
   rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - total));
   return DecapOutcome::inner;
 }
 
+// *source: the outer source of m once its outer headers checked out (kept only if the message authenticates).
 DecapOutcome decap_one(OverlayCore& core, const OverlayConfig& ov, const LinkConfig& link, rte_mbuf* m,
-                       DropReason* reason) {
+                       DropReason* reason, uint64_t* source) {
   OuterView v;
   if (!check_outer(ov, link, m, &v, reason)) return DecapOutcome::drop;
+  *source = v.source;
   if (v.msg_len < 4) return *reason = DropReason::overlay_malformed, DecapOutcome::drop;
   const uint8_t type = v.msg[0];
   if (type == static_cast<uint8_t>(wg::MessageType::initiation) ||
@@ -110,26 +136,37 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
                                        WorkerCounters& c, uint8_t pi) {
   OverlayDecapResult r;
   uint64_t keepalives = 0;
+  uint64_t authenticated = 0;  // the outer source of the burst's last message opened (peer_source_word), 0: none
+  uint64_t copied = 0;         // the same for an authentic copy (DecapOutcome::copy)
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     DropReason reason = DropReason::overlay_malformed;
-    switch (decap_one(core, ov, link, m, &reason)) {
+    uint64_t source = 0;
+    switch (decap_one(core, ov, link, m, &reason, &source)) {
       case DecapOutcome::inner:
         inner[r.inner++] = m;
+        authenticated = source;
         break;
       case DecapOutcome::handshake:
         handshakes[r.handshakes++] = m;
         break;
       case DecapOutcome::keepalive:
         keepalives++;
+        authenticated = source;
         rte_pktmbuf_free(m);
+        break;
+      case DecapOutcome::copy:
+        copied = source;
+        overlay_drop(c, m, pi, reason);
         break;
       case DecapOutcome::drop:
         overlay_drop(c, m, pi, reason);
         break;
     }
   }
+  if (authenticated != 0) core.seen.record(authenticated | static_cast<uint64_t>(pi - 1));
+  if (copied != 0) core.seen.record_copy(copied | static_cast<uint64_t>(pi - 1));
   c.overlay_opened.add(r.inner);
   c.overlay_keepalives_in.add(keepalives);
   c.overlay_handshakes_in.add(r.handshakes);

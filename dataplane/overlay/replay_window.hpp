@@ -22,6 +22,8 @@ class ReplayWindow {
   // Accepts counter once: true the first time, false for a repeat or one too old. Call after the tag verified.
   bool accept(uint64_t counter);
   void reset();
+  // One past the greatest counter accepted (0: none yet).
+  uint64_t next() const { return next_; }
 
  private:
   uint64_t next_ = 0;  // one past the greatest counter accepted

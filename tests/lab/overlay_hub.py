@@ -24,6 +24,14 @@ HUB_PORT = 51820
 HUB_INNER = "10.200.0.1"
 
 
+def lab_sh(env, *args, check=True):
+    """scripts/lab.sh ARGS (e.g. "hub", "up") with env; fails the test when it does, unless check is False."""
+    r = subprocess.run(["bash", str(LAB_SH), *args], env=env, capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError(f"lab.sh {' '.join(args)} failed: {r.stdout}{r.stderr}")
+    return r
+
+
 class OverlayHub:
     def __init__(self, build_dir, state_dir):
         self.state_dir = Path(state_dir)
@@ -34,11 +42,7 @@ class OverlayHub:
         self.site_policy = None
 
     def _lab(self, *args, check=True):
-        r = subprocess.run(["bash", str(LAB_SH), "hub", *args], env=self.env, capture_output=True, text=True,
-                           timeout=60)
-        if check and r.returncode != 0:
-            raise AssertionError(f"lab.sh hub {' '.join(args)} failed: {r.stdout}{r.stderr}")
-        return r
+        return lab_sh(self.env, "hub", *args, check=check)
 
     def up(self, site_public_key=None, site_networks=()):
         """Brings the hub up (replacing one that is up); returns self."""

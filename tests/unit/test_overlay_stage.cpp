@@ -226,8 +226,9 @@ TEST_CASE("overlay stage: tampered, replayed, misaddressed and truncated datagra
   udp->src_port = rte_cpu_to_be_16(4444);  // not the hub's port
   expect_drop(m, DropReason::overlay_unknown_peer);
 
-  rig.hub.ov.allowed_src_net = ip4("10.99.0.0");  // a peer limited to a LAN prefix: 10.0.0.5 is outside
-  rig.hub.ov.allowed_src_mask = ip4("255.255.0.0");
+  rig.hub.ov.allowed[0] = {ip4("10.99.0.0"), ip4("255.255.0.0")};  // a peer limited to LAN prefixes: 10.0.0.5 is
+  rig.hub.ov.allowed[1] = {ip4("10.98.0.0"), ip4("255.255.0.0")};  // outside both
+  rig.hub.ov.n_allowed = 2;
   expect_drop(sealed_one(rig), DropReason::overlay_source_not_allowed);
 
   CHECK(rig.hub.counters.port[1].drops.get() == 8);
@@ -316,5 +317,45 @@ TEST_CASE("overlay stage: sealing refuses what it cannot send, oversize packets 
   CHECK(rig.drops(e, DropReason::overlay_no_key) == 1);
   CHECK(e.counters.port[0].drops.get() == 5);
   CHECK(e.counters.overlay_sealed.get() == 1);
+  CHECK(rig.pool_back());
+}
+
+TEST_CASE("overlay stage: a site peer roams, its last authenticated source recorded per core", "[overlay_stage]") {
+  StageRig rig;
+  REQUIRE(rig.pool != nullptr);
+  rig.hub.ov.site = true;  // the "hub" side plays a site: any outer source its key authenticates
+  rig.hub.ov.allowed[0] = {ip4("10.0.0.0"), ip4("255.255.255.0")};
+  rte_mbuf* inner[1];
+  rte_mbuf* hs[1];
+  rte_mbuf* m = sealed_one(rig);
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, kOverlayEthLen);
+  ip->src_addr = rte_cpu_to_be_32(ip4("198.51.100.99"));  // the peer's other link
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  CHECK(rig.hub.core->seen.bursts.load() == 0);
+  REQUIRE(open_at_hub(rig, m, inner, hs).inner == 1);
+  rte_pktmbuf_free(inner[0]);
+  CHECK(rig.hub.core->seen.bursts.load() == 1);
+  const uint64_t w = rig.hub.core->seen.source.load();
+  CHECK(peer_source_ip(w) == ip4("198.51.100.99"));
+  CHECK(peer_source_port(w) == 51821);
+  CHECK(peer_source_link(w) == 0);  // port index 1: link 0
+
+  m = sealed_one(rig);  // a forged copy that does not authenticate is not a new endpoint
+  rte_pktmbuf_mtod(m, uint8_t*)[m->data_len - 20] ^= 1;
+  CHECK(open_at_hub(rig, m, inner, hs).inner == 0);
+  CHECK(rig.hub.core->seen.bursts.load() == 1);
+
+  m = sealed_one(rig);  // the peer duplicates: the second copy is dropped, its source kept as a copy's
+  rte_mbuf* copy = rte_pktmbuf_copy(m, rig.pool, 0, UINT32_MAX);
+  REQUIRE(copy != nullptr);
+  REQUIRE(open_at_hub(rig, m, inner, hs).inner == 1);
+  rte_pktmbuf_free(inner[0]);
+  const uint64_t replayed = rig.drops(rig.hub, DropReason::overlay_replayed);
+  CHECK(open_at_hub(rig, copy, inner, hs).inner == 0);
+  CHECK(rig.drops(rig.hub, DropReason::overlay_replayed) == replayed + 1);
+  CHECK(rig.hub.core->seen.bursts.load() == 2);
+  CHECK(rig.hub.core->seen.copy_bursts.load() == 1);
+  CHECK(peer_source_ip(rig.hub.core->seen.copy_source.load()) == ip4("203.0.113.2"));
   CHECK(rig.pool_back());
 }

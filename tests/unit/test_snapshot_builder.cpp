@@ -4,6 +4,7 @@
 
 #include "control/runtime/snapshot_builder.hpp"
 #include "control/steering/planner.hpp"
+#include "dataplane/overlay/peer_source.hpp"
 #include "tests/unit/control_rig.hpp"
 
 using namespace wansteer;
@@ -74,7 +75,9 @@ TEST_CASE("snapshot builder: the overlay's hub, port, MTU and the session's keys
   CHECK(no_keys->overlay.hub_port == 51000);
   CHECK(no_keys->overlay.local_port == 51820);
   CHECK(no_keys->overlay.inner_mtu == 1380);
-  CHECK(no_keys->overlay.allowed_src_mask == 0);  // a hub may send from anywhere
+  CHECK(no_keys->overlay.n_allowed == 1);  // a hub may send from anywhere: 0/0
+  CHECK(no_keys->overlay.allowed[0].mask == 0);
+  CHECK_FALSE(no_keys->overlay.site);
   CHECK(no_keys->overlay.keys.send == nullptr);
 
   wg::PeerKeysView view;
@@ -84,4 +87,20 @@ TEST_CASE("snapshot builder: the overlay's hub, port, MTU and the session's keys
   const auto with_keys = build_snapshot(in, nullptr);
   CHECK(with_keys->overlay.keys.send == view.send);  // the same keys (and send counter), not a copy
   CHECK(with_keys->overlay.keys.receive[wg::PeerKeysView::kCurrent] == view.send);
+
+  // A site peer: its prefixes, the endpoint as learned (over the configured one), its other recent endpoint.
+  p.overlay.site_peer = true;
+  p.overlay.allowed_ips = {Ipv4Cidr{ip4("192.168.110.0"), 24}, Ipv4Cidr{ip4("10.20.0.0"), 16}};
+  p.classes[0].duplicate = Duplicate::always;
+  in.overlay_endpoint = peer_source_word(ip4("100.64.2.2"), 51820) | 1;
+  in.overlay_other_endpoint = peer_source_word(ip4("100.64.1.2"), 51820);
+  const auto site = build_snapshot(in, nullptr);
+  CHECK(site->overlay.site);
+  REQUIRE(site->overlay.n_allowed == 2);
+  CHECK(site->overlay.allowed[0].net == ip4("192.168.110.0"));
+  CHECK(site->overlay.allowed[1].mask == ip4("255.255.0.0"));
+  CHECK(site->overlay.hub_ip == ip4("100.64.2.2"));
+  CHECK(site->overlay.alt_ip == ip4("100.64.1.2"));
+  CHECK(site->overlay.alt_port == 51820);
+  CHECK(site->overlay.dup_classes == 1);
 }
