@@ -11,7 +11,7 @@
 namespace wansteer {
 namespace {
 
-enum class DecapOutcome : uint8_t { inner, handshake, keepalive, drop };
+enum class DecapOutcome : uint8_t { inner, handshake, keepalive, duplicate, drop };
 
 // Where the WireGuard message of a frame lies, once its outer headers checked out.
 struct OuterView {
@@ -74,6 +74,9 @@ DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, c
   const wg::OpenResult r =
       wg::open_transport_with(core.aead, k->recv_key, k->local_index, core.windows.window_for(*k, ov.keys), v.msg,
                               v.msg_len, payload, v.msg_len - wg::kTransportHeaderSize - wg::kTagSize, &len);
+  // The second copy of a duplicated packet (duplicate: sends one sealed message over two links, one counter): expected,
+  // so counted apart from drops. Caught only when both copies reach this core's window; see overlay_decap.hpp.
+  if (r == wg::OpenResult::duplicate) return DecapOutcome::duplicate;
   if (r != wg::OpenResult::ok) return *reason = open_failure(r), DecapOutcome::drop;
   if (!k->opened.load(std::memory_order_relaxed)) k->opened.store(true, std::memory_order_relaxed);
   if (len == 0) return DecapOutcome::keepalive;
@@ -109,7 +112,7 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
                                        rte_mbuf** pkts, uint16_t n, rte_mbuf** inner, rte_mbuf** handshakes,
                                        WorkerCounters& c, uint8_t pi) {
   OverlayDecapResult r;
-  uint64_t keepalives = 0;
+  uint64_t keepalives = 0, duplicates = 0;
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -125,6 +128,10 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
         keepalives++;
         rte_pktmbuf_free(m);
         break;
+      case DecapOutcome::duplicate:
+        duplicates++;
+        rte_pktmbuf_free(m);
+        break;
       case DecapOutcome::drop:
         overlay_drop(c, m, pi, reason);
         break;
@@ -132,6 +139,7 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
   }
   c.overlay_opened.add(r.inner);
   c.overlay_keepalives_in.add(keepalives);
+  c.overlay_duplicates_discarded.add(duplicates);
   c.overlay_handshakes_in.add(r.handshakes);
   return r;
 }
