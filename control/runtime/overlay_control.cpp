@@ -54,7 +54,11 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
     spec_ = {};
     return true;
   }
-  if (session_ && same_overlay(spec_, policy.overlay)) return true;
+  if (session_ && same_overlay(spec_, policy.overlay)) {
+    session_->set_rekey_after(policy.overlay.rekey_after_s * wg::kSecondNs);  // a lab knob: no new session for it
+    spec_.rekey_after_s = policy.overlay.rekey_after_s;
+    return true;
+  }
   std::string why;
   auto key = wg::read_private_key_file(policy.overlay.private_key_file, &why);
   if (!key) {
@@ -66,6 +70,7 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
   config.peer.local.public_key = wg::public_key_of(*key);
   config.peer.peer_public = policy.overlay.hub_public_key;
   config.persistent_keepalive_ns = kPersistentKeepaliveNs;
+  config.rekey_after_ns = policy.overlay.rekey_after_s * wg::kSecondNs;
   key->fill(0);
   bool ok = true;
   auto session = std::make_unique<wg::WgSession>(config, &ok);
