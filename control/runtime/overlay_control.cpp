@@ -81,6 +81,7 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
   }
   session_ = std::move(session);
   spec_ = policy.overlay;
+  held_len_ = 0;
   had_session_ = false;
   retry_ = 0;
   return true;
@@ -118,8 +119,18 @@ void OverlayControl::on_handshake(rte_mbuf* m, uint8_t link, const DataplaneSnap
     session_->handle_handshake(frame + msg_at, m->data_len - msg_at, wg::Bytes(source, sizeof source), ns(now), out,
                                &out_len);
   rte_pktmbuf_free(m);
-  if (out_len > 0) send_message(out, out_len, link, snap);
+  if (out_len > 0 && !keys_published(snap)) {
+    std::memcpy(held_.data(), out, out_len);  // sent by tick() once the snapshot carries the new keys
+    held_len_ = out_len, held_link_ = link;
+  } else if (out_len > 0) {
+    send_message(out, out_len, link, snap);
+  }
   note_session_change();
+}
+
+bool OverlayControl::keys_published(const DataplaneSnapshot& snap) const {
+  const wg::PeerKeysView& v = session_->view();
+  return snap.overlay.keys.send == v.send && snap.overlay.keys.receive == v.receive;
 }
 
 void OverlayControl::sample(const CounterTotals& t, uint64_t now) {
@@ -148,6 +159,10 @@ void OverlayControl::sample(const CounterTotals& t, uint64_t now) {
 
 void OverlayControl::tick(uint64_t now, const std::array<bool, kMaxLinks>& alive, const DataplaneSnapshot& snap) {
   if (!session_) return;
+  if (held_len_ > 0 && keys_published(snap)) {  // a control loop after the handshake: 1 ms
+    send_message(held_.data(), held_len_, held_link_, snap);
+    held_len_ = 0;
+  }
   uint8_t alive_links[kMaxLinks];
   uint8_t n = 0;
   for (uint8_t l = 0; l < snap.n_links && l < kMaxLinks; l++)

@@ -66,6 +66,7 @@ class OverlayControl {
   uint64_t ns(uint64_t ticks) const;
   void send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap);
   void note_session_change();  // an event when the overlay gains or loses its send key
+  bool keys_published(const DataplaneSnapshot& snap) const;
 
   rte_mempool* pool_;
   SendFn send_;
@@ -79,6 +80,12 @@ class OverlayControl {
   int last_link_ = -1;
   unsigned retry_ = 0;
   uint16_t ip_id_ = 0;
+  // A handshake answer that lets the hub use keys the workers do not have yet (our response: the hub then sends with
+  // our next keypair; our confirming keepalive: with the new current one) waits for the snapshot that carries them,
+  // so that the hub's first messages under them never meet a worker without the keys (overlay_unknown_index).
+  std::array<uint8_t, wg::kSessionOutSize> held_{};
+  size_t held_len_ = 0;
+  uint8_t held_link_ = 0;
 };
 
 }  // namespace wansteer
