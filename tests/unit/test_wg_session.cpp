@@ -57,16 +57,7 @@ TEST_CASE("session: rekey after REKEY_AFTER_TIME under traffic loses no packet",
   REQUIRE(p.a.session->view().send);
   REQUIRE(p.b.session->view().send);
   const uint64_t first_a = p.a.session->view().send->serial, first_b = p.b.session->view().send->serial;
-  // Both send every half second; what one step sends arrives in the next (in flight meanwhile).
-  for (int step = 0; step < 2 * 200; step++) {
-    p.now += wg::kSecondNs / 2;
-    p.deliver_in_flight();
-    REQUIRE(p.a.send_data(p.now));
-    REQUIRE(p.b.send_data(p.now));
-    p.tick();
-  }
-  p.now += wg::kSecondNs / 2;
-  p.deliver_all();
+  p.exchange_data(2 * 200, wg::kSecondNs / 2);  // both send every half second
   CHECK(p.a.opened == p.b.sealed);
   CHECK(p.b.opened == p.a.sealed);
   CHECK(p.a.sealed == 400);
@@ -91,16 +82,7 @@ TEST_CASE("session: a lab's short rekey interval rekeys every interval under tra
   SessionPair p(config);
   p.handshake();
   REQUIRE(p.a.session->view().send);
-  // 100 packets/s each way for 30 s; what one step sends arrives in the next.
-  for (int step = 0; step < 3000; step++) {
-    p.now += wg::kSecondNs / 100;
-    p.deliver_in_flight();
-    REQUIRE(p.a.send_data(p.now));
-    REQUIRE(p.b.send_data(p.now));
-    p.tick();
-  }
-  p.now += wg::kSecondNs / 100;
-  p.deliver_all();
+  p.exchange_data(3000, wg::kSecondNs / 100);  // 100 packets/s each way for 30 s
   CHECK(p.a.opened == p.b.sealed);
   CHECK(p.b.opened == p.a.sealed);
   // A new keypair every 6 s (a little more: the interval starts when the handshake completes), never earlier.
