@@ -72,6 +72,9 @@ struct alignas(64) WorkerCounters {
   // copies sent over a class's second overlay path (duplicate:), and copies not made (no mbuf, or over that link's
   // MTU): the original still left
   Counter overlay_duplicates, overlay_duplicates_skipped;
+  // received: authentic messages whose counter the replay window had already taken (the second copy of a duplicated
+  // packet, freed; not a drop reason). Per-core windows: caught only when both copies reach one core.
+  Counter overlay_duplicates_discarded;
   Counter handoff_sent, handoff_received;  // packets passed to / taken from other workers (owner-core model)
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none

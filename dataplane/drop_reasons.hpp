@@ -64,7 +64,7 @@ namespace wansteer {
   X(overlay_malformed, "overlay: datagram's outer headers or WireGuard message malformed")            \
   X(overlay_unknown_peer, "overlay: datagram to our WireGuard port not from the hub")                 \
   X(overlay_unknown_index, "overlay: transport message for a receiver index without a key")           \
-  X(overlay_replayed, "overlay: transport message counter replayed or too old")                       \
+  X(overlay_replayed, "overlay: transport message counter behind the replay window (a replay)")       \
   X(overlay_bad_tag, "overlay: message failed authentication (wrong key, tampered)")                  \
   X(overlay_source_not_allowed, "overlay: inner source outside the peer's allowed IPs")               \
   X(overlay_not_ipv4, "overlay: IPv6 packet of a class on an overlay path (the tunnel carries IPv4)") \

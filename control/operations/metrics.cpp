@@ -282,7 +282,8 @@ void add_overlay(Families& fams, const MetricsSnapshot& s) {
   }
   {
     auto f = fams.counter("wansteer_overlay_messages_total",
-                          "Overlay messages: data sealed and opened, keepalives and handshake messages received");
+                          "Overlay messages: data sealed and opened, keepalives and handshake messages received, "
+                          "received copies discarded as duplicates (duplicate:)");
     for (const auto& m : o.messages) f.add({{"direction", m.label}}, static_cast<double>(m.count));
   }
   if (o.paths.empty()) return;

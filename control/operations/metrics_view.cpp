@@ -160,7 +160,10 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
     uint64_t n = t.drop[r];
     s.drops.push_back({kDropReasonNames[r], n});
   }
-  if (const OverlayView o = overlay_view(); o.enabled) s.overlay = overlay_metrics(o, policy_);
+  if (const OverlayView o = overlay_view(); o.enabled) {
+    s.overlay = overlay_metrics(o, policy_);
+    s.overlay->messages.push_back({"duplicate_discarded", t.overlay_duplicates_discarded});  // workers' count
+  }
   s.policy_generation = policy_generation_;
   s.reloads_ok = reloads_ok_;
   s.reloads_failed = reloads_failed_;

@@ -106,7 +106,8 @@ std::string overlay_json(const StatsView& v, const OverlayView& o) {
                 {"cookie_replies_sent", c.cookie_replies_sent},
                 {"rejected", c.rejected},
                 {"keys_expired", c.keys_expired},
-                {"keys_zeroed", c.keys_zeroed}};
+                {"keys_zeroed", c.keys_zeroed},
+                {"duplicates_discarded", v.totals.overlay_duplicates_discarded}};
   Json drops = Json::object();
   for (uint32_t r : f.drop_reasons) drops[kDropReasonNames[r]] = v.totals.drop[r];
   Json j{{"enabled", true},
@@ -135,8 +136,9 @@ std::string overlay_text(const StatsView& v, const OverlayView& o) {
     s += fmt::format("{:<12} {}\n", v.policy->links[l].name, names_or_none(f.classes_of_link[l]));
   s += paths_text(*v.policy, o);
   const wg::SessionCounters& c = o.counters;
-  s += fmt::format("\nmessages: {} sealed, {} opened, {} keepalives in, {} handshake messages in\n", o.sealed, o.opened,
-                   o.keepalives_in, o.handshakes_in);
+  s += fmt::format(
+      "\nmessages: {} sealed, {} opened, {} keepalives in, {} handshake messages in, {} duplicates discarded\n",
+      o.sealed, o.opened, o.keepalives_in, o.handshakes_in, v.totals.overlay_duplicates_discarded);
   s += fmt::format(
       "handshakes: {} initiations, {} responses, {} completed, {} rekeys, {} cookies, {} rejected, {} keys expired\n",
       c.initiations_sent, c.responses_sent, c.handshakes_completed, c.rekeys, c.cookie_replies_sent, c.rejected,

@@ -62,6 +62,7 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.overlay_handshakes_in += c.overlay_handshakes_in.get();
     t.overlay_duplicates += c.overlay_duplicates.get();
     t.overlay_duplicates_skipped += c.overlay_duplicates_skipped.get();
+    t.overlay_duplicates_discarded += c.overlay_duplicates_discarded.get();
     t.ipv4_fragmented += c.ipv4_fragmented.get();
     t.ipv4_fragments += c.ipv4_fragments.get();
     t.to_control += c.to_control.get();
@@ -238,7 +239,8 @@ std::string counters_json(const StatsView& v) {
                       {"keepalives_in", t.overlay_keepalives_in},
                       {"handshakes_in", t.overlay_handshakes_in},
                       {"duplicates", t.overlay_duplicates},
-                      {"duplicates_skipped", t.overlay_duplicates_skipped}};
+                      {"duplicates_skipped", t.overlay_duplicates_skipped},
+                      {"duplicates_discarded", t.overlay_duplicates_discarded}};
   return dump(j);
 }
 

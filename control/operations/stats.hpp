@@ -41,6 +41,7 @@ struct CounterTotals {
   // WireGuard overlay: data messages sealed and opened, keepalives and handshake messages received
   uint64_t overlay_sealed = 0, overlay_opened = 0, overlay_keepalives_in = 0, overlay_handshakes_in = 0;
   uint64_t overlay_duplicates = 0, overlay_duplicates_skipped = 0;  // copies over a second path, copies not made
+  uint64_t overlay_duplicates_discarded = 0;  // received copies whose counter the replay window had taken
 };
 
 // What control knows about each link, for display.

@@ -134,7 +134,7 @@ void WgSession::on_received(uint32_t local_index, bool data, uint64_t now_ns) {
 void WgSession::on_sent(bool data, uint64_t now_ns) {
   note_sent_authenticated(now_ns);
   if (data) timers_.on_data_sent(now_ns);
-  if (!current_ || rekey_due_after_send(use_of(*current_), now_ns)) want_initiation_ = true;
+  if (!current_ || rekey_due_after_send(use_of(*current_), now_ns, config_.rekey_after_ns)) want_initiation_ = true;
 }
 
 void WgSession::want_keys(uint64_t) {
@@ -142,7 +142,7 @@ void WgSession::want_keys(uint64_t) {
 }
 
 void WgSession::keep_keys_fresh(uint64_t now_ns) {
-  if (!view_.send || (current_ && now_ns - current_->created_ns >= kRekeyAfterTimeNs)) want_initiation_ = true;
+  if (!view_.send || (current_ && now_ns - current_->created_ns >= config_.rekey_after_ns)) want_initiation_ = true;
 }
 
 void WgSession::note_sent_authenticated(uint64_t now_ns) {

@@ -35,6 +35,9 @@ inline constexpr size_t kSessionOutSize = kInitiationSize;
 struct SessionConfig {
   PeerConfig peer;
   uint64_t persistent_keepalive_ns = 0;  // 0: off
+  // REKEY_AFTER_TIME. Labs shorten it (policy overlay rekey_after_s) to see rekeys under traffic; REJECT_AFTER_TIME
+  // (180 s) stays, so a shorter interval only renews keys earlier. Each interval costs a handshake.
+  uint64_t rekey_after_ns = kRekeyAfterTimeNs;
   // Incoming handshake messages that cost Diffie-Hellman work, per second and in a burst (wireguard-go lets 20/s and
   // a burst of 5 through per source); beyond it they are answered with cookie replies (under load).
   double handshakes_per_second = 20;
@@ -70,13 +73,16 @@ class WgSession {
   // Data is waiting and there is no key to seal it: a handshake starts at the next tick (rate allowing).
   void want_keys(uint64_t now_ns);
   // The overlay is a path the planner counts on even while idle: a handshake starts (at the next tick) once the
-  // current keypair is REKEY_AFTER_TIME old, so its successor is ready before REJECT_AFTER_TIME ends the old one.
+  // current keypair is rekey_after old (REKEY_AFTER_TIME), so its successor is ready before REJECT_AFTER_TIME ends the
+  // old one.
   // WireGuard itself lets an idle session lapse and starts a new one with the next packet; for a path whose loss
   // moves classes, the keys never lapsing is worth one handshake every two minutes.
   void keep_keys_fresh(uint64_t now_ns);
   // Time passes: expires keypairs, runs the timers. *out_len > 0: send out's bytes to the peer's endpoint (an
   // initiation or a keepalive). jitter_ns: up to a third of a second, random, for retransmitted initiations.
   void tick(uint64_t now_ns, uint64_t unix_ns, uint64_t jitter_ns, uint8_t* out, size_t* out_len);
+  // A reload changed the interval: applies from the current keypair on, the session and its keys stay.
+  void set_rekey_after(uint64_t ns) { config_.rekey_after_ns = ns; }
 
   const PeerKeysView& view() const { return view_; }
   uint64_t view_generation() const { return generation_; }  // moves whenever view() changes: publish then

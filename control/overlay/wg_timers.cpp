@@ -6,8 +6,8 @@
 
 namespace wansteer::wg {
 
-bool rekey_due_after_send(const KeypairUse& kp, uint64_t now_ns) {
-  return kp.send_counter > kRekeyAfterMessages || (kp.we_initiated && now_ns - kp.created_ns > kRekeyAfterTimeNs);
+bool rekey_due_after_send(const KeypairUse& kp, uint64_t now_ns, uint64_t rekey_after_ns) {
+  return kp.send_counter > kRekeyAfterMessages || (kp.we_initiated && now_ns - kp.created_ns > rekey_after_ns);
 }
 
 bool rekey_due_after_receive(const KeypairUse& kp, uint64_t now_ns) {

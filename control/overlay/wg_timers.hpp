@@ -33,7 +33,8 @@ struct KeypairUse {
 };
 
 // After sending with it: a new handshake is due (by messages on either side, by age only on the initiator's).
-bool rekey_due_after_send(const KeypairUse& kp, uint64_t now_ns);
+// rekey_after_ns: REKEY_AFTER_TIME, shorter only in labs (overlay rekey_after_s); REJECT_AFTER_TIME does not move.
+bool rekey_due_after_send(const KeypairUse& kp, uint64_t now_ns, uint64_t rekey_after_ns = kRekeyAfterTimeNs);
 // After receiving with it: the initiator starts a handshake before the keypair would expire under it.
 bool rekey_due_after_receive(const KeypairUse& kp, uint64_t now_ns);
 // Whether the keypair may still send or receive at all.

@@ -18,8 +18,10 @@ namespace wansteer::policy_reader {
 
 namespace {
 
-constexpr int64_t kMinInnerMtu = 1280;  // IPv6's minimum, as wg-quick allows
-constexpr int64_t kMaxInnerMtu = 1420;  // 1500 on the wire less WireGuard's 80 bytes over IPv6 outer headers
+constexpr int64_t kMinInnerMtu = 1280;     // IPv6's minimum, as wg-quick allows
+constexpr int64_t kMaxInnerMtu = 1420;     // 1500 on the wire less WireGuard's 80 bytes over IPv6 outer headers
+constexpr uint64_t kMinRekeyAfterS = 5;    // REKEY_TIMEOUT: a handshake a rekey starts may need that long
+constexpr uint64_t kMaxRekeyAfterS = 120;  // REKEY_AFTER_TIME: never later than WireGuard, 60 s before REJECT_AFTER
 
 void read_private_key(Diagnostics& diag, const Field& f, const std::string& base_dir, OverlaySpec& spec) {
   auto rel = read_text(diag, item(f), "overlay private_key_file");
@@ -141,11 +143,27 @@ void read_peer(Diagnostics& diag, const Field& f, bool site, const LanSpec& lan,
     require_key(diag, *m, "allowed_ips", what);
 }
 
+// rekey_after_s: a lab and testing knob (WireGuard's 120 s, lower to watch rekeys happen). REJECT_AFTER_TIME (180 s)
+// stays: a shorter interval only moves the rekey earlier, so keys are always renewed long before they expire.
+void read_rekey_after(Diagnostics& diag, const Field& f, OverlaySpec& spec) {
+  const auto parse = [](std::string_view s) {
+    uint64_t v = 0;
+    return parse_decimal(s, v) ? std::optional<uint64_t>(v) : std::nullopt;
+  };
+  const auto malformed = [](const std::string& s) { return fmt::format("must be whole seconds, got \"{}\"", s); };
+  const auto v = read_bounded<uint64_t>(
+      diag, item(f), "overlay rekey_after_s", parse, kMinRekeyAfterS, kMaxRekeyAfterS, malformed,
+      fmt::format("{} to {} s (not below REKEY_TIMEOUT, the wait before an unanswered handshake is sent again; not "
+                  "above WireGuard's REKEY_AFTER_TIME, so that keys are renewed well before REJECT_AFTER_TIME, 180 s)",
+                  kMinRekeyAfterS, kMaxRekeyAfterS));
+  if (v) spec.rekey_after_s = static_cast<uint32_t>(*v);
+}
+
 }  // namespace
 
 void read_overlay(Diagnostics& diag, const Field& f, const std::string& base_dir, const LanSpec& lan,
                   OverlaySpec& spec) {
-  auto m = read_map(diag, item(f), "overlay", {"hub", "peer", "private_key_file", "mtu"});
+  auto m = read_map(diag, item(f), "overlay", {"hub", "peer", "private_key_file", "mtu", "rekey_after_s"});
   if (!m) return;
   spec.enabled = true;
   spec.loc = diag.loc(at(f));
@@ -164,6 +182,7 @@ void read_overlay(Diagnostics& diag, const Field& f, const std::string& base_dir
   if (const Field* mt = m->get("mtu"))
     if (auto v = read_integer(diag, item(*mt), "overlay mtu", kMinInnerMtu, kMaxInnerMtu))
       spec.mtu = static_cast<uint16_t>(*v);
+  if (const Field* r = m->get("rekey_after_s")) read_rekey_after(diag, *r, spec);
   if (spec.public_key == spec.hub_public_key && spec.hub_public_key != decltype(spec.hub_public_key){})
     diag.error(at(f), fmt::format("overlay: the {}'s public_key is our own (the private key file's); give the {}'s key",
                                   spec.site_peer ? "peer" : "hub", spec.site_peer ? "peer" : "hub"));

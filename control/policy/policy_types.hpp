@@ -258,6 +258,7 @@ struct OverlaySpec {
   std::vector<Ipv4Cidr> allowed_ips;  // site_peer only; network addresses (host bits clear)
   uint16_t mtu = 1420;                // inner MTU
   uint16_t listen_port = 51820;       // our UDP port on every link (not yet a policy key)
+  uint32_t rekey_after_s = 120;  // REKEY_AFTER_TIME; lower only in labs (rekey_after_s: every one costs a handshake)
   SourceLoc loc;
 };
 

@@ -57,7 +57,11 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
     spec_ = {};
     return true;
   }
-  if (session_ && same_overlay(spec_, policy.overlay)) return true;
+  if (session_ && same_overlay(spec_, policy.overlay)) {
+    session_->set_rekey_after(policy.overlay.rekey_after_s * wg::kSecondNs);  // a lab knob: no new session for it
+    spec_.rekey_after_s = policy.overlay.rekey_after_s;
+    return true;
+  }
   std::string why;
   auto key = wg::read_private_key_file(policy.overlay.private_key_file, &why);
   if (!key) {
@@ -69,6 +73,7 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
   config.peer.local.public_key = wg::public_key_of(*key);
   config.peer.peer_public = policy.overlay.hub_public_key;
   config.persistent_keepalive_ns = kPersistentKeepaliveNs;
+  config.rekey_after_ns = policy.overlay.rekey_after_s * wg::kSecondNs;
   key->fill(0);
   bool ok = true;
   auto session = std::make_unique<wg::WgSession>(config, &ok);
@@ -80,6 +85,7 @@ bool OverlayControl::configure(const Policy& policy, std::string* error) {
   session_ = std::move(session);
   spec_ = policy.overlay;
   endpoints_.reset(spec_.hub_address == 0 ? 0 : peer_source_word(spec_.hub_address, spec_.hub_port));
+  held_len_ = 0;
   had_session_ = false;
   retry_ = 0;
   return true;
@@ -128,8 +134,19 @@ void OverlayControl::on_handshake(rte_mbuf* m, uint8_t link, const DataplaneSnap
   const uint64_t from = peer_source_word(from_ip, static_cast<uint16_t>(source[4] << 8 | source[5])) | link;
   const bool authentic = outcome == wg::HandshakeOutcome::responded || outcome == wg::HandshakeOutcome::completed;
   if (spec_.site_peer && authentic) endpoints_.heard(from, ns(now));
-  if (out_len > 0) send_message(out, out_len, link, snap, spec_.site_peer ? from : 0);
+  const uint64_t to = spec_.site_peer ? from : 0;
+  if (out_len > 0 && !keys_published(snap)) {
+    std::memcpy(held_.data(), out, out_len);  // sent by tick() once the snapshot carries the new keys
+    held_len_ = out_len, held_link_ = link, held_to_ = to;
+  } else if (out_len > 0) {
+    send_message(out, out_len, link, snap, to);
+  }
   note_session_change();
+}
+
+bool OverlayControl::keys_published(const DataplaneSnapshot& snap) const {
+  const wg::PeerKeysView& v = session_->view();
+  return snap.overlay.keys.send == v.send && snap.overlay.keys.receive == v.receive;
 }
 
 void OverlayControl::on_path_reply(rte_mbuf* m, uint8_t link, uint64_t now) {
@@ -165,6 +182,10 @@ void OverlayControl::sample(const CounterTotals& t, uint64_t now) {
 
 void OverlayControl::tick(uint64_t now, const std::array<bool, kMaxLinks>& alive, const DataplaneSnapshot& snap) {
   if (!session_) return;
+  if (held_len_ > 0 && keys_published(snap)) {  // a control loop after the handshake: 1 ms
+    send_message(held_.data(), held_len_, held_link_, snap, held_to_);
+    held_len_ = 0;
+  }
   uint8_t alive_links[kMaxLinks];
   uint8_t n = 0;
   for (uint8_t l = 0; l < snap.n_links && l < kMaxLinks; l++)

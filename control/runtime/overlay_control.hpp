@@ -13,8 +13,8 @@
 #include "control/operations/stats.hpp"
 #include "control/overlay/wg_session.hpp"
 #include "control/policy/policy.hpp"
-#include "control/runtime/overlay_paths.hpp"
 #include "control/runtime/overlay_endpoints.hpp"
+#include "control/runtime/overlay_paths.hpp"
 #include "control/steering/events.hpp"
 #include "control/steering/planner.hpp"
 #include "dataplane/limits.hpp"
@@ -88,6 +88,7 @@ class OverlayControl {
   // to: the destination (peer_source_word), 0 for the snapshot's endpoint.
   void send_message(const uint8_t* msg, size_t len, uint8_t link, const DataplaneSnapshot& snap, uint64_t to = 0);
   void note_session_change();  // an event when the overlay gains or loses its send key
+  bool keys_published(const DataplaneSnapshot& snap) const;
 
   rte_mempool* pool_;
   SendFn send_;
@@ -103,6 +104,13 @@ class OverlayControl {
   uint16_t ip_id_ = 0;
   OverlayPaths paths_{pool_, send_, events_};  // after send_ and events_, which it refers to
   PeerEndpoints endpoints_;
+  // A handshake answer that lets the hub use keys the workers do not have yet (our response: the hub then sends with
+  // our next keypair; our confirming keepalive: with the new current one) waits for the snapshot that carries them,
+  // so that the hub's first messages under them never meet a worker without the keys (overlay_unknown_index).
+  std::array<uint8_t, wg::kSessionOutSize> held_{};
+  size_t held_len_ = 0;
+  uint8_t held_link_ = 0;
+  uint64_t held_to_ = 0;  // a site peer's address it came from (0: the hub's endpoint)
 };
 
 }  // namespace wansteer

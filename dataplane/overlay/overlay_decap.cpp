@@ -11,8 +11,9 @@
 namespace wansteer {
 namespace {
 
-// copy: a site peer's duplicate of a message already opened, authenticated: dropped as replayed, its source kept.
-enum class DecapOutcome : uint8_t { inner, handshake, keepalive, copy, drop };
+// duplicate: an authentic second copy of a message already opened (duplicate: over two links, one counter);
+// copy: the same from a site peer with its counter among the newest, whose outer source is kept as well.
+enum class DecapOutcome : uint8_t { inner, handshake, keepalive, duplicate, copy, drop };
 
 constexpr uint64_t kCopyRecent = 64;  // a copy within this many counters of the newest opened is a live duplicate
 
@@ -70,17 +71,11 @@ DropReason open_failure(wg::OpenResult r) {
   }
 }
 
-// A site peer's copy of a message already opened (duplicate: over its other link) still tells where it can be
-// reached, once its tag verifies under the same key and its counter is among the newest (not a replay of an old
-// capture): a second endpoint for our own copies, never the endpoint itself (WireGuard's rule: the first to open).
-bool authentic_copy(OverlayCore& core, const wg::TransportKeys& k, const wg::ReplayWindow& window, const OuterView& v) {
-  const uint64_t counter = wg::get_le64(v.msg + wg::transport::kCounter);
-  if (counter + 1 + kCopyRecent < window.next()) return false;
-  uint8_t nonce[12];
-  wg::counter_nonce(counter, nonce);
-  uint8_t* payload = v.msg + wg::transport::kPayload;
-  const size_t clen = v.msg_len - wg::kTransportHeaderSize - wg::kTagSize;
-  return core.aead.open(k.recv_key.data(), nonce, nullptr, 0, payload, clen, v.msg + v.msg_len - wg::kTagSize, payload);
+// A site peer's authentic copy of a message already opened (duplicate: over its other link), with its counter among
+// the newest (not a replay of an old capture), still tells where the peer can be reached: a second endpoint for our
+// own copies, never the endpoint itself (WireGuard's rule: the first to open). The tag was verified by the open.
+bool live_copy(const OverlayConfig& ov, const wg::ReplayWindow& window, const OuterView& v) {
+  return ov.site && wg::get_le64(v.msg + wg::transport::kCounter) + 1 + kCopyRecent >= window.next();
 }
 
 // Opens the transport message at v in place and strips m to its inner IPv4 packet.
@@ -94,11 +89,10 @@ DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, c
   wg::ReplayWindow& window = core.windows.window_for(*k, ov.keys);
   const wg::OpenResult r = wg::open_transport_with(core.aead, k->recv_key, k->local_index, window, v.msg, v.msg_len,
                                                    payload, v.msg_len - wg::kTransportHeaderSize - wg::kTagSize, &len);
-  if (r != wg::OpenResult::ok) {
-    *reason = open_failure(r);
-    const bool copy = r == wg::OpenResult::replayed && ov.site && authentic_copy(core, *k, window, v);
-    return copy ? DecapOutcome::copy : DecapOutcome::drop;
-  }
+  // The second copy of a duplicated packet: expected, so counted apart from drops. Caught only when both copies reach
+  // this core's window; see overlay_decap.hpp.
+  if (r == wg::OpenResult::duplicate) return live_copy(ov, window, v) ? DecapOutcome::copy : DecapOutcome::duplicate;
+  if (r != wg::OpenResult::ok) return *reason = open_failure(r), DecapOutcome::drop;
   if (!k->opened.load(std::memory_order_relaxed)) k->opened.store(true, std::memory_order_relaxed);
   if (len == 0) return DecapOutcome::keepalive;
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(payload);
@@ -135,9 +129,9 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
                                        rte_mbuf** pkts, uint16_t n, rte_mbuf** inner, rte_mbuf** handshakes,
                                        WorkerCounters& c, uint8_t pi) {
   OverlayDecapResult r;
-  uint64_t keepalives = 0;
+  uint64_t keepalives = 0, duplicates = 0;
   uint64_t authenticated = 0;  // the outer source of the burst's last message opened (peer_source_word), 0: none
-  uint64_t copied = 0;         // the same for an authentic copy (DecapOutcome::copy)
+  uint64_t copied = 0;         // the same for a site peer's live copy (DecapOutcome::copy)
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -158,7 +152,10 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
         break;
       case DecapOutcome::copy:
         copied = source;
-        overlay_drop(c, m, pi, reason);
+        [[fallthrough]];
+      case DecapOutcome::duplicate:
+        duplicates++;
+        rte_pktmbuf_free(m);
         break;
       case DecapOutcome::drop:
         overlay_drop(c, m, pi, reason);
@@ -169,6 +166,7 @@ OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& o
   if (copied != 0) core.seen.record_copy(copied | static_cast<uint64_t>(pi - 1));
   c.overlay_opened.add(r.inner);
   c.overlay_keepalives_in.add(keepalives);
+  c.overlay_duplicates_discarded.add(duplicates);
   c.overlay_handshakes_in.add(r.handshakes);
   return r;
 }

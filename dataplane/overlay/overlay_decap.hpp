@@ -14,7 +14,11 @@
 //   of the "next" keypair (its confirmation) for WgSession::on_received().
 // - Duplicates over two links reach one core's window only if the NIC steers them to one queue (RSS on the outer
 //   5-tuple puts each link's datagrams on a core of its own): deduplicating across links needs one queue per peer
-//   or a shared window, see control/overlay/wg_session.hpp.
+//   or a shared window, see control/overlay/wg_session.hpp. With one worker (or both links' queues on one core) the
+//   second copy is authenticated, found taken in the window and counted in overlay_duplicates_discarded (not a drop
+//   reason: it is what duplicate: asks for). With several workers the copies usually open on two cores, each window
+//   takes its copy, and the inner packet is delivered twice: voice and RTP tolerate that (the receiver's jitter
+//   buffer drops the repeat by RTP sequence number), which is what duplication is for.
 #pragma once
 
 #include <cstdint>
@@ -36,10 +40,13 @@ struct OverlayDecapResult {
 // pkts[0..n): Ethernet frames (untagged) received on link. Checked: IPv4 (header checksum, not a fragment), UDP
 // (length; its checksum is not: the tag authenticates what matters), from ov.hub_ip:ov.hub_port to
 // link.own_ip:ov.local_port, a WireGuard message. Transport messages are opened with the receive key their receiver
-// index names in ov.keys and this core's replay window of it; a keepalive (empty) is counted and freed; a data
-// message's inner packet must be IPv4 from ov's allowed sources. The UDP checksum is not checked.
+// index names in ov.keys and this core's replay window of it; a keepalive (empty) is counted and freed, and so is an
+// authentic message whose counter the window already took (c.overlay_duplicates_discarded: the second copy of a
+// duplicated packet); a data message's inner packet must be IPv4 from ov's allowed sources. The UDP checksum is not
+// checked.
 // Drops (freed, counted in c.drop and c.port[pi].drops): overlay_malformed, overlay_unknown_peer,
-// overlay_unknown_index, overlay_replayed, overlay_bad_tag, overlay_inner_malformed, overlay_source_not_allowed.
+// overlay_unknown_index, overlay_replayed (a counter behind the window), overlay_bad_tag (checked before the window:
+// a forged copy is a bad tag, never a duplicate), overlay_inner_malformed, overlay_source_not_allowed.
 // inner and handshakes take up to n entries each.
 OverlayDecapResult overlay_decap_burst(OverlayCore& core, const OverlayConfig& ov, const LinkConfig& link,
                                        rte_mbuf** pkts, uint16_t n, rte_mbuf** inner, rte_mbuf** handshakes,

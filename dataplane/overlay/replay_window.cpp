@@ -5,17 +5,17 @@
 
 namespace wansteer::wg {
 
-bool ReplayWindow::check(uint64_t counter) const {
-  if (counter >= kRejectAfterMessages) return false;
+ReplayVerdict ReplayWindow::classify(uint64_t counter) const {
+  if (counter >= kRejectAfterMessages) return ReplayVerdict::too_old;
   const uint64_t c = counter + 1;  // counters are stored one up, so that 0 is a valid counter
-  if (c > next_) return true;
-  if (kWindow + c < next_) return false;
+  if (c > next_) return ReplayVerdict::fresh;
+  if (kWindow + c < next_) return ReplayVerdict::too_old;
   const uint64_t word = bits_[(c / kWordBits) % kWords];
-  return (word & (uint64_t{1} << (c % kWordBits))) == 0;
+  return (word & (uint64_t{1} << (c % kWordBits))) == 0 ? ReplayVerdict::fresh : ReplayVerdict::duplicate;
 }
 
-bool ReplayWindow::accept(uint64_t counter) {
-  if (!check(counter)) return false;
+ReplayVerdict ReplayWindow::take(uint64_t counter) {
+  if (const ReplayVerdict v = classify(counter); v != ReplayVerdict::fresh) return v;
   const uint64_t c = counter + 1;
   if (c > next_) {
     const uint64_t current = next_ / kWordBits;
@@ -24,7 +24,7 @@ bool ReplayWindow::accept(uint64_t counter) {
     next_ = c;
   }
   bits_[(c / kWordBits) % kWords] |= uint64_t{1} << (c % kWordBits);
-  return true;
+  return ReplayVerdict::fresh;
 }
 
 void ReplayWindow::reset() {

@@ -1,5 +1,7 @@
 // A worker's replay windows for one peer's receive keypairs (per core): each window follows its keypair by serial as
 // the keypair moves between slots (next -> current -> previous), and a keypair new to the view gets a fresh one.
+// Per core, so the second copy of a duplicated message is found (ReplayVerdict::duplicate) only on the core that took
+// the first: copies over two links that land on two cores are both delivered (see overlay_decap.hpp).
 #pragma once
 
 #include <array>

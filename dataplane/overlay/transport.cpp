@@ -43,14 +43,24 @@ OpenResult open_transport_with(ChaChaPoly& aead, const Key& recv_key, uint32_t l
   if (!has_header(msg, len, MessageType::transport, kTransportHeaderSize + kTagSize)) return OpenResult::malformed;
   if (get_le32(msg + transport::kReceiver) != local_index) return OpenResult::wrong_index;
   const uint64_t counter = get_le64(msg + transport::kCounter);
-  if (!replay.check(counter)) return OpenResult::replayed;
+  // Too old is refused before decrypting (it can never be taken). A counter already taken is decrypted all the same:
+  // only an authentic copy counts as a duplicate (expected with duplicate:), a forged one is a bad tag (an alarm).
+  if (replay.classify(counter) == ReplayVerdict::too_old) return OpenResult::replayed;
   const size_t clen = len - kTransportHeaderSize - kTagSize;
   if (clen > out_cap) return OpenResult::no_room;
   uint8_t nonce[12];
   counter_nonce(counter, nonce);
   if (!aead.open(recv_key.data(), nonce, nullptr, 0, msg + transport::kPayload, clen, msg + len - kTagSize, out))
     return OpenResult::bad_tag;
-  if (!replay.accept(counter)) return OpenResult::replayed;
+  // Taken only now, after the tag verified (WireGuard's order): a forged message cannot burn a counter.
+  switch (replay.take(counter)) {
+    case ReplayVerdict::fresh:
+      break;
+    case ReplayVerdict::duplicate:
+      return OpenResult::duplicate;
+    case ReplayVerdict::too_old:
+      return OpenResult::replayed;
+  }
   *inner_len = clen;
   return OpenResult::ok;
 }

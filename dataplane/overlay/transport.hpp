@@ -11,7 +11,9 @@
 namespace wansteer::wg {
 
 enum class SealResult : uint8_t { ok, no_room, counter_exhausted, crypto_failed };
-enum class OpenResult : uint8_t { ok, malformed, wrong_index, replayed, bad_tag, no_room };
+// replayed: a counter behind the replay window; duplicate: an authentic message whose counter the window already
+// took (the second copy of a duplicated packet, or a replay of a recent one: the two look the same).
+enum class OpenResult : uint8_t { ok, malformed, wrong_index, replayed, duplicate, bad_tag, no_room };
 
 // Bytes a sealed message of an inner packet of len bytes takes: header, padded payload, tag.
 constexpr size_t sealed_size(size_t len) {
@@ -28,7 +30,8 @@ SealResult seal_transport_at(ChaChaPoly& aead, const Key& send_key, uint32_t rem
                              const uint8_t* inner, size_t len, uint8_t* out, size_t out_cap, size_t* out_len);
 
 // Opens a transport message addressed to kp.local_index: *inner_len receives the padded inner length (the inner IP
-// header says how much of it is the packet; 0 is a keepalive). The replay window moves only for an authentic one.
+// header says how much of it is the packet; 0 is a keepalive). The replay window moves only for an authentic one,
+// and a repeated counter is reported (duplicate) only for an authentic one.
 OpenResult open_transport(ChaChaPoly& aead, Keypair& kp, const uint8_t* msg, size_t len, uint8_t* out, size_t out_cap,
                           size_t* inner_len);
 

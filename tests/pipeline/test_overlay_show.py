@@ -69,6 +69,10 @@ def test_show_overlay_reports_our_public_key_and_never_the_private_one(start_wan
     assert j["last_handshake_age_ms"] is None and j["counters"]["handshakes_completed"] == 0, j
     assert set(j["links"]) == {"fiber", "lte"} and j["links"]["fiber"]["classes"] == [], j   # no session: direct
     assert all(name.startswith("overlay_") for name in j["drops"]) and "overlay_no_key" in j["drops"], j
+    assert j["counters"]["duplicates_discarded"] == 0 and "overlay_replayed" in j["drops"], j
+    counters = json.loads(ctl("--json", "show", "counters"))
+    assert list(counters)[-1] == "overlay", list(counters)  # new blocks go last; the overlay is the last one
+    assert list(counters["overlay"])[-1] == "duplicates_discarded", counters["overlay"]  # and its new key last
     text = ctl("show", "overlay")
     assert "overlay to hub 203.0.113.9:51820: session down" in text and ours in text, text
     classes = json.loads(ctl("--json", "show", "classes"))

@@ -118,8 +118,17 @@ TEST_CASE("OverlayControl: initiation out of the first alive link, the hub's res
   REQUIRE(rig.ctl.keys()->send != nullptr);
   CHECK(rig.ctl.generation() != gen);
   CHECK(rig.ctl.alive_over({false, true}) == std::array<bool, kMaxLinks>{false, true});
-  REQUIRE(rig.sent.size() == 2);  // the keepalive that confirms the session to the hub, on the same link
+  // The keepalive that confirms the session to the hub (after which it sends with the new keys) waits until the
+  // workers have them: it leaves with the first tick that sees them published, on the link the response came on.
+  CHECK(rig.sent.size() == 1);
+  rig.ctl.tick(t0 + 2'500'000, {true, true}, rig.snap);
+  CHECK(rig.sent.size() == 1);
+  rig.snap.overlay.keys = *rig.ctl.keys();
+  rig.ctl.tick(t0 + 2'600'000, {true, true}, rig.snap);
+  REQUIRE(rig.sent.size() == 2);
   CHECK(rig.sent.back().second == 2);
+  CHECK(rte_pktmbuf_mtod(rig.sent.back().first, const uint8_t*)[kOverlayOuterLen] ==
+        static_cast<uint8_t>(wg::MessageType::transport));
   const OverlayView v = rig.ctl.view(t0 + 3'000'000);
   CHECK(v.session);
   CHECK(v.last_link == 1);

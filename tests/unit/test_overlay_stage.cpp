@@ -204,12 +204,19 @@ TEST_CASE("overlay stage: tampered, replayed, misaddressed and truncated datagra
   rte_pktmbuf_mtod(m, uint8_t*)[m->data_len - 20] ^= 1;  // a ciphertext byte
   expect_drop(m, DropReason::overlay_bad_tag);
 
+  // A message sealed with another key (same receiver index, so it reaches the right keypair): a bad tag.
+  rig.edge_keys->send_key[0] ^= 0x5a;
   m = sealed_one(rig);
-  rte_mbuf* copy = rte_pktmbuf_copy(m, rig.pool, 0, UINT32_MAX);
-  REQUIRE(copy != nullptr);
+  rig.edge_keys->send_key[0] ^= 0x5a;
+  expect_drop(m, DropReason::overlay_bad_tag);
+
+  // A message kept back while 9000 newer ones were sent, then replayed: behind the window, a replay.
+  rte_mbuf* old = sealed_one(rig);
+  rig.edge_keys->counter.next.fetch_add(9000);
+  m = sealed_one(rig);
   REQUIRE(open_at_hub(rig, m, inner, hs).inner == 1);
   rte_pktmbuf_free(inner[0]);
-  expect_drop(copy, DropReason::overlay_replayed);
+  expect_drop(old, DropReason::overlay_replayed);
 
   m = sealed_one(rig);
   rte_pktmbuf_mtod_offset(m, uint8_t*, kOverlayOuterLen + wg::transport::kReceiver)[0] ^= 0xff;
@@ -231,8 +238,50 @@ TEST_CASE("overlay stage: tampered, replayed, misaddressed and truncated datagra
   rig.hub.ov.n_allowed = 2;
   expect_drop(sealed_one(rig), DropReason::overlay_source_not_allowed);
 
-  CHECK(rig.hub.counters.port[1].drops.get() == 8);
+  CHECK(rig.hub.counters.port[1].drops.get() == 9);
   CHECK(rig.hub.counters.overlay_opened.get() == 1);
+  CHECK(rig.hub.counters.overlay_duplicates_discarded.get() == 0);
+  CHECK(rig.pool_back());
+}
+
+TEST_CASE("overlay stage: the second copy of a message is discarded and counted, not dropped as a replay",
+          "[overlay_stage]") {
+  StageRig rig;
+  REQUIRE(rig.pool != nullptr);
+  rte_mbuf* inner[2];
+  rte_mbuf* hs[2];
+  // duplicate: sends one sealed message over two links; both copies reach this core (one worker).
+  rte_mbuf* m = sealed_one(rig);
+  rte_mbuf* copy = rte_pktmbuf_copy(m, rig.pool, 0, UINT32_MAX);
+  REQUIRE(copy != nullptr);
+  rte_mbuf* forged = rte_pktmbuf_copy(m, rig.pool, 0, UINT32_MAX);
+  REQUIRE(forged != nullptr);
+  rte_pktmbuf_mtod(forged, uint8_t*)[forged->data_len - 20] ^= 1;
+  REQUIRE(open_at_hub(rig, m, inner, hs).inner == 1);
+  rte_pktmbuf_free(inner[0]);
+
+  // A forged copy with the taken counter is authenticated first: a bad tag (an alarm), not a quiet duplicate.
+  CHECK(open_at_hub(rig, forged, inner, hs).inner == 0);
+  CHECK(rig.drops(rig.hub, DropReason::overlay_bad_tag) == 1);
+  CHECK(rig.hub.counters.overlay_duplicates_discarded.get() == 0);
+
+  const OverlayDecapResult r = open_at_hub(rig, copy, inner, hs);
+  CHECK(r.inner == 0);
+  CHECK(r.handshakes == 0);
+  CHECK(rig.hub.counters.overlay_duplicates_discarded.get() == 1);
+  CHECK(rig.drops(rig.hub, DropReason::overlay_replayed) == 0);
+  CHECK(rig.hub.counters.port[1].drops.get() == 1);  // the forged copy only
+  CHECK(rig.hub.counters.overlay_opened.get() == 1);
+
+  // A forged message with a fresh counter did not burn it: the genuine one still opens.
+  m = sealed_one(rig);
+  copy = rte_pktmbuf_copy(m, rig.pool, 0, UINT32_MAX);
+  REQUIRE(copy != nullptr);
+  rte_pktmbuf_mtod(m, uint8_t*)[m->data_len - 20] ^= 1;
+  CHECK(open_at_hub(rig, m, inner, hs).inner == 0);
+  REQUIRE(open_at_hub(rig, copy, inner, hs).inner == 1);
+  rte_pktmbuf_free(inner[0]);
+  CHECK(rig.drops(rig.hub, DropReason::overlay_bad_tag) == 2);
   CHECK(rig.pool_back());
 }
 

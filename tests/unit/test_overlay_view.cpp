@@ -48,6 +48,7 @@ StatsView plan_view(const Policy& p) {
   v.totals.drop[static_cast<size_t>(DropReason::overlay_no_key)] = 4;
   v.totals.drop[static_cast<size_t>(DropReason::overlay_bad_tag)] = 2;
   v.totals.drop[static_cast<size_t>(DropReason::no_route)] = 9;  // not the overlay's
+  v.totals.overlay_duplicates_discarded = 11;                    // received copies of duplicated packets
   return v;
 }
 
@@ -101,6 +102,9 @@ TEST_CASE("show overlay json: session, key, last link, classes per link, counter
   CHECK(c["handshakes_completed"] == 1);
   CHECK(c["rejected"] == 5);
   CHECK(c["keys_expired"] == 6);
+  CHECK(c["duplicates_discarded"] == 11);  // not among the drops: expected with duplicate:
+  const std::string raw = overlay_json(plan_view(p), session_view());
+  CHECK(raw.find("\"keys_zeroed\"") < raw.find("\"duplicates_discarded\""));  // a new key goes last
   CHECK(j["drops"]["overlay_no_key"] == 4);
   CHECK(j["drops"]["overlay_bad_tag"] == 2);
   CHECK(j["drops"]["overlay_replayed"] == 0);  // every overlay reason, zero or not
@@ -133,7 +137,8 @@ TEST_CASE("show overlay text: the hub, our key, the link, the classes and the dr
   CHECK(t.find("last sent on:    lte") != std::string::npos);
   CHECK(t.find("\nfiber        voip,payments\n") != std::string::npos);
   CHECK(t.find("\nlte          payments\n") != std::string::npos);
-  CHECK(t.find("100 sealed, 90 opened, 7 keepalives in, 2 handshake messages in") != std::string::npos);
+  CHECK(t.find("100 sealed, 90 opened, 7 keepalives in, 2 handshake messages in, 11 duplicates discarded") !=
+        std::string::npos);
   CHECK(t.find("3 initiations, 0 responses, 1 completed, 0 rekeys, 0 cookies, 5 rejected, 6 keys expired") !=
         std::string::npos);
   CHECK(t.find("overlay_no_key") != std::string::npos);

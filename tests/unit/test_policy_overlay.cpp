@@ -91,6 +91,26 @@ TEST_CASE("overlay policy: mistakes reported at their line", "[policy][overlay]"
              Catch::Contains("is our own"));
 }
 
+TEST_CASE("overlay policy: rekey_after_s shortens REKEY_AFTER_TIME for labs, within 5 to 120 s", "[policy][overlay]") {
+  OverlayKeyDir d;
+  auto r = parse_policy(policy(overlay_section("198.51.100.7:51820")), "t.yaml", d.dir.string());
+  REQUIRE(r.policy);
+  CHECK(r.policy->overlay.rekey_after_s == 120);  // WireGuard's REKEY_AFTER_TIME
+  r = parse_policy(policy(overlay_section("198.51.100.7:51820", "  rekey_after_s: 6\n")), "t.yaml", d.dir.string());
+  INFO(errors(r));
+  REQUIRE(r.policy);
+  CHECK(r.policy->overlay.rekey_after_s == 6);
+  const auto err = [&](const std::string& value) {
+    return errors(parse_policy(policy(overlay_section("198.51.100.7:51820", "  rekey_after_s: " + value + "\n")),
+                               "t.yaml", d.dir.string()));
+  };
+  CHECK_THAT(err("4"), Catch::Contains("t.yaml:") && Catch::Contains("overlay rekey_after_s 4 is out of range") &&
+                           Catch::Contains("REKEY_TIMEOUT"));
+  CHECK_THAT(err("121"),
+             Catch::Contains("overlay rekey_after_s 121 is out of range") && Catch::Contains("REJECT_AFTER_TIME"));
+  CHECK_THAT(err("6s"), Catch::Contains("must be whole seconds"));
+}
+
 TEST_CASE("overlay key file: root-only, a real key, never quoted", "[policy][overlay]") {
   std::string why;
   {

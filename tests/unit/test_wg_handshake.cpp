@@ -159,7 +159,7 @@ TEST_CASE("transport: sealed both ways, padded to 16, tampering, replays and wro
   CHECK(back_len == 48);
   CHECK(std::memcmp(back, inner, 33) == 0);
   CHECK(std::all_of(back + 33, back + 48, [](uint8_t x) { return x == 0; }));
-  CHECK(wg::open_transport(aead, b, out, out_len, back, sizeof back, &back_len) == wg::OpenResult::replayed);
+  CHECK(wg::open_transport(aead, b, out, out_len, back, sizeof back, &back_len) == wg::OpenResult::duplicate);
 
   // The other way, a keepalive (empty), and sealed in place.
   REQUIRE(wg::seal_transport(aead, b, nullptr, 0, out, sizeof out, &out_len) == wg::SealResult::ok);
@@ -203,5 +203,9 @@ TEST_CASE("transport: a forged message far ahead does not move the replay window
   CHECK(wg::open_transport(aead, b, msgs[2], lens[2], back, sizeof back, &back_len) == wg::OpenResult::ok);
   CHECK(wg::open_transport(aead, b, msgs[0], lens[0], back, sizeof back, &back_len) == wg::OpenResult::ok);
   CHECK(wg::open_transport(aead, b, msgs[1], lens[1], back, sizeof back, &back_len) == wg::OpenResult::ok);
-  CHECK(wg::open_transport(aead, b, msgs[0], lens[0], back, sizeof back, &back_len) == wg::OpenResult::replayed);
+  CHECK(wg::open_transport(aead, b, msgs[0], lens[0], back, sizeof back, &back_len) == wg::OpenResult::duplicate);
+  // A forged message with a counter already taken is a bad tag, not a duplicate: only authentic copies are those.
+  std::memcpy(forged, msgs[2], lens[2]);
+  forged[20] ^= 1;
+  CHECK(wg::open_transport(aead, b, forged, lens[2], back, sizeof back, &back_len) == wg::OpenResult::bad_tag);
 }

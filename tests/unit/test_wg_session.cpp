@@ -57,16 +57,7 @@ TEST_CASE("session: rekey after REKEY_AFTER_TIME under traffic loses no packet",
   REQUIRE(p.a.session->view().send);
   REQUIRE(p.b.session->view().send);
   const uint64_t first_a = p.a.session->view().send->serial, first_b = p.b.session->view().send->serial;
-  // Both send every half second; what one step sends arrives in the next (in flight meanwhile).
-  for (int step = 0; step < 2 * 200; step++) {
-    p.now += wg::kSecondNs / 2;
-    p.deliver_in_flight();
-    REQUIRE(p.a.send_data(p.now));
-    REQUIRE(p.b.send_data(p.now));
-    p.tick();
-  }
-  p.now += wg::kSecondNs / 2;
-  p.deliver_all();
+  p.exchange_data(2 * 200, wg::kSecondNs / 2);  // both send every half second
   CHECK(p.a.opened == p.b.sealed);
   CHECK(p.b.opened == p.a.sealed);
   CHECK(p.a.sealed == 400);
@@ -82,6 +73,26 @@ TEST_CASE("session: rekey after REKEY_AFTER_TIME under traffic loses no packet",
   CHECK(p.a.session->counters().keys_expired == 1);
   CHECK(p.b.session->counters().keys_expired == 1);
   CHECK_FALSE(p.a.session->view().receive[PeerKeysView::kPrevious]);
+}
+
+TEST_CASE("session: a lab's short rekey interval rekeys every interval under traffic, loses nothing, expires nothing",
+          "[overlay_session]") {
+  wg::SessionConfig config;
+  config.rekey_after_ns = 6 * wg::kSecondNs;  // overlay rekey_after_s: 6
+  SessionPair p(config);
+  p.handshake();
+  REQUIRE(p.a.session->view().send);
+  p.exchange_data(3000, wg::kSecondNs / 100);  // 100 packets/s each way for 30 s
+  CHECK(p.a.opened == p.b.sealed);
+  CHECK(p.b.opened == p.a.sealed);
+  // A new keypair every 6 s (a little more: the interval starts when the handshake completes), never earlier.
+  CHECK(p.a.session->counters().rekeys >= 4);
+  CHECK(p.a.session->counters().rekeys <= 5);
+  CHECK(p.b.session->counters().rekeys == p.a.session->counters().rekeys);
+  // REJECT_AFTER_TIME did not shrink with it: every keypair was replaced long before it could expire.
+  CHECK(p.a.session->counters().keys_expired == 0);
+  CHECK(p.b.session->counters().keys_expired == 0);
+  CHECK(p.a.opened_previous >= 1);  // packets in flight across each rekey opened with the previous keypair
 }
 
 TEST_CASE("session: keys expire after REJECT_AFTER_TIME and are zeroed after 3 x REJECT_AFTER_TIME",

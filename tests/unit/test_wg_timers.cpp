@@ -39,6 +39,32 @@ TEST_CASE("replay window: in order, out of order, duplicates, too old, far jumps
   CHECK(w.accept(0));
 }
 
+TEST_CASE("replay window: a counter taken inside the window is a duplicate, one behind it too old",
+          "[overlay_replay]") {
+  using wg::ReplayVerdict;
+  ReplayWindow w;
+  CHECK(w.take(0) == ReplayVerdict::fresh);
+  CHECK(w.take(0) == ReplayVerdict::duplicate);  // the second copy of a duplicated message
+  CHECK(w.take(5) == ReplayVerdict::fresh);
+  CHECK(w.classify(3) == ReplayVerdict::fresh);  // skipped, still inside: a late first copy is taken
+  CHECK(w.take(3) == ReplayVerdict::fresh);
+  CHECK(w.take(3) == ReplayVerdict::duplicate);
+  CHECK(w.classify(5) == ReplayVerdict::duplicate);
+
+  const uint64_t top = 20'000;
+  CHECK(w.take(top) == ReplayVerdict::fresh);
+  // The oldest counter the window still knows: taken once, then a duplicate; one further back is too old, whether it
+  // was ever taken (5) or not (top - kWindow - 1).
+  CHECK(w.take(top - ReplayWindow::kWindow) == ReplayVerdict::fresh);
+  CHECK(w.take(top - ReplayWindow::kWindow) == ReplayVerdict::duplicate);
+  CHECK(w.take(top - ReplayWindow::kWindow - 1) == ReplayVerdict::too_old);
+  CHECK(w.take(5) == ReplayVerdict::too_old);
+  CHECK(w.classify(wg::kRejectAfterMessages) == ReplayVerdict::too_old);
+  // Neither verdict moved the window: the newest is still top.
+  CHECK(w.take(top) == ReplayVerdict::duplicate);
+  CHECK(w.take(top - 1) == ReplayVerdict::fresh);
+}
+
 TEST_CASE("replay window: every counter of a shuffled stream once, none twice", "[overlay_replay]") {
   ReplayWindow w;
   // Reordered by up to 64 within blocks of 64 (as two links with different delays would reorder): all accepted.

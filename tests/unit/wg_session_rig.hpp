@@ -124,6 +124,19 @@ struct SessionPair {
     a.tick(now);
     b.tick(now);
   }
+  // Both send a data packet every step_ns, steps times; what one step sends arrives in the next (in flight
+  // meanwhile). Then, one step later, everything in flight is delivered.
+  void exchange_data(int steps, uint64_t step_ns) {
+    for (int step = 0; step < steps; step++) {
+      now += step_ns;
+      deliver_in_flight();
+      REQUIRE(a.send_data(now));
+      REQUIRE(b.send_data(now));
+      tick();
+    }
+    now += step_ns;
+    deliver_all();
+  }
   // a asks for keys, and the handshake and a's confirming keepalive go through.
   void handshake() {
     a.session->want_keys(now);
