@@ -23,6 +23,7 @@ namespace {
 constexpr uint32_t kOverlayProbeMagic = 0x77737470;  // "wstp": the payload, so a capture tells our probes apart
 constexpr uint16_t kOverlayProbeInnerLen = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) + 8;
 constexpr uint64_t kMsNs = 1'000'000;
+constexpr double kFirstLinkLeadMs = 5;  // hold_first: how much later than the others the first link's probe arrives
 
 // The inner ICMP echo request of link l's probe `seq` from `src` to `dst` (host order) at `out`.
 void write_overlay_probe(uint8_t* out, uint32_t src, uint32_t dst, uint8_t l, uint16_t seq, uint16_t ip_id) {
@@ -96,10 +97,10 @@ void OverlayPaths::configure(const Policy& policy) {
 void OverlayPaths::tick(uint64_t now_ns, const std::array<bool, kMaxLinks>& carrying, const DataplaneSnapshot& snap,
                         const wg::TransportKeys* key) {
   probing_ = hub_inner_ != 0 && snap.n_lan > 0 && aead_.valid();
-  // Links are probed in rounds, the first link in policy order last: the hub answers (and sends everything else) to
-  // the address it heard from last, so a round leaves it answering the first alive link, where keepalives and rekeys
-  // go too. A link due joins the others' round once it is within half an interval of due (a link back from an
-  // outage falls in step with the rest instead of moving the hub to itself between rounds).
+  // Links are probed in rounds, the first link in policy order last (hold_first): the hub answers (and sends
+  // everything else) to the address it heard from last, so a round leaves it answering the first alive link, where
+  // keepalives and rekeys go too. A link due joins the others' round once it is within half an interval of due (a link
+  // back from an outage falls in step with the rest instead of moving the hub to itself between rounds).
   std::array<bool, kMaxLinks> in_round{};
   bool due = false;
   for (size_t i = 0; i < paths_.size(); i++) due = due || (carrying[i] && now_ns >= next_due_ns_[i]);
@@ -108,15 +109,47 @@ void OverlayPaths::tick(uint64_t now_ns, const std::array<bool, kMaxLinks>& carr
     in_round[i] = carrying[i] && next_due_ns_[i] <= now_ns + interval_ns / 2;
     if (in_round[i]) next_due_ns_[i] = now_ns + interval_ns;
   }
+  if (deferred_ >= 0 && now_ns >= deferred_at_ns_) {  // the round's first link, held back until the others arrived
+    const auto l = static_cast<size_t>(deferred_);
+    deferred_ = -1;
+    if (l < paths_.size() && carrying[l] && probing_ && key != nullptr)
+      send_probe(static_cast<uint8_t>(l), snap, *key, now_ns);
+  }
+  const int held = hold_first(in_round, now_ns);
   for (size_t i = paths_.size(); i-- > 0;) {
     OverlayPathHealth& p = *paths_[i];
     if (carrying[i] && !carrying_[i]) p.grace();
     carrying_[i] = carrying[i];
     p.tick(now_ns);
     p.judge(slas_, now_ns);
-    if (in_round[i]) send_probe(static_cast<uint8_t>(i), snap, *key, now_ns);
+    if (in_round[i] && static_cast<int>(i) != held) send_probe(static_cast<uint8_t>(i), snap, *key, now_ns);
     note_up_change(i);
   }
+}
+
+// Sent last is not enough for the first link's probe to arrive last: a backup line (LTE) is often slower than the
+// fiber, and whichever arrives last is where the hub sends everything, data included, until the next message. So
+// the first link's probe waits for the others' to arrive: the difference of the paths' RTTs (the one-way difference
+// is about half of it: a margin) plus 5 ms, at most half an interval. Returns the link held back (-1: none).
+int OverlayPaths::hold_first(const std::array<bool, kMaxLinks>& in_round, uint64_t now_ns) {
+  int first = -1;
+  double slowest_other_ms = 0;
+  for (size_t i = 0; i < paths_.size(); i++) {
+    if (!in_round[i]) continue;
+    if (first < 0) {
+      first = static_cast<int>(i);
+      continue;
+    }
+    const LinkMetrics m = paths_[i]->metrics();
+    slowest_other_ms = std::max(slowest_other_ms, m.has_rtt ? m.rtt_ms : 0.0);
+  }
+  if (first < 0 || std::none_of(in_round.begin() + first + 1, in_round.end(), [](bool b) { return b; })) return -1;
+  const LinkMetrics own = paths_[static_cast<size_t>(first)]->metrics();
+  const double lead_ms = std::max(0.0, slowest_other_ms - (own.has_rtt ? own.rtt_ms : 0.0)) + kFirstLinkLeadMs;
+  const double cap_ms = setup_[static_cast<size_t>(first)].health.interval_ms / 2.0;
+  deferred_ = first;
+  deferred_at_ns_ = now_ns + static_cast<uint64_t>(std::min(lead_ms, cap_ms) * kMsNs);
+  return first;
 }
 
 bool OverlayPaths::send_probe(uint8_t l, const DataplaneSnapshot& snap, const wg::TransportKeys& key, uint64_t now_ns) {

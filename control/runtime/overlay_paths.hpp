@@ -66,6 +66,7 @@ class OverlayPaths {
     bool operator==(const LinkSetup&) const;
   };
   bool send_probe(uint8_t l, const DataplaneSnapshot& snap, const wg::TransportKeys& key, uint64_t now_ns);
+  int hold_first(const std::array<bool, kMaxLinks>& in_round, uint64_t now_ns);
   void note_up_change(size_t l);  // an overlay_path event when the path goes down or up
 
   rte_mempool* pool_;
@@ -82,6 +83,8 @@ class OverlayPaths {
   std::array<bool, kMaxLinks> was_up_{};
   std::array<uint64_t, kMaxLinks> next_due_ns_{};
   uint16_t ip_id_ = 0;
+  int deferred_ = -1;  // the round's first link, its probe held back until deferred_at_ns_ (hold_first)
+  uint64_t deferred_at_ns_ = 0;
 };
 
 }  // namespace wansteer
