@@ -226,8 +226,12 @@ TEST_CASE("overlay paths: probes sealed per carrying link, replies matched to th
   rig.paths.tick(t0, {true, true}, rig.snap, nullptr);
   CHECK(rig.sent.empty());  // no send key: nothing can be sealed
   rig.paths.tick(t0, {true, true}, rig.snap, &rig.keys);
+  REQUIRE(rig.sent.size() == 1);
+  CHECK(rig.sent[0].second == 2);  // lte first; fiber (the first link) follows, so the hub keeps answering fiber
+  rig.paths.tick(t0 + 4 * kPathMs, {true, true}, rig.snap, &rig.keys);
+  CHECK(rig.sent.size() == 1);  // no RTTs yet: fiber follows 5 ms later
+  rig.paths.tick(t0 + 5 * kPathMs, {true, true}, rig.snap, &rig.keys);
   REQUIRE(rig.sent.size() == 2);
-  CHECK(rig.sent[0].second == 2);  // lte first, fiber (the first link) last: the hub keeps answering fiber
   CHECK(rig.sent[1].second == 1);
   CHECK(rig.keys.counter.used() == 2);  // each probe reserved a counter of its own from the shared one
   rig.paths.tick(t0 + 50 * kPathMs, {true, true}, rig.snap, &rig.keys);
@@ -243,7 +247,7 @@ TEST_CASE("overlay paths: probes sealed per carrying link, replies matched to th
   CHECK(icmp_id_of(rig, fiber_reply) == overlay_probe_icmp_id(0));
   CHECK(is_overlay_probe_reply(fiber_reply, meta_of(fiber_reply)));
   // Both replies may come back over one link (the hub's one endpoint): the identifier decides.
-  rig.paths.on_reply(fiber_reply, t0 + 12 * kPathMs);
+  rig.paths.on_reply(fiber_reply, t0 + 17 * kPathMs);  // sent at t0 + 5 ms
   rig.paths.on_reply(lte_reply, t0 + 45 * kPathMs);
   rte_pktmbuf_free(fiber_reply);
   rte_pktmbuf_free(lte_reply);
@@ -253,6 +257,16 @@ TEST_CASE("overlay paths: probes sealed per carrying link, replies matched to th
   CHECK(fiber.metrics.replies == 1);
   CHECK(fiber.metrics.rtt_ms == Approx(12));
   CHECK(lte.metrics.rtt_ms == Approx(45));
+  // The next round: lte is 33 ms slower, so fiber's probe waits that and 5 ms more, to arrive after lte's.
+  const uint64_t t1 = t0 + 100 * kPathMs;
+  rig.paths.tick(t1, {true, true}, rig.snap, &rig.keys);
+  REQUIRE(rig.sent.size() == 3);
+  CHECK(rig.sent[2].second == 2);
+  rig.paths.tick(t1 + 37 * kPathMs, {true, true}, rig.snap, &rig.keys);
+  CHECK(rig.sent.size() == 3);
+  rig.paths.tick(t1 + 38 * kPathMs, {true, true}, rig.snap, &rig.keys);
+  REQUIRE(rig.sent.size() == 4);
+  CHECK(rig.sent[3].second == 1);
 }
 
 TEST_CASE("overlay paths: a path that stops answering goes down while the other stays up", "[overlay_paths]") {
@@ -261,6 +275,7 @@ TEST_CASE("overlay paths: a path that stops answering goes down while the other 
   for (int i = 0; i < 20; i++, t += 100 * kPathMs) {
     const size_t before = rig.sent.size();
     rig.paths.tick(t, {true, true}, rig.snap, &rig.keys);
+    rig.paths.tick(t + 50 * kPathMs, {true, true}, rig.snap, &rig.keys);  // fiber's, held back at most 50 ms
     REQUIRE(rig.sent.size() == before + 2);
     rte_mbuf* lte_reply = rig.answer(rig.sent[before].first);  // fiber's probes are lost on the way
     rig.paths.on_reply(lte_reply, t + 40 * kPathMs);
