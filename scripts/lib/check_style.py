@@ -73,22 +73,31 @@ def run_tidy(db: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def db_findings(db: TidyDatabase, findings: list[str]) -> list[str]:
+    """The findings less the merging's own #include lines of .cpp files."""
+    return [f for f in findings if not ("[bugprone-suspicious-include" in f and db.merged_unit_of(f) == str(
+        os.path.normpath(db.tree / f.split(":", 1)[0])))]
+
+
 def check_tidy(args: argparse.Namespace) -> int:
     build = Path(args.build) if Path(args.build).is_absolute() else ROOT / args.build
     if not (build / "compile_commands.json").is_file():
         print(f"tidy: {build / 'compile_commands.json'} missing (set up the build first)")
         return 1
     db = TidyDatabase(ROOT, build)
-    findings = run_tidy(db.folder)
-    # the merging's own include lines are not findings; a merged unit that does not compile as one unit: its files
-    # again, one unit each
-    findings = [f for f in findings if not ("[bugprone-suspicious-include" in f and db.merged_unit_of(f) == str(
-        os.path.normpath(db.tree / f.split(":", 1)[0])))]
-    failed = {db.merged_unit_of(f) for f in findings if "[clang-diagnostic-error]" in f} - {None}
-    if failed:
-        names = ", ".join(Path(m).name for m in sorted(failed))
-        print(f"tidy: {names} did not parse as one unit (names clash when merged); their files one by one")
-        findings = [f for f in findings if db.merged_unit_of(f) not in failed] + run_tidy(db.split(sorted(failed)))
+    findings = db_findings(db, run_tidy(db.folder))
+    # A merged unit that does not parse as one (names that clash only when merged): the files its errors name alone
+    # and the rest merged again; what still does not parse, file by file. Nothing goes unchecked.
+    for attempt in range(2):
+        errors = [f for f in findings if "[clang-diagnostic-error]" in f]
+        failed = sorted({db.merged_unit_of(f) for f in errors} - {None})
+        if not failed:
+            break
+        print(f"tidy: {', '.join(Path(m).name for m in failed)} did not parse as one unit; checked again "
+              f"{'without the files its errors name' if attempt == 0 else 'file by file'}")
+        culprits = {os.path.normpath(db.tree / f.split(":", 1)[0]) for f in errors}
+        folder = db.rebatch(failed, culprits) if attempt == 0 else db.split(failed)
+        findings = [f for f in findings if db.merged_unit_of(f) not in failed] + db_findings(db, run_tidy(folder))
     for f in findings:
         print(f)
     print(f"tidy: {db.sources} source files in {db.units} translation units checked, {len(findings)} findings")

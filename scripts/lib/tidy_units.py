@@ -20,6 +20,7 @@ from pathlib import Path
 
 UNITY_SIZE = 25
 TEST_BATCH = 15  # unit test files per merged unit: 4 batches keep both cores busy next to the unity files
+OPENS_OURS = re.compile(r"^namespace wansteer\b", re.M)
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
@@ -55,14 +56,19 @@ class TidyDatabase:
                         f"-Dunity_size={UNITY_SIZE}"], cwd=root, check=True, capture_output=True, text=True)
         units, tests = [], []
         self.members: dict[str, list[Path]] = {}
+        self.merged_entry: dict[str, dict] = {}  # the compile command of each merged unit
+        self.is_test_batch: set[str] = set()
         for e in json.load(open(self.tree / "compile_commands.json")):
             path = (Path(e["directory"]) / e["file"]).resolve()
-            if path.parent == root / "tests" / "unit" and path.name != "main.cpp":
+            # a test that opens a namespace of ours at file scope would open it inside the batch's wrapper: alone
+            if path.parent == root / "tests" / "unit" and path.name != "main.cpp" and not OPENS_OURS.search(
+                    path.read_text()):
                 tests.append((path, e))
                 continue
             units.append(e)
             if "-unity" in path.name:
                 self.members[str(path)] = [(path.parent / f).resolve() for _, f in INCLUDE.findall(path.read_text())]
+                self.merged_entry[str(path)] = e
         self.folder = self.tree / "db"
         self.folder.mkdir()
         for i in range(0, len(tests), TEST_BATCH):
@@ -72,6 +78,8 @@ class TidyDatabase:
             args = [str(merged) if a == batch[0][1]["file"] else a for a in _arguments(batch[0][1])]
             units.append({"directory": batch[0][1]["directory"], "file": str(merged), "arguments": args})
             self.members[str(merged)] = [p for p, _ in batch]
+            self.merged_entry[str(merged)] = units[-1]
+            self.is_test_batch.add(str(merged))
         self.units = len(units)
         self.sources = len(units) - len(self.members) + sum(len(m) for m in self.members.values())
         (self.folder / "compile_commands.json").write_text(json.dumps(units, indent=1))
@@ -84,13 +92,39 @@ class TidyDatabase:
                 return merged
         return None
 
+    def rebatch(self, merged: list[str], culprits: set[str]) -> Path:
+        """A second database for merged units that did not parse: the files their errors named, one unit each (the
+        build's commands), and the rest of each merged again. Returns its folder."""
+        folder = self.folder / "rebatch"
+        folder.mkdir(exist_ok=True)
+        entries = self._build_entries({str(f) for m in merged for f in self.members[m] if str(f) in culprits})
+        for n, m in enumerate(merged):
+            rest = [f for f in self.members[m] if str(f) not in culprits]
+            if not rest:
+                continue
+            again = folder / f"again_{n}_{Path(m).name}"
+            if m in self.is_test_batch:
+                _test_batch(rest, again)
+                self.is_test_batch.add(str(again))
+            else:
+                again.write_text("".join(f'#include "{f}"  // NOLINT(bugprone-suspicious-include)\n' for f in rest))
+            e = self.merged_entry[m]
+            args = [str(again) if a == e["file"] else a for a in _arguments(e)]
+            entries.append({"directory": e["directory"], "file": str(again), "arguments": args})
+            self.members[str(again)], self.merged_entry[str(again)] = rest, entries[-1]
+        (folder / "compile_commands.json").write_text(json.dumps(entries, indent=1))
+        self.units += len(entries) - len(merged)
+        return folder
+
+    def _build_entries(self, files: set[str]) -> list[dict]:
+        return [e for e in json.load(open(self.build / "compile_commands.json"))
+                if str((Path(e["directory"]) / e["file"]).resolve()) in files]
+
     def split(self, merged: list[str]) -> Path:
         """A second database: the files of these merged units, one unit each (the build's commands)."""
         folder = self.folder / "split"
         folder.mkdir(exist_ok=True)
-        wanted = {str(f) for m in merged for f in self.members[m]}
-        entries = [e for e in json.load(open(self.build / "compile_commands.json"))
-                   if str((Path(e["directory"]) / e["file"]).resolve()) in wanted]
+        entries = self._build_entries({str(f) for m in merged for f in self.members[m]})
         (folder / "compile_commands.json").write_text(json.dumps(entries, indent=1))
         self.units += len(entries) - len(merged)
         return folder

@@ -18,7 +18,7 @@
 #include "overlay_policy_support.hpp"
 #include "wg_session_rig.hpp"
 
-namespace wansteer {
+using namespace wansteer;
 namespace {
 
 constexpr uint32_t kHubIp = 0xcb007132;  // 203.0.113.50
@@ -154,5 +154,3 @@ TEST_CASE("OverlayControl: a policy without an overlay has no session; a bad key
   CHECK_FALSE(rig.ctl.configure(bad, &err));
   CHECK(err.find("missing.key") != std::string::npos);
 }
-
-}  // namespace wansteer

@@ -29,7 +29,7 @@
 #include "dataplane/packet_meta.hpp"
 #include "tests/unit/overlay_policy_support.hpp"
 
-namespace wansteer {
+using namespace wansteer;
 namespace {
 
 constexpr uint64_t kPathMs = 1'000'000;
@@ -412,5 +412,3 @@ TEST_CASE("overlay policy: hub inner_address, its default and its errors", "[ove
     CHECK_THAT(r.errors[0].to_string(), Catch::Contains("t.yaml:6:") && Catch::Contains("inner_address"));
   }
 }
-
-}  // namespace wansteer
