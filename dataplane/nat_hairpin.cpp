@@ -76,9 +76,7 @@ void nat_hairpin(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, 
     return;
   }
   nat_outbound_rewrite(ip, *s, snap.links[link].own_ip);
-  const NatSum l4sum = nat_l4_sum(l4, proto);
-  nat_set32(ip + 16, to_ip, nat_ip_sum(ip), l4sum);
-  nat_set16(l4 + 2, to_port, l4sum);
+  nat_rewrite_endpoint(ip, proto, ip + 16, to_ip, l4 + 2, to_port, nat_l4_sum(l4, proto));
   set_meta_addrs(meta, ip, s->ext_port, to_port);
   if (ne == nullptr) {
     hand_to_control(w, m, 0, PacketMeta::kToControlResolve);  // control ARPs for the host and counts the drop

@@ -32,9 +32,7 @@ inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t
   const uint8_t proto = ip[9];
   s.last_seen_tsc = now_tsc;
   if (proto == kIpProtoTcp) nat_tcp_track(s, l4[13], false);
-  const NatSum l4sum = nat_l4_sum(l4, proto);
-  nat_set32(ip + 16, s.in_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
-  nat_set16(port_at, s.in_port, l4sum);
+  nat_rewrite_endpoint(ip, proto, ip + 16, s.in_ip, port_at, s.in_port, nat_l4_sum(l4, proto));
 }
 
 }  // namespace wansteer

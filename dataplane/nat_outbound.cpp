@@ -63,10 +63,7 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
 void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_ip) {
   uint8_t* l4 = ip + (ip[0] & 0xfu) * 4u;
   const uint8_t proto = ip[9];
-  const NatSum l4sum = nat_l4_sum(l4, proto);
-  // ICMP has no pseudo header: the address change touches only the IPv4 checksum.
-  nat_set32(ip + 12, ext_ip, nat_ip_sum(ip), proto == kIpProtoIcmp ? NatSum{} : l4sum);
-  nat_set16(nat_port_field(l4, proto, true), s.ext_port, l4sum);
+  nat_rewrite_endpoint(ip, proto, ip + 12, ext_ip, nat_port_field(l4, proto, true), s.ext_port, nat_l4_sum(l4, proto));
 }
 
 DropReason nat_out_drop_reason(NatOut o) {
