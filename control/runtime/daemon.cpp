@@ -208,7 +208,10 @@ int run_daemon(const DaemonOptions& o) {
     if (cp) print_final_counters(*cp, o);
   });
   std::string err;
-  const WorkerOptions wo{.fast_lane = o.fast_lane, .adaptive_poll = !o.busy_poll, .max_nap_ns = o.max_nap_us * 1000};
+  const WorkerOptions wo{.fast_lane = o.fast_lane,
+                         .adaptive_poll = !o.busy_poll,
+                         .max_nap_ns = o.max_nap_us * 1000,
+                         .wake_on_rx = o.wake_on_rx};
   if (!dp.setup(*policy, o.workers, wo, &err)) {
     fmt::print(stderr, "wansteer: {}\n", err);
     return 1;

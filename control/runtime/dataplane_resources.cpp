@@ -37,6 +37,7 @@ bool DataplaneResources::setup(const Policy& policy, unsigned workers, const Wor
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
       !create_workers(policy, opts, error))
     return false;
+  create_idle_wake(policy, opts);
   guard_memif_ports(policy);
   // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
   // NAT reply that RSS gives to another worker goes to the session's owner (its port % workers) the same way.
@@ -118,6 +119,34 @@ bool DataplaneResources::create_workers(const Policy& policy, const WorkerOption
   return true;
 }
 
+void DataplaneResources::create_idle_wake(const Policy& policy, const WorkerOptions& opts) {
+  if (!opts.adaptive_poll) return;
+  if (!opts.wake_on_rx || workers_ != 1) {
+    // Several workers hand packets to each other by rings: those would need kicks from worker to worker too.
+    fmt::print("wansteer: idle workers nap on a timer ({})\n",
+               opts.wake_on_rx ? "wake on arrival needs a single worker" : "--no-wake-on-rx");
+    return;
+  }
+  std::vector<std::string> devices{policy.lan.device};
+  for (const auto& link : policy.links) devices.push_back(link.device);
+  for (const std::string& d : devices) {
+    if (doorbell_iface(d).empty()) {
+      fmt::print("wansteer: idle worker naps on a timer: port {} cannot wake it (only af_packet ports can)\n", d);
+      return;
+    }
+  }
+  std::string why;
+  std::unique_ptr<IdleWake> wake = IdleWake::create(&why);
+  for (size_t i = 0; wake && i < devices.size(); i++)
+    if (!wake->add_doorbell(doorbell_iface(devices[i]), &why)) wake.reset();
+  if (!wake) {
+    fmt::print(stderr, "wansteer: warning: idle worker naps on a timer: no doorbell ({})\n", why);
+    return;
+  }
+  fmt::print("wansteer: idle worker sleeps until a packet arrives ({} doorbells)\n", wake->doorbells());
+  rt_.workers[0]->wake = std::move(wake);
+}
+
 void DataplaneResources::launch_workers() {
   unsigned i = 0;
   unsigned lcore;
@@ -131,6 +160,8 @@ void DataplaneResources::launch_workers() {
 void DataplaneResources::stop_workers() {
   if (!launched_) return;
   workers_stop_.store(true);
+  for (WorkerContext* w : rt_.workers)  // a sleeping worker sees the flag now, not at its sleep's timeout
+    if (w->wake) w->wake->kick();
   rte_eal_mp_wait_lcore();
   launched_ = false;
   memif_guard_release();  // no worker polls any more: closing the ports needs no grace period

@@ -17,6 +17,7 @@ struct WorkerOptions {
   bool fast_lane = true;      // --no-fast-lane turns it off
   bool adaptive_poll = true;  // --busy-poll turns it off: workers never nap
   uint64_t max_nap_ns = 0;    // --max-nap-us; 0: the worker's default
+  bool wake_on_rx = true;     // --no-wake-on-rx turns it off: idle workers nap on a timer even on af_packet ports
 };
 
 class DataplaneResources {
@@ -46,6 +47,8 @@ class DataplaneResources {
   bool start_ports(const Policy& policy, std::string* error);
   bool create_rings(std::string* error);
   bool create_workers(const Policy& policy, const WorkerOptions& opts, std::string* error);
+  // Wake on arrival for the single worker when all its ports can have a doorbell; else it naps (one line says why).
+  void create_idle_wake(const Policy& policy, const WorkerOptions& opts);
   // memif ports: a peer's disconnect waits for the workers before its regions are unmapped (memif_guard.hpp).
   void guard_memif_ports(const Policy& policy);
 
