@@ -1,5 +1,5 @@
-// IdleWake implementation: the doorbell sockets (AF_PACKET, classic BPF filter switched between "nothing" and "one
-// byte of each incoming frame"), the kick eventfd and the epoll wait. Syscalls only: never on the packet path.
+// IdleWake implementation: the doorbell sockets (AF_PACKET, a classic BPF filter keeping one byte of each incoming
+// frame), the kick eventfd and the epoll wait. Syscalls only, never on the packet path.
 #include "dataplane/idle_wake.hpp"
 
 #include <arpa/inet.h>
@@ -34,8 +34,8 @@ std::string doorbell_iface(const std::string& device) {
 
 namespace {
 
-// Asleep: one byte of every frame the interface receives (enough to make the socket readable), none of those it
-// sends (the kernel's own frames on that interface must not wake the worker). Awake: nothing at all.
+// One byte of every frame the interface receives (enough to make the socket readable), none of those it sends (the
+// kernel's own frames on that interface must not wake the worker).
 std::array<sock_filter, 4> wake_ring_program() {
   return {{BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)),
            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1), BPF_STMT(BPF_RET | BPF_K, 0),
@@ -45,11 +45,6 @@ std::array<sock_filter, 4> wake_ring_program() {
 bool wake_attach(int fd, sock_filter* code, unsigned short len) {
   const sock_fprog prog{.len = len, .filter = code};
   return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0;
-}
-
-bool wake_silence(int fd) {
-  sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
-  return wake_attach(fd, &none, 1);
 }
 
 void wake_close(int* fd) {
@@ -67,7 +62,7 @@ std::unique_ptr<IdleWake> IdleWake::create(std::string* why) {
     *why = fmt::format("epoll/eventfd: {}", strerror(errno));
     return nullptr;
   }
-  epoll_event ev{.events = EPOLLIN, .data = {.fd = w->kick_fd_}};
+  epoll_event ev{.events = EPOLLIN, .data = {.u32 = kKickBit}};
   if (epoll_ctl(w->epoll_fd_, EPOLL_CTL_ADD, w->kick_fd_, &ev) != 0) {
     *why = fmt::format("epoll_ctl: {}", strerror(errno));
     return nullptr;
@@ -86,8 +81,7 @@ bool IdleWake::add_doorbell(int ifindex, std::string* why) {
     *why = "too many doorbells";
     return false;
   }
-  // Protocol 0 until bind: no frame is queued before the silent filter is in place. The ringing filter is tried
-  // once here, so a kernel that refuses it costs a doorbell at start-up, not wake-ups later.
+  // Protocol 0 until bind: no whole frame is queued before the filter is in place.
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   std::array<sock_filter, 4> ring = wake_ring_program();
   const int smallest = 0;  // the kernel rounds it up to its minimum: one queued frame is all a doorbell needs
@@ -95,8 +89,8 @@ bool IdleWake::add_doorbell(int ifindex, std::string* why) {
   at.sll_family = AF_PACKET;
   at.sll_protocol = htons(ETH_P_ALL);
   at.sll_ifindex = ifindex;
-  epoll_event ev{.events = EPOLLIN, .data = {.fd = fd}};
-  if (fd < 0 || !wake_attach(fd, ring.data(), static_cast<unsigned short>(ring.size())) || !wake_silence(fd) ||
+  epoll_event ev{.events = EPOLLIN, .data = {.u32 = n_bells_}};
+  if (fd < 0 || !wake_attach(fd, ring.data(), static_cast<unsigned short>(ring.size())) ||
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &smallest, sizeof(smallest)) != 0 ||
       bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) != 0 ||
       epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -117,15 +111,6 @@ bool IdleWake::add_doorbell(const std::string& iface, std::string* why) {
   return add_doorbell(static_cast<int>(ifindex), why);
 }
 
-void IdleWake::set_filter(int fd, bool ring) {
-  if (!ring) {
-    wake_silence(fd);
-    return;
-  }
-  std::array<sock_filter, 4> code = wake_ring_program();
-  wake_attach(fd, code.data(), static_cast<unsigned short>(code.size()));
-}
-
 void IdleWake::arm() {
   // Dekker with kick_if_asleep: the worker stores `asleep` and then looks at its rings one last time; control
   // enqueues and then loads `asleep`. With a full fence on each side, either the worker sees the packet or control
@@ -133,31 +118,30 @@ void IdleWake::arm() {
   // ring's release/acquire accesses.)
   asleep_.store(true, std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  for (unsigned i = 0; i < n_bells_; i++) set_filter(bells_[i], true);
+  // The frames queued while the worker was awake (the buffer's worth, the rest were dropped cheaply) are old news:
+  // its last look serves them. From here on a frame leaves the doorbell readable until the wait.
+  char byte;
+  for (unsigned i = 0; i < n_bells_; i++)
+    while (recv(bells_[i], &byte, 1, MSG_DONTWAIT | MSG_TRUNC) >= 0) {
+    }
 }
 
 IdleWake::Woken IdleWake::wait(int timeout_ms) {
   std::array<epoll_event, kMaxPorts + 1> ready{};
   const int n = epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()), timeout_ms);
-  Woken why = Woken::kTimeout;  // a signal (n < 0) counts as a timeout: the worker just looks again
-  for (int i = 0; i < n; i++) {
-    if (ready[static_cast<size_t>(i)].data.fd != kick_fd_) return Woken::kPacket;
-    why = Woken::kKick;
-  }
-  return why;
+  for (int i = 0; i < n; i++) rang_ |= 1U << ready[static_cast<size_t>(i)].data.u32;
+  if ((rang_ & ~(1U << kKickBit)) != 0) return Woken::kPacket;
+  // A signal (n < 0) counts as a timeout: the worker just looks again.
+  return rang_ != 0 ? Woken::kKick : Woken::kTimeout;
 }
 
 void IdleWake::disarm() {
-  char byte;
-  for (unsigned i = 0; i < n_bells_; i++) {
-    set_filter(bells_[i], false);
-    while (recv(bells_[i], &byte, 1, MSG_DONTWAIT | MSG_TRUNC) >= 0) {
-    }
-  }
+  // A kick is emptied here, a doorbell at the next arm(): one syscall after a wake, the least that can be.
   uint64_t count;
-  if (read(kick_fd_, &count, sizeof(count)) < 0) {
-    // EAGAIN: nobody kicked
+  if ((rang_ & (1U << kKickBit)) != 0 && read(kick_fd_, &count, sizeof(count)) < 0) {
+    // EAGAIN: emptied already
   }
+  rang_ = 0;
   asleep_.store(false, std::memory_order_relaxed);
 }
 

@@ -1,5 +1,6 @@
 // IdleWake (wake on arrival): which policy devices can have a doorbell, and real doorbells on loopback (as root):
-// an armed one ends the wait when a frame arrives, a silent one does not, and control's kick ends it too.
+// a frame arriving after arm() ends the wait, one that arrived before (the worker was awake) does not, and control's
+// kick ends it too.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -72,7 +73,7 @@ TEST_CASE("idle wake: a kick ends the wait, and kick_if_asleep kicks only a work
   CHECK(wake->wait(20) == IdleWake::Woken::kTimeout);
 }
 
-TEST_CASE("idle wake: an armed doorbell on lo rings for a datagram, a silent one does not", "[idle]") {
+TEST_CASE("idle wake: a doorbell on lo ends the wait for a datagram sent after arm(), not for one before", "[idle]") {
   if (geteuid() != 0) {
     WARN("not root: AF_PACKET doorbells not tested");
     return;
@@ -86,20 +87,23 @@ TEST_CASE("idle wake: an armed doorbell on lo rings for a datagram, a silent one
   REQUIRE(wake->add_doorbell(std::string("lo"), &why));
   CHECK(wake->doorbells() == 1);
 
-  // Silent (never armed): the datagram passes by.
+  // Before arm(), as when the worker was awake and served the frame itself: arming empties the doorbell, and the
+  // wait sleeps on until its timeout.
   idle_wake_send_loopback();
+  wake->arm();
   CHECK(wake->wait(50) == IdleWake::Woken::kTimeout);
+  wake->disarm();
 
-  // Armed, as a worker going to sleep: the datagram ends the wait.
+  // After arm(), as while the worker sleeps: the datagram ends the wait.
   wake->arm();
   idle_wake_send_loopback();
   CHECK(wake->wait(10'000) == IdleWake::Woken::kPacket);
   wake->disarm();
 
-  // Disarmed again, and drained: neither what rang before nor a new datagram ends the wait.
+  // Awake again, the doorbell still holds what rang: the next arm() empties it, so only a new frame ends the wait.
+  wake->arm();
   CHECK(wake->wait(50) == IdleWake::Woken::kTimeout);
-  idle_wake_send_loopback();
-  CHECK(wake->wait(50) == IdleWake::Woken::kTimeout);
+  wake->disarm();
 
   // Armed while a datagram is on its way from another thread: the wait ends when it arrives.
   wake->arm();
