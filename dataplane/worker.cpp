@@ -190,7 +190,7 @@ static uint64_t worker_sleep(WorkerContext& w, IdleBackoff& backoff, uint64_t st
     w.counters.wakes_by_kick.inc();
   else
     w.counters.wakes_by_timeout.inc();
-  // Spin the 25 us window again: the PMD's ring may take the frame a moment after our doorbell rang.
+  // Spin the 25 us window again: a frame seldom comes alone (the rest of a burst, the reply to what it asked for).
   backoff.busy(woke);
   return woke;
 }
