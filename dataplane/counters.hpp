@@ -79,6 +79,9 @@ struct alignas(64) WorkerCounters {
   Counter loops, busy_loops;               // poll iterations, and those that moved at least one packet
   Counter busy_cycles, idle_cycles;        // TSC cycles spent in iterations that moved packets / found none
   Counter naps, sleep_cycles;              // adaptive polling: naps taken when idle, TSC cycles spent in them
+  // Sleeps until a packet (dataplane/idle_wake.hpp), by what ended them: a doorbell, control's kick, the timeout.
+  // Each is also one of `naps`.
+  Counter wakes_by_packet, wakes_by_kick, wakes_by_timeout;
 };
 
 }  // namespace wansteer

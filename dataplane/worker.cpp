@@ -1,6 +1,7 @@
 // Worker lcore loop: rx burst per port -> fast lane (LAN: cached flows; WAN: replies to NAT sessions) -> parse ->
 // general path; tx staged per port, flushed once per iteration; reports an RCU quiescent state every iteration so
-// control can free old snapshots; naps when idle (adaptive polling, dataplane/idle_backoff.hpp) unless work is pending.
+// control can free old snapshots; when idle (adaptive polling, dataplane/idle_backoff.hpp) and no work is pending,
+// sleeps until a packet arrives where the ports allow it (dataplane/idle_wake.hpp), else naps on a timer.
 #include "dataplane/worker.hpp"
 
 #include <sys/prctl.h>
@@ -160,6 +161,40 @@ static uint64_t worker_nap(WorkerContext& w, uint64_t ns, uint64_t start_tsc) {
   return woke;
 }
 
+// A sleep until a packet, control's kick or the timeout (dataplane/idle_wake.hpp), offline for RCU meanwhile;
+// returns the TSC when the worker is back. Runs only after an idle spell, like worker_nap.
+static uint64_t worker_sleep(WorkerContext& w, IdleBackoff& backoff, uint64_t start_tsc) {
+  // Aging sweeps and NAT expiry run from the loop: a sleeping worker does them at least this often.
+  constexpr int kWakeTimeoutMs = 100;
+  IdleWake& wake = *w.wake;
+  wake.arm();
+  // The last look, after the doorbells can ring and control can see the mark: a frame the PMD took in before the
+  // doorbells were armed, or work control queued before it saw the mark, is served now rather than after a sleep.
+  const DataplaneSnapshot* snap = w.slot->current.load(std::memory_order_acquire);
+  if (worker_poll_once(w, *snap, start_tsc) != 0 || worker_has_pending_work(w)) {
+    wake.disarm();
+    const uint64_t now = rte_rdtsc();
+    backoff.busy(now);
+    return now;
+  }
+  rte_rcu_qsbr_thread_offline(w.qsbr, w.worker_id);
+  const IdleWake::Woken why = wake.wait(kWakeTimeoutMs);
+  rte_rcu_qsbr_thread_online(w.qsbr, w.worker_id);
+  wake.disarm();
+  const uint64_t woke = rte_rdtsc();
+  w.counters.naps.inc();
+  w.counters.sleep_cycles.add(woke - start_tsc);
+  if (why == IdleWake::Woken::kPacket)
+    w.counters.wakes_by_packet.inc();
+  else if (why == IdleWake::Woken::kKick)
+    w.counters.wakes_by_kick.inc();
+  else
+    w.counters.wakes_by_timeout.inc();
+  // Spin the 25 us window again: a frame seldom comes alone (the rest of a burst, the reply to what it asked for).
+  backoff.busy(woke);
+  return woke;
+}
+
 int worker_main(void* arg) {
   WorkerContext& w = *static_cast<WorkerContext*>(arg);
   rte_rcu_qsbr_thread_register(w.qsbr, w.worker_id);
@@ -202,6 +237,8 @@ int worker_main(void* arg) {
         const uint64_t nap_ns = backoff.idle(next);
         if (nap_ns != 0 && worker_has_pending_work(w))
           backoff.busy(next);
+        else if (nap_ns != 0 && w.wake)
+          next = worker_sleep(w, backoff, next);
         else if (nap_ns != 0)
           next = worker_nap(w, nap_ns, next);
       }

@@ -12,6 +12,7 @@
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/icmp_error_budget.hpp"
 #include "dataplane/idle_backoff.hpp"
+#include "dataplane/idle_wake.hpp"
 #include "dataplane/limits.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_session_table.hpp"
@@ -45,6 +46,10 @@ struct alignas(64) WorkerContext {
   // of a core. Off with wansteer --busy-poll: every iteration polls at once, the lowest latency at any rate.
   bool adaptive_poll = true;
   uint64_t max_nap_ns = IdleBackoffConfig{}.max_nap_ns;  // the longest nap (wansteer --max-nap-us)
+  // Wake on arrival: set when every port this worker polls can ring a doorbell (af_packet ports) and it is the only
+  // worker; it then sleeps until a frame, a kick from control or kWakeTimeoutMs instead of napping on a timer.
+  // Null: timed naps (other port types, several workers, wansteer --no-wake-on-rx). Control reads `asleep` in it.
+  std::unique_ptr<IdleWake> wake;
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
   // shared pools (thread-safe per-lcore caches) for fragmenting IPv4 packets over a link's MTU: fragment headers

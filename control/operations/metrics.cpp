@@ -213,6 +213,9 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
     auto ic = fams.counter("wansteer_worker_idle_cycles_total", "TSC cycles spent in iterations that moved nothing");
     auto np = fams.counter("wansteer_worker_naps_total", "Naps the idle worker took (adaptive polling)");
     auto sc = fams.counter("wansteer_worker_sleep_cycles_total", "TSC cycles the worker spent napping when idle");
+    auto wk = fams.counter("wansteer_worker_wakes_total",
+                           "Sleeps until a packet (wake on arrival) by what ended them: reason=packet, kick "
+                           "(control queued work), timeout (100 ms); each is also a nap");
     auto fe = fams.gauge("wansteer_flow_cache_entries", "Flows in the worker's flow cache");
     auto ev = fams.counter("wansteer_flow_cache_evictions_total", "Flows evicted from the worker's full flow cache");
     auto fl =
@@ -251,6 +254,10 @@ void add_workers(Families& fams, const MetricsSnapshot& s) {
       ic.add(lb, static_cast<double>(w.idle_cycles));
       np.add(lb, static_cast<double>(w.naps));
       sc.add(lb, static_cast<double>(w.sleep_cycles));
+      const std::string id = std::to_string(w.id);
+      wk.add({{"worker", id}, {"reason", "packet"}}, static_cast<double>(w.wakes_by_packet));
+      wk.add({{"worker", id}, {"reason", "kick"}}, static_cast<double>(w.wakes_by_kick));
+      wk.add({{"worker", id}, {"reason", "timeout"}}, static_cast<double>(w.wakes_by_timeout));
       fe.add(lb, static_cast<double>(w.flow_cache_entries));
       ev.add(lb, static_cast<double>(w.flow_evictions));
       fl.add(lb, static_cast<double>(w.fast_lane));

@@ -82,6 +82,7 @@ struct MetricsSnapshot {
     uint64_t mss_clamped = 0;                                   // TCP SYNs whose MSS was lowered to a link's MTU
     uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;           // packets fragmented to fit a link, fragments made
     uint64_t naps = 0, sleep_cycles = 0;                        // adaptive polling: naps when idle, TSC cycles asleep
+    uint64_t wakes_by_packet = 0, wakes_by_kick = 0, wakes_by_timeout = 0;  // sleeps until a packet: what ended them
   };
   struct Drop {
     std::string reason;

@@ -49,6 +49,9 @@ void add_workers(MetricsSnapshot* s, const std::vector<WorkerContext*>& workers)
     m.idle_cycles = c.idle_cycles.get();
     m.naps = c.naps.get();
     m.sleep_cycles = c.sleep_cycles.get();
+    m.wakes_by_packet = c.wakes_by_packet.get();
+    m.wakes_by_kick = c.wakes_by_kick.get();
+    m.wakes_by_timeout = c.wakes_by_timeout.get();
     m.flow_cache_entries = w->flows ? w->flows->size() : 0;
     m.flow_evictions = c.flow_evictions.get();
     m.nat_sessions = w->nat ? w->nat->size() : 0;

@@ -76,6 +76,9 @@ CounterTotals sum_counters(const std::vector<WorkerContext*>& workers) {
     t.idle_cycles += c.idle_cycles.get();
     t.naps += c.naps.get();
     t.sleep_cycles += c.sleep_cycles.get();
+    t.wakes_by_packet += c.wakes_by_packet.get();
+    t.wakes_by_kick += c.wakes_by_kick.get();
+    t.wakes_by_timeout += c.wakes_by_timeout.get();
     if (w->flows) t.flow_entries += w->flows->size();
   }
   return t;
@@ -226,7 +229,10 @@ std::string counters_json(const StatsView& v) {
                       {"handoff_sent", t.handoff_sent},
                       {"handoff_received", t.handoff_received},
                       {"naps", t.naps},
-                      {"sleep_cycles", t.sleep_cycles}};
+                      {"sleep_cycles", t.sleep_cycles},
+                      {"wakes_by_packet", t.wakes_by_packet},
+                      {"wakes_by_kick", t.wakes_by_kick},
+                      {"wakes_by_timeout", t.wakes_by_timeout}};
   add_links_members(v, j);
   j["mempool"] = Json{{"in_use", v.mempool_in_use}, {"size", v.mempool_size}};
   j["tcp"] = Json{{"mss_clamped", t.mss_clamped}};
@@ -381,6 +387,9 @@ std::string counters_text(const StatsView& v) {
   const double run = static_cast<double>(t.busy_cycles + t.idle_cycles + t.sleep_cycles);
   s += fmt::format("workers: {} loops ({} moved packets), {} naps ({:.1f} % of the time asleep)\n", t.loops,
                    t.busy_loops, t.naps, run > 0 ? 100.0 * static_cast<double>(t.sleep_cycles) / run : 0.0);
+  if (t.wakes_by_packet + t.wakes_by_kick + t.wakes_by_timeout != 0)
+    s += fmt::format("idle sleeps woken by: {} packets, {} kicks from control, {} timeouts\n", t.wakes_by_packet,
+                     t.wakes_by_kick, t.wakes_by_timeout);
   return s;
 }
 

@@ -38,6 +38,7 @@ struct CounterTotals {
   uint64_t ipv4_fragmented = 0, ipv4_fragments = 0;  // packets over a link's MTU fragmented, fragments made
   uint64_t icmp_echo_replies = 0, to_control = 0, loops = 0, busy_loops = 0, busy_cycles = 0, idle_cycles = 0;
   uint64_t naps = 0, sleep_cycles = 0;  // adaptive polling: naps when idle, TSC cycles asleep
+  uint64_t wakes_by_packet = 0, wakes_by_kick = 0, wakes_by_timeout = 0;  // sleeps until a packet, by what ended them
   // WireGuard overlay: data messages sealed and opened, keepalives and handshake messages received
   uint64_t overlay_sealed = 0, overlay_opened = 0, overlay_keepalives_in = 0, overlay_handshakes_in = 0;
   uint64_t overlay_duplicates = 0, overlay_duplicates_skipped = 0;  // copies over a second path, copies not made

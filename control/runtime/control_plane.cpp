@@ -131,7 +131,12 @@ void ControlPlane::publish() {
 
 void ControlPlane::send_to_worker(rte_mbuf* m, uint8_t port_index) {
   m->port = port_index;
-  if (rte_ring_sp_enqueue(rt_.from_control, m) != 0) rte_pktmbuf_free(m);
+  if (rte_ring_sp_enqueue(rt_.from_control, m) != 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // Worker 0 drains from_control; if it sleeps until a packet (dataplane/idle_wake.hpp), this one must wake it.
+  if (!rt_.workers.empty() && rt_.workers[0]->wake) rt_.workers[0]->wake->kick_if_asleep();
 }
 
 // An ARP claiming one of our addresses: the operator must hear of it (a misconfigured host or an attack).

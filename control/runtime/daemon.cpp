@@ -24,6 +24,7 @@
 #include "control/runtime/dataplane_resources.hpp"
 #include "control/runtime/eal_args.hpp"
 #include "control/runtime/scope_exit.hpp"
+#include "dataplane/idle_wake.hpp"
 
 namespace wansteer {
 
@@ -187,6 +188,13 @@ int run_daemon(const DaemonOptions& o) {
   MetricsChoice mc;
   if (std::optional<int> rc = choose_metrics(o, *policy, &mc)) return *rc;
 
+  const WorkerOptions wo{.fast_lane = o.fast_lane,
+                         .adaptive_poll = !o.busy_poll,
+                         .max_nap_ns = o.max_nap_us * 1000,
+                         .wake_on_rx = o.wake_on_rx};
+  // Before the EAL starts the ports: the doorbells must be older than the PMDs' sockets (see make_idle_wake).
+  std::unique_ptr<IdleWake> wake = DataplaneResources::make_idle_wake(*policy, o.workers, wo);
+
   EalSession eal;  // declared first: cleaned up last
   if (!eal.start(o, *policy)) return 1;
   // After EAL init on purpose: the HTTP threads inherit the control lcore's affinity, off the worker cores.
@@ -208,8 +216,7 @@ int run_daemon(const DaemonOptions& o) {
     if (cp) print_final_counters(*cp, o);
   });
   std::string err;
-  const WorkerOptions wo{.fast_lane = o.fast_lane, .adaptive_poll = !o.busy_poll, .max_nap_ns = o.max_nap_us * 1000};
-  if (!dp.setup(*policy, o.workers, wo, &err)) {
+  if (!dp.setup(*policy, o.workers, wo, std::move(wake), &err)) {
     fmt::print(stderr, "wansteer: {}\n", err);
     return 1;
   }

@@ -47,7 +47,10 @@ po::options_description describe(const char* usage) {
       "idle worker naps after 25 us without work, 5 us at first, doubling up to --max-nap-us")(
       "max-nap-us", po::value<unsigned>(),
       "an idle worker's longest nap in microseconds (default 30): a packet arriving meanwhile waits up to this "
-      "long plus the kernel's wake-up; longer naps cost less CPU (each nap costs a few us of it)");
+      "long plus the kernel's wake-up; longer naps cost less CPU (each nap costs a few us of it)")(
+      "no-wake-on-rx",
+      "nap on a timer even where arriving packets could wake an idle worker. By default a single worker whose "
+      "ports are all af_packet sleeps until a frame arrives (or 100 ms), instead of --max-nap-us naps");
   return opts;
 }
 
@@ -139,6 +142,7 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
   out->no_metrics = vm.count("no-metrics") != 0;
   out->fast_lane = !vm.count("no-fast-lane");
   out->busy_poll = vm.count("busy-poll") != 0;
+  out->wake_on_rx = vm.count("no-wake-on-rx") == 0;
   if (vm.count("max-nap-us")) {
     const unsigned us = vm["max-nap-us"].as<unsigned>();
     if (us < 1 || us > 10000 || out->busy_poll) {

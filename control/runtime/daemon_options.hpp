@@ -22,6 +22,7 @@ struct DaemonOptions {
   bool fast_lane = true;
   uint64_t max_nap_us = 0;  // --max-nap-us: an idle worker's longest nap; 0 = the default
   bool busy_poll = false;   // --busy-poll: workers spin at 100 % of a core even when idle (no adaptive polling)
+  bool wake_on_rx = true;   // --no-wake-on-rx: idle workers nap on a timer even where a packet could wake them
   std::vector<std::string> eal_user;  // everything after "--"
 };
 

@@ -31,12 +31,14 @@ DataplaneResources::~DataplaneResources() {
   rte_mempool_free(rt_.frag_indirect);
 }
 
-bool DataplaneResources::setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::string* error) {
+bool DataplaneResources::setup(const Policy& policy, unsigned workers, const WorkerOptions& opts,
+                               std::unique_ptr<IdleWake> wake, std::string* error) {
   workers_ = workers;
   socket_ = static_cast<int>(rte_socket_id());
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
       !create_workers(policy, opts, error))
     return false;
+  if (!rt_.workers.empty()) rt_.workers[0]->wake = std::move(wake);
   guard_memif_ports(policy);
   // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
   // NAT reply that RSS gives to another worker goes to the session's owner (its port % workers) the same way.
@@ -118,6 +120,39 @@ bool DataplaneResources::create_workers(const Policy& policy, const WorkerOption
   return true;
 }
 
+// Before rte_eal_init on purpose: the kernel hands an interface's frames to its newest packet socket first. Older
+// than the af_packet PMD's sockets, a doorbell sees a frame only once it is in the PMD's ring, so a frame whose
+// doorbell byte arm() empties is there for the worker's last look (made later, a doorbell could be emptied before
+// the PMD had the frame, which would then wait for the next wake).
+std::unique_ptr<IdleWake> DataplaneResources::make_idle_wake(const Policy& policy, unsigned workers,
+                                                             const WorkerOptions& opts) {
+  if (!opts.adaptive_poll) return nullptr;
+  if (!opts.wake_on_rx || workers != 1) {
+    // Several workers hand packets to each other by rings: those would need kicks from worker to worker too.
+    fmt::print("wansteer: idle workers nap on a timer ({})\n",
+               opts.wake_on_rx ? "wake on arrival needs a single worker" : "--no-wake-on-rx");
+    return nullptr;
+  }
+  std::vector<std::string> devices{policy.lan.device};
+  for (const auto& link : policy.links) devices.push_back(link.device);
+  for (const std::string& d : devices) {
+    if (doorbell_iface(d).empty()) {
+      fmt::print("wansteer: idle worker naps on a timer: port {} cannot wake it (only af_packet ports can)\n", d);
+      return nullptr;
+    }
+  }
+  std::string why;
+  std::unique_ptr<IdleWake> wake = IdleWake::create(&why);
+  for (size_t i = 0; wake && i < devices.size(); i++)
+    if (!wake->add_doorbell(doorbell_iface(devices[i]), &why)) wake.reset();
+  if (!wake) {
+    fmt::print(stderr, "wansteer: warning: idle worker naps on a timer: no doorbell ({})\n", why);
+    return nullptr;
+  }
+  fmt::print("wansteer: idle worker sleeps until a packet arrives ({} doorbells)\n", wake->doorbells());
+  return wake;
+}
+
 void DataplaneResources::launch_workers() {
   unsigned i = 0;
   unsigned lcore;
@@ -131,6 +166,8 @@ void DataplaneResources::launch_workers() {
 void DataplaneResources::stop_workers() {
   if (!launched_) return;
   workers_stop_.store(true);
+  for (WorkerContext* w : rt_.workers)  // a sleeping worker sees the flag now, not at its sleep's timeout
+    if (w->wake) w->wake->kick();
   rte_eal_mp_wait_lcore();
   launched_ = false;
   memif_guard_release();  // no worker polls any more: closing the ports needs no grace period

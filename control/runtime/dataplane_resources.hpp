@@ -2,6 +2,7 @@
 // worker contexts, hand-off rings, the worker lcores), each step a call, all of it released in a safe order.
 #pragma once
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,14 @@ struct rte_ring;
 
 namespace wansteer {
 
+class IdleWake;
+
 // How the worker loops run, from the daemon's command line.
 struct WorkerOptions {
   bool fast_lane = true;      // --no-fast-lane turns it off
   bool adaptive_poll = true;  // --busy-poll turns it off: workers never nap
   uint64_t max_nap_ns = 0;    // --max-nap-us; 0: the worker's default
+  bool wake_on_rx = true;     // --no-wake-on-rx turns it off: idle workers nap on a timer even on af_packet ports
 };
 
 class DataplaneResources {
@@ -28,8 +32,13 @@ class DataplaneResources {
   // ports first (close_ports) so their rx rings have given their mbufs back.
   ~DataplaneResources();
 
-  // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails.
-  bool setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::string* error);
+  // Wake on arrival (dataplane/idle_wake.hpp) for a single worker whose ports are all af_packet; null, with one
+  // line saying why, where it naps on a timer. Call before rte_eal_init: see the definition.
+  static std::unique_ptr<IdleWake> make_idle_wake(const Policy& policy, unsigned workers, const WorkerOptions& opts);
+  // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails. `wake`, from
+  // make_idle_wake, goes to worker 0.
+  bool setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::unique_ptr<IdleWake> wake,
+             std::string* error);
   // Starts worker i on the i-th worker lcore.
   void launch_workers();
   // Tells the workers to stop and waits for them.

@@ -73,6 +73,18 @@ class Lab:
                 self._lock.close()
                 self._lock = None
 
+    def stop_cleanly(self, within_s=2.0):
+        """SIGTERM: the daemon exits 0 within its promised second (checked with margin), writes --final-stats, and
+        every mbuf is back in the pool. Returns the final stats."""
+        t0 = time.monotonic()
+        final = self.ws.stop(timeout=5)
+        took = time.monotonic() - t0
+        assert self.ws.proc.returncode == 0, f"exit status {self.ws.proc.returncode}:\n{self.ws.output}"
+        assert took < within_s, f"stopping took {took:.2f}s"
+        assert final is not None, "no --final-stats file written"
+        assert final["mempool"]["in_use"] == 0, f"mbufs leaked: {final['mempool']}"
+        return final
+
     # --- faults (nftables on the ISP routers, see scripts/lab.sh fault) ---------------------
     def fault(self, isp, *what):
         env = dict(os.environ, BUILD_DIR=str(self.build_dir), WS_STATE=str(self.workdir))

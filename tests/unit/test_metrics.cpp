@@ -191,6 +191,18 @@ TEST_CASE("the failover histogram has cumulative buckets ending in +Inf = count"
   CHECK(has_line(t, "wansteer_failover_duration_seconds_sum 7.2"));
 }
 
+TEST_CASE("worker wakes render per reason", "[metrics]") {
+  MetricsSnapshot s = sample_snapshot();
+  s.workers[0].wakes_by_packet = 7;
+  s.workers[0].wakes_by_kick = 2;
+  s.workers[0].wakes_by_timeout = 3;
+  const std::string t = render(metric_families(s));
+  CHECK(has_line(t, R"(wansteer_worker_wakes_total{worker="0",reason="packet"} 7)"));
+  CHECK(has_line(t, R"(wansteer_worker_wakes_total{worker="0",reason="kick"} 2)"));
+  CHECK(has_line(t, R"(wansteer_worker_wakes_total{worker="0",reason="timeout"} 3)"));
+  CHECK(has_line(t, R"(wansteer_worker_wakes_total{worker="1",reason="packet"} 0)"));
+}
+
 TEST_CASE("a scrape waits for the control thread and gets a fresh snapshot", "[metrics]") {
   std::string err;
   auto e = MetricsExporter::start("127.0.0.1:0", &err);
