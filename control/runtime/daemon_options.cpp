@@ -143,6 +143,10 @@ std::optional<int> parse_daemon_options(int argc, char** argv, const char* usage
   out->fast_lane = !vm.count("no-fast-lane");
   out->busy_poll = vm.count("busy-poll") != 0;
   out->wake_on_rx = vm.count("no-wake-on-rx") == 0;
+  if (!out->wake_on_rx && out->busy_poll) {
+    fmt::print(stderr, "wansteer: --no-wake-on-rx chooses how idle workers sleep; --busy-poll never sleeps\n");
+    return 2;
+  }
   if (vm.count("max-nap-us")) {
     const unsigned us = vm["max-nap-us"].as<unsigned>();
     if (us < 1 || us > 10000 || out->busy_poll) {

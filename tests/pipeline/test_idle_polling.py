@@ -54,8 +54,11 @@ def test_adaptive_polling_loses_nothing_and_naps_when_idle(tmp_path):
 
 
 def test_bad_nap_options_are_refused_before_start(tmp_path):
-    """--max-nap-us out of range, or with --busy-poll (which never naps), is a bad command line (exit 2)."""
-    for args in (["--max-nap-us", "0"], ["--max-nap-us", "10001"], ["--busy-poll", "--max-nap-us", "50"]):
+    """--max-nap-us out of range, or --max-nap-us or --no-wake-on-rx with --busy-poll (which never sleeps), is a bad
+    command line (exit 2)."""
+    for args, named in ((["--max-nap-us", "0"], "--max-nap-us"), (["--max-nap-us", "10001"], "--max-nap-us"),
+                        (["--busy-poll", "--max-nap-us", "50"], "--max-nap-us"),
+                        (["--busy-poll", "--no-wake-on-rx"], "--no-wake-on-rx")):
         p = subprocess.run([binary("wansteer"), "--policy", str(tmp_path / "unused.yaml"), *args],
                            capture_output=True, text=True, timeout=30)
-        assert p.returncode == 2 and "--max-nap-us" in p.stderr, (args, p.returncode, p.stderr)
+        assert p.returncode == 2 and named in p.stderr, (args, p.returncode, p.stderr)
