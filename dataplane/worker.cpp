@@ -7,6 +7,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <algorithm>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
@@ -195,6 +197,17 @@ static uint64_t worker_sleep(WorkerContext& w, IdleBackoff& backoff, uint64_t st
   return woke;
 }
 
+// Aging: `periods` sweep periods (50 us each) have passed since the last sweep. One step per period, so a worker
+// that slept (until a packet, or up to 100 ms: idle_wake.hpp) ages flows, refreshes its top-flows board (published
+// at the end of each full sweep of the cache) and frees NAT ports at the pace of one that polls. At most 32 steps at
+// a time (1024 cache slots, 2048 sessions: tens of microseconds), after the packets that woke it were sent.
+static void worker_sweep(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now, uint64_t periods) {
+  const auto steps = static_cast<uint32_t>(std::min<uint64_t>(periods, 32));
+  if (w.flows) w.flows->expire_some(now, snap.flow_idle_tsc, 32 * steps, w.counters);
+  // NAT mappings expire lazily when looked up, and here so idle ones free their ports.
+  if (w.nat) w.counters.nat_sessions_expired.add(w.nat->expire_some(now, snap.nat.timeouts, 64 * steps));
+}
+
 int worker_main(void* arg) {
   WorkerContext& w = *static_cast<WorkerContext*>(arg);
   rte_rcu_qsbr_thread_register(w.qsbr, w.worker_id);
@@ -217,9 +230,7 @@ int worker_main(void* arg) {
     const DataplaneSnapshot* snap = w.slot->current.load(std::memory_order_acquire);
     uint32_t n = worker_poll_once(w, *snap, now);
     if (now - last_sweep > sweep_every) {
-      if (w.flows) w.flows->expire_some(now, snap->flow_idle_tsc, 32, w.counters);
-      // NAT mappings expire lazily when looked up, and here so idle ones free their ports.
-      if (w.nat) w.counters.nat_sessions_expired.add(w.nat->expire_some(now, snap->nat.timeouts, 64));
+      worker_sweep(w, *snap, now, (now - last_sweep) / sweep_every);
       last_sweep = now;
     }
     // Done with this snapshot: control may free the one it replaced.
