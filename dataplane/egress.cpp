@@ -219,7 +219,7 @@ void flush_stage(WorkerContext& w, uint8_t link) {
 
 void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
   WorkerEgress& eg = w.egress;
-  if (eg.owner_of(link) == w.worker_id) {
+  if (eg.owns(link, w.worker_id)) {
     egress_local(w, snap, link, m, now_tsc);
     return;
   }

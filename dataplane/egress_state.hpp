@@ -44,7 +44,8 @@ struct WorkerEgress {
   rte_mbuf* stage[kMaxLinks][kBurst];
   LinkEgress link[kMaxLinks];  // only the entries of owned links are used
 
-  uint8_t owner_of(uint8_t link) const { return static_cast<uint8_t>(link % n_workers); }
+  // Whether worker `id` owns `link`; one worker (the usual office) owns all without a division per packet.
+  bool owns(uint8_t link, uint16_t id) const { return n_workers == 1 || link % n_workers == id; }
 };
 
 }  // namespace wansteer

@@ -58,11 +58,24 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
 
 // The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
 // path does; a NAT session through the flow's hint (FlowCache::nat_hint), so a cached flow needs no hash lookup.
-// False: the general path's (a session not made yet or expired, or one another worker owns).
+// The usual case, a hint naming the flow's live session, is answered here (inline, the hint left as it is); the
+// rest by nat_outbound_session. False: the general path's (a session not made yet or expired, or another worker's).
 inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
                          uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns) {
-  if (snap.links[link].nat)
+  if (snap.links[link].nat) {
+    if (w.nat) {
+      const NatProto p = ip[9] == kLaneProtoTcp ? NatProto::tcp : NatProto::udp;  // the lane takes only these
+      const uint8_t* l4 = ip + kLaneIpLen;
+      NatSession* s =
+          w.nat->hinted_live(*nat_hint, link, p, nat_rd32(ip + 12), nat_rd16(l4), now_tsc, snap.nat.timeouts);
+      if (s != nullptr) {
+        nat_outbound_touch(*s, p, l4, now_tsc);
+        *ns = s;
+        return true;
+      }
+    }
     return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, nat_hint) == NatOut::ok;
+  }
   if (!snap.links[link].firewall) return true;
   uint16_t owner = 0;
   const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
@@ -210,14 +223,17 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   e->last_seen_tsc = now_tsc;
   e->packets++;
   e->bytes += m->pkt_len;  // as it leaves: untagged
-  ipv4_ttl_decrement(ip);  // lan_lane_frame checked TTL > 1
-  // A SYN's MSS, clamped as the general path does (before NAT, so the checksum updates run in the same order):
+  // A SYN's MSS, clamped as the general path does (before NAT, so the TCP checksum updates run in the same order):
   // lan_lane_frame checked the TCP header lies within the packet and the first segment.
   const uint16_t mss_max = snap.links[link].mss_max;
   if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
       tcp_mss_clamp(ip + kLaneIpLen, wire_be16(ip + 2) - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
-  if (ns != nullptr) nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip);
+  // TTL - 1 (lan_lane_frame checked TTL > 1); with NAT, one header checksum update for both.
+  if (ns != nullptr)
+    nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
+  else
+    ipv4_ttl_decrement(ip);
   std::memcpy(p, r.eth, sizeof r.eth);
   if (r.how == LinkRoute::kEgress)
     fill_meta(m, ip, c.hashes[j], cls, link, static_cast<uint16_t>(c.keys[j].tail >> 32));

@@ -28,11 +28,13 @@ NatIn nat_inbound(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
 // A reply to session `s` (TCP, UDP or an ICMP echo reply: the IPv4 header at `ip`, its transport header at `l4`, the
 // port or identifier field at `port_at`) translated back to the LAN host in place, every checksum following; the
 // session refreshed and its TCP state moved (FIN and RST included). nat_inbound and the WAN fast lane both.
-inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t* port_at, uint64_t now_tsc) {
+// `ip_more`: as nat_rewrite_endpoint's (the WAN fast lane's TTL decrement).
+inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t* port_at, uint64_t now_tsc,
+                                uint32_t ip_more = 0) {
   const uint8_t proto = ip[9];
   s.last_seen_tsc = now_tsc;
   if (proto == kIpProtoTcp) nat_tcp_track(s, l4[13], false);
-  nat_rewrite_endpoint(ip, proto, ip + 16, s.in_ip, port_at, s.in_port, nat_l4_sum(l4, proto));
+  nat_rewrite_endpoint(ip, proto, ip + 16, s.in_ip, port_at, s.in_port, nat_l4_sum(l4, proto), ip_more);
 }
 
 }  // namespace wansteer

@@ -53,17 +53,10 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
     if (made != NatOut::ok) return made;
     w.counters.nat_sessions_created.inc();
   }
-  s->last_seen_tsc = now_tsc;
-  if (p == NatProto::tcp) nat_tcp_track(*s, l4[13], true);
+  nat_outbound_touch(*s, p, l4, now_tsc);
   *session = s;
   if (hint != nullptr) *hint = w.nat->hint_of(s);
   return NatOut::ok;
-}
-
-void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_ip) {
-  uint8_t* l4 = ip + (ip[0] & 0xfu) * 4u;
-  const uint8_t proto = ip[9];
-  nat_rewrite_endpoint(ip, proto, ip + 12, ext_ip, nat_port_field(l4, proto, true), s.ext_port, nat_l4_sum(l4, proto));
 }
 
 DropReason nat_out_drop_reason(NatOut o) {

@@ -5,6 +5,7 @@
 
 #include "dataplane/drop_reasons.hpp"
 #include "dataplane/nat_session_table.hpp"
+#include "dataplane/nat_translate.hpp"
 
 namespace wansteer {
 
@@ -20,8 +21,20 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
                             uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session,
                             uint32_t* hint = nullptr);
 
+// A packet going out on session `s` (its transport header at `l4`): refreshed, TCP state moved.
+inline void nat_outbound_touch(NatSession& s, NatProto p, const uint8_t* l4, uint64_t now_tsc) {
+  s.last_seen_tsc = now_tsc;
+  if (p == NatProto::tcp) nat_tcp_track(s, l4[13], true);
+}
+
 // Rewrites the packet's source to the link's address `ext_ip` (host order) and the session's external port.
-void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_ip);
+// `ip_more`: as nat_rewrite_endpoint's (the LAN fast lane's TTL decrement).
+inline void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_ip, uint32_t ip_more = 0) {
+  uint8_t* l4 = ip + (ip[0] & 0xfu) * 4u;
+  const uint8_t proto = ip[9];
+  nat_rewrite_endpoint(ip, proto, ip + 12, ext_ip, nat_port_field(l4, proto, true), s.ext_port, nat_l4_sum(l4, proto),
+                       ip_more);
+}
 
 // The drop reason of a failed outcome.
 DropReason nat_out_drop_reason(NatOut o);

@@ -87,15 +87,26 @@ inline void nat_fix_by(NatSum s, uint32_t delta) {
 // One endpoint of the IPv4 packet at `ip` translated: the address at `addr_at` (source or destination) becomes
 // `addr`, the port or ICMP identifier at `port_at` becomes `port` (both host order). The IPv4 header checksum and
 // `l4sum` are each updated once; ICMP (`proto`) has no pseudo header, so its checksum covers only the identifier.
+// `ip_more`: the delta of other IPv4 header words the caller already changed (nat_ttl_decrement), folded into the
+// same header checksum update.
 inline void nat_rewrite_endpoint(uint8_t* ip, uint8_t proto, uint8_t* addr_at, uint32_t addr, uint8_t* port_at,
-                                 uint16_t port, NatSum l4sum) {
+                                 uint16_t port, NatSum l4sum, uint32_t ip_more = 0) {
   const uint32_t da = nat_delta32(nat_rd32(addr_at), addr);
   const uint32_t dp = nat_delta16(nat_rd16(port_at), port);
-  nat_fix_by(nat_ip_sum(ip), da);
+  nat_fix_by(nat_ip_sum(ip), da + ip_more);
   nat_fix_by(l4sum, proto == kIpProtoIcmp ? dp : da + dp);
   nat_wr16(addr_at, static_cast<uint16_t>(addr >> 16));
   nat_wr16(addr_at + 2, static_cast<uint16_t>(addr));
   nat_wr16(port_at, port);
+}
+
+// The fast lanes' TTL - 1 on a packet they translate: the TTL byte only, returning its delta for
+// nat_rewrite_endpoint's `ip_more`, so the header checksum is read and written once for both (a second 16-bit
+// update of the same word costs a dependent load and fold per packet). `ip`'s TTL was checked > 1.
+inline uint32_t nat_ttl_decrement(uint8_t* ip) {
+  const uint16_t ttl_proto = nat_rd16(ip + 8);
+  ip[8] = static_cast<uint8_t>(ip[8] - 1);
+  return nat_delta16(ttl_proto, static_cast<uint16_t>(ttl_proto - 0x100));
 }
 
 // The transport header of the IPv4 packet at `ip` when NAT can translate it: TCP (18 bytes, up to the checksum),

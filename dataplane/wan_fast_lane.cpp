@@ -1,11 +1,10 @@
 // WAN fast lane (see wan_fast_lane.hpp): pass A checks frames and starts loading each session's index slot, pass B
 // the session it names, pass C finds it, checks the LAN host's cached route and forwards, through the general path's
-// own steps: find_inbound, nat_inbound_rewrite, ipv4_ttl_decrement, tcp_mss_clamp, tx_enqueue.
+// own steps: find_inbound, nat_inbound_rewrite (with the TTL decrement), tcp_mss_clamp, tx_enqueue.
 #include "dataplane/wan_fast_lane.hpp"
 
 #include <cstring>
 
-#include "dataplane/hop_limit.hpp"
 #include "dataplane/lan_deliver.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/lane_frame.hpp"
@@ -50,11 +49,11 @@ inline bool lane_reply(const WorkerContext& w, const LinkConfig& L, const LinkFo
   return (lf == nullptr || !lf->forwarded(p, dport)) && w.nat->owns(dport);
 }
 
-// The translated reply to its LAN host: TTL, a SYN-ACK's MSS (in the general path's order), Ethernet, tx.
+// The translated reply (TTL already decremented with it) to its LAN host: a SYN-ACK's MSS (in the general path's
+// order), Ethernet, tx.
 inline void lane_deliver(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint8_t* p,
                          const NatSession& s) {
   uint8_t* ip = p + kLaneEthLen;
-  ipv4_ttl_decrement(ip);  // lane_frame_ok checked TTL > 1
   const uint16_t mss_max = snap.links[link].mss_max;
   if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
       tcp_mss_clamp(ip + kLaneIpLen, nat_rd16(ip + 2) - kLaneIpLen, mss_max))
@@ -119,7 +118,8 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
       continue;
     }
     uint8_t* l4 = ip + kLaneIpLen;
-    nat_inbound_rewrite(*s, ip, l4, l4 + 2, now_tsc);
+    // TTL - 1 (lane_frame_ok checked TTL > 1) in the same header checksum update as the translation.
+    nat_inbound_rewrite(*s, ip, l4, l4 + 2, now_tsc, nat_ttl_decrement(ip));
     lane_deliver(w, snap, link, m, p, *s);
     taken++;
   }

@@ -371,3 +371,37 @@ TEST_CASE("NAT endpoint rewrite: random headers keep every checksum right, then 
     REQUIRE(ip_sum_ok(ip));
   }
 }
+
+TEST_CASE("NAT endpoint rewrite with the TTL folded in: the same bytes as the rewrite and then the TTL decrement",
+          "[nat]") {
+  // The fast lanes decrement the TTL inside the NAT rewrite (nat_ttl_decrement as `ip_more`, one header checksum
+  // update); the general path rewrites, then calls ipv4_ttl_decrement. Both must leave identical frames.
+  std::mt19937 rng(20261201);
+  auto u32 = [&] { return static_cast<uint32_t>(rng()); };
+  auto u16 = [&] { return static_cast<uint16_t>(rng()); };
+  for (int i = 0; i < 3000; i++) {
+    PacketBuilder b;
+    b.ipv4(u32(), u32(), {.ttl = static_cast<uint8_t>(2 + rng() % 254)});
+    if (i % 2 == 0)
+      b.udp(u16(), u16());
+    else
+      b.tcp(u16(), u16(), kAck);
+    Bytes two_steps = b.payload(rng() % 64).build();
+    Bytes folded = two_steps;
+    const bool outbound = (i / 2) % 2 == 0;
+    const uint32_t addr = u32();
+    const uint16_t port = u16();
+    auto rewrite = [&](Bytes& f, uint32_t ip_more_of_ttl) {
+      uint8_t* ip = f.data() + 14;
+      uint8_t* l4 = ip + 20;
+      nat_rewrite_endpoint(ip, ip[9], ip + (outbound ? 12 : 16), addr, nat_port_field(l4, ip[9], outbound), port,
+                           nat_l4_sum(l4, ip[9]), ip_more_of_ttl);
+    };
+    rewrite(two_steps, 0);
+    ipv4_ttl_decrement(two_steps.data() + 14);
+    rewrite(folded, nat_ttl_decrement(folded.data() + 14));
+    INFO("packet " << i);
+    REQUIRE(folded == two_steps);
+    REQUIRE(ip_sum_ok(folded.data() + 14));
+  }
+}
