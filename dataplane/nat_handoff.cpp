@@ -22,6 +22,7 @@ void flush_stage(WorkerContext& w, uint16_t owner) {
   const unsigned sent =
       r == nullptr ? 0 : rte_ring_mp_enqueue_burst(r, reinterpret_cast<void**>(h.stage[owner]), n, nullptr);
   w.counters.handoff_sent.add(sent);
+  if (sent != 0) wake_worker(w, owner);
   for (uint16_t i = static_cast<uint16_t>(sent); i < n; i++) {
     rte_mbuf* m = h.stage[owner][i];
     drop_packet(w, m, meta_of(m)->port, DropReason::nat_handoff_full);

@@ -46,10 +46,12 @@ struct alignas(64) WorkerContext {
   // of a core. Off with wansteer --busy-poll: every iteration polls at once, the lowest latency at any rate.
   bool adaptive_poll = true;
   uint64_t max_nap_ns = IdleBackoffConfig{}.max_nap_ns;  // the longest nap (wansteer --max-nap-us)
-  // Wake on arrival: set when every port this worker polls can ring a doorbell (af_packet ports) and it is the only
-  // worker; it then sleeps until a frame, a kick from control or kWakeTimeoutMs instead of napping on a timer.
-  // Null: timed naps (other port types, several workers, wansteer --no-wake-on-rx). Control reads `asleep` in it.
+  // Wake on arrival: set when every port the workers poll can ring a doorbell (af_packet ports); the worker then
+  // sleeps until a frame, a kick (from control, or from a worker that handed it packets) or kWakeTimeoutMs instead of
+  // napping on a timer. Null: timed naps (other port types, wansteer --no-wake-on-rx). Others read `asleep` in it.
   std::unique_ptr<IdleWake> wake;
+  // Every worker's `wake` (null: none sleeps until a packet), for the kick after a hand-off (wake_worker).
+  IdleWake* wake_of[kMaxWorkers] = {};
   // owned by the worker: its NAT sessions (dataplane/nat_session_table.hpp); null only in tests without NAT links
   std::unique_ptr<NatSessionTable> nat;
   // shared pools (thread-safe per-lcore caches) for fragmenting IPv4 packets over a link's MTU: fragment headers
@@ -99,6 +101,12 @@ inline void tx_enqueue(WorkerContext& w, uint8_t pi, rte_mbuf* m, uint8_t cls = 
 }
 // Sends everything staged; what the driver refuses is freed and counted as tx_full.
 void tx_flush_all(WorkerContext& w);
+
+// After handing packets to worker `id` (an egress or NAT hand-off ring): wakes it if it sleeps until a packet, since
+// no doorbell rings for them. Once per flushed stage, not per packet; nothing when workers nap on a timer.
+inline void wake_worker(const WorkerContext& w, uint16_t id) {
+  if (IdleWake* k = w.wake_of[id]) k->kick_if_asleep();
+}
 // Frees a packet and counts it under `reason` and as a drop on port index `pi`.
 void drop_packet(WorkerContext& w, rte_mbuf* m, uint8_t pi, DropReason reason);
 // Hands a packet to the control thread (ARP, unresolved neighbour); counts control_ring_full if it can't.

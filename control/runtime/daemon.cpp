@@ -193,7 +193,7 @@ int run_daemon(const DaemonOptions& o) {
                          .max_nap_ns = o.max_nap_us * 1000,
                          .wake_on_rx = o.wake_on_rx};
   // Before the EAL starts the ports: the doorbells must be older than the PMDs' sockets (see make_idle_wake).
-  std::unique_ptr<IdleWake> wake = DataplaneResources::make_idle_wake(*policy, o.workers, wo);
+  IdleWakes wakes = DataplaneResources::make_idle_wake(*policy, o.workers, wo);
 
   EalSession eal;  // declared first: cleaned up last
   if (!eal.start(o, *policy)) return 1;
@@ -216,7 +216,7 @@ int run_daemon(const DaemonOptions& o) {
     if (cp) print_final_counters(*cp, o);
   });
   std::string err;
-  if (!dp.setup(*policy, o.workers, wo, std::move(wake), &err)) {
+  if (!dp.setup(*policy, o.workers, wo, std::move(wakes), &err)) {
     fmt::print(stderr, "wansteer: {}\n", err);
     return 1;
   }

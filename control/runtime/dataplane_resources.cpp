@@ -31,14 +31,16 @@ DataplaneResources::~DataplaneResources() {
   rte_mempool_free(rt_.frag_indirect);
 }
 
-bool DataplaneResources::setup(const Policy& policy, unsigned workers, const WorkerOptions& opts,
-                               std::unique_ptr<IdleWake> wake, std::string* error) {
+bool DataplaneResources::setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, IdleWakes wakes,
+                               std::string* error) {
   workers_ = workers;
   socket_ = static_cast<int>(rte_socket_id());
   if (!create_pool(policy, error) || !start_ports(policy, error) || !create_rings(error) ||
       !create_workers(policy, opts, error))
     return false;
-  if (!rt_.workers.empty()) rt_.workers[0]->wake = std::move(wake);
+  for (size_t i = 0; i < wakes.size() && i < rt_.workers.size(); i++) rt_.workers[i]->wake = std::move(wakes[i]);
+  for (WorkerContext* w : rt_.workers)
+    for (size_t i = 0; i < rt_.workers.size() && i < kMaxWorkers; i++) w->wake_of[i] = rt_.workers[i]->wake.get();
   guard_memif_ports(policy);
   // Several workers: WAN link k's meters and shaper belong to worker k % workers, others hand packets over; a
   // NAT reply that RSS gives to another worker goes to the session's owner (its port % workers) the same way.
@@ -124,33 +126,43 @@ bool DataplaneResources::create_workers(const Policy& policy, const WorkerOption
 // than the af_packet PMD's sockets, a doorbell sees a frame only once it is in the PMD's ring, so a frame whose
 // doorbell byte arm() empties is there for the worker's last look (made later, a doorbell could be emptied before
 // the PMD had the frame, which would then wait for the next wake).
-std::unique_ptr<IdleWake> DataplaneResources::make_idle_wake(const Policy& policy, unsigned workers,
-                                                             const WorkerOptions& opts) {
-  if (!opts.adaptive_poll) return nullptr;
-  if (!opts.wake_on_rx || workers != 1) {
-    // Several workers hand packets to each other by rings: those would need kicks from worker to worker too.
-    fmt::print("wansteer: idle workers nap on a timer ({})\n",
-               opts.wake_on_rx ? "wake on arrival needs a single worker" : "--no-wake-on-rx");
-    return nullptr;
+// Several workers: each has a doorbell on every interface, since it polls a queue of every port and a doorbell sees
+// the whole interface, not one queue. A frame so wakes every sleeping worker; those whose queue did not get it find
+// nothing and sleep again after the 25 us spin (bench/README.md measures the cost). What one worker hands another
+// (egress and NAT hand-off rings) rings no doorbell: the sender kicks the receiver (wake_worker, worker.hpp).
+IdleWakes DataplaneResources::make_idle_wake(const Policy& policy, unsigned workers, const WorkerOptions& opts) {
+  if (!opts.adaptive_poll) return {};
+  const char* who = workers == 1 ? "idle worker naps" : "idle workers nap";
+  if (!opts.wake_on_rx) {
+    fmt::print("wansteer: {} on a timer (--no-wake-on-rx)\n", who);
+    return {};
   }
   std::vector<std::string> devices{policy.lan.device};
   for (const auto& link : policy.links) devices.push_back(link.device);
   for (const std::string& d : devices) {
     if (doorbell_iface(d).empty()) {
-      fmt::print("wansteer: idle worker naps on a timer: port {} cannot wake it (only af_packet ports can)\n", d);
-      return nullptr;
+      fmt::print("wansteer: {} on a timer: port {} cannot wake it (only af_packet ports can)\n", who, d);
+      return {};
     }
   }
   std::string why;
-  std::unique_ptr<IdleWake> wake = IdleWake::create(&why);
-  for (size_t i = 0; wake && i < devices.size(); i++)
-    if (!wake->add_doorbell(doorbell_iface(devices[i]), &why)) wake.reset();
-  if (!wake) {
-    fmt::print(stderr, "wansteer: warning: idle worker naps on a timer: no doorbell ({})\n", why);
-    return nullptr;
+  IdleWakes wakes;
+  for (unsigned w = 0; w < workers; w++) {
+    std::unique_ptr<IdleWake> wake = IdleWake::create(&why);
+    for (size_t i = 0; wake && i < devices.size(); i++)
+      if (!wake->add_doorbell(doorbell_iface(devices[i]), &why)) wake.reset();
+    if (!wake) {
+      fmt::print(stderr, "wansteer: warning: {} on a timer: no doorbell ({})\n", who, why);
+      return {};
+    }
+    wakes.push_back(std::move(wake));
   }
-  fmt::print("wansteer: idle worker sleeps until a packet arrives ({} doorbells)\n", wake->doorbells());
-  return wake;
+  if (workers == 1)
+    fmt::print("wansteer: idle worker sleeps until a packet arrives ({} doorbells)\n", wakes[0]->doorbells());
+  else
+    fmt::print("wansteer: idle workers sleep until a packet arrives ({} workers, {} doorbells each)\n", workers,
+               wakes[0]->doorbells());
+  return wakes;
 }
 
 void DataplaneResources::launch_workers() {

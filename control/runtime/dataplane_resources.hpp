@@ -14,6 +14,7 @@ struct rte_ring;
 namespace wansteer {
 
 class IdleWake;
+using IdleWakes = std::vector<std::unique_ptr<IdleWake>>;
 
 // How the worker loops run, from the daemon's command line.
 struct WorkerOptions {
@@ -32,13 +33,12 @@ class DataplaneResources {
   // ports first (close_ports) so their rx rings have given their mbufs back.
   ~DataplaneResources();
 
-  // Wake on arrival (dataplane/idle_wake.hpp) for a single worker whose ports are all af_packet; null, with one
-  // line saying why, where it naps on a timer. Call before rte_eal_init: see the definition.
-  static std::unique_ptr<IdleWake> make_idle_wake(const Policy& policy, unsigned workers, const WorkerOptions& opts);
-  // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails. `wake`, from
-  // make_idle_wake, goes to worker 0.
-  bool setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, std::unique_ptr<IdleWake> wake,
-             std::string* error);
+  // Wake on arrival (dataplane/idle_wake.hpp), one per worker, where the ports are all af_packet; none, with one
+  // line saying why, where the workers nap on a timer. Call before rte_eal_init: see the definition.
+  static IdleWakes make_idle_wake(const Policy& policy, unsigned workers, const WorkerOptions& opts);
+  // Every set-up step in order; false with *error ("lan (DEVICE): why", ...) at the first that fails. `wakes`, from
+  // make_idle_wake: worker i gets the i-th.
+  bool setup(const Policy& policy, unsigned workers, const WorkerOptions& opts, IdleWakes wakes, std::string* error);
   // Starts worker i on the i-th worker lcore.
   void launch_workers();
   // Tells the workers to stop and waits for them.

@@ -24,8 +24,9 @@ EDGE_LAN = {"office": "192.168.10.1", "guest": "192.168.20.1"}
 class Lab:
     EDGE_LAN = EDGE_LAN
     ISP_SOURCE = ISP_SOURCE
-    def __init__(self, tools, build_dir, workdir, policy="policies/office.yaml"):
+    def __init__(self, tools, build_dir, workdir, policy="policies/office.yaml", wansteer_kw=None):
         self.policy = policy
+        self.wansteer_kw = wansteer_kw or {}  # more Wansteer(...) arguments: workers, eal_args, extra_args
         self.tools = tools
         self.build_dir = build_dir
         self.workdir = workdir
@@ -48,7 +49,7 @@ class Lab:
         line = self.sink.stdout.readline()
         assert "sink: ready" in line, f"echo servers did not start: {line}"
         self.ws = self.tools.Wansteer(self.build_dir, self.policy, netns="ws-edge",
-                                      workdir=self.workdir)
+                                      workdir=self.workdir, **self.wansteer_kw)
         self.ws.wait_running(30)
         # ready for traffic once both gateways are resolved by ARP and both links answer probes
         self.tools.wait_for(lambda: all(l.get("gateway_resolved") and l.get("state") == "up"
@@ -138,12 +139,14 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(request, wansteer_tools, build_dir, tmp_path_factory):
-    """The lab with policies/office.yaml, or with the policy a test module's lab_policy(workdir) writes."""
+    """The lab with policies/office.yaml, or with the policy a test module's lab_policy(workdir) writes; a module's
+    LAB_WANSTEER dict adds arguments for the daemon (Wansteer's workers, eal_args, extra_args)."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (network namespaces)")
     workdir = tmp_path_factory.mktemp("lab")
     make_policy = getattr(request.module, "lab_policy", None)
-    lab = Lab(wansteer_tools, build_dir, workdir, make_policy(workdir) if make_policy else "policies/office.yaml")
+    lab = Lab(wansteer_tools, build_dir, workdir, make_policy(workdir) if make_policy else "policies/office.yaml",
+              getattr(request.module, "LAB_WANSTEER", None))
     try:
         lab.up()
         yield lab

@@ -20,6 +20,7 @@
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
 #include "tests/unit/ring_ports.hpp"
+#include "tests/unit/worker_wakes.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -415,6 +416,26 @@ TEST_CASE("two workers: link 1 belongs to worker 1, which meters what both steer
   rig.service(0, 0);
   CHECK(rig.sent(1).size() == 1);
   CHECK(rig.ctr(kVoip, 0, 0).meter_conform.get() == 1);
+}
+
+TEST_CASE("two workers sleeping until a packet: a hand-off to a link's owner kicks the owner only while it sleeps",
+          "[shaper][idle]") {
+  EgressRig rig(2);
+  give_workers_wakes(rig.workers);
+  IdleWake& owner = *rig.workers[1]->wake;  // link 1 belongs to worker 1
+  rig.submit(1, rig.packet(kGuest), 0, 0);
+  rig.service(0, 0);  // owner awake: the hand-off rings no kick (its loop finds the packet)
+  CHECK(owner.wait(0) == IdleWake::Woken::kTimeout);
+  rig.service(0, 1);
+  owner.arm();  // the owner sleeps until a packet: no doorbell rings for what another worker hands it
+  rig.submit(1, rig.packet(kGuest), 0, 0);
+  rig.service(0, 0);
+  CHECK(owner.wait(10'000) == IdleWake::Woken::kKick);
+  owner.disarm();
+  CHECK(rig.workers[0]->wake->wait(0) == IdleWake::Woken::kTimeout);  // nobody kicked the sender
+  rig.service(0, 1);
+  CHECK(rig.workers[1]->counters.handoff_received.get() == 2);
+  CHECK(rig.sent(2).size() == 2);
 }
 
 namespace {

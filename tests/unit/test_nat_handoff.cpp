@@ -17,6 +17,7 @@
 #include "dataplane/worker.hpp"
 #include "tests/unit/packet_builder.hpp"
 #include "tests/unit/ring_ports.hpp"
+#include "tests/unit/worker_wakes.hpp"
 
 using namespace wansteer;
 using namespace wansteer::test;
@@ -172,6 +173,26 @@ TEST_CASE("NAT hand-off: a reply on another worker's queue reaches the session's
   CHECK(rig.workers[1]->counters.handoff_received.get() == 1);
   CHECK(rig.drops(1, DropReason::nat_handoff_full) == 0);
   CHECK(rig.workers[0]->counters.port[1].rx_packets.get() + rig.workers[1]->counters.port[1].rx_packets.get() == 3);
+}
+
+TEST_CASE("NAT hand-off: a reply handed to an owner that sleeps until a packet kicks it awake", "[nat][idle]") {
+  TwoWorkerNatRig rig;
+  give_workers_wakes(rig.workers);
+  const uint16_t ext0 = session(*rig.workers[0], 5001)->ext_port;
+  IdleWake& owner = *rig.workers[0]->wake;
+  owner.arm();  // worker 0 sleeps; the reply comes in on worker 1's queue: only worker 1's doorbells could ring
+  rig.reply_to(ext0, 1);
+  rig.poll(1);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 1);
+  CHECK(owner.wait(10'000) == IdleWake::Woken::kKick);
+  owner.disarm();
+  rig.poll(0);
+  CHECK(rig.sent(0, 0).size() == 1);
+  rig.reply_to(ext0, 1);  // the owner awake now: no kick, its loop finds the reply
+  rig.poll(1);
+  CHECK(owner.wait(0) == IdleWake::Woken::kTimeout);
+  rig.poll(0);
+  CHECK(rig.sent(0, 0).size() == 1);
 }
 
 TEST_CASE("NAT hand-off: a full owner inbox drops the reply as nat_handoff_full, mbuf freed", "[nat]") {
