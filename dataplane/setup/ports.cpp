@@ -1,6 +1,8 @@
 // Port set-up: device lookup, queue configuration with offloads masked to capabilities, start and close.
 #include "dataplane/setup/ports.hpp"
 
+#include <string_view>
+
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -34,6 +36,15 @@ bool port_start(uint16_t port_id, uint16_t n_queues, rte_mempool* pool, std::str
     *error = "device has " + std::to_string(info.max_rx_queues) + " rx / " + std::to_string(info.max_tx_queues) +
              " tx queues, " + std::to_string(n_queues) +
              " needed (one per worker; for net_af_packet add qpairs=N to the device string)";
+    return false;
+  }
+  // net_af_packet opens its qpairs=N sockets in one PACKET_FANOUT group when the device is probed, whatever queue
+  // count is configured later: the kernel would hand the frames of some flows to sockets no worker reads, lost
+  // without a count. (A NIC spreads RSS over the configured queues only; more queues than workers is normal there.)
+  if (std::string_view(info.driver_name) == "net_af_packet" && info.max_rx_queues > n_queues) {
+    *error = "qpairs=" + std::to_string(info.max_rx_queues) + " but " + std::to_string(n_queues) +
+             " worker(s) to poll them: the kernel would hand part of the frames to queues nobody reads; set qpairs=" +
+             std::to_string(n_queues) + " (one per worker) or --workers " + std::to_string(info.max_rx_queues);
     return false;
   }
   rte_eth_conf conf{};

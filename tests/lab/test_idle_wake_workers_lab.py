@@ -75,6 +75,19 @@ def test_flows_crossing_workers_answer_after_idle_spells(lab):
     assert times[len(times) // 2] < 50, times
 
 
+def test_more_queues_than_workers_is_refused(lab, tmp_path):
+    """qpairs=2 with one worker: the kernel would hand part of the flows to a socket nobody reads (found with this
+    lab: 4 of 6 TCP connections timed out), so the daemon refuses to start and says why."""
+    ws = lab.tools.Wansteer(lab.build_dir, lab.policy, netns="ws-edge", workdir=tmp_path, workers=1,
+                            eal_args=["-l", "0-1", "--no-pci", "--in-memory", "--log-level=lib.eal:error"])
+    try:
+        assert ws.proc.wait(30) != 0, ws.output
+        ws._reader.join(5)  # the last lines
+    finally:
+        ws.kill()
+    assert "qpairs=2 but 1 worker(s) to poll them" in ws.output, ws.output
+
+
 def test_stops_promptly_with_every_mbuf_back(lab):
     final = lab.stop_cleanly()
     assert final["workers"]["naps"] > 0, final["workers"]
