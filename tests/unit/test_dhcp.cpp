@@ -10,7 +10,7 @@
 #include "control/runtime/dhcp_client.hpp"
 
 using namespace wansteer;
-using namespace wansteer::dhcp;
+using namespace wansteer::dhcp;  // dhcp::Event spelled out: wansteer::Event (steering events) shares the name
 
 namespace {
 
@@ -204,7 +204,7 @@ TEST_CASE("dhcp: discover, offer, request, ack binds with the lease's address, p
   CHECK(req.ciaddr == 0);
   CHECK(req.dst_ip == kBroadcast);
   Change c = r.answer(MessageType::ack);
-  CHECK(c.event == Event::bound);
+  CHECK(c.event == dhcp::Event::bound);
   CHECK(r.client.state() == State::bound);
   REQUIRE(r.client.lease());
   const Lease& l = *r.client.lease();
@@ -244,7 +244,7 @@ TEST_CASE("dhcp: a NAK while requesting, or no answer to five REQUESTs, starts o
   Rig r;
   r.tick();
   r.answer(MessageType::offer);
-  CHECK(r.answer(MessageType::nak).event == Event::none);
+  CHECK(r.answer(MessageType::nak).event == dhcp::Event::none);
   CHECK(r.client.state() == State::init);
   CHECK(r.client.naks() == 1);
   r.tick();
@@ -278,12 +278,12 @@ TEST_CASE("dhcp: T1 renews by unicast to the server; the ACK renews or changes t
   CHECK(renew.dst_ip == kServer);
   CHECK(renew.dst_mac == kServerMac);
   Change c = r.answer(MessageType::ack);
-  CHECK(c.event == Event::renewed);
+  CHECK(c.event == dhcp::Event::renewed);
   CHECK(r.client.lease()->expires == r.clock.now() + 120 * r.clock.hz());
   r.clock.advance_ms(60'000);
   r.tick();
   c = r.answer(MessageType::ack, kOffered + 1);
-  CHECK(c.event == Event::changed);
+  CHECK(c.event == dhcp::Event::changed);
   CHECK(c.previous.address == kOffered);
   CHECK(c.lease.address == kOffered + 1);
   CHECK(r.client.lease()->address == kOffered + 1);
@@ -304,10 +304,10 @@ TEST_CASE("dhcp: without answers, T2 rebinds by broadcast and expiry loses the l
   CHECK(r.sent.back().dst_ip == kBroadcast);
   CHECK(r.sent.back().ciaddr == kOffered);
   r.clock.advance_ms(14'999);
-  CHECK(r.tick().event == Event::none);
+  CHECK(r.tick().event == dhcp::Event::none);
   r.clock.advance_ms(1);
   Change c = r.tick();
-  CHECK(c.event == Event::lost);
+  CHECK(c.event == dhcp::Event::lost);
   CHECK(c.lease.address == kOffered);
   CHECK_FALSE(r.client.lease());
   CHECK(r.client.state() == State::init);
@@ -321,13 +321,13 @@ TEST_CASE("dhcp: a rebind ACK keeps the lease; a NAK while renewing loses it", "
   r.clock.advance_ms(105'000);
   r.tick();
   REQUIRE(r.client.state() == State::rebinding);
-  CHECK(r.answer(MessageType::ack).event == Event::renewed);
+  CHECK(r.answer(MessageType::ack).event == dhcp::Event::renewed);
   CHECK(r.client.state() == State::bound);
   r.clock.advance_ms(60'000);
   r.tick();
   REQUIRE(r.client.state() == State::renewing);
   Change c = r.answer(MessageType::nak);
-  CHECK(c.event == Event::lost);
+  CHECK(c.event == dhcp::Event::lost);
   CHECK(r.client.state() == State::init);
 }
 
@@ -339,11 +339,11 @@ TEST_CASE("dhcp: an ACK without a usable gateway is not bound; an infinite lease
   s.xid = r.sent.back().xid;
   s.options = lease_options(MessageType::ack);
   s.options[3] = {3, be32(0x0b000001)};  // a router outside 10.0.2.0/24
-  CHECK(r.client.on_reply(decode(reply_frame(s)).reply, r.clock.now()).event == Event::none);
+  CHECK(r.client.on_reply(decode(reply_frame(s)).reply, r.clock.now()).event == dhcp::Event::none);
   CHECK(r.client.state() == State::requesting);
-  CHECK(r.answer(MessageType::ack, kOffered, 0xffffffff).event == Event::bound);
+  CHECK(r.answer(MessageType::ack, kOffered, 0xffffffff).event == dhcp::Event::bound);
   r.clock.advance_ms(10'000'000'000);
-  CHECK(r.tick().event == Event::none);
+  CHECK(r.tick().event == dhcp::Event::none);
   CHECK(r.client.state() == State::bound);
 }
 
