@@ -211,7 +211,7 @@ void flush_stage(WorkerContext& w, uint8_t link) {
   unsigned sent =
       r == nullptr ? 0 : rte_ring_mp_enqueue_burst(r, reinterpret_cast<void**>(w.egress.stage[link]), n, nullptr);
   w.counters.handoff_sent.add(sent);
-  if (sent != 0) wake_worker(w, static_cast<uint16_t>(link % w.egress.n_workers));
+  if (sent != 0) wake_worker(w, w.egress.owner_of(link));
   for (uint16_t i = static_cast<uint16_t>(sent); i < n; i++)
     count_drop(w, w.egress.stage[link][i], DropReason::handoff_full);
 }

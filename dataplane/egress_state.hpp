@@ -44,8 +44,10 @@ struct WorkerEgress {
   rte_mbuf* stage[kMaxLinks][kBurst];
   LinkEgress link[kMaxLinks];  // only the entries of owned links are used
 
+  // The worker that owns `link` (its meters, queues and bucket).
+  uint16_t owner_of(uint8_t link) const { return static_cast<uint16_t>(link % n_workers); }
   // Whether worker `id` owns `link`; one worker (the usual office) owns all without a division per packet.
-  bool owns(uint8_t link, uint16_t id) const { return n_workers == 1 || link % n_workers == id; }
+  bool owns(uint8_t link, uint16_t id) const { return n_workers == 1 || owner_of(link) == id; }
 };
 
 }  // namespace wansteer
