@@ -15,6 +15,7 @@
 #include "dataplane/host_pair_key.hpp"
 #include "dataplane/lan_subnets.hpp"
 #include "dataplane/lane_frame.hpp"
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_outbound.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/route_send.hpp"
@@ -56,12 +57,17 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   meta->flow_hash = hash;
 }
 
+// Where lane_session leaves a packet: sent on by the lane, handed to the worker owning its source endpoint's NAT
+// mappings or firewall sessions (several workers), or left to the general path.
+enum class LaneSession : uint8_t { here, owner, general };
+
 // The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
 // path does; a NAT session through the flow's hint (FlowCache::nat_hint), so a cached flow needs no hash lookup.
 // The usual case, a hint naming the flow's live session, is answered here (inline, the hint left as it is); the
-// rest by nat_outbound_session. False: the general path's (a session not made yet or expired, or another worker's).
-inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
-                         uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns) {
+// rest by nat_outbound_session. general: a session not made yet or expired. owner: another worker's (*owner).
+inline LaneSession lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip,
+                                uint32_t seg_left, uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns,
+                                uint16_t* owner) {
   if (snap.links[link].nat) {
     if (w.nat) {
       const NatProto p = ip[9] == kLaneProtoTcp ? NatProto::tcp : NatProto::udp;  // the lane takes only these
@@ -71,15 +77,22 @@ inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
       if (s != nullptr) {
         nat_outbound_touch(*s, p, l4, now_tsc);
         *ns = s;
-        return true;
+        return LaneSession::here;
       }
     }
-    return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, nat_hint) == NatOut::ok;
+    switch (nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, owner, nat_hint)) {
+      case NatOut::ok:
+        return LaneSession::here;
+      case NatOut::elsewhere:
+        return LaneSession::owner;
+      default:
+        return LaneSession::general;
+    }
   }
-  if (!snap.links[link].firewall) return true;
-  uint16_t owner = 0;
-  const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
-  return f == FwOut::ok || f == FwOut::untracked;  // untracked: no session table (tests)
+  if (!snap.links[link].firewall) return LaneSession::here;
+  const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, owner);
+  if (f == FwOut::elsewhere) return LaneSession::owner;
+  return f == FwOut::ok || f == FwOut::untracked ? LaneSession::here : LaneSession::general;  // untracked: tests
 }
 
 // True when a link translates (and the worker has a NAT table): only then are the hints' lines worth loading.
@@ -184,8 +197,9 @@ inline FlowEntry* lane_pair_entry(FlowCache& flows, const RouteTable& routes, ui
   return pe;
 }
 
-// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would, and
-// returns true; else returns false and leaves the packet, its entries and sessions untouched.
+// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would (or, as it
+// would, hands it to the worker owning its source endpoint), and returns true; else returns false and leaves the
+// packet, its entries and sessions untouched.
 inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes,
                          const LaneCandidates& c, uint16_t j, rte_mbuf* m, uint16_t generation, uint64_t now_tsc) {
   FlowEntry* e = c.ents[j];
@@ -212,7 +226,10 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
   // general path leaves the lane untouched.
   NatSession* ns = nullptr;
-  if (!lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns)) return false;
+  uint16_t owner = 0;
+  const LaneSession where =
+      lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns, &owner);
+  if (where == LaneSession::general) return false;
   if (pair != nullptr) pair->last_seen_tsc = now_tsc;
   // The tag leaves as lan_send's strip_vlans takes it off: 4 bytes less in front. Its MACs need no move, the
   // rewrite below overwrites all 12 bytes; the inner ethertype stays where it is.
@@ -229,14 +246,20 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
       tcp_mss_clamp(ip + kLaneIpLen, wire_be16(ip + 2) - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
+  const auto vlan = static_cast<uint16_t>(c.keys[j].tail >> 32);
+  if (where == LaneSession::owner) {  // its owner maps (or tracks) it and sends it on: lan_send_handed
+    ipv4_ttl_decrement(ip);
+    fill_meta(m, ip, c.hashes[j], cls, link, vlan);
+    nat_handoff_stage(w, owner, m);
+    return true;
+  }
   // TTL - 1 (lan_lane_frame checked TTL > 1); with NAT, one header checksum update for both.
   if (ns != nullptr)
     nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
   else
     ipv4_ttl_decrement(ip);
   std::memcpy(p, r.eth, sizeof r.eth);
-  if (r.how == LinkRoute::kEgress)
-    fill_meta(m, ip, c.hashes[j], cls, link, static_cast<uint16_t>(c.keys[j].tail >> 32));
+  if (r.how == LinkRoute::kEgress) fill_meta(m, ip, c.hashes[j], cls, link, vlan);
   send_on_route(w, snap, r, link, m, now_tsc);
   return true;
 }

@@ -52,8 +52,9 @@ void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const Ro
 // opened and their inner packets routed to the LAN, handshake messages handed to control (wan_overlay_receive.cpp).
 void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n);
 
-// LAN: a packet lan_send_burst of another worker handed over because this worker owns the firewall session of its
-// source endpoint (routed links, several workers): the session, then the rest of its send.
+// LAN: a packet another worker's lan_send_burst or LAN fast lane handed over because this worker owns the NAT
+// mappings (NAT links) or firewall sessions (routed links) of its source endpoint (several workers): checked,
+// TTL decremented and MSS clamped there; here the mapping or session, then the rest of its send.
 void lan_send_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, uint64_t now_tsc);
 
 // WAN link `link`: probe replies to control (with their receive TSC, now_tsc), the link's own address, then the

@@ -1,8 +1,8 @@
 // General path, LAN stage 3: the packet's route on its link (the worker's RouteTable, as the fast lane uses it),
 // the link's MTU (fragmentation needed back to the sender for a DF packet too large, the others fragmented), TTL (a
 // time exceeded back to the sender when it runs out), TCP SYN MSS clamping, source NAT on links that translate or
-// the firewall's session on routed links (handed to its owner worker when another owns it), VLAN strip, Ethernet
-// rewrite to the link's next hop, flow totals, then out on the route.
+// the firewall's session on routed links (either handed to the worker owning the source endpoint when another owns
+// it), VLAN strip, Ethernet rewrite to the link's next hop, flow totals, then out on the route.
 #include <cstring>
 
 #include "dataplane/frame_edit.hpp"
@@ -58,24 +58,29 @@ inline uint32_t arrival_address(const DataplaneSnapshot& snap, const PacketMeta*
   return subnet < 0 ? 0 : snap.lan[subnet].own_ip;
 }
 
+// Hands the packet to worker `owner`, which owns the NAT mappings or firewall sessions of its source endpoint and
+// finishes it with lan_send_handed; counted in the flow entry `e` first (this worker's: the owner never sees it).
+inline void hand_to_owner(WorkerContext& w, rte_mbuf* m, const PacketMeta* meta, FlowEntry* e, uint16_t owner) {
+  if (e != nullptr) {
+    e->packets++;
+    e->bytes += m->pkt_len - 4u * meta->vlan_count;  // as it will leave: untagged
+  }
+  nat_handoff_stage(w, owner, m);  // meta->port is 0: a LAN packet
+}
+
 // Source NAT (NAT links) or the firewall's session (routed links) of an IPv4 packet about to leave on `link`, made
-// when missing. False: dropped (counted), or handed to the worker that owns the session of its source endpoint
-// (counted in the flow entry `e` first: the entry is this worker's, the owner never sees it).
+// when missing. False: dropped (counted), or handed to the worker that owns its source endpoint (hand_to_owner).
 inline bool wan_session(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf* m, PacketMeta* meta, uint8_t link,
                         FlowEntry* e, uint64_t now_tsc) {
   if (meta->l3 != static_cast<uint8_t>(L3::ipv4)) return true;  // NAT44 and the firewall: IPv6 is routed as it is
   uint8_t* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, meta->l3_offset);
   const uint32_t seg_left = m->data_len - meta->l3_offset;
+  uint16_t owner = 0;
   if (!snap.links[link].nat) {
     if (!snap.links[link].firewall) return true;
-    uint16_t owner = 0;
     const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, true, now_tsc, &owner);
     if (f == FwOut::elsewhere) {
-      if (e != nullptr) {
-        e->packets++;
-        e->bytes += m->pkt_len - 4u * meta->vlan_count;  // as it will leave: untagged
-      }
-      nat_handoff_stage(w, owner, m);  // meta->port is 0: the owner finishes it with lan_send_handed
+      hand_to_owner(w, m, meta, e, owner);
       return false;
     }
     if (f == FwOut::ok || f == FwOut::untracked) return true;
@@ -83,7 +88,11 @@ inline bool wan_session(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbu
     return false;
   }
   NatSession* s = nullptr;
-  const NatOut o = nat_outbound_session(w, snap, link, ip, seg_left, true, now_tsc, &s);
+  const NatOut o = nat_outbound_session(w, snap, link, ip, seg_left, true, now_tsc, &s, &owner);
+  if (o == NatOut::elsewhere) {
+    hand_to_owner(w, m, meta, e, owner);
+    return false;
+  }
   if (o != NatOut::ok) {
     drop_packet(w, m, 0, nat_out_drop_reason(o));
     return false;

@@ -70,7 +70,7 @@ void nat_hairpin(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, 
   }
   const NeighborTable::Entry* ne = lan_neighbor_of(snap, to_ip);
   NatSession* s = nullptr;
-  const NatOut o = nat_outbound_session(w, snap, link, ip, seg_left, true, now_tsc, &s);
+  const NatOut o = nat_outbound_session(w, snap, link, ip, seg_left, true, now_tsc, &s, nullptr);
   if (o != NatOut::ok) {
     drop_packet(w, m, 0, nat_out_drop_reason(o));
     return;

@@ -1,6 +1,7 @@
-// NAT return-traffic hand-off (see nat_handoff.hpp). The owner of a reply is known from its destination port
-// alone, because each worker hands out only the ports p with p % workers == its id (nat_session_table.hpp); so a
-// worker never looks into another's table, it passes the packet, as egress passes packets to a link's owner.
+// NAT and firewall hand-off (see nat_handoff.hpp). The owner is known from one port alone: a LAN packet's source
+// port, a reply's destination port, because each worker makes the mappings of the inside ports p with p % workers
+// == its id and hands out only such external ports (nat_session_table.hpp); so a worker never looks into another's
+// table, it passes the packet, as egress passes packets to a link's owner.
 #include "dataplane/nat_handoff.hpp"
 
 #include <rte_ring.h>

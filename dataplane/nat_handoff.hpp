@@ -1,6 +1,7 @@
-// Hand-off of NAT return traffic between workers: a WAN reply that RSS gave to a worker other than the one that
-// made its mapping goes to the owner (external port % workers) through the owner's single-consumer ring; so does a
-// routed link's LAN packet whose firewall session another worker owns (inside port % workers), and its replies.
+// Hand-off between workers of what another worker's NAT or firewall sessions decide: a LAN packet whose source
+// endpoint another worker owns (inside port % workers: it makes that endpoint's mappings, on NAT links, or firewall
+// sessions, on routed links), and a WAN reply that RSS gave to a worker other than the one that made its mapping
+// (external port % workers, the same worker: it hands out only such ports), through the owner's single-consumer ring.
 #pragma once
 #include <cstdint>
 #include <string>

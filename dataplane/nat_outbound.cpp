@@ -28,7 +28,8 @@ NatOut from_alloc(NatAlloc a) {
 }  // namespace
 
 NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip,
-                            uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session, uint32_t* hint) {
+                            uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session, uint16_t* owner,
+                            uint32_t* hint) {
   if (!w.nat) return NatOut::table_full;
   uint8_t* l4 = nat_l4_of(ip, seg_left);
   if (l4 == nullptr) return NatOut::untranslatable;
@@ -38,6 +39,10 @@ NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uin
   const NatProto p = proto == kIpProtoTcp ? NatProto::tcp : proto == kIpProtoUdp ? NatProto::udp : NatProto::icmp;
   const uint32_t src = nat_rd32(ip + 12);
   const uint16_t port = nat_rd16(nat_port_field(l4, proto, true));
+  if (owner != nullptr && !w.nat->owns(port)) {
+    *owner = w.nat->owner_of(port);
+    return NatOut::elsewhere;
+  }
   NatSession* s = hint != nullptr ? w.nat->find_outbound_hinted(*hint, link, p, src, port, now_tsc, snap.nat.timeouts)
                                   : w.nat->find_outbound(link, p, src, port, now_tsc, snap.nat.timeouts);
   if (s == nullptr) {

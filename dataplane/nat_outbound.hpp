@@ -12,13 +12,19 @@ namespace wansteer {
 struct DataplaneSnapshot;
 struct WorkerContext;
 
-enum class NatOut : uint8_t { ok, no_session, table_full, host_limit, no_port, untranslatable };
+// elsewhere: another worker (*owner) owns the inside endpoint's mappings: hand the packet over (nat_handoff.hpp).
+enum class NatOut : uint8_t { ok, no_session, table_full, host_limit, no_port, untranslatable, elsewhere };
 
 // The session of the packet whose IPv4 header is at `ip` (`seg_left` bytes of the first segment from there) on
 // `link`, made when missing and `create`; refreshed and its TCP state moved. Nothing in the packet changes yet.
+// With several workers, an inside endpoint (address, port or echo id) belongs to worker port % workers, which
+// makes all of its mappings: one external port per endpoint whichever queue its flows arrive on (RFC 4787 REQ-1
+// across workers; af_packet's fanout moves a flow between queues when one fills), and the inside port kept, since
+// that worker hands out exactly the ports p % workers == its id. `owner` given: a packet of another worker's
+// endpoint is `elsewhere`, nothing looked up. Null (hairpinning): the mapping is made here, as with one worker.
 // `hint` (the fast lane's, kept per flow; may be null): tried before the hash (find_outbound_hinted), set on ok.
 NatOut nat_outbound_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip,
-                            uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session,
+                            uint32_t seg_left, bool create, uint64_t now_tsc, NatSession** session, uint16_t* owner,
                             uint32_t* hint = nullptr);
 
 // A packet going out on session `s` (its transport header at `l4`): refreshed, TCP state moved.

@@ -82,8 +82,9 @@ inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
 }
 
 // Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
-// so receives the return traffic of, the ports p with p % n_workers == worker_id. A routed link's firewall sessions
-// follow the same rule on the inside port (routed_firewall.hpp).
+// so receives the return traffic of, the ports p with p % n_workers == worker_id, and makes the mappings of the
+// inside endpoints whose port follows the same rule (nat_outbound.hpp), so an inside port is kept where it is free.
+// A routed link's firewall sessions follow the inside-port rule too (routed_firewall.hpp).
 class NatSessionTable {
  public:
   static std::unique_ptr<NatSessionTable> create(const std::string& name, uint32_t capacity, uint16_t worker_id,
@@ -161,8 +162,9 @@ class NatSessionTable {
   uint32_t expire_some(uint64_t now, const NatTimeouts& t, uint32_t n);
 
   // One worker (the usual office) is tested first: a division per packet otherwise, in both fast lanes.
-  bool owns(uint16_t ext_port) const { return n_workers_ == 1 || ext_port % n_workers_ == worker_id_; }
-  uint16_t owner_of(uint16_t ext_port) const { return static_cast<uint16_t>(ext_port % n_workers_); }
+  // `port`: an external port, or an inside port (or echo id) whose mappings or firewall sessions are made here.
+  bool owns(uint16_t port) const { return n_workers_ == 1 || port % n_workers_ == worker_id_; }
+  uint16_t owner_of(uint16_t port) const { return static_cast<uint16_t>(port % n_workers_); }
   uint32_t size() const { return size_.load(std::memory_order_relaxed); }  // also read by control (metrics)
   uint32_t capacity() const { return capacity_; }
   uint32_t sessions_of(uint32_t in_ip) const;

@@ -80,7 +80,7 @@ struct NatRig {
   NatOut out(Bytes& f, uint64_t now = 0) {
     NatSession* s = nullptr;
     const NatOut o =
-        nat_outbound_session(*w, snap, 0, f.data() + 14, static_cast<uint32_t>(f.size() - 14), true, now, &s);
+        nat_outbound_session(*w, snap, 0, f.data() + 14, static_cast<uint32_t>(f.size() - 14), true, now, &s, nullptr);
     if (o == NatOut::ok) nat_outbound_rewrite(f.data() + 14, *s, kLinkIp);
     return o;
   }

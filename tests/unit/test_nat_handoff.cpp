@@ -1,18 +1,23 @@
 // NAT with two workers over ring-backed ports (two queues each, one per worker): a reply that arrives on the queue
-// of the worker that does not own its session is handed to the owner, translated and delivered; a full inbox is
-// a counted drop; the counters add up and every mbuf comes back.
+// of the worker that does not own its session is handed to the owner, translated and delivered; so is a LAN
+// packet whose inside endpoint another worker owns (one mapping per endpoint, whichever queue its flows use); a
+// full inbox is a counted drop; the counters add up and every mbuf comes back.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <rte_hash.h>
+#include <rte_ip.h>
 #include <rte_jhash.h>
 #include <rte_ring.h>
 #include <catch2/catch.hpp>
 
 #include "dataplane/egress.hpp"
+#include "dataplane/fast_lane.hpp"
+#include "dataplane/general_path.hpp"
 #include "dataplane/nat_handoff.hpp"
 #include "dataplane/nat_translate.hpp"
+#include "dataplane/parse.hpp"
 #include "dataplane/routed_firewall.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/unit/packet_builder.hpp"
@@ -127,6 +132,51 @@ struct TwoWorkerNatRig {
     }
     return out;
   }
+  // LAN to WAN: link 0's gateway known, class 0 may stay on it, each worker with a flow cache; the LAN port's MAC
+  // is PacketBuilder's default destination.
+  void lan_to_wan_ready() {
+    snap->links[0].gateway_resolved = true;
+    snap->links[0].gateway_mac = rte_ether_addr{{0x02, 0, 0, 0, 0x01, 0x01}};
+    std::copy(PacketBuilder::kDefaultDst.begin(), PacketBuilder::kDefaultDst.end(), snap->lan_mac.addr_bytes);
+    snap->n_classes = 1;
+    snap->steering.cls[0].stay_mask = 1;
+    snap->generation = 7;
+    snap->policy_generation = 3;
+    snap->flow_idle_tsc = 1000 * kHz;
+    for (uint16_t i = 0; i < 2; i++)
+      for (uint8_t c = 0; c < kMaxClasses; c++) snap->egress.meter[c][0].generation = 1;  // unlimited
+    std::string err;
+    for (WorkerContext* w : workers) {
+      w->flows = FlowCache::create("nho_flows" + std::to_string(flow_caches++), 64, SOCKET_ID_ANY, &err);
+      REQUIRE(w->flows);
+    }
+  }
+  // A LAN host's UDP datagram, parsed and steered to link 0 as class 0 (what lan_send_burst takes).
+  rte_mbuf* lan_packet(uint16_t sport, uint32_t dst, uint16_t dport) {
+    rte_mbuf* m = to_mbuf(pool, PacketBuilder().ipv4(kHost, dst).udp(sport, dport).payload(20).build());
+    REQUIRE(m);
+    DropReason why;
+    REQUIRE(parse_packet(m, 0, &why));
+    meta_of(m)->class_id = 0;
+    meta_of(m)->link = 0;
+    return m;
+  }
+  // Worker `wi` caches m's flow on link 0, as its general path would have; m is freed.
+  void cache_flow(uint16_t wi, rte_mbuf* m) {
+    FlowKey key;
+    flow_key_from_meta(*meta_of(m), &key);
+    FlowEntry* e = workers[wi]->flows->insert(key, meta_of(m)->flow_hash, workers[wi]->counters);
+    REQUIRE(e != nullptr);
+    *e = FlowEntry{0, 0, 0, flow_generation(3), 0, 0};
+    rte_pktmbuf_free(m);
+  }
+  // Each worker's hand-off service (worker 0 first), then both transmit: what crossed arrives and leaves.
+  void exchange() {
+    for (uint16_t i = 0; i < 2; i++) nat_handoff_service(*workers[i], *snap, 10);
+    for (uint16_t i = 0; i < 2; i++) nat_handoff_service(*workers[i], *snap, 10);
+    for (WorkerContext* w : workers) tx_flush_all(*w);
+  }
+  static inline int flow_caches = 0;
   uint64_t drops(uint16_t worker, DropReason r) const {
     return workers[worker]->counters.drop[static_cast<uint32_t>(r)].get();
   }
@@ -259,4 +309,77 @@ TEST_CASE("routed firewall hand-off: a reply to a LAN host goes to the worker ow
   CHECK(nat_rd16(lan[0].data() + 14 + 22) == 6001);
   CHECK(nat_rd32(lan[0].data() + 14 + 16) == kHost);
   CHECK(rig.drops(1, DropReason::firewall_no_session) == 1);
+}
+
+namespace {
+
+// What left link 0 (both queues), as (destination port, source port) of UDP datagrams from the link's address,
+// each checked: TTL decremented once, IPv4 and UDP checksums right.
+std::vector<std::pair<uint16_t, uint16_t>> wan_sent(TwoWorkerNatRig& rig, std::vector<Bytes>* frames = nullptr) {
+  std::vector<std::pair<uint16_t, uint16_t>> out;
+  for (int q = 0; q < 2; q++)
+    for (Bytes& f : rig.sent(1, q)) {
+      const uint8_t* ip = f.data() + 14;
+      CHECK(nat_rd32(ip + 12) == kLinkIp);
+      CHECK(ip[8] == 63);
+      CHECK(rte_raw_cksum(ip, 20) == 0xffff);
+      Bytes zeroed(ip, ip + f.size() - 14);  // the UDP checksum computed afresh must be the one carried
+      zeroed[26] = zeroed[27] = 0;
+      CHECK(rte_be_to_cpu_16(rte_ipv4_udptcp_cksum(reinterpret_cast<const rte_ipv4_hdr*>(zeroed.data()),
+                                                   zeroed.data() + 20)) == nat_rd16(ip + 26));
+      out.emplace_back(nat_rd16(ip + 22), nat_rd16(ip + 20));
+      if (frames != nullptr) frames->push_back(f);
+    }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("NAT with two workers: an inside endpoint's flows get one external port, whichever queue they use",
+          "[nat][fast_lane]") {
+  // af_packet's fanout moves a busy flow to another queue when its own fills: before each worker mapped what it
+  // received, such a flow got a second external port mid-stream (iperf3 -u then failed: the server's port
+  // unreachable for the new port came back as ECONNREFUSED). The worker owning the inside port maps it.
+  TwoWorkerNatRig rig;
+  rig.lan_to_wan_ready();
+  const uint32_t kOther = ip4("203.0.113.77");
+  // The general path: :5001 (worker 1's) to two servers through both workers, :5002 (worker 0's) through worker 1.
+  rte_mbuf* on0[] = {rig.lan_packet(5001, kFar, 53)};
+  rte_mbuf* on1[] = {rig.lan_packet(5001, kOther, 443), rig.lan_packet(5002, kFar, 53)};
+  FlowEntry* none[2] = {nullptr, nullptr};
+  lan_send_burst(*rig.workers[0], *rig.snap, on0, 1, none, 10);
+  lan_send_burst(*rig.workers[1], *rig.snap, on1, 2, none, 10);
+  rig.exchange();
+  std::vector<Bytes> general;
+  using Sent = std::vector<std::pair<uint16_t, uint16_t>>;
+  CHECK(wan_sent(rig, &general) == Sent{{53, 5001}, {53, 5002}, {443, 5001}});  // inside ports kept, one per endpoint
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 1);
+  CHECK(rig.workers[1]->counters.handoff_sent.get() == 1);
+  CHECK(rig.workers[0]->nat->size() == 1);  // :5002's mapping only
+  CHECK(rig.workers[1]->nat->size() == 1);  // :5001's, one for both servers
+  CHECK(rig.workers[0]->nat->sessions_of(kHost) == 1);
+
+  // The fast lane, flows cached on worker 0: :5001's packet is handed over as the general path hands it (the same
+  // frame leaves), :5002's (worker 0's own, mapped now) leaves from here.
+  rig.cache_flow(0, rig.lan_packet(5001, kFar, 53));
+  rig.cache_flow(0, rig.lan_packet(5002, kFar, 53));
+  rte_mbuf* burst[] = {to_mbuf(rig.pool, PacketBuilder().ipv4(kHost, kFar).udp(5001, 53).payload(20).build()),
+                       to_mbuf(rig.pool, PacketBuilder().ipv4(kHost, kFar).udp(5002, 53).payload(20).build())};
+  CHECK(lan_fast_lane(*rig.workers[0], *rig.snap, burst, 2, 20) == 0);  // both taken
+  CHECK(rig.workers[0]->counters.fast_lane.get() == 2);
+  rig.exchange();
+  std::vector<Bytes> lane;
+  CHECK(wan_sent(rig, &lane) == Sent{{53, 5001}, {53, 5002}});
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 2);
+  CHECK(rig.workers[0]->nat->size() == 1);
+  CHECK(rig.workers[1]->nat->size() == 1);
+  auto to_far_5001 = [](const std::vector<Bytes>& fs) {
+    for (const Bytes& f : fs)
+      if (nat_rd16(f.data() + 14 + 20) == 5001 && nat_rd16(f.data() + 14 + 22) == 53) return f;
+    return Bytes{};
+  };
+  CHECK(!to_far_5001(lane).empty());
+  CHECK(to_far_5001(lane) == to_far_5001(general));
+  for (WorkerContext* w : rig.workers) w->flows.reset();
 }
