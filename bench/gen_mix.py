@@ -2,11 +2,14 @@
 """Writes the benchmark traffic pcap: minimum-size Ethernet+IPv4+UDP frames over many flows, office class mix.
 
 Usage: bench/gen_mix.py --out mix.pcap [--packets 4000] [--flows 4000] [--seed 1] [--one-subnet]
-                        [--replies replies.pcap --link-ip 100.64.1.2] [--queues N]
+                        [--replies replies.pcap --link-ip 100.64.1.2] [--queues N [--lan-hash]]
 Frames are 60 bytes in the pcap (64 on the wire with the FCS). The frame builders live in
 tests/pipeline/traffic.py (bench_mix), shared with the pipeline tests.
 --queues N (N > 1) also writes each rx queue's share, as RSS would deal the flows on a NIC: mix-q0.pcap ... by
 source port (traffic.lan_queue), replies-q0.pcap ... by a hash of addresses and ports (traffic.wan_queue).
+--lan-hash deals the LAN frames by that hash too, as a NIC's RSS (or af_packet's fanout) would: about (N-1)/N of
+the flows then arrive at a worker other than their source port's, which hands them to it (NAT: the port's owner
+makes its mappings).
 """
 import argparse
 import collections
@@ -37,10 +40,11 @@ def main() -> int:
     ap.add_argument("--replies", help="also write each flow's server reply to --link-ip here (WAN to LAN runs)")
     ap.add_argument("--link-ip", default="100.64.1.2", help="the NAT address the replies go to")
     ap.add_argument("--queues", type=int, default=1, help="also split the pcaps into this many rx queues' shares")
+    ap.add_argument("--lan-hash", action="store_true", help="deal LAN frames to queues by RSS-like hash, not port")
     args = ap.parse_args()
     frames = traffic.bench_mix(args.packets, args.flows, args.seed, args.one_subnet)
     traffic.write_raw_pcap(args.out, frames)
-    write_queues(args.out, frames, args.queues, traffic.lan_queue)
+    write_queues(args.out, frames, args.queues, traffic.wan_queue if args.lan_hash else traffic.lan_queue)
     if args.replies:
         # Probe ports (40860 + ids) are never handed out: flows from those source ports get another outside port.
         replies = traffic.bench_replies(frames, args.link_ip, range(40860, 40860 + 128))
