@@ -19,6 +19,8 @@
 
 #include <rte_ring.h>
 
+#include "dataplane/handed_prefetch.hpp"
+
 namespace wansteer {
 
 namespace {
@@ -238,6 +240,7 @@ void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t no
       for (uint32_t b = 0; b < kHandoffBurstsPerLoop; b++) {
         unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
         w.counters.handoff_received.add(n);
+        prefetch_handed(pkts, n, false);  // egress reads the mbuf and its meta, not the frame
         for (unsigned i = 0; i < n; i++) egress_local(w, snap, link, pkts[i], now_tsc);
         if (n < kBurst) break;
       }

@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/general_path.hpp"
+#include "dataplane/handed_prefetch.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
@@ -65,7 +66,9 @@ void nat_handoff_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64
   for (uint32_t b = 0; b < kInboxBurstsPerLoop; b++) {
     const unsigned n = rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), kBurst, nullptr);
     w.counters.handoff_received.add(n);
-    if (n != 0) route_received(w, snap, pkts, static_cast<uint16_t>(n), now_tsc);
+    if (n == 0) break;
+    prefetch_handed(pkts, n, true);
+    route_received(w, snap, pkts, static_cast<uint16_t>(n), now_tsc);
     if (n < kBurst) break;
   }
 }
