@@ -57,17 +57,14 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
   meta->flow_hash = hash;
 }
 
-// Where lane_session leaves a packet: sent on by the lane, handed to the worker owning its source endpoint's NAT
-// mappings or firewall sessions (several workers), or left to the general path.
-enum class LaneSession : uint8_t { here, owner, general };
-
 // The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
 // path does; a NAT session through the flow's hint (FlowCache::nat_hint), so a cached flow needs no hash lookup.
 // The usual case, a hint naming the flow's live session, is answered here (inline, the hint left as it is); the
-// rest by nat_outbound_session. general: a session not made yet or expired. owner: another worker's (*owner).
-inline LaneSession lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip,
-                                uint32_t seg_left, uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns,
-                                uint16_t* owner) {
+// rest by nat_outbound_session. False: the general path's (a session not made yet or expired, or another worker's,
+// which it hands over; with several workers such frames went to their owner in pass A and do not get here).
+inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
+                         uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns) {
+  uint16_t owner = 0;
   if (snap.links[link].nat) {
     if (w.nat) {
       const NatProto p = ip[9] == kLaneProtoTcp ? NatProto::tcp : NatProto::udp;  // the lane takes only these
@@ -77,29 +74,31 @@ inline LaneSession lane_session(WorkerContext& w, const DataplaneSnapshot& snap,
       if (s != nullptr) {
         nat_outbound_touch(*s, p, l4, now_tsc);
         *ns = s;
-        return LaneSession::here;
+        return true;
       }
     }
-    switch (nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, owner, nat_hint)) {
-      case NatOut::ok:
-        return LaneSession::here;
-      case NatOut::elsewhere:
-        return LaneSession::owner;
-      default:
-        return LaneSession::general;
-    }
+    return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, &owner, nat_hint) == NatOut::ok;
   }
-  if (!snap.links[link].firewall) return LaneSession::here;
-  const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, owner);
-  if (f == FwOut::elsewhere) return LaneSession::owner;
-  return f == FwOut::ok || f == FwOut::untracked ? LaneSession::here : LaneSession::general;  // untracked: tests
+  if (!snap.links[link].firewall) return true;
+  const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
+  return f == FwOut::ok || f == FwOut::untracked;  // untracked: no session table (tests)
 }
 
-// True when a link translates (and the worker has a NAT table): only then are the hints' lines worth loading.
-inline bool has_nat_link(const WorkerContext& w, const DataplaneSnapshot& snap) {
-  bool any = false;
-  for (uint8_t l = 0; l < snap.n_links; l++) any |= snap.links[l].nat;
-  return any && w.nat != nullptr;
+// What this burst's links ask of the lane: any_nat, a link translates (and the worker has a NAT table): only then
+// are the hints' lines worth loading; by_owner, with several workers a link translates or tracks sessions, so a
+// frame goes to the worker owning its inside port (nat_outbound.hpp) before any work here.
+struct LaneLinks {
+  bool any_nat = false;
+  bool by_owner = false;
+};
+inline LaneLinks lane_links(const WorkerContext& w, const DataplaneSnapshot& snap, bool received_here) {
+  bool nat = false, sessions = false;
+  for (uint8_t l = 0; l < snap.n_links; l++) {
+    nat |= snap.links[l].nat;
+    sessions |= snap.links[l].nat || snap.links[l].firewall;
+  }
+  const bool table = w.nat != nullptr;
+  return LaneLinks{nat && table, sessions && table && received_here && w.nat_handoff.n_workers > 1};
 }
 
 // One burst's candidates: the packets whose frames the lane takes, pkts[at[j]] for candidate j.
@@ -112,6 +111,7 @@ struct LaneCandidates {
   uint8_t l3_off[kBurst];  // kLaneEthLen, or kLaneTaggedLen for a frame with one 802.1Q tag
   uint8_t at[kBurst];
   uint16_t n = 0;
+  uint16_t handed = 0;  // frames handed to their inside port's owner (by_owner)
 };
 
 // Pass A: the frame checks, the flow key and hash; the key's home slot starts loading at once. Counts pkts[0..n) as
@@ -119,8 +119,8 @@ struct LaneCandidates {
 // a cached flow's 5-tuple sent to another MAC, on another VLAN, or with a source of a subnet on another VLAN, goes
 // to the general path, which drops it with its reason. (lan_source_admitted for the frame's VLAN implies that VLAN
 // is configured.) The key carries the frame's VLAN id as parse_packet's does; the hash leaves it out, as its does.
-inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap, bool any_nat, rte_mbuf** pkts,
-                                uint16_t n, LaneCandidates& c) {
+inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap, LaneLinks links, bool received_here,
+                                rte_mbuf** pkts, uint16_t n, LaneCandidates& c) {
   FlowCache* flows = w.flows.get();
   uint64_t rest = 0;
   uint64_t rx_bytes = 0;
@@ -136,6 +136,14 @@ inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap,
       rest |= uint64_t{1} << i;
       continue;
     }
+    if (links.by_owner && !w.nat->owns(wire_be16(ip + kLaneIpLen))) {  // TCP or UDP: the source port is there
+      PacketMeta* meta = meta_of(m);
+      meta->port = 0;
+      meta->flags = PacketMeta::kFlagLanFrame;
+      nat_handoff_stage(w, w.nat->owner_of(wire_be16(ip + kLaneIpLen)), m);
+      c.handed++;
+      continue;
+    }
     uint64_t addrs;
     uint32_t ports_be;  // source and destination port as on the wire
     std::memcpy(&addrs, ip + 12, 8);
@@ -148,13 +156,15 @@ inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap,
     c.keys[j] = FlowKey4{addrs, FlowKey4::with_vlan(tail, vlan)};
     c.hashes[j] = ipv4_flow_hash(addrs, tail);
     flows->prefetch(c.hashes[j]);
-    if (any_nat) flows->prefetch_nat_hint(c.hashes[j]);
+    if (links.any_nat) flows->prefetch_nat_hint(c.hashes[j]);
     c.frame[j] = p;
     c.l3_off[j] = static_cast<uint8_t>(off);
     c.at[j] = static_cast<uint8_t>(i);
   }
-  w.counters.port[0].rx_packets.add(n);
-  w.counters.port[0].rx_bytes.add(rx_bytes);
+  if (received_here) {
+    w.counters.port[0].rx_packets.add(n);
+    w.counters.port[0].rx_bytes.add(rx_bytes);
+  }
   return rest;
 }
 
@@ -197,9 +207,8 @@ inline FlowEntry* lane_pair_entry(FlowCache& flows, const RouteTable& routes, ui
   return pe;
 }
 
-// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would (or, as it
-// would, hands it to the worker owning its source endpoint), and returns true; else returns false and leaves the
-// packet, its entries and sessions untouched.
+// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would, and
+// returns true; else returns false and leaves the packet, its entries and sessions untouched.
 inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes,
                          const LaneCandidates& c, uint16_t j, rte_mbuf* m, uint16_t generation, uint64_t now_tsc) {
   FlowEntry* e = c.ents[j];
@@ -226,10 +235,7 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
   // general path leaves the lane untouched.
   NatSession* ns = nullptr;
-  uint16_t owner = 0;
-  const LaneSession where =
-      lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns, &owner);
-  if (where == LaneSession::general) return false;
+  if (!lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns)) return false;
   if (pair != nullptr) pair->last_seen_tsc = now_tsc;
   // The tag leaves as lan_send's strip_vlans takes it off: 4 bytes less in front. Its MACs need no move, the
   // rewrite below overwrites all 12 bytes; the inner ethertype stays where it is.
@@ -246,40 +252,36 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
       tcp_mss_clamp(ip + kLaneIpLen, wire_be16(ip + 2) - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
-  const auto vlan = static_cast<uint16_t>(c.keys[j].tail >> 32);
-  if (where == LaneSession::owner) {  // its owner maps (or tracks) it and sends it on: lan_send_handed
-    ipv4_ttl_decrement(ip);
-    fill_meta(m, ip, c.hashes[j], cls, link, vlan);
-    nat_handoff_stage(w, owner, m);
-    return true;
-  }
   // TTL - 1 (lan_lane_frame checked TTL > 1); with NAT, one header checksum update for both.
   if (ns != nullptr)
     nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
   else
     ipv4_ttl_decrement(ip);
   std::memcpy(p, r.eth, sizeof r.eth);
-  if (r.how == LinkRoute::kEgress) fill_meta(m, ip, c.hashes[j], cls, link, vlan);
+  if (r.how == LinkRoute::kEgress)
+    fill_meta(m, ip, c.hashes[j], cls, link, static_cast<uint16_t>(c.keys[j].tail >> 32));
   send_on_route(w, snap, r, link, m, now_tsc);
   return true;
 }
 
 }  // namespace
 
-uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc,
+                       bool received_here) {
   static_assert(kBurst <= 64, "one bit per packet in `rest`");
   const RouteTable& routes = current_routes(w, snap);
-  const bool any_nat = has_nat_link(w, snap);
+  const LaneLinks links = lane_links(w, snap, received_here);
   LaneCandidates c;
-  uint64_t rest = lane_candidates(w, snap, any_nat, pkts, n, c);  // bit i: pkts[i] goes to the general path
-  find_entries(w, snap, routes, any_nat, c);
+  uint64_t rest = lane_candidates(w, snap, links, received_here, pkts, n, c);  // bit i: pkts[i] to the general path
+  find_entries(w, snap, routes, links.any_nat, c);
   // Pass B: hits of a fast route are forwarded here, everything else is left as it came.
   const uint16_t generation = flow_generation(snap.policy_generation);
   for (uint16_t j = 0; j < c.n; j++) {
     const uint16_t i = c.at[j];
     if (!lane_forward(w, snap, routes, c, j, pkts[i], generation, now_tsc)) rest |= uint64_t{1} << i;
   }
-  const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest));  // all but those left over
+  // all but those left over and those handed to their owner, which counts them if its lane takes them
+  const uint32_t hits = n - static_cast<uint32_t>(__builtin_popcountll(rest)) - c.handed;
   w.counters.flow_hits.add(hits);
   w.counters.fast_lane.add(hits);
 

@@ -33,6 +33,10 @@ namespace wansteer {
 
 // Counts pkts[0..n) as received on the LAN port, forwards those it can and moves the others, in their original
 // order, to the front of pkts. Returns how many are left for the general path. Needs w.flows.
-uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc);
+// With several workers and a link that translates or tracks sessions, a frame whose inside port another worker
+// owns (nat_outbound.hpp) goes to that worker before any work here: its fast lane, flow cache and NAT hint take
+// it there. `received_here` false: frames another worker received and handed over (counted as received there).
+uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc,
+                       bool received_here = true);
 
 }  // namespace wansteer

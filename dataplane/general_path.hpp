@@ -52,6 +52,10 @@ void lan_overlay_flush(WorkerContext& w, const DataplaneSnapshot& snap, const Ro
 // opened and their inner packets routed to the LAN, handshake messages handed to control (wan_overlay_receive.cpp).
 void wan_overlay_receive(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n);
 
+// LAN: frames another worker's fast lane handed over on receipt because this worker owns their inside port
+// (PacketMeta::kFlagLanFrame): the fast lane, then the general path, as for frames received here.
+void lan_receive_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc);
+
 // LAN: a packet another worker's lan_send_burst or LAN fast lane handed over because this worker owns the NAT
 // mappings (NAT links) or firewall sessions (routed links) of its source endpoint (several workers): checked,
 // TTL decremented and MSS clamped there; here the mapping or session, then the rest of its send.

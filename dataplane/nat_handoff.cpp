@@ -31,19 +31,29 @@ void flush_stage(WorkerContext& w, uint16_t owner) {
   }
 }
 
-// Runs handed-over packets through the WAN path, in runs of the same link (a burst may mix links); LAN packets (a
-// routed link's, whose firewall session is ours) finish their send here.
+// The kind of a handed-over packet, runs of which are served together: a WAN packet (its port index), a LAN frame
+// handed on receipt (kLanFrame), or a LAN packet handed after steering (port 0).
+inline uint16_t kind_of(rte_mbuf* m) {
+  constexpr uint16_t kLanFrame = 0x100;
+  const PacketMeta* meta = meta_of(m);
+  return meta->port == 0 && (meta->flags & PacketMeta::kFlagLanFrame) != 0 ? kLanFrame : meta->port;
+}
+
+// Runs handed-over packets, in runs of one kind (a burst may mix them): WAN packets through the WAN path of their
+// link; LAN frames through the LAN path, as if received here; LAN packets (whose NAT mapping or firewall session
+// is ours) finish their send here.
 void route_received(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   uint16_t start = 0;
   for (uint16_t i = 1; i <= n; i++) {
-    if (i < n && meta_of(pkts[i])->port == meta_of(pkts[start])->port) continue;
-    const uint8_t pi = meta_of(pkts[start])->port;
-    if (pi == 0) {
+    if (i < n && kind_of(pkts[i]) == kind_of(pkts[start])) continue;
+    const uint16_t kind = kind_of(pkts[start]);
+    const auto run = static_cast<uint16_t>(i - start);
+    if (kind > kMaxPorts)
+      lan_receive_handed(w, snap, pkts + start, run, now_tsc);
+    else if (kind == 0)
       for (uint16_t j = start; j < i; j++) lan_send_handed(w, snap, pkts[j], now_tsc);
-      start = i;
-      continue;
-    }
-    wan_route_burst(w, snap, static_cast<uint8_t>(pi - 1), pkts + start, static_cast<uint16_t>(i - start), now_tsc);
+    else
+      wan_route_burst(w, snap, static_cast<uint8_t>(kind - 1), pkts + start, run, now_tsc);
     start = i;
   }
 }

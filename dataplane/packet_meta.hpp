@@ -33,6 +33,9 @@ struct PacketMeta {
 
   static constexpr uint8_t kFlagFragment = 1;       // IPv4/IPv6 fragment (any)
   static constexpr uint8_t kFlagLaterFragment = 2;  // not the first fragment: no L4 header present
+  // A LAN frame the fast lane handed, before any work, to the worker owning its inside port (nat_handoff.hpp): of
+  // the metadata only `port` (0) and `flags` are set; the owner runs it through its LAN path (lan_receive_handed).
+  static constexpr uint8_t kFlagLanFrame = 4;
 
   static constexpr uint8_t kToControlArp = 1;      // ARP: control answers and learns neighbours
   static constexpr uint8_t kToControlResolve = 2;  // LAN destination without a known MAC: control ARPs, drops it

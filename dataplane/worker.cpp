@@ -102,6 +102,13 @@ static void lan_general_path(WorkerContext& w, const DataplaneSnapshot& snap, rt
   lan_send_burst(w, snap, pkts, n, entry, now_tsc);
 }
 
+void lan_receive_handed(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                        uint64_t now_tsc) {
+  if (w.fast_lane && w.flows) n = lan_fast_lane(w, snap, pkts, n, now_tsc, false);
+  if (n != 0) n = parse_burst(pkts, n, 0, w.counters);
+  if (n != 0) lan_general_path(w, snap, pkts, n, now_tsc);
+}
+
 uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc) {
   uint32_t total = 0;
   rte_mbuf* pkts[kBurst];
