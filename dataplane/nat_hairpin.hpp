@@ -1,6 +1,9 @@
 // Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): a LAN host's TCP/UDP packet to a NAT link's own address goes back
 // to the LAN host a port forward (or an open session) of that port points at, from the link's address and the
 // sender's own mapping, so the answer comes back through the edge too and is hairpinned the same way.
+// Several workers: the frame reaches the worker owning the sender's port (the fast lane hands it there on receipt),
+// which makes or finds the sender's mapping; the target is found in that worker's table only, so a hairpin to an
+// open session another worker owns is dropped as inbound_no_session (port forwards, read from the snapshot, work).
 #pragma once
 #include <cstdint>
 
