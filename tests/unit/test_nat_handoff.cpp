@@ -388,3 +388,34 @@ TEST_CASE("NAT with two workers: an inside endpoint's flows get one external por
   CHECK(to_far_5001(lane) == to_far_5001(general));
   for (WorkerContext* w : rig.workers) w->flows.reset();
 }
+
+TEST_CASE("routed firewall, two workers: a LAN frame of another worker's port is handed on receipt, tracked there",
+          "[firewall][fast_lane]") {
+  TwoWorkerNatRig rig;
+  rig.lan_to_wan_ready();
+  rig.snap->links[0].nat = false;  // a routed link: the LAN host's own address leaves, its session is tracked
+  rig.snap->links[0].firewall = true;
+  rig.cache_flow(1, rig.lan_packet(5001, kFar, 53));  // :5001 is worker 1's
+  auto frame = [&] { return to_mbuf(rig.pool, PacketBuilder().ipv4(kHost, kFar).udp(5001, 53).payload(20).build()); };
+  int left = 0;
+  for (int round = 0; round < 2; round++) {
+    rte_mbuf* burst[] = {frame()};
+    CHECK(lan_fast_lane(*rig.workers[0], *rig.snap, burst, 1, 20) == 0);  // handed to worker 1, nothing left here
+    rig.exchange();
+    for (int q = 0; q < 2; q++)
+      for (const Bytes& f : rig.sent(1, q)) {
+        CHECK(q == 1);  // left from worker 1's queue
+        CHECK(nat_rd32(f.data() + 14 + 12) == kHost);
+        CHECK(nat_rd16(f.data() + 14 + 20) == 5001);
+        CHECK(f[14 + 8] == 63);
+        left++;
+      }
+  }
+  CHECK(left == 2);
+  CHECK(rig.workers[0]->counters.handoff_sent.get() == 2);
+  CHECK(rig.workers[0]->nat->size() == 0);
+  CHECK(rig.workers[1]->nat->size() == 1);               // the session made on the first frame (general path), ...
+  CHECK(rig.workers[1]->counters.fast_lane.get() == 1);  // ... which lets the lane take the second
+  CHECK(rig.workers[1]->counters.class_link[0][0].packets.get() == 2);
+  for (WorkerContext* w : rig.workers) w->flows.reset();
+}
