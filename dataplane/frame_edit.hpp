@@ -1,5 +1,5 @@
-// In-place edits of a parsed frame that forwarding stages share: VLAN tags off and on, an ICMP echo turned into
-// its reply. Pure functions over the mbuf and its PacketMeta (unit-tested).
+// In-place edits of a parsed frame that forwarding stages share: VLAN tags off and on, the Ethernet header to a LAN
+// host, an ICMP echo turned into its reply. Pure functions over the mbuf and its PacketMeta (unit-tested).
 #pragma once
 #include <cstdint>
 
@@ -22,6 +22,17 @@ inline uint16_t checksum_update16(uint16_t hc, uint16_t old_word, uint16_t new_w
 void strip_vlans(rte_mbuf* m, PacketMeta* meta);
 // Adds one 802.1Q tag. Returns false when there is no headroom.
 bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan);
+// A frame for a LAN host: its own tags go, the host's subnet's tag `vlan` (0: none) comes on, Ethernet from the
+// edge's MAC to the host's. False when there is no headroom for the tag (the frame is left untagged).
+inline bool address_to_lan_host(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& host, const rte_ether_addr& edge,
+                                uint16_t vlan) {
+  strip_vlans(m, meta);
+  if (vlan != 0 && !push_vlan(m, meta, vlan)) return false;
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  rte_ether_addr_copy(&host, &eth->dst_addr);
+  rte_ether_addr_copy(&edge, &eth->src_addr);
+  return true;
+}
 // Turns an ICMP echo request addressed to us into the reply, in place, whatever its size and segments (the ICMP
 // checksum is updated incrementally). Returns false if it isn't one.
 bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_addr& our_mac);

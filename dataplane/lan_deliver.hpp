@@ -22,15 +22,10 @@ inline const NeighborTable::Entry* lan_neighbor_of(const DataplaneSnapshot& snap
 // without room for the tag is dropped as tx_full, counted against port `pi`.
 inline void lan_deliver(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, rte_mbuf* m, PacketMeta* meta,
                         const NeighborTable::Entry& ne) {
-  strip_vlans(m, meta);
-  const uint16_t vlan = snap.lan[ne.subnet].vlan;
-  if (vlan != 0 && !push_vlan(m, meta, vlan)) {
+  if (!address_to_lan_host(m, meta, ne.mac, snap.lan_mac, snap.lan[ne.subnet].vlan)) {
     drop_packet(w, m, pi, DropReason::tx_full);
     return;
   }
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  rte_ether_addr_copy(&ne.mac, &eth->dst_addr);
-  rte_ether_addr_copy(&snap.lan_mac, &eth->src_addr);
   tx_enqueue(w, 0, m);
 }
 

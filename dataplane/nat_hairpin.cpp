@@ -78,15 +78,15 @@ void nat_hairpin(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, 
   nat_outbound_rewrite(ip, *s, snap.links[link].own_ip);
   nat_rewrite_endpoint(ip, proto, ip + 16, to_ip, l4 + 2, to_port, nat_l4_sum(l4, proto));
   set_meta_addrs(meta, ip, s->ext_port, to_port);
-  if (ne == nullptr) {
-    hand_to_control(w, m, 0, PacketMeta::kToControlResolve);  // control ARPs for the host and counts the drop
-    return;
-  }
   if (!ipv4_decrement_ttl(m, meta->l3_offset)) {
     drop_packet(w, m, 0, DropReason::ttl_expired);
     return;
   }
   w.counters.nat_hairpin.inc();
+  if (ne == nullptr) {
+    hand_to_control(w, m, 0, PacketMeta::kToControlResolve);  // control holds it until the host answers ARP
+    return;
+  }
   lan_deliver(w, snap, 0, m, meta, *ne);
 }
 

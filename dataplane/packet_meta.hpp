@@ -37,8 +37,9 @@ struct PacketMeta {
   // the metadata only `port` (0) and `flags` are set; the owner runs it through its LAN path (lan_receive_handed).
   static constexpr uint8_t kFlagLanFrame = 4;
 
-  static constexpr uint8_t kToControlArp = 1;      // ARP: control answers and learns neighbours
-  static constexpr uint8_t kToControlResolve = 2;  // LAN destination without a known MAC: control ARPs, drops it
+  static constexpr uint8_t kToControlArp = 1;  // ARP: control answers and learns neighbours
+  // A packet for a LAN host whose MAC is not known: ready but for its Ethernet header; control ARPs and holds it.
+  static constexpr uint8_t kToControlResolve = 2;
   static constexpr uint8_t kToControlProbe = 3;    // reply to one of control's link probes, with its rx TSC
   static constexpr uint8_t kToControlDhcp = 4;     // a DHCP server's reply on an `address: dhcp` link
   static constexpr uint8_t kToControlOverlay = 5;  // a WireGuard handshake message from the hub (types 1-3)

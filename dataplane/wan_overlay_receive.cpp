@@ -33,10 +33,10 @@ inline InnerIn route_inner(const DataplaneSnapshot& snap, rte_mbuf* m, const Pac
   if (dst == snap.lan[subnet].own_ip)
     return is_overlay_probe_reply(m, meta) ? InnerIn::path_probe_reply : InnerIn::no_route;
   if (lan_subnet_of(snap, ipv4_of(meta->src)) >= 0) return InnerIn::martian;
-  *ne = lan_neighbor_of(snap, dst);
-  if (*ne == nullptr) return InnerIn::resolve;
   // No time exceeded back through the tunnel: the hub's own hop already answered for the path before it.
-  return ipv4_decrement_ttl(m, meta->l3_offset) ? InnerIn::to_lan : InnerIn::ttl_expired;
+  if (!ipv4_decrement_ttl(m, meta->l3_offset)) return InnerIn::ttl_expired;
+  *ne = lan_neighbor_of(snap, dst);
+  return *ne == nullptr ? InnerIn::resolve : InnerIn::to_lan;
 }
 
 // Opened inner packets (data at their IPv4 header) back into frames, parsed like any arrival on port pi, then to
@@ -55,17 +55,18 @@ void deliver_inner(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, 
     const NeighborTable::Entry* ne = nullptr;
     switch (route_inner(snap, m, meta, &ne)) {
       case InnerIn::to_lan:
+      case InnerIn::resolve:  // ready but for its Ethernet header: control holds it until the host answers ARP
         if (meta->proto == IPPROTO_TCP && tcp_mss_clamp_packet(m, meta, mss_max)) w.counters.mss_clamped.inc();
-        lan_deliver(w, snap, pi, m, meta, *ne);
+        if (ne == nullptr)
+          hand_to_control(w, m, pi, PacketMeta::kToControlResolve);
+        else
+          lan_deliver(w, snap, pi, m, meta, *ne);
         break;
       case InnerIn::no_route:
         drop_packet(w, m, pi, DropReason::no_route);
         break;
       case InnerIn::martian:
         drop_packet(w, m, pi, DropReason::martian_source);
-        break;
-      case InnerIn::resolve:
-        hand_to_control(w, m, pi, PacketMeta::kToControlResolve);
         break;
       case InnerIn::ttl_expired:
         drop_packet(w, m, pi, DropReason::ttl_expired);

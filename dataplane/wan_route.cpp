@@ -133,19 +133,25 @@ inline WanIn classify_wan(WorkerContext& w, const DataplaneSnapshot& snap, uint8
 }
 
 // TTL (a time exceeded from the link's address back out the link when it runs out), the SYN's MSS (so the LAN
-// host's replies fit the link too), the subnet's VLAN tag and the LAN host's MAC, then tx on the LAN port.
+// host's replies fit the link too), the subnet's VLAN tag and the LAN host's MAC, then tx on the LAN port. A host
+// not resolved yet (`ne` null): the packet, ready but for its Ethernet header, goes to control, which holds it
+// until the host answers ARP.
 inline void send_to_lan(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, rte_mbuf* m, PacketMeta* meta,
-                        const NeighborTable::Entry& ne, uint64_t now_tsc) {
+                        const NeighborTable::Entry* ne, uint64_t now_tsc) {
   if (!ipv4_decrement_ttl(m, meta->l3_offset)) {
     const LinkConfig& L = snap.links[pi - 1];
-    const LanSubnet& sn = snap.lan[ne.subnet];
+    const LanSubnet& sn = snap.lan[ne != nullptr ? ne->subnet : lan_subnet_of(snap, ipv4_of(meta->dst))];
     ttl_expired_reply(w, m, meta, pi, L.own_ip, sn.network | ~sn.mask, L.own_mac, now_tsc);
     return;
   }
   const uint16_t mss_max = snap.links[pi - 1].mss_max;
   if (meta->proto == IPPROTO_TCP && mss_max != 0 && tcp_mss_clamp_packet(m, meta, mss_max))
     w.counters.mss_clamped.inc();
-  lan_deliver(w, snap, pi, m, meta, ne);
+  if (ne == nullptr) {
+    hand_to_control(w, m, pi, PacketMeta::kToControlResolve);
+    return;
+  }
+  lan_deliver(w, snap, pi, m, meta, *ne);
 }
 
 }  // namespace
@@ -162,7 +168,8 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
     uint16_t owner = 0;
     switch (classify_wan(w, snap, link, m, meta, &ne, &owner, now_tsc)) {
       case WanIn::to_lan:
-        send_to_lan(w, snap, pi, m, meta, *ne, now_tsc);
+      case WanIn::resolve:
+        send_to_lan(w, snap, pi, m, meta, ne, now_tsc);
         break;
       case WanIn::arp:
         hand_arp_to_control(w, m, pi, now_tsc);
@@ -207,9 +214,6 @@ void wan_route_burst(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t li
         break;
       case WanIn::handoff:
         nat_handoff_stage(w, owner, m);
-        break;
-      case WanIn::resolve:
-        hand_to_control(w, m, pi, PacketMeta::kToControlResolve);  // control ARPs for it and counts the drop
         break;
       case WanIn::dhcp:
         hand_to_control(w, m, pi, PacketMeta::kToControlDhcp);

@@ -217,6 +217,7 @@ std::string counters_json(const StatsView& v) {
                     {"wan_fast_lane", t.wan_fast_lane}};
   j["control"] = Json{{"arp_replies", v.arp_replies},
                       {"arp_requests", v.arp_requests},
+                      {"arp_held_sent", v.arp_held_sent},
                       {"neighbors", v.neighbors},
                       {"icmp_echo_replies", t.icmp_echo_replies},
                       {"icmp_errors_sent", t.icmp_errors_sent},

@@ -81,6 +81,7 @@ StatsView ControlPlane::stats_view() {
     v.frag_mbufs_in_use = rte_mempool_in_use_count(rt_.frag_direct) + rte_mempool_in_use_count(rt_.frag_indirect);
   v.arp_replies = neighbours_.arp_replies();
   v.arp_requests = neighbours_.arp_requests();
+  v.arp_held_sent = neighbours_.held_sent();
   v.neighbors = neighbours_.lan_count();
   return v;
 }

@@ -229,6 +229,7 @@ void ControlPlane::tick() {
   process_from_workers(now);
   dhcp_.tick(now);
   neighbours_.refresh_gateways(now);
+  neighbours_.tick_held(now);
   health_tick(now);
   record_history(now);
   if (neighbors_dirty_) {
@@ -261,6 +262,7 @@ void ControlPlane::drain_rings() {
   void* p;
   while (rte_ring_dequeue(rt_.to_control, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
   while (rte_ring_dequeue(rt_.from_control, &p) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(p));
+  neighbours_.drop_held();
 }
 
 std::string ControlPlane::top_flows(size_t n, bool json) {

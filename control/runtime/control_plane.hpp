@@ -50,7 +50,7 @@ class ControlPlane final : public OperatorActions {
   // One operator command (from the control socket); returns the text to send back.
   std::string handle_command(const std::string& line) { return dispatch_command(line, *this); }
 
-  // Frees every mbuf still in the hand-off rings (at shutdown, after workers stopped).
+  // Frees every mbuf still in the hand-off rings and held for ARP (at shutdown, after workers stopped).
   void drain_rings();
 
   StatsView stats_view() override;  // control/operations/status_view.cpp

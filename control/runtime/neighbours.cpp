@@ -12,6 +12,7 @@
 #include <rte_jhash.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/frame_edit.hpp"
 #include "dataplane/packet_meta.hpp"
 
 namespace wansteer {
@@ -26,7 +27,13 @@ rte_ether_addr to_ether(const MacAddress& m) {
 
 Neighbours::Neighbours(const Policy& policy, rte_mempool* pool, const rte_ether_addr& lan_mac,
                        const rte_ether_addr* link_macs, uint64_t hz, SendFn send)
-    : policy_(policy), pool_(pool), lan_mac_(lan_mac), link_macs_(link_macs), ms_(hz / 1000), send_(std::move(send)) {
+    : policy_(policy),
+      pool_(pool),
+      lan_mac_(lan_mac),
+      link_macs_(link_macs),
+      ms_(hz / 1000),
+      send_(std::move(send)),
+      hold_(hz / 1000) {
   apply_static_gateways();
   for (const auto& n : policy_.lan.neighbors) {
     for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
@@ -164,6 +171,8 @@ Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
   if (pi == 0) {
     for_us = learn_lan(meta->vlan, sip, arp->arp_data.arp_sha, tip, &our_ip, &facts.neighbours_changed);
     our_mac = lan_mac_;
+    if (const auto it = lan_.find(sip); it != lan_.end())
+      for (rte_mbuf* held : hold_.release(sip)) send_to_host(held, it->second);
   } else if (pi <= policy_.links.size()) {
     const size_t l = pi - 1u;
     facts.gateway_changed = learn_gateway(l, sip, arp->arp_data.arp_sha);
@@ -192,21 +201,49 @@ Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
 }
 
 void Neighbours::on_unresolved(rte_mbuf* m, uint64_t now) {
-  PacketMeta* meta = meta_of(m);
   uint32_t be;
-  std::memcpy(&be, meta->dst.data(), 4);
+  std::memcpy(&be, meta_of(m)->dst.data(), 4);
   const uint32_t dst = rte_be_to_cpu_32(be);
-  no_neighbor_drops_++;
-  rte_pktmbuf_free(m);
-  uint64_t& asked = asked_[dst];
+  if (const auto it = lan_.find(dst); it != lan_.end()) {
+    send_to_host(m, it->second);  // learned here, not yet in the table the worker read
+    return;
+  }
+  if (!hold_.hold(dst, m, now)) {
+    no_neighbor_drops_++;
+    rte_pktmbuf_free(m);
+  }
+  ask_lan(dst, now);
+}
+
+void Neighbours::tick_held(uint64_t now) {
+  if (hold_.size() == 0) return;
+  no_neighbor_drops_ += hold_.expire(now);
+  for (const uint32_t ip : hold_.hosts()) ask_lan(ip, now);
+}
+
+// An ARP request for LAN host `ip` from the edge's address in its subnet, at most once per kNeighborRetryMs.
+void Neighbours::ask_lan(uint32_t ip, uint64_t now) {
+  uint64_t& asked = asked_[ip];
   if (asked != 0 && now - asked < kNeighborRetryMs * ms_) return;
   asked = now;
   for (const auto& sub : policy_.lan.subnets) {
-    if ((dst & sub.address.mask()) == sub.address.network()) {
-      send_request(0, sub.vlan, lan_mac_, sub.address.addr, dst);
+    if ((ip & sub.address.mask()) == sub.address.network()) {
+      send_request(0, sub.vlan, lan_mac_, sub.address.addr, ip);
       return;
     }
   }
+}
+
+// What lan_deliver does in a worker, for a packet control held: the subnet's tag, the host's MAC, out the LAN port.
+void Neighbours::send_to_host(rte_mbuf* m, const Entry& e) {
+  if (e.subnet >= policy_.lan.subnets.size() ||
+      !address_to_lan_host(m, meta_of(m), e.mac, lan_mac_, policy_.lan.subnets[e.subnet].vlan)) {
+    no_neighbor_drops_++;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  held_sent_++;
+  send_(m, 0);
 }
 
 void Neighbours::refresh_gateways(uint64_t now) {

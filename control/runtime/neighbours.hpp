@@ -12,6 +12,7 @@
 #include <rte_ether.h>
 
 #include "control/policy/policy.hpp"
+#include "control/runtime/arp_hold.hpp"
 #include "dataplane/snapshot.hpp"
 
 struct rte_mbuf;
@@ -47,9 +48,15 @@ class Neighbours {
   // An ARP frame a worker handed over (kToControlArp), `now` in clock ticks. Consumes the mbuf: a request for one
   // of our addresses becomes the reply in place, anything else is freed.
   ArpFacts on_arp(rte_mbuf* m, uint64_t now);
-  // A LAN packet without a known next hop (kToControlResolve): counted as a no_neighbor drop and freed; the next
-  // hop is asked for at most once per kNeighborRetryMs.
+  // A LAN packet without a known next hop (kToControlResolve, ready but for its Ethernet header). A host control
+  // has learned already (the workers' table lags by a publish) gets it at once; otherwise it is held (ArpHold) and
+  // the host asked for, at most once per kNeighborRetryMs. No room to hold it: a no_neighbor drop.
   void on_unresolved(rte_mbuf* m, uint64_t now);
+  // Every control tick: held packets that waited too long are dropped (no_neighbor), hosts still waited for are
+  // asked again when due.
+  void tick_held(uint64_t now);
+  // Shutdown: every held packet back to the pool, counted as a no_neighbor drop.
+  void drop_held() { no_neighbor_drops_ += hold_.clear(); }
   // Asks for every dynamic gateway that is due: unresolved ones often, resolved ones now and then.
   void refresh_gateways(uint64_t now);
   // A DHCP lease named another gateway, or none: forget the old one's MAC and ask for the new one at once.
@@ -68,6 +75,10 @@ class Neighbours {
   uint64_t arp_replies() const { return arp_replies_; }
   uint64_t arp_requests() const { return arp_requests_; }
   uint64_t no_neighbor_drops() const { return no_neighbor_drops_; }
+  // Packets control addressed to a LAN host itself: held until its ARP answer, or sent while the workers' table
+  // did not have the host yet.
+  uint64_t held_sent() const { return held_sent_; }
+  size_t held() const { return hold_.size(); }
   uint64_t arp_ignored() const { return arp_ignored_; }  // claimed our address or an edge/group sender MAC
 
   static constexpr uint64_t kGatewayRetryMs = 200;      // unresolved gateway: ask again this often
@@ -79,6 +90,8 @@ class Neighbours {
     rte_ether_addr mac;
     uint8_t subnet;
   };
+  void ask_lan(uint32_t ip, uint64_t now);
+  void send_to_host(rte_mbuf* m, const Entry& e);
   void send_request(uint8_t pi, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip, uint32_t target_ip);
   bool learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sha, uint32_t tip, uint32_t* our_ip, bool* changed);
   bool learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha);
@@ -95,7 +108,8 @@ class Neighbours {
   std::map<uint32_t, uint64_t> asked_;  // rate limit of our LAN requests per target (ticks)
   Gateways gw_;
   uint64_t gw_asked_[kMaxLinks] = {};  // ticks; 0 = never
-  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0, arp_ignored_ = 0;
+  ArpHold hold_;
+  uint64_t arp_replies_ = 0, arp_requests_ = 0, no_neighbor_drops_ = 0, arp_ignored_ = 0, held_sent_ = 0;
 };
 
 }  // namespace wansteer

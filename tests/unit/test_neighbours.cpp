@@ -1,5 +1,7 @@
 // Neighbours (ARP) without a lab: gateway requests and their rate limit, the gateway's reply learned, requests for
 // the edge's own addresses answered, LAN hosts learned, and next-hop requests at most once per second.
+// Packets for LAN hosts being asked for are held (ArpHold) and sent once the host answers.
+#include <fmt/format.h>
 #include <rte_arp.h>
 #include <rte_mbuf.h>
 #include <catch2/catch.hpp>
@@ -44,7 +46,10 @@ struct NeighbourRig {
       rte_pktmbuf_free(m);
     });
   }
-  ~NeighbourRig() { rte_mempool_free(pool); }
+  ~NeighbourRig() {
+    nb.reset();  // frees what it holds, into the pool
+    rte_mempool_free(pool);
+  }
 
   // An ARP frame as a worker hands it over: meta says the port, VLAN and where the ARP header starts.
   rte_mbuf* arp_from(uint8_t port, const Bytes& frame, uint16_t vlan = 0) {
@@ -57,6 +62,23 @@ struct NeighbourRig {
     return m;
   }
   std::vector<Sent> take() { return std::exchange(sent, {}); }
+  // A packet from the internet for LAN host `dst`, as a worker hands it over unresolved (ready but for Ethernet).
+  void unresolved(const char* dst, uint16_t sport = 1) {
+    rte_mbuf* m = to_mbuf(pool, PacketBuilder().ipv4(ip4("203.0.113.10"), ip4(dst)).udp(sport, 2).build());
+    REQUIRE(m != nullptr);
+    PacketMeta* meta = meta_of(m);
+    meta->dst = ip4_bytes16(ip4(dst));
+    meta->vlan_count = 0;
+    meta->l3_offset = 14;
+    meta->l4_offset = 34;
+    nb->on_unresolved(m, clock.now());
+  }
+  // LAN host `ip` (MAC kHostMac) asks for the edge's address in its subnet, on VLAN `vlan`.
+  void host_asks(const char* ip, const char* edge, uint16_t vlan = 0) {
+    PacketBuilder b(PacketBuilder::kDefaultDst, kHostMac);
+    if (vlan) b.vlan(vlan);
+    nb->on_arp(arp_from(0, b.arp(RTE_ARP_OP_REQUEST, ip4(ip), ip4(edge), kHostMac).build(), vlan), clock.now());
+  }
 };
 
 const rte_arp_hdr* arp_of(const Bytes& f) { return reinterpret_cast<const rte_arp_hdr*>(f.data() + 14); }
@@ -140,12 +162,7 @@ TEST_CASE("requests for the edge's addresses are answered; LAN senders are learn
 
 TEST_CASE("an unresolved LAN next hop is asked for at most once per retry time", "[neighbours]") {
   NeighbourRig r;
-  auto unresolved = [&] {
-    rte_mbuf* m = to_mbuf(r.pool, PacketBuilder().ipv4(ip4("203.0.113.10"), ip4("192.168.10.50")).udp(1, 2).build());
-    REQUIRE(m != nullptr);
-    meta_of(m)->dst = ip4_bytes16(ip4("192.168.10.50"));
-    r.nb->on_unresolved(m, r.clock.now());
-  };
+  auto unresolved = [&] { r.unresolved("192.168.10.50"); };
   unresolved();
   auto s = r.take();
   REQUIRE(s.size() == 1);
@@ -157,7 +174,8 @@ TEST_CASE("an unresolved LAN next hop is asked for at most once per retry time",
   r.clock.advance_ms(1);
   unresolved();
   CHECK(r.take().size() == 1);
-  CHECK(r.nb->no_neighbor_drops() == 3);
+  CHECK(r.nb->held() == 3);  // waiting for the answer, not dropped
+  CHECK(r.nb->no_neighbor_drops() == 0);
 }
 
 TEST_CASE("never learns the edge's own MAC, a broadcast or a multicast MAC as a neighbour", "[neighbours]") {
@@ -216,4 +234,86 @@ TEST_CASE("an ARP claiming one of the edge's addresses is ignored and reported a
   CHECK_FALSE(f.conflict);
   CHECK(f.neighbours_changed);
   CHECK(r.take().size() == 1);
+}
+
+namespace {
+size_t l3_of(const Sent& s) { return s.frame[12] == 0x81 ? 18 : 14; }  // after one 802.1Q tag, if any
+const uint8_t* ip_of(const Sent& s) { return s.frame.data() + l3_of(s); }
+bool is_arp(const Sent& s) { return s.frame[l3_of(s) - 2] == 0x08 && s.frame[l3_of(s) - 1] == 0x06; }
+}  // namespace
+
+TEST_CASE("packets for a LAN host being asked for are held, and sent to it when it answers ARP", "[neighbours]") {
+  NeighbourRig r;
+  r.unresolved("192.168.20.50", 1);  // the tagged subnet (VLAN 20)
+  r.unresolved("192.168.20.50", 2);
+  auto s = r.take();
+  REQUIRE(s.size() == 1);  // only the ARP request: the packets wait
+  CHECK(is_arp(s[0]));
+  CHECK(r.nb->held() == 2);
+
+  r.host_asks("192.168.20.50", "192.168.20.1", 20);  // the host appears: learned, and its packets go, oldest first
+  s = r.take();
+  REQUIRE(s.size() == 3);  // the two held packets, then the ARP reply
+  for (size_t i = 0; i < 2; i++) {
+    CHECK(std::equal(kHostMac.begin(), kHostMac.end(), s[i].frame.begin()));
+    CHECK(std::equal(r.lan_mac.addr_bytes, r.lan_mac.addr_bytes + 6, s[i].frame.begin() + 6));
+    REQUIRE(s[i].frame[12] == 0x81);  // tagged with the subnet's VLAN
+    CHECK(((s[i].frame[14] & 0x0f) << 8 | s[i].frame[15]) == 20);
+    CHECK(ip_of(s[i])[9] == IPPROTO_UDP);
+    CHECK(static_cast<size_t>(ip_of(s[i])[20] << 8 | ip_of(s[i])[21]) == i + 1);  // in the order they came
+  }
+  CHECK(is_arp(s[2]));
+  CHECK(r.nb->held() == 0);
+  CHECK(r.nb->held_sent() == 2);
+  CHECK(r.nb->no_neighbor_drops() == 0);
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
+}
+
+TEST_CASE("a host control has learned gets its packet at once, before the workers' table has it", "[neighbours]") {
+  NeighbourRig r;
+  r.host_asks("192.168.10.10", "192.168.10.1");  // learned by control; the new table is not published yet
+  r.take();
+  r.unresolved("192.168.10.10");  // the worker's table still lacks the host: it hands the reply over
+  const auto s = r.take();
+  REQUIRE(s.size() == 1);  // the packet itself, no ARP request
+  CHECK_FALSE(is_arp(s[0]));
+  CHECK(std::equal(kHostMac.begin(), kHostMac.end(), s[0].frame.begin()));
+  CHECK(s[0].frame[12] == 0x08);  // untagged subnet
+  CHECK(r.nb->held_sent() == 1);
+  CHECK(r.nb->arp_requests() == 0);
+  CHECK(r.nb->no_neighbor_drops() == 0);
+}
+
+TEST_CASE("held packets are bounded per host, asked for again while held, dropped when no answer comes",
+          "[neighbours]") {
+  NeighbourRig r;
+  for (uint16_t i = 0; i < ArpHold::kPerHost + 2; i++) r.unresolved("192.168.10.60", i);
+  CHECK(r.nb->held() == ArpHold::kPerHost);
+  CHECK(r.nb->no_neighbor_drops() == 2);  // no room: counted, freed
+  CHECK(r.take().size() == 1);
+
+  r.clock.advance_ms(Neighbours::kNeighborRetryMs);
+  r.nb->tick_held(r.clock.now());
+  CHECK(r.take().size() == 1);  // asked again, without new packets
+  r.clock.advance_ms(ArpHold::kHoldMs - Neighbours::kNeighborRetryMs - 1);
+  r.nb->tick_held(r.clock.now());
+  CHECK(r.nb->held() == ArpHold::kPerHost);  // not yet
+  r.clock.advance_ms(1);
+  r.nb->tick_held(r.clock.now());
+  CHECK(r.nb->held() == 0);
+  CHECK(r.nb->no_neighbor_drops() == 2 + ArpHold::kPerHost);
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
+}
+
+TEST_CASE("the hold has a total bound, and shutdown frees what it holds as no_neighbor drops", "[neighbours]") {
+  NeighbourRig r;
+  for (size_t h = 0; h <= ArpHold::kTotal / ArpHold::kPerHost; h++)
+    for (uint16_t i = 0; i < ArpHold::kPerHost; i++) r.unresolved(fmt::format("192.168.10.{}", 100 + h).c_str(), i);
+  CHECK(r.nb->held() == ArpHold::kTotal);
+  CHECK(r.nb->no_neighbor_drops() == ArpHold::kPerHost);  // the last host found no room
+  r.nb->drop_held();
+  CHECK(r.nb->held() == 0);
+  CHECK(r.nb->no_neighbor_drops() == ArpHold::kPerHost + ArpHold::kTotal);
+  r.take();
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
 }
