@@ -232,17 +232,20 @@ void ControlPlane::tick() {
   neighbours_.tick_held(now);
   health_tick(now);
   record_history(now);
-  if (neighbors_dirty_) {
-    std::string err;
-    if (auto nt = neighbours_.build_table(&err)) {
-      neighbor_table_ = std::move(nt);
-      dirty_ = true;
-    } else {
-      fmt::print(stderr, "wansteer: {}\n", err);
-    }
-    neighbors_dirty_ = false;
-  }
+  rebuild_neighbor_table();
   if (dirty_) publish();
+}
+
+void ControlPlane::rebuild_neighbor_table() {
+  if (!neighbors_dirty_) return;
+  std::string err;
+  if (auto nt = neighbours_.build_table(&err)) {
+    neighbor_table_ = std::move(nt);
+    dirty_ = true;
+  } else {
+    fmt::print(stderr, "wansteer: {}\n", err);
+  }
+  neighbors_dirty_ = false;
 }
 
 void ControlPlane::run(const std::atomic<bool>& stop, std::atomic<bool>& reload, CtlServer* ctl) {

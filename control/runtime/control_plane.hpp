@@ -104,6 +104,7 @@ class ControlPlane final : public OperatorActions {
   bool budget_tick(const CounterTotals& totals);  // true when a link's budget became spent or came back
   void replan(uint64_t now);
   void publish();
+  void rebuild_neighbor_table();  // when neighbors_dirty_: the workers' table from Neighbours, dirty_ set
   struct ReloadOutcome;
   ReloadOutcome reload(bool dry_run);  // control/runtime/policy_reload.cpp
   ReloadOutcome adopt(Policy np, bool dry_run);

@@ -35,15 +35,40 @@ Neighbours::Neighbours(const Policy& policy, rte_mempool* pool, const rte_ether_
       send_(std::move(send)),
       hold_(hz / 1000) {
   apply_static_gateways();
-  for (const auto& n : policy_.lan.neighbors) {
-    for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
-      const auto& sub = policy_.lan.subnets[s].address;
-      if ((n.ip & sub.mask()) == sub.network()) {
-        lan_[n.ip] = Entry{to_ether(n.mac), static_cast<uint8_t>(s)};
-        break;
-      }
-    }
+  apply_lan_policy();
+}
+
+int Neighbours::subnet_of(uint32_t ip) const {
+  for (size_t s = 0; s < policy_.lan.subnets.size(); s++) {
+    const auto& sub = policy_.lan.subnets[s].address;
+    if ((ip & sub.mask()) == sub.network()) return static_cast<int>(s);
   }
+  return -1;
+}
+
+bool Neighbours::apply_lan_policy() {
+  bool changed = false;
+  for (auto it = lan_.begin(); it != lan_.end();) {
+    const int s = subnet_of(it->first);
+    if (s < 0) {
+      it = lan_.erase(it);
+      changed = true;
+      continue;
+    }
+    changed = changed || it->second.subnet != s;
+    it->second.subnet = static_cast<uint8_t>(s);
+    ++it;
+  }
+  for (const auto& n : policy_.lan.neighbors) {
+    const int s = subnet_of(n.ip);
+    if (s < 0) continue;  // the policy check keeps static entries inside a subnet
+    const Entry e{to_ether(n.mac), static_cast<uint8_t>(s)};
+    const auto it = lan_.find(n.ip);
+    if (it != lan_.end() && it->second.subnet == e.subnet && rte_is_same_ether_addr(&it->second.mac, &e.mac)) continue;
+    lan_[n.ip] = e;
+    changed = true;
+  }
+  return changed;
 }
 
 void Neighbours::apply_static_gateways() {
@@ -226,11 +251,9 @@ void Neighbours::ask_lan(uint32_t ip, uint64_t now) {
   uint64_t& asked = asked_[ip];
   if (asked != 0 && now - asked < kNeighborRetryMs * ms_) return;
   asked = now;
-  for (const auto& sub : policy_.lan.subnets) {
-    if ((ip & sub.address.mask()) == sub.address.network()) {
-      send_request(0, sub.vlan, lan_mac_, sub.address.addr, ip);
-      return;
-    }
+  if (const int s = subnet_of(ip); s >= 0) {
+    const auto& sub = policy_.lan.subnets[s];
+    send_request(0, sub.vlan, lan_mac_, sub.address.addr, ip);
   }
 }
 

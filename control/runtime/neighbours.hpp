@@ -66,6 +66,10 @@ class Neighbours {
   }
   // After a reload: static gateway MACs of the new policy take effect.
   void apply_static_gateways();
+  // After a reload (and at start): every LAN host's subnet, and so the VLAN tag packets to it get, from the
+  // policy's subnets as they are now (a host no subnet holds any more is forgotten); the static entries set. True
+  // when the workers' table must be rebuilt.
+  bool apply_lan_policy();
 
   // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
   std::shared_ptr<const NeighborTable> build_table(std::string* error) const;
@@ -90,6 +94,7 @@ class Neighbours {
     rte_ether_addr mac;
     uint8_t subnet;
   };
+  int subnet_of(uint32_t ip) const;  // index into policy_.lan.subnets, -1: none
   void ask_lan(uint32_t ip, uint64_t now);
   void send_to_host(rte_mbuf* m, const Entry& e);
   void send_request(uint8_t pi, uint16_t vlan, const rte_ether_addr& our_mac, uint32_t our_ip, uint32_t target_ip);

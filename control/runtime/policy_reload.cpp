@@ -161,6 +161,8 @@ ControlPlane::ReloadOutcome ControlPlane::adopt(Policy np, bool dry_run) {
       policy_.links[l].gateway = old.links[l].gateway;
     }
   neighbours_.apply_static_gateways();
+  neighbors_dirty_ = neighbours_.apply_lan_policy() || neighbors_dirty_;
+  rebuild_neighbor_table();  // published below with the rest: never the new subnets with the old hosts' tags
   classifier_ = std::move(cls);
   o.generation = ++policy_generation_;
   reloads_ok_++;

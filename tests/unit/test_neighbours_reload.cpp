@@ -1,0 +1,95 @@
+// A reload that changes the LAN's subnets or static neighbours: every known host keeps the VLAN tag of the subnet it
+// is in (a learned host's entry named its subnet by position, so a subnet added in front used to send its packets
+// with another subnet's tag), a host of a removed subnet is forgotten, and a new static neighbour needs no ARP.
+#include <rte_arp.h>
+#include <catch2/catch.hpp>
+
+#include "control/runtime/control_plane.hpp"
+#include "tests/unit/control_rig.hpp"
+#include "tests/unit/packet_builder.hpp"
+
+using namespace wansteer;
+using namespace wansteer::test;
+
+namespace {
+
+const Mac kGuestHost{0x02, 0, 0, 0, 0x20, 0x50};
+const Mac kFiberMac{0x02, 0, 0, 0, 0x01, 0x01};  // any: the WAN side admits by address
+
+// The office skeleton (192.168.10.0/24 untagged, 192.168.20.0/24 on VLAN 20) with routed, open links, so a
+// packet from the internet to a LAN address is forwarded to it as it is.
+Policy routed_office() {
+  Policy p = rig_office_skeleton();
+  for (LinkSpec& l : p.links) {
+    l.nat = false;
+    l.firewall = false;
+  }
+  return p;
+}
+
+Bytes from_internet(const char* host) {
+  return PacketBuilder(Mac{}, kFiberMac).ipv4(ip4("203.0.113.10"), ip4(host)).udp(443, 50000).build();
+}
+
+// The VLAN id of a frame the LAN port sent, 0 when untagged.
+uint16_t vlan_of(const Bytes& f) { return f[12] == 0x81 && f[13] == 0x00 ? ((f[14] << 8) | f[15]) & 0xfff : 0; }
+
+// One packet from the internet to `host`; what the LAN port sent for it (ARP requests included).
+std::vector<Bytes> deliver(ControlRig& rig, const char* host) {
+  rig.inject(1, from_internet(host));
+  rig.poll();
+  rig.cp->tick();  // an unresolved host's packet waits in control: its ARP request goes out through the worker
+  rig.poll();
+  return rig.sent(0);
+}
+
+}  // namespace
+
+TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's VLAN tag right", "[neighbours]") {
+  Policy p = routed_office();
+  ControlRig rig(p);
+  // A guest host asks for the edge on VLAN 20: control learns it.
+  rig.inject(0, PacketBuilder(PacketBuilder::kDefaultDst, kGuestHost)
+                    .vlan(20)
+                    .arp(RTE_ARP_OP_REQUEST, ip4("192.168.20.50"), ip4("192.168.20.1"), kGuestHost)
+                    .build());
+  rig.poll();
+  rig.cp->tick();
+  rig.poll();
+  REQUIRE(rig.sent(0).size() == 1);  // the ARP reply
+  auto lan = deliver(rig, "192.168.20.50");
+  REQUIRE(lan.size() == 1);
+  CHECK(std::equal(kGuestHost.begin(), kGuestHost.end(), lan[0].begin()));
+  CHECK(vlan_of(lan[0]) == 20);
+
+  // A new subnet in front: the guest subnet is now the third. Its host still gets tag 20, not the staff subnet's.
+  Policy q = p;
+  q.lan.subnets.insert(q.lan.subnets.begin(), LanSubnetSpec{Ipv4Cidr{ip4("192.168.30.1"), 24}, 30});
+  MacAddress printer{0x02, 0, 0, 0, 0x10, 0x77};
+  q.lan.neighbors.push_back(StaticNeighbor{ip4("192.168.10.77"), printer});
+  const std::string answer = rig.cp->adopt_policy(q);
+  INFO(answer);
+  REQUIRE(answer.find("error") == std::string::npos);
+  lan = deliver(rig, "192.168.20.50");
+  REQUIRE(lan.size() == 1);
+  CHECK(std::equal(kGuestHost.begin(), kGuestHost.end(), lan[0].begin()));
+  CHECK(vlan_of(lan[0]) == 20);
+
+  // The static neighbour the reload added is known at once: no ARP, untagged (staff subnet).
+  lan = deliver(rig, "192.168.10.77");
+  REQUIRE(lan.size() == 1);
+  CHECK(std::equal(printer.begin(), printer.end(), lan[0].begin()));
+  CHECK(vlan_of(lan[0]) == 0);
+
+  // The guest subnet removed: its host is forgotten, and its address is no LAN address any more.
+  Policy r = q;
+  r.lan.subnets.pop_back();
+  REQUIRE(rig.cp->adopt_policy(r).find("error") == std::string::npos);
+  CHECK(deliver(rig, "192.168.20.50").empty());
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::no_route)].get() == 1);
+  CHECK(rig.cp->neighbours().lan_count() == 1);  // the printer, still served
+  lan = deliver(rig, "192.168.10.77");
+  REQUIRE(lan.size() == 1);
+  CHECK(std::equal(printer.begin(), printer.end(), lan[0].begin()));
+  CHECK(rte_mempool_in_use_count(rig.pool) == 0);
+}
