@@ -122,7 +122,12 @@ class EalSession {
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-      fmt::print(stderr, "wansteer: EAL initialisation failed: {}\n", rte_strerror(rte_errno));
+      // Some failures leave rte_errno 0 ("Success"); the most common of them, a config lock held, means another
+      // DPDK process uses the same --file-prefix (our default prefix is per pid).
+      fmt::print(stderr, "wansteer: EAL initialisation failed: {}\n",
+                 rte_errno != 0 ? rte_strerror(rte_errno)
+                                : "see the EAL lines above (\"Cannot create lock\": another DPDK process runs with "
+                                  "the same --file-prefix)");
       return false;
     }
     up_ = true;
