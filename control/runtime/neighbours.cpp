@@ -50,7 +50,7 @@ bool Neighbours::apply_lan_policy() {
   bool changed = false;
   for (auto it = lan_.begin(); it != lan_.end();) {
     const int s = subnet_of(it->first);
-    if (s < 0) {
+    if (s < 0 || policy_.lan.subnets[s].vlan != it->second.vlan) {
       it = lan_.erase(it);
       changed = true;
       continue;
@@ -62,7 +62,7 @@ bool Neighbours::apply_lan_policy() {
   for (const auto& n : policy_.lan.neighbors) {
     const int s = subnet_of(n.ip);
     if (s < 0) continue;  // the policy check keeps static entries inside a subnet
-    const Entry e{to_ether(n.mac), static_cast<uint8_t>(s)};
+    const Entry e{to_ether(n.mac), static_cast<uint8_t>(s), policy_.lan.subnets[s].vlan};
     const auto it = lan_.find(n.ip);
     if (it != lan_.end() && it->second.subnet == e.subnet && rte_is_same_ether_addr(&it->second.mac, &e.mac)) continue;
     lan_[n.ip] = e;
@@ -122,7 +122,7 @@ bool Neighbours::learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sh
     if ((sip & sub.address.mask()) == sub.address.network() && sip != sub.address.addr) {
       auto it = lan_.find(sip);
       if (it == lan_.end() || !rte_is_same_ether_addr(&it->second.mac, &sha) || it->second.subnet != s) {
-        lan_[sip] = Entry{sha, static_cast<uint8_t>(s)};
+        lan_[sip] = Entry{sha, static_cast<uint8_t>(s), vlan};
         *changed = true;
       }
     }

@@ -67,8 +67,9 @@ class Neighbours {
   // After a reload: static gateway MACs of the new policy take effect.
   void apply_static_gateways();
   // After a reload (and at start): every LAN host's subnet, and so the VLAN tag packets to it get, from the
-  // policy's subnets as they are now (a host no subnet holds any more is forgotten); the static entries set. True
-  // when the workers' table must be rebuilt.
+  // policy's subnets as they are now (a host no subnet holds any more, or whose subnet moved to another VLAN, is
+  // forgotten: ARP finds it again where it is); the static entries set. True when the workers' table must be
+  // rebuilt.
   bool apply_lan_policy();
 
   // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
@@ -93,6 +94,7 @@ class Neighbours {
   struct Entry {
     rte_ether_addr mac;
     uint8_t subnet;
+    uint16_t vlan;  // where the host was learned (its subnet's tag then): a reload that retags the subnet forgets it
   };
   int subnet_of(uint32_t ip) const;  // index into policy_.lan.subnets, -1: none
   void ask_lan(uint32_t ip, uint64_t now);

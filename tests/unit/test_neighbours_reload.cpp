@@ -1,6 +1,7 @@
 // A reload that changes the LAN's subnets or static neighbours: every known host keeps the VLAN tag of the subnet it
 // is in (a learned host's entry named its subnet by position, so a subnet added in front used to send its packets
-// with another subnet's tag), a host of a removed subnet is forgotten, and a new static neighbour needs no ARP.
+// with another subnet's tag), a host of a removed or retagged subnet is forgotten, and a new static neighbour needs
+// no ARP.
 #include <rte_arp.h>
 #include <catch2/catch.hpp>
 
@@ -81,6 +82,18 @@ TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's V
   CHECK(std::equal(printer.begin(), printer.end(), lan[0].begin()));
   CHECK(vlan_of(lan[0]) == 0);
 
+  // The guest subnet moved to VLAN 21: its host, learned on VLAN 20, is forgotten and asked for on VLAN 21.
+  Policy v = q;
+  v.lan.subnets.back().vlan = 21;
+  REQUIRE(rig.cp->adopt_policy(v).find("error") == std::string::npos);
+  lan = deliver(rig, "192.168.20.50");
+  REQUIRE(lan.size() == 1);  // the ARP request; the packet waits for the answer
+  CHECK(lan[0][16] == 0x08);
+  CHECK(lan[0][17] == 0x06);
+  CHECK(vlan_of(lan[0]) == 21);
+  CHECK(rig.cp->neighbours().held() == 1);
+  REQUIRE(rig.cp->adopt_policy(q).find("error") == std::string::npos);  // back to VLAN 20
+
   // The guest subnet removed: its host is forgotten, and its address is no LAN address any more.
   Policy r = q;
   r.lan.subnets.pop_back();
@@ -91,5 +104,6 @@ TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's V
   lan = deliver(rig, "192.168.10.77");
   REQUIRE(lan.size() == 1);
   CHECK(std::equal(printer.begin(), printer.end(), lan[0].begin()));
+  rig.cp->drain_rings();  // frees the packet still waiting for an answer from VLAN 21, as shutdown does
   CHECK(rte_mempool_in_use_count(rig.pool) == 0);
 }
