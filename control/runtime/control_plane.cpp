@@ -139,14 +139,15 @@ void ControlPlane::send_to_worker(rte_mbuf* m, uint8_t port_index) {
   if (!rt_.workers.empty() && rt_.workers[0]->wake) rt_.workers[0]->wake->kick_if_asleep();
 }
 
-// An ARP claiming one of our addresses: the operator must hear of it (a misconfigured host or an attack).
+// An ARP claiming one of our addresses, or a static neighbour's with another MAC: the operator must hear of it
+// (a misconfigured host or an attack).
 void ControlPlane::report_arp_conflict(const Neighbours::ArpFacts& f, uint8_t port) {
   Event e;
   e.kind = "arp_conflict";
   e.link = port == 0 ? "lan" : policy_.links[port - 1u].name;
   e.from = mac_str(f.conflict_mac.addr_bytes);  // who claims it
   e.to = ipv4_str(f.conflict_ip);               // the edge address it claims
-  e.cause = "claims_edge_address";
+  e.cause = f.conflict_static ? "claims_static_neighbor" : "claims_edge_address";
   events_.emit(std::move(e));
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 #include <rte_arp.h>
@@ -47,10 +48,20 @@ int Neighbours::subnet_of(uint32_t ip) const {
 }
 
 bool Neighbours::apply_lan_policy() {
+  const auto static_mac = [&](uint32_t ip) -> std::optional<rte_ether_addr> {
+    for (const auto& n : policy_.lan.neighbors)
+      if (n.ip == ip) return to_ether(n.mac);
+    return std::nullopt;
+  };
   bool changed = false;
   for (auto it = lan_.begin(); it != lan_.end();) {
     const int s = subnet_of(it->first);
-    if (s < 0 || policy_.lan.subnets[s].vlan != it->second.vlan) {
+    bool keep = s >= 0 && policy_.lan.subnets[s].vlan == it->second.vlan;
+    if (keep && it->second.fixed) {
+      const auto mac = static_mac(it->first);
+      keep = mac && rte_is_same_ether_addr(&*mac, &it->second.mac);
+    }
+    if (!keep) {
       it = lan_.erase(it);
       changed = true;
       continue;
@@ -62,10 +73,9 @@ bool Neighbours::apply_lan_policy() {
   for (const auto& n : policy_.lan.neighbors) {
     const int s = subnet_of(n.ip);
     if (s < 0) continue;  // the policy check keeps static entries inside a subnet
-    const Entry e{to_ether(n.mac), static_cast<uint8_t>(s), policy_.lan.subnets[s].vlan};
     const auto it = lan_.find(n.ip);
-    if (it != lan_.end() && it->second.subnet == e.subnet && rte_is_same_ether_addr(&it->second.mac, &e.mac)) continue;
-    lan_[n.ip] = e;
+    if (it != lan_.end() && it->second.fixed) continue;  // kept above: the same MAC, subnet and tag
+    lan_[n.ip] = Entry{to_ether(n.mac), static_cast<uint8_t>(s), policy_.lan.subnets[s].vlan, true};
     changed = true;
   }
   return changed;
@@ -122,7 +132,7 @@ bool Neighbours::learn_lan(uint16_t vlan, uint32_t sip, const rte_ether_addr& sh
     if ((sip & sub.address.mask()) == sub.address.network() && sip != sub.address.addr) {
       auto it = lan_.find(sip);
       if (it == lan_.end() || !rte_is_same_ether_addr(&it->second.mac, &sha) || it->second.subnet != s) {
-        lan_[sip] = Entry{sha, static_cast<uint8_t>(s), vlan};
+        lan_[sip] = Entry{sha, static_cast<uint8_t>(s), vlan, false};
         *changed = true;
       }
     }
@@ -185,6 +195,17 @@ Neighbours::ArpFacts Neighbours::on_arp(rte_mbuf* m, uint64_t /*now*/) {
   if (is_own_ip(sip)) {
     arp_ignored_++;
     facts.conflict = true;
+    facts.conflict_ip = sip;
+    facts.conflict_mac = sha;
+    rte_pktmbuf_free(m);
+    return facts;
+  }
+  // A static neighbour's address claimed with another MAC: the policy's entry stands (as a permanent entry does in a
+  // host's ARP cache), and the operator hears of it.
+  if (const auto it = lan_.find(sip);
+      pi == 0 && it != lan_.end() && it->second.fixed && !rte_is_same_ether_addr(&it->second.mac, &sha)) {
+    arp_ignored_++;
+    facts.conflict = facts.conflict_static = true;
     facts.conflict_ip = sip;
     facts.conflict_mac = sha;
     rte_pktmbuf_free(m);

@@ -39,10 +39,12 @@ class Neighbours {
   struct ArpFacts {
     bool gateway_changed = false;     // a link's gateway MAC was learned or changed: replan and publish
     bool neighbours_changed = false;  // a LAN host was learned or moved: rebuild the neighbour table
-    // Another host claimed one of the edge's own addresses (IP conflict or spoofing): the frame was ignored;
-    // control raises an "arp_conflict" event naming the address, the claiming MAC and the port.
+    // Another host claimed one of the edge's own addresses, or a static neighbour's address with another MAC (IP
+    // conflict or spoofing): the frame was ignored; control raises an "arp_conflict" event naming the address, the
+    // claiming MAC and the port.
     bool conflict = false;
-    uint32_t conflict_ip = 0;  // host order
+    bool conflict_static = false;  // the address claimed is a static neighbour's, not the edge's
+    uint32_t conflict_ip = 0;      // host order
     rte_ether_addr conflict_mac{};
   };
   // An ARP frame a worker handed over (kToControlArp), `now` in clock ticks. Consumes the mbuf: a request for one
@@ -68,8 +70,8 @@ class Neighbours {
   void apply_static_gateways();
   // After a reload (and at start): every LAN host's subnet, and so the VLAN tag packets to it get, from the
   // policy's subnets as they are now (a host no subnet holds any more, or whose subnet moved to another VLAN, is
-  // forgotten: ARP finds it again where it is); the static entries set. True when the workers' table must be
-  // rebuilt.
+  // forgotten: ARP finds it again where it is); the static entries set as the policy has them now (a static entry
+  // removed from it is forgotten too). True when the workers' table must be rebuilt.
   bool apply_lan_policy();
 
   // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
@@ -84,7 +86,8 @@ class Neighbours {
   // did not have the host yet.
   uint64_t held_sent() const { return held_sent_; }
   size_t held() const { return hold_.size(); }
-  uint64_t arp_ignored() const { return arp_ignored_; }  // claimed our address or an edge/group sender MAC
+  // claimed our address or a static neighbour's, or an edge/group sender MAC
+  uint64_t arp_ignored() const { return arp_ignored_; }
 
   static constexpr uint64_t kGatewayRetryMs = 200;      // unresolved gateway: ask again this often
   static constexpr uint64_t kGatewayRefreshMs = 15000;  // resolved gateway: re-ask so a changed MAC is noticed
@@ -95,6 +98,7 @@ class Neighbours {
     rte_ether_addr mac;
     uint8_t subnet;
     uint16_t vlan;  // where the host was learned (its subnet's tag then): a reload that retags the subnet forgets it
+    bool fixed;     // a static entry of the policy: ARP never changes it
   };
   int subnet_of(uint32_t ip) const;  // index into policy_.lan.subnets, -1: none
   void ask_lan(uint32_t ip, uint64_t now);

@@ -317,3 +317,47 @@ TEST_CASE("the hold has a total bound, and shutdown frees what it holds as no_ne
   r.take();
   CHECK(rte_mempool_in_use_count(r.pool) == 0);
 }
+
+TEST_CASE("a static neighbour stands against ARP claiming its address with another MAC, which is reported",
+          "[neighbours]") {
+  NeighbourRig r;
+  const MacAddress fixed{0x02, 0, 0, 0, 0x10, 0x99};
+  r.policy.lan.neighbors = {StaticNeighbor{ip4("192.168.10.10"), fixed}};
+  CHECK(r.nb->apply_lan_policy());
+  CHECK_FALSE(r.nb->apply_lan_policy());  // nothing more to change
+  REQUIRE(r.nb->lan_count() == 1);
+
+  // Another MAC claims the address (asking for the edge, as a spoofer would): ignored, not answered, reported.
+  const Bytes claim = PacketBuilder(PacketBuilder::kDefaultDst, kHostMac)
+                          .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.1"), kHostMac)
+                          .build();
+  const Neighbours::ArpFacts f = r.nb->on_arp(r.arp_from(0, claim), r.clock.now());
+  CHECK(f.conflict);
+  CHECK(f.conflict_static);
+  CHECK(f.conflict_ip == ip4("192.168.10.10"));
+  CHECK(std::equal(kHostMac.begin(), kHostMac.end(), f.conflict_mac.addr_bytes));
+  CHECK_FALSE(f.neighbours_changed);
+  CHECK(r.take().empty());
+  CHECK(r.nb->arp_ignored() == 1);
+
+  // Packets for the address still go to the static MAC.
+  r.unresolved("192.168.10.10");
+  auto s = r.take();
+  REQUIRE(s.size() == 1);
+  CHECK(std::equal(fixed.begin(), fixed.end(), s[0].frame.begin()));
+
+  // The host itself is answered as usual.
+  const Mac own{fixed[0], fixed[1], fixed[2], fixed[3], fixed[4], fixed[5]};
+  const Bytes ask = PacketBuilder(PacketBuilder::kDefaultDst, own)
+                        .arp(RTE_ARP_OP_REQUEST, ip4("192.168.10.10"), ip4("192.168.10.1"), own)
+                        .build();
+  CHECK_FALSE(r.nb->on_arp(r.arp_from(0, ask), r.clock.now()).conflict);
+  CHECK(r.take().size() == 1);
+
+  // Taken out of the policy: forgotten, so ARP may teach another MAC.
+  r.policy.lan.neighbors.clear();
+  CHECK(r.nb->apply_lan_policy());
+  CHECK(r.nb->lan_count() == 0);
+  CHECK(r.nb->on_arp(r.arp_from(0, claim), r.clock.now()).neighbours_changed);
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
+}

@@ -107,3 +107,26 @@ TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's V
   rig.cp->drain_rings();  // frees the packet still waiting for an answer from VLAN 21, as shutdown does
   CHECK(rte_mempool_in_use_count(rig.pool) == 0);
 }
+
+TEST_CASE("ARP claiming a static neighbour's address with another MAC raises an arp_conflict event", "[neighbours]") {
+  Policy p = routed_office();
+  const MacAddress terminal{0x02, 0, 0, 0, 0x10, 0x42};  // a card terminal, pinned by the policy
+  p.lan.neighbors = {StaticNeighbor{ip4("192.168.10.42"), terminal}};
+  ControlRig rig(p);
+  const Mac spoofer{0x02, 0, 0, 0, 0x66, 0x66};
+  rig.inject(0, PacketBuilder(PacketBuilder::kDefaultDst, spoofer)
+                    .arp(RTE_ARP_OP_REPLY, ip4("192.168.10.42"), ip4("192.168.10.1"), spoofer)
+                    .build());
+  rig.poll();
+  rig.cp->tick();
+  const auto events = rig.cp->recent_events(10);
+  const auto it = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.kind == "arp_conflict"; });
+  REQUIRE(it != events.end());
+  CHECK(it->cause == "claims_static_neighbor");
+  CHECK(it->to == "192.168.10.42");
+  CHECK(it->from == "02:00:00:00:66:66");
+  // The terminal's packets still reach the terminal.
+  const auto lan = deliver(rig, "192.168.10.42");
+  REQUIRE(lan.size() == 1);
+  CHECK(std::equal(terminal.begin(), terminal.end(), lan[0].begin()));
+}
