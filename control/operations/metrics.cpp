@@ -308,7 +308,7 @@ void add_overlay(Families& fams, const MetricsSnapshot& s) {
   }
 }
 
-// Drops by reason, policy, mempool, build.
+// Drops by reason, policy, mempool, ARP, build.
 void add_global(Families& fams, const MetricsSnapshot& s) {
   // --- global
   {
@@ -326,6 +326,20 @@ void add_global(Families& fams, const MetricsSnapshot& s) {
       .add({}, static_cast<double>(s.mempool_in_use));
   fams.gauge("wansteer_mempool_size_mbufs", "Packet buffers in the mempool")
       .add({}, static_cast<double>(s.mempool_size));
+  fams.counter("wansteer_arp_requests_sent_total", "ARP requests the edge sent (for gateways and LAN hosts)")
+      .add({}, static_cast<double>(s.arp.requests));
+  fams.counter("wansteer_arp_replies_sent_total", "ARP replies the edge sent for its own addresses")
+      .add({}, static_cast<double>(s.arp.replies));
+  fams.counter("wansteer_arp_ignored_total",
+               "ARP frames ignored: claiming the edge's or a static neighbour's address, or from a group or edge MAC")
+      .add({}, static_cast<double>(s.arp.ignored));
+  fams.counter("wansteer_arp_held_sent_total",
+               "Packets for a LAN host that waited for its ARP answer (or for the workers' next table), then went out")
+      .add({}, static_cast<double>(s.arp.held_sent));
+  fams.gauge("wansteer_arp_held_packets", "Packets waiting now for a LAN host's ARP answer")
+      .add({}, static_cast<double>(s.arp.held_now));
+  fams.gauge("wansteer_lan_neighbor_entries", "LAN hosts the edge knows (learned by ARP and static)")
+      .add({}, static_cast<double>(s.arp.neighbors));
   fams.gauge("wansteer_start_time_seconds", "Unix time the daemon started").add({}, s.start_time_seconds);
   fams.gauge("wansteer_build_info", "Always 1; the version label says which build runs")
       .add({{"version", s.version}}, 1.0);

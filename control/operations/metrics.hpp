@@ -115,6 +115,12 @@ struct MetricsSnapshot {
   std::optional<Overlay> overlay;  // only when the policy has an overlay
   uint64_t policy_generation = 0, reloads_ok = 0, reloads_failed = 0;
   uint64_t mempool_in_use = 0, mempool_size = 0;
+  struct Arp {                           // the LAN side's neighbours (control/runtime/neighbours.hpp)
+    uint64_t requests = 0, replies = 0;  // ARP frames the edge sent
+    uint64_t ignored = 0;                // claimed the edge's or a static neighbour's address, or from a group MAC
+    uint64_t held_sent = 0;              // packets that waited for their host's answer, then went out
+    uint64_t held_now = 0, neighbors = 0;
+  } arp;
   std::string version;
   double start_time_seconds = 0;  // Unix time the daemon started
 };

@@ -172,6 +172,8 @@ MetricsSnapshot ControlPlane::metrics_snapshot() {
   s.reloads_failed = reloads_failed_;
   s.mempool_in_use = rte_mempool_in_use_count(rt_.pool);
   s.mempool_size = rt_.pool->size;
+  s.arp = {neighbours_.arp_requests(), neighbours_.arp_replies(), neighbours_.arp_ignored(),
+           neighbours_.held_sent(),    neighbours_.held(),        neighbours_.lan_count()};
   s.version = WANSTEER_VERSION;
   s.start_time_seconds = kStartTimeSeconds;
   return s;

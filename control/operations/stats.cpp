@@ -218,6 +218,7 @@ std::string counters_json(const StatsView& v) {
   j["control"] = Json{{"arp_replies", v.arp_replies},
                       {"arp_requests", v.arp_requests},
                       {"arp_held_sent", v.arp_held_sent},
+                      {"arp_ignored", v.arp_ignored},
                       {"neighbors", v.neighbors},
                       {"icmp_echo_replies", t.icmp_echo_replies},
                       {"icmp_errors_sent", t.icmp_errors_sent},

@@ -98,6 +98,7 @@ struct StatsView {
   uint64_t frag_mbufs_in_use = 0;  // of the fragmentation pools (dataplane/ipv4_fragment.hpp)
   uint64_t arp_replies = 0, arp_requests = 0, neighbors = 0;
   uint64_t arp_held_sent = 0;  // packets control sent to a LAN host once ARP answered (Neighbours::held_sent)
+  uint64_t arp_ignored = 0;    // ARP claiming our or a static neighbour's address, or from a group MAC
 };
 
 // Sums every worker's counters (relaxed reads; workers keep running).

@@ -82,6 +82,7 @@ StatsView ControlPlane::stats_view() {
   v.arp_replies = neighbours_.arp_replies();
   v.arp_requests = neighbours_.arp_requests();
   v.arp_held_sent = neighbours_.held_sent();
+  v.arp_ignored = neighbours_.arp_ignored();
   v.neighbors = neighbours_.lan_count();
   return v;
 }

@@ -61,6 +61,7 @@ MetricsSnapshot sample_snapshot() {
   s.reloads_ok = 2;
   s.reloads_failed = 1;
   s.version = "9.9.9";
+  s.arp = {7, 5, 2, 3, 1, 42};
   return s;
 }
 
@@ -122,6 +123,12 @@ TEST_CASE("a snapshot renders with the agreed names, labels and units", "[metric
   CHECK(has_line(t, R"(wansteer_policy_reloads_total{result="ok"} 2)"));
   CHECK(has_line(t, R"(wansteer_policy_reloads_total{result="failed"} 1)"));
   CHECK(has_line(t, R"(wansteer_build_info{version="9.9.9"} 1)"));
+  CHECK(has_line(t, "wansteer_arp_requests_sent_total 7"));
+  CHECK(has_line(t, "wansteer_arp_replies_sent_total 5"));
+  CHECK(has_line(t, "wansteer_arp_ignored_total 2"));
+  CHECK(has_line(t, "wansteer_arp_held_sent_total 3"));
+  CHECK(has_line(t, "wansteer_arp_held_packets 1"));
+  CHECK(has_line(t, "wansteer_lan_neighbor_entries 42"));
 }
 
 TEST_CASE("every configured link and class has its series even when zero", "[metrics]") {

@@ -5,6 +5,7 @@
 #include <rte_arp.h>
 #include <catch2/catch.hpp>
 
+#include "control/operations/metrics.hpp"
 #include "control/runtime/control_plane.hpp"
 #include "tests/unit/control_rig.hpp"
 #include "tests/unit/packet_builder.hpp"
@@ -129,4 +130,10 @@ TEST_CASE("ARP claiming a static neighbour's address with another MAC raises an 
   const auto lan = deliver(rig, "192.168.10.42");
   REQUIRE(lan.size() == 1);
   CHECK(std::equal(terminal.begin(), terminal.end(), lan[0].begin()));
+  // What a scrape shows (wansteer_arp_ignored_total, wansteer_lan_neighbor_entries) and the stats JSON.
+  const MetricsSnapshot m = rig.cp->metrics_snapshot();
+  CHECK(m.arp.ignored == 1);
+  CHECK(m.arp.neighbors == 1);
+  CHECK(m.arp.held_now == 0);
+  CHECK(rig.cp->stats_view().arp_ignored == 1);
 }
