@@ -6,6 +6,7 @@
 
 #include "control/operations/command_parse.hpp"
 #include "control/operations/commands.hpp"
+#include "control/operations/neighbors_show.hpp"
 #include "control/operations/overlay_show.hpp"
 
 namespace wansteer {
@@ -54,6 +55,8 @@ std::string run(const CtlRequest& r, OperatorActions& a) {
       return events_reply(a.recent_events(r.count), json);
     case CtlCommand::show_flows:
       return a.top_flows(r.count, json);
+    case CtlCommand::show_neighbors:
+      return neighbors_reply(a.lan_neighbors(), json);
     case CtlCommand::link_down:
     case CtlCommand::link_up:
       return a.set_link_admin(r.args[0], r.command->id == CtlCommand::link_up);

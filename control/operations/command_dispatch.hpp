@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "control/operations/stats.hpp"
+#include "control/runtime/neighbours.hpp"
 #include "control/runtime/overlay_control.hpp"
 #include "control/steering/events.hpp"
 
@@ -19,6 +20,8 @@ class OperatorActions {
   // The overlay to the hub now; the default: none configured.
   virtual OverlayView overlay_view() const { return {}; }
   virtual std::string top_flows(size_t n, bool json) = 0;
+  // The LAN hosts the edge knows or is asking for; the default: none.
+  virtual std::vector<Neighbours::Row> lan_neighbors() const { return {}; }
   virtual std::string set_link_admin(const std::string& name, bool up) = 0;
   // dry_run: check the file and say what would change, apply nothing. json: the reply as one JSON object.
   virtual std::string reload_policy(bool dry_run, bool json) = 0;

@@ -16,6 +16,8 @@
     "the WireGuard overlay to the hub: session, our public key, classes on it per link, counters, drops")           \
   X(show_events, "show events", "[N]", "the last N link, SLA and steering changes (default 50)")                    \
   X(show_flows, "show flows", "[N]", "the N heaviest flows now (default 10): addresses, class, link, bytes")        \
+  X(show_neighbors, "show neighbors", "",                                                                           \
+    "the LAN hosts the edge knows (ARP): address, MAC, VLAN, static or learned, packets waiting for an answer")     \
   X(link_down, "link down", "NAME", "withdraw a link from steering now (its flows move to the next allowed link)")  \
   X(link_up, "link up", "NAME", "put it back")                                                                      \
   X(drill_start, "drill start", "LINK SECONDS", "failover drill: withdraw LINK for SECONDS, then restore it")       \

@@ -34,6 +34,11 @@ class ArpHold {
   size_t clear();
   // The hosts with packets held (host order).
   std::vector<uint32_t> hosts() const;
+  // How many packets are held for `ip`.
+  size_t held_for(uint32_t ip) const {
+    const auto it = by_host_.find(ip);
+    return it == by_host_.end() ? 0 : it->second.size();
+  }
   size_t size() const { return total_; }
 
  private:

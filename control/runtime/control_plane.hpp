@@ -80,6 +80,7 @@ class ControlPlane final : public OperatorActions {
 
   // Operator actions (command_dispatch.hpp).
   std::vector<Event> recent_events(size_t n) const override { return events_.recent(n); }
+  std::vector<Neighbours::Row> lan_neighbors() const override { return neighbours_.rows(); }
   std::string top_flows(size_t n, bool json) override;
   std::string set_link_admin(const std::string& name, bool up) override;
   // `reload` from the control socket (control/runtime/policy_reload.cpp): re-reads the policy file, applies

@@ -290,6 +290,18 @@ void Neighbours::send_to_host(rte_mbuf* m, const Entry& e) {
   send_(m, 0);
 }
 
+std::vector<Neighbours::Row> Neighbours::rows() const {
+  std::vector<Row> out;
+  for (const auto& [ip, e] : lan_) out.push_back(Row{ip, e.mac, e.vlan, e.fixed, true, 0});
+  for (const uint32_t ip : hold_.hosts()) {
+    if (lan_.count(ip) != 0) continue;  // not while held: learning a host sends its packets
+    const int s = subnet_of(ip);
+    out.push_back(Row{ip, {}, s >= 0 ? policy_.lan.subnets[s].vlan : uint16_t{0}, false, false, hold_.held_for(ip)});
+  }
+  std::sort(out.begin(), out.end(), [](const Row& a, const Row& b) { return a.ip < b.ip; });
+  return out;
+}
+
 void Neighbours::refresh_gateways(uint64_t now) {
   for (size_t l = 0; l < policy_.links.size(); l++) {
     const LinkSpec& ls = policy_.links[l];

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <rte_ether.h>
 
@@ -76,6 +77,17 @@ class Neighbours {
 
   // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
   std::shared_ptr<const NeighborTable> build_table(std::string* error) const;
+
+  // One LAN host as `wansteerctl show neighbors` lists it: known (resolved), or asked for with packets waiting.
+  struct Row {
+    uint32_t ip;  // host order
+    rte_ether_addr mac;
+    uint16_t vlan;
+    bool fixed;     // a static entry of the policy
+    bool resolved;  // false: asked for, `held` packets waiting
+    size_t held;
+  };
+  std::vector<Row> rows() const;  // by address
 
   const Gateways& gateways() const { return gw_; }
   size_t lan_count() const { return lan_.size(); }

@@ -4,6 +4,7 @@
 // no ARP.
 #include <rte_arp.h>
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "control/operations/metrics.hpp"
 #include "control/runtime/control_plane.hpp"
@@ -45,12 +46,8 @@ std::vector<Bytes> deliver(ControlRig& rig, const char* host) {
   return rig.sent(0);
 }
 
-}  // namespace
-
-TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's VLAN tag right", "[neighbours]") {
-  Policy p = routed_office();
-  ControlRig rig(p);
-  // A guest host asks for the edge on VLAN 20: control learns it.
+// A guest host (192.168.20.50) asks for the edge on VLAN 20: control learns it and answers.
+void guest_host_asks(ControlRig& rig) {
   rig.inject(0, PacketBuilder(PacketBuilder::kDefaultDst, kGuestHost)
                     .vlan(20)
                     .arp(RTE_ARP_OP_REQUEST, ip4("192.168.20.50"), ip4("192.168.20.1"), kGuestHost)
@@ -59,6 +56,14 @@ TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's V
   rig.cp->tick();
   rig.poll();
   REQUIRE(rig.sent(0).size() == 1);  // the ARP reply
+}
+
+}  // namespace
+
+TEST_CASE("a reload that moves, removes or adds LAN subnets keeps every host's VLAN tag right", "[neighbours]") {
+  Policy p = routed_office();
+  ControlRig rig(p);
+  guest_host_asks(rig);
   auto lan = deliver(rig, "192.168.20.50");
   REQUIRE(lan.size() == 1);
   CHECK(std::equal(kGuestHost.begin(), kGuestHost.end(), lan[0].begin()));
@@ -136,4 +141,34 @@ TEST_CASE("ARP claiming a static neighbour's address with another MAC raises an 
   CHECK(m.arp.neighbors == 1);
   CHECK(m.arp.held_now == 0);
   CHECK(rig.cp->stats_view().arp_ignored == 1);
+}
+
+TEST_CASE("show neighbors lists learned, static and asked-for LAN hosts, as a table and as JSON", "[neighbours]") {
+  Policy p = routed_office();
+  const MacAddress printer{0x02, 0, 0, 0, 0x10, 0x77};
+  p.lan.neighbors = {StaticNeighbor{ip4("192.168.10.77"), printer}};
+  ControlRig rig(p);
+  CHECK(rig.cp->handle_command("show neighbors").find("192.168.20.50") == std::string::npos);
+  guest_host_asks(rig);
+  REQUIRE(deliver(rig, "192.168.10.99").size() == 1);  // nobody there: the ARP request, the packet waits
+
+  const std::string text = rig.cp->handle_command("show neighbors");
+  INFO(text);
+  CHECK(text.find("LAN NEIGHBORS (3)") != std::string::npos);
+  CHECK(text.find("192.168.10.77    02:00:00:00:10:77  -     static") != std::string::npos);
+  CHECK(text.find("192.168.10.99    (asking)           -     -        1 packets") != std::string::npos);
+  CHECK(text.find("192.168.20.50    02:00:00:00:20:50  20    learned") != std::string::npos);
+
+  const auto j = nlohmann::json::parse(rig.cp->handle_command("show neighbors --json"));
+  REQUIRE(j.size() == 3);  // by address
+  CHECK(j[0]["ip"] == "192.168.10.77");
+  CHECK(j[0]["static"] == true);
+  CHECK(j[1]["ip"] == "192.168.10.99");
+  CHECK(j[1]["mac"].is_null());
+  CHECK(j[1]["resolved"] == false);
+  CHECK(j[1]["held_packets"] == 1);
+  CHECK(j[2]["mac"] == "02:00:00:00:20:50");
+  CHECK(j[2]["vlan"] == 20);
+  CHECK(j[2]["static"] == false);
+  rig.cp->drain_rings();
 }
