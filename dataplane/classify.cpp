@@ -7,6 +7,7 @@
 #include <rte_acl.h>
 #include <rte_byteorder.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/classify_keys.hpp"
 #include "dataplane/limits.hpp"
 
@@ -41,11 +42,11 @@ void Classifier::classify_burst(PacketMeta* const* metas, uint16_t n) const {
         k.pad[0] = k.pad[1] = k.pad[2] = 0;
         k.dscp = m->dscp;
         k.l4 = l4_flag(m);
-        k.vlan = rte_cpu_to_be_16(m->vlan);
+        k.vlan = host_to_be16(m->vlan);
         std::memcpy(&k.src, m->src.data(), 4);
         std::memcpy(&k.dst, m->dst.data(), 4);
-        k.sport = rte_cpu_to_be_16(m->sport);
-        k.dport = rte_cpu_to_be_16(m->dport);
+        k.sport = host_to_be16(m->sport);
+        k.dport = host_to_be16(m->dport);
         p4[n4] = reinterpret_cast<const uint8_t*>(&k);
         m4[n4++] = m;
       } else if (m->l3 == static_cast<uint8_t>(L3::ipv6) && v6_) {
@@ -54,11 +55,11 @@ void Classifier::classify_burst(PacketMeta* const* metas, uint16_t n) const {
         k.pad[0] = k.pad[1] = k.pad[2] = 0;
         k.dscp = m->dscp;
         k.l4 = l4_flag(m);
-        k.vlan = rte_cpu_to_be_16(m->vlan);
+        k.vlan = host_to_be16(m->vlan);
         std::memcpy(k.src, m->src.data(), 16);
         std::memcpy(k.dst, m->dst.data(), 16);
-        k.sport = rte_cpu_to_be_16(m->sport);
-        k.dport = rte_cpu_to_be_16(m->dport);
+        k.sport = host_to_be16(m->sport);
+        k.dport = host_to_be16(m->dport);
         p6[n6] = reinterpret_cast<const uint8_t*>(&k);
         m6[n6++] = m;
       } else {

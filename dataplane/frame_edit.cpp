@@ -8,6 +8,8 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/byte_order.hpp"
+
 namespace wansteer {
 
 void strip_vlans(rte_mbuf* m, PacketMeta* meta) {
@@ -25,8 +27,8 @@ bool push_vlan(rte_mbuf* m, PacketMeta* meta, uint16_t vlan) {
   uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
   if (p == nullptr) return false;
   std::memmove(p, p + 4, 2 * RTE_ETHER_ADDR_LEN);
-  uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-  uint16_t tci = rte_cpu_to_be_16(vlan & 0xfff);
+  uint16_t tpid = host_to_be16(RTE_ETHER_TYPE_VLAN);
+  uint16_t tci = host_to_be16(vlan & 0xfff);
   std::memcpy(p + 12, &tpid, 2);
   std::memcpy(p + 14, &tci, 2);
   meta->l3_offset = static_cast<uint16_t>(meta->l3_offset + 4);
@@ -54,7 +56,7 @@ bool icmp_echo_reply_in_place(rte_mbuf* m, PacketMeta* meta, const rte_ether_add
   const uint16_t old_word = static_cast<uint16_t>((icmp->icmp_type << 8) | icmp->icmp_code);
   icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
   const uint16_t new_word = static_cast<uint16_t>((icmp->icmp_type << 8) | icmp->icmp_code);
-  icmp->icmp_cksum = rte_cpu_to_be_16(checksum_update16(rte_be_to_cpu_16(icmp->icmp_cksum), old_word, new_word));
+  icmp->icmp_cksum = host_to_be16(checksum_update16(be_to_host16(icmp->icmp_cksum), old_word, new_word));
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
   rte_ether_addr_copy(&our_mac, &eth->src_addr);

@@ -9,6 +9,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/lan_subnets.hpp"
 
 namespace wansteer {
@@ -64,10 +65,10 @@ rte_mbuf* icmp_error_build(const rte_mbuf* m, const PacketMeta* meta, uint8_t ty
   std::memset(ip, 0, kIpHdrLen);
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = 0xc0;  // internetwork control, as routers send their own ICMP
-  ip->total_length = rte_cpu_to_be_16(ip_len);
+  ip->total_length = host_to_be16(ip_len);
   ip->time_to_live = 64;
   ip->next_proto_id = IPPROTO_ICMP;
-  ip->src_addr = rte_cpu_to_be_32(src_ip);
+  ip->src_addr = host_to_be32(src_ip);
   std::memcpy(&ip->dst_addr, meta->src.data(), 4);
   ip->hdr_checksum = rte_ipv4_cksum(ip);
 
@@ -75,7 +76,7 @@ rte_mbuf* icmp_error_build(const rte_mbuf* m, const PacketMeta* meta, uint8_t ty
   std::memset(icmp, 0, kIcmpHdrLen);  // the 4 "unused" bytes after the checksum stay zero for time exceeded
   icmp->icmp_type = type;
   icmp->icmp_code = code;
-  icmp->icmp_seq_nb = rte_cpu_to_be_16(next_hop_mtu);  // RFC 1191: the second 16 bits of the "unused" word
+  icmp->icmp_seq_nb = host_to_be16(next_hop_mtu);  // RFC 1191: the second 16 bits of the "unused" word
   icmp->icmp_cksum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpHdrLen + quote));
   return r;
 }

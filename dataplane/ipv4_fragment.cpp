@@ -8,6 +8,7 @@
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/packet_meta.hpp"
 #include "dataplane/worker.hpp"
 
@@ -52,7 +53,7 @@ uint16_t ipv4_fragment_frame(WorkerContext& w, rte_mbuf* m, uint16_t mtu, rte_mb
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     PacketMeta* fm = meta_of(out[i]);
     *fm = meta;
-    fm->l3_len = rte_be_to_cpu_16(ip->total_length);
+    fm->l3_len = be_to_host16(ip->total_length);
     fm->flags |= PacketMeta::kFlagFragment;
     if (i != 0) fm->flags |= PacketMeta::kFlagLaterFragment;
   }

@@ -7,6 +7,7 @@
 
 #include <rte_byteorder.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/snapshot.hpp"
 
 namespace wansteer {
@@ -15,7 +16,7 @@ namespace wansteer {
 inline uint32_t ipv4_of(const std::array<uint8_t, 16>& a) {
   uint32_t be;
   std::memcpy(&be, a.data(), 4);
-  return rte_be_to_cpu_32(be);
+  return be_to_host32(be);
 }
 
 // Index of the LAN subnet holding `ip` (host order), or -1.

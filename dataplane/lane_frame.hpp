@@ -8,6 +8,8 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/byte_order.hpp"
+
 namespace wansteer {
 
 inline constexpr uint32_t kLaneEthLen = 14;
@@ -28,7 +30,7 @@ inline bool lane_ipv4_ok(uint32_t seg, const uint8_t* ip, uint32_t off) {
   std::memcpy(&dst_be, ip + 16, 4);
   if ((w0 & 0xff1f000000000000u) != 0) return false;  // fragment offset != 0: a later fragment, no ports
   if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
-  const uint32_t total = rte_be_to_cpu_16(static_cast<uint16_t>(w0 >> 16));
+  const uint32_t total = be_to_host16(static_cast<uint16_t>(w0 >> 16));
   if (total < kLaneIpLen + 8 || off + total > seg) return false;  // whole IP packet in the first segment
   const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
   if (proto == kLaneProtoTcp) {
@@ -76,7 +78,7 @@ inline uint32_t lan_lane_frame(const rte_mbuf* m, const uint8_t* p, uint16_t* vl
   // 0x8100, the TCI, 0x0800, 0x45.
   if ((et & 0xffffu) != 0x0081u || ((et >> 32) & 0xffffffu) != 0x450008u || seg < kLaneTaggedLen + kLaneIpLen + 8)
     return 0;
-  *vlan = rte_be_to_cpu_16(static_cast<uint16_t>(et >> 16)) & 0x0fff;
+  *vlan = be_to_host16(static_cast<uint16_t>(et >> 16)) & 0x0fff;
   return lane_ipv4_ok(seg, p + kLaneTaggedLen, kLaneTaggedLen) ? kLaneTaggedLen : 0;
 }
 

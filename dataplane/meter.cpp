@@ -4,6 +4,8 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "dataplane/byte_order.hpp"
+
 namespace wansteer {
 
 void meter_configure(ClassMeter& m, const MeterProfile& p, uint64_t now_tsc) {
@@ -50,19 +52,19 @@ void set_dscp(rte_mbuf* m, const PacketMeta* meta, uint8_t dscp) {
     // The first header word is version/IHL (high byte) and TOS (low byte): HC' = ~(~HC + ~m + m').
     const uint16_t old_word = static_cast<uint16_t>((ip->version_ihl << 8) | ip->type_of_service);
     const uint16_t new_word = static_cast<uint16_t>((ip->version_ihl << 8) | tos);
-    uint32_t sum = static_cast<uint16_t>(~rte_be_to_cpu_16(ip->hdr_checksum));
+    uint32_t sum = static_cast<uint16_t>(~be_to_host16(ip->hdr_checksum));
     sum += static_cast<uint16_t>(~old_word);
     sum += new_word;
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
-    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
+    ip->hdr_checksum = host_to_be16(static_cast<uint16_t>(~sum));
     ip->type_of_service = tos;
   } else if (meta->l3 == static_cast<uint8_t>(L3::ipv6)) {
     auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, meta->l3_offset);
     // version (4 bits) | traffic class (8: DSCP 6 + ECN 2) | flow label (20)
-    uint32_t v = rte_be_to_cpu_32(ip6->vtc_flow);
+    uint32_t v = be_to_host32(ip6->vtc_flow);
     v = (v & ~(uint32_t{0x3f} << 22)) | (uint32_t{dscp & 0x3fu} << 22);
-    ip6->vtc_flow = rte_cpu_to_be_32(v);
+    ip6->vtc_flow = host_to_be32(v);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <rte_cycles.h>
 #include <rte_ether.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/general_path.hpp"
 #include "dataplane/hop_limit.hpp"
 #include "dataplane/lan_deliver.hpp"
@@ -46,7 +47,7 @@ void deliver_inner(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t pi, 
   for (uint16_t i = 0; i < n; i++) {
     // decap stripped the outer headers: the headroom they had holds the new Ethernet header
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(inner[i], RTE_ETHER_HDR_LEN));
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    eth->ether_type = host_to_be16(RTE_ETHER_TYPE_IPV4);
   }
   n = parse_burst(inner, n, pi, w.counters);
   for (uint16_t i = 0; i < n; i++) {

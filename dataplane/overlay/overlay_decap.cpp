@@ -6,6 +6,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/overlay/transport.hpp"
 
 namespace wansteer {
@@ -32,26 +33,26 @@ bool check_outer(const OverlayConfig& ov, const LinkConfig& link, rte_mbuf* m, O
   if (m->nb_segs != 1 || avail < kOverlayOuterLen) return false;
   auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
   const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return false;
+  if (eth->ether_type != host_to_be16(RTE_ETHER_TYPE_IPV4)) return false;
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(frame + kOverlayEthLen);
   const uint16_t ihl = rte_ipv4_hdr_len(ip);
-  const uint16_t total = rte_be_to_cpu_16(ip->total_length);
+  const uint16_t total = be_to_host16(ip->total_length);
   if ((ip->version_ihl >> 4) != 4 || ihl < kOverlayIpLen || total < ihl + kOverlayUdpLen ||
       kOverlayEthLen + total > avail || ip->next_proto_id != IPPROTO_UDP ||
-      (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+      (ip->fragment_offset & host_to_be16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
       rte_raw_cksum(ip, ihl) != 0xffff)
     return false;
   const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + kOverlayEthLen + ihl);
-  const uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
+  const uint16_t udp_len = be_to_host16(udp->dgram_len);
   if (udp_len != total - ihl) return false;
   // A site peer roams: whatever source its key authenticates is its endpoint (recorded once a message opens).
   const bool from_peer =
-      ov.site || (rte_be_to_cpu_32(ip->src_addr) == ov.hub_ip && rte_be_to_cpu_16(udp->src_port) == ov.hub_port);
-  if (!from_peer || rte_be_to_cpu_32(ip->dst_addr) != link.own_ip || rte_be_to_cpu_16(udp->dst_port) != ov.local_port) {
+      ov.site || (be_to_host32(ip->src_addr) == ov.hub_ip && be_to_host16(udp->src_port) == ov.hub_port);
+  if (!from_peer || be_to_host32(ip->dst_addr) != link.own_ip || be_to_host16(udp->dst_port) != ov.local_port) {
     *reason = DropReason::overlay_unknown_peer;
     return false;
   }
-  v->source = peer_source_word(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_16(udp->src_port));
+  v->source = peer_source_word(be_to_host32(ip->src_addr), be_to_host16(udp->src_port));
   v->msg_off = static_cast<uint16_t>(kOverlayEthLen + ihl + kOverlayUdpLen);
   v->msg = frame + v->msg_off;
   v->msg_len = static_cast<uint16_t>(udp_len - kOverlayUdpLen);
@@ -96,10 +97,10 @@ DecapOutcome open_one(OverlayCore& core, const OverlayConfig& ov, rte_mbuf* m, c
   if (!k->opened.load(std::memory_order_relaxed)) k->opened.store(true, std::memory_order_relaxed);
   if (len == 0) return DecapOutcome::keepalive;
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(payload);
-  const uint16_t total = len >= sizeof(rte_ipv4_hdr) ? rte_be_to_cpu_16(ip->total_length) : 0;
+  const uint16_t total = len >= sizeof(rte_ipv4_hdr) ? be_to_host16(ip->total_length) : 0;
   if (len < sizeof(rte_ipv4_hdr) || (ip->version_ihl >> 4) != 4 || total < rte_ipv4_hdr_len(ip) || total > len)
     return *reason = DropReason::overlay_inner_malformed, DecapOutcome::drop;
-  if (!overlay_allows(ov, rte_be_to_cpu_32(ip->src_addr)))
+  if (!overlay_allows(ov, be_to_host32(ip->src_addr)))
     return *reason = DropReason::overlay_source_not_allowed, DecapOutcome::drop;
   rte_pktmbuf_adj(m, static_cast<uint16_t>(v.msg_off + wg::kTransportHeaderSize));
   rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - total));

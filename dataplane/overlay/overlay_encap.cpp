@@ -6,6 +6,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/overlay/transport.hpp"
 
 namespace wansteer {
@@ -20,7 +21,7 @@ constexpr uint8_t kEcnMask = 0x03, kEcnCe = 0x03, kEcnEct0 = 0x02;
 uint16_t inner_ipv4_length(const rte_mbuf* m) {
   if (m->data_len < sizeof(rte_ipv4_hdr)) return 0;
   const auto* ip = rte_pktmbuf_mtod(m, const rte_ipv4_hdr*);
-  const uint16_t total = rte_be_to_cpu_16(ip->total_length);
+  const uint16_t total = be_to_host16(ip->total_length);
   if ((ip->version_ihl >> 4) != 4 || total < rte_ipv4_hdr_len(ip) || total > m->data_len ||
       rte_ipv4_hdr_len(ip) < sizeof(rte_ipv4_hdr))
     return 0;
@@ -62,23 +63,23 @@ void overlay_encap_headers(const OverlayConfig& ov, const LinkConfig& link, uint
   auto* eth = reinterpret_cast<rte_ether_hdr*>(frame);
   eth->dst_addr = link.gateway_mac;
   eth->src_addr = link.own_mac;
-  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  eth->ether_type = host_to_be16(RTE_ETHER_TYPE_IPV4);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame + kOverlayEthLen);
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = tos;
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(kOverlayIpLen + kOverlayUdpLen + payload_len));
-  ip->packet_id = rte_cpu_to_be_16(ip_id);
+  ip->total_length = host_to_be16(static_cast<uint16_t>(kOverlayIpLen + kOverlayUdpLen + payload_len));
+  ip->packet_id = host_to_be16(ip_id);
   ip->fragment_offset = 0;
   ip->time_to_live = kOuterTtl;
   ip->next_proto_id = IPPROTO_UDP;
-  ip->src_addr = rte_cpu_to_be_32(link.own_ip);
-  ip->dst_addr = rte_cpu_to_be_32(ov.hub_ip);
+  ip->src_addr = host_to_be32(link.own_ip);
+  ip->dst_addr = host_to_be32(ov.hub_ip);
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(frame + kOverlayEthLen + kOverlayIpLen);
-  udp->src_port = rte_cpu_to_be_16(ov.local_port);
-  udp->dst_port = rte_cpu_to_be_16(ov.hub_port);
-  udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(kOverlayUdpLen + payload_len));
+  udp->src_port = host_to_be16(ov.local_port);
+  udp->dst_port = host_to_be16(ov.hub_port);
+  udp->dgram_len = host_to_be16(static_cast<uint16_t>(kOverlayUdpLen + payload_len));
   udp->dgram_cksum = 0;
 }
 

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/classify.hpp"
 #include "dataplane/classify_keys.hpp"
 #include "dataplane/limits.hpp"
@@ -107,7 +108,7 @@ void set_prefix6(Rule6& r, int first_field, const Prefix6* p) {
     uint32_t v = 0;
     if (p) {
       std::memcpy(&v, p->addr.data() + 4 * w, 4);
-      v = rte_be_to_cpu_32(v);
+      v = be_to_host32(v);
     }
     const uint32_t mask = len == 0 ? 0 : (~0u << (32 - len));
     r.field[first_field + w].value.u32 = v & mask;
