@@ -6,6 +6,7 @@
 
 #include <rte_byteorder.h>
 
+#include "dataplane/byte_order.hpp"
 #include "dataplane/frame_edit.hpp"
 
 namespace wansteer {
@@ -20,7 +21,7 @@ inline uint16_t nat_rd16(const uint8_t* p) { return static_cast<uint16_t>((p[0] 
 // changes, and a 16-bit load cannot be forwarded from two byte stores (a store-forwarding stall of ~15 cycles each
 // time, a third of NAT's cost per packet before this).
 inline void nat_wr16(uint8_t* p, uint16_t v) {
-  const uint16_t be = rte_cpu_to_be_16(v);
+  const uint16_t be = host_to_be16(v);
   std::memcpy(p, &be, sizeof be);
 }
 inline uint32_t nat_rd32(const uint8_t* p) { return (uint32_t{nat_rd16(p)} << 16) | nat_rd16(p + 2); }
@@ -67,6 +68,19 @@ inline NatSum nat_ip_sum(uint8_t* ip) { return {ip + 10, false}; }
 
 // RFC 1624 eqn. 3 over several changed words at once: `delta` sums ~old + new of every 16-bit word that changed (at
 // most 8 words), so each checksum is read, updated in registers and written once, however many words changed.
+// The words are taken as they sit in memory (nat_wire16): a one's complement sum does not depend on byte order
+// (RFC 1071, 2.B), so summing little-endian loads of big-endian words yields the byte-swapped sum, and storing
+// the result the same way writes the same bytes as the host-order update would, with no swap anywhere.
+inline uint16_t nat_wire16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint32_t nat_wire32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 inline uint32_t nat_delta16(uint16_t old_word, uint16_t new_word) {
   return uint32_t{static_cast<uint16_t>(~old_word)} + new_word;
 }
@@ -74,39 +88,42 @@ inline uint32_t nat_delta32(uint32_t old_v, uint32_t new_v) {
   return nat_delta16(static_cast<uint16_t>(old_v >> 16), static_cast<uint16_t>(new_v >> 16)) +
          nat_delta16(static_cast<uint16_t>(old_v), static_cast<uint16_t>(new_v));
 }
+// `delta` of wire-order words (nat_wire16).
 inline void nat_fix_by(NatSum s, uint32_t delta) {
   if (s.at == nullptr) return;
-  uint32_t sum = uint32_t{static_cast<uint16_t>(~nat_rd16(s.at))} + delta;
+  uint32_t sum = uint32_t{static_cast<uint16_t>(~nat_wire16(s.at))} + delta;
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
-  uint16_t v = static_cast<uint16_t>(~sum);
-  if (s.udp && v == 0) v = 0xffff;
-  nat_wr16(s.at, v);
+  const uint16_t v = static_cast<uint16_t>(~sum);
+  const uint16_t out = s.udp && v == 0 ? uint16_t{0xffff} : v;  // 0 and 0xffff read the same either way round
+  std::memcpy(s.at, &out, sizeof out);
 }
 
 // One endpoint of the IPv4 packet at `ip` translated: the address at `addr_at` (source or destination) becomes
 // `addr`, the port or ICMP identifier at `port_at` becomes `port` (both host order). The IPv4 header checksum and
 // `l4sum` are each updated once; ICMP (`proto`) has no pseudo header, so its checksum covers only the identifier.
 // `ip_more`: the delta of other IPv4 header words the caller already changed (nat_ttl_decrement), folded into the
-// same header checksum update.
+// same header checksum update. All in wire order (see nat_delta16): the new address and port are swapped once.
 inline void nat_rewrite_endpoint(uint8_t* ip, uint8_t proto, uint8_t* addr_at, uint32_t addr, uint8_t* port_at,
                                  uint16_t port, NatSum l4sum, uint32_t ip_more = 0) {
-  const uint32_t da = nat_delta32(nat_rd32(addr_at), addr);
-  const uint32_t dp = nat_delta16(nat_rd16(port_at), port);
+  const uint32_t addr_wire = host_to_be32(addr);
+  const uint16_t port_wire = host_to_be16(port);
+  const uint32_t da = nat_delta32(nat_wire32(addr_at), addr_wire);
+  const uint32_t dp = nat_delta16(nat_wire16(port_at), port_wire);
   nat_fix_by(nat_ip_sum(ip), da + ip_more);
   nat_fix_by(l4sum, proto == kIpProtoIcmp ? dp : da + dp);
-  nat_wr16(addr_at, static_cast<uint16_t>(addr >> 16));
-  nat_wr16(addr_at + 2, static_cast<uint16_t>(addr));
-  nat_wr16(port_at, port);
+  std::memcpy(addr_at, &addr_wire, sizeof addr_wire);
+  std::memcpy(port_at, &port_wire, sizeof port_wire);
 }
 
-// The fast lanes' TTL - 1 on a packet they translate: the TTL byte only, returning its delta for
+// The fast lanes' TTL - 1 on a packet they translate: the TTL byte only, returning its delta (wire order) for
 // nat_rewrite_endpoint's `ip_more`, so the header checksum is read and written once for both (a second 16-bit
-// update of the same word costs a dependent load and fold per packet). `ip`'s TTL was checked > 1.
+// update of the same word costs a dependent load and fold per packet). `ip`'s TTL was checked > 1. The word at
+// ip + 8 is TTL then protocol: loaded as it sits, the TTL is its low byte, so the word drops by exactly 1.
 inline uint32_t nat_ttl_decrement(uint8_t* ip) {
-  const uint16_t ttl_proto = nat_rd16(ip + 8);
+  const uint16_t ttl_proto = nat_wire16(ip + 8);
   ip[8] = static_cast<uint8_t>(ip[8] - 1);
-  return nat_delta16(ttl_proto, static_cast<uint16_t>(ttl_proto - 0x100));
+  return nat_delta16(ttl_proto, static_cast<uint16_t>(ttl_proto - 1));
 }
 
 // The transport header of the IPv4 packet at `ip` when NAT can translate it: TCP (18 bytes, up to the checksum),
