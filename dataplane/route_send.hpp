@@ -19,9 +19,9 @@ inline const RouteTable& current_routes(WorkerContext& w, const DataplaneSnapsho
 
 // Sends the packet on route `r` of `link`: straight to the link's tx staging (counted in direct_tx for the
 // meter's conform figure), or through egress (meter, shaper, hand-off), which reads its PacketMeta. class x link
-// packets and bytes are counted by tx_flush once the NIC took the packet, so they count what left. `r` is the caller's
-// copy, taken before the frame was rewritten (frame bytes may alias anything, so the compiler would reload a
-// reference).
+// packets and bytes are counted by tx_flush once the NIC took the packet, so they count what left. `r` is a route
+// of the worker's RouteTable (or a copy of one); after the frame's rewrite its fields are loaded again (frame bytes
+// may alias anything), four loads from a line in cache.
 inline void send_on_route(WorkerContext& w, const DataplaneSnapshot& snap, const LinkRoute& r, uint8_t link,
                           rte_mbuf* m, uint64_t now_tsc) {
   if (r.how == LinkRoute::kDirect) {
