@@ -19,9 +19,11 @@ struct WorkerContext;
 
 // Per worker. Every worker may push into every inbox; only the inbox's worker takes from it (no lock).
 struct NatHandoff {
-  uint16_t n_workers = 1;                // set before launch; 1 = every reply is ours, nothing is handed over
-  rte_ring* inbox[kMaxWorkers] = {};     // per worker, multi-producer / single-consumer; null with 1 worker
-  uint16_t n_stage[kMaxWorkers] = {};    // replies for other workers, pushed once per loop (whole bursts)
+  uint16_t n_workers = 1;              // set before launch; 1 = every reply is ours, nothing is handed over
+  rte_ring* inbox[kMaxWorkers] = {};   // per worker, multi-producer / single-consumer; null with 1 worker
+  uint16_t n_stage[kMaxWorkers] = {};  // replies for other workers, pushed once per loop (whole bursts)
+  uint32_t staged = 0;                 // bit o: stage[o] holds packets (the loop visits only those stages)
+  static_assert(kMaxWorkers <= 32, "one bit per worker in staged");
   rte_mbuf* stage[kMaxWorkers][kBurst];  // parsed WAN packets (meta port = the link's port index)
 };
 

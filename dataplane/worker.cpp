@@ -53,19 +53,28 @@ void tx_flush(WorkerContext& w, uint8_t pi) {
   // q.bytes counted every staged packet; the ones the driver refused are still ours to read and free.
   uint64_t bytes = q.bytes;
   for (uint16_t i = sent; i < q.n; i++) {
-    bytes -= q.pkts[i]->pkt_len;
+    const uint32_t len = q.pkts[i]->pkt_len;
+    bytes -= len;
+    if (q.cls[i] < kMaxClasses) {
+      q.class_packets[q.cls[i]]--;
+      q.class_bytes[q.cls[i]] -= len;
+    }
     drop_packet(w, q.pkts[i], pi, DropReason::tx_full);
   }
   w.counters.port[pi].tx_packets.add(sent);
   w.counters.port[pi].tx_bytes.add(bytes);
   // class x link counts what the NIC took: steered packets dropped later (meter, queue, tx) never count there.
-  if (pi != 0)
-    for (uint16_t i = 0; i < sent; i++)
-      if (q.cls[i] != kNoClass) {
-        ClassLinkCounters& c = w.counters.class_link[q.cls[i]][pi - 1];
-        c.packets.inc();
-        c.bytes.add(q.len[i]);
-      }
+  for (uint32_t s = q.classes; s != 0; s &= s - 1) {
+    const auto cls = static_cast<uint32_t>(__builtin_ctz(s));
+    if (pi != 0) {
+      ClassLinkCounters& c = w.counters.class_link[cls][pi - 1];
+      c.packets.add(q.class_packets[cls]);
+      c.bytes.add(q.class_bytes[cls]);
+    }
+    q.class_packets[cls] = 0;
+    q.class_bytes[cls] = 0;
+  }
+  q.classes = 0;
   q.n = 0;
   q.bytes = 0;
 }
