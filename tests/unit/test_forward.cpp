@@ -331,3 +331,28 @@ TEST_CASE("a reload alone never moves a flow: a call kept on the backup after re
     CHECK(rig.sent(host_pair ? 2 : 1).size() == 1);
   }
 }
+
+TEST_CASE("class x link counts what the NIC took: packets a full tx ring refuses are tx_full drops only", "[forward]") {
+  Rig rig;
+  const unsigned base = rte_mempool_in_use_count(rig.pool);
+  // Fill fiber's tx ring (256 slots, 255 usable) to 5 free slots with mbufs of our own.
+  std::vector<rte_mbuf*> filler(250);
+  REQUIRE(rte_pktmbuf_alloc_bulk(rig.pool, filler.data(), 250) == 0);
+  REQUIRE(rte_ring_enqueue_bulk(rig.tx[1], reinterpret_cast<void**>(filler.data()), 250, nullptr) == 250);
+  const Bytes frame = voip_frame();
+  for (int i = 0; i < 20; i++) rig.inject(0, voip_frame(static_cast<uint16_t>(43000 + i)));
+  rig.poll();
+  const ClassLinkCounters& voip_fiber = rig.w->counters.class_link[0][0];
+  CHECK(voip_fiber.packets.get() == 5);
+  CHECK(voip_fiber.bytes.get() == 5 * frame.size());
+  CHECK(rig.w->counters.drop[static_cast<int>(DropReason::tx_full)].get() == 15);
+  CHECK(rig.w->counters.port[1].tx_packets.get() == 5);
+  CHECK(rig.sent(1).size() == 255);  // our 250 and the 5 it took
+  // The next flush starts from zero tallies: 3 more packets, all taken.
+  for (int i = 0; i < 3; i++) rig.inject(0, voip_frame(static_cast<uint16_t>(43000 + i)));
+  rig.poll();
+  CHECK(voip_fiber.packets.get() == 8);
+  CHECK(voip_fiber.bytes.get() == 8 * frame.size());
+  CHECK(rig.sent(1).size() == 3);
+  CHECK(rte_mempool_in_use_count(rig.pool) == base);
+}
