@@ -14,6 +14,8 @@ PACKAGES=(
     clang-format clang-tidy dpdk-dev
     # bench/pktgen: Pktgen-DPDK (built apart, bench/README.md) links Lua 5.3
     liblua5.3-0
+    # bench/instructions: instructions per packet counted by callgrind
+    valgrind
     # fuzz targets (tests/fuzz, bench/fuzz): libFuzzer with ASan/UBSan
     clang-14 libfuzzer-14-dev libclang-rt-14-dev
     # tests and lab
