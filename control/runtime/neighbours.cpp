@@ -78,6 +78,16 @@ bool Neighbours::apply_lan_policy() {
     lan_[n.ip] = Entry{to_ether(n.mac), static_cast<uint8_t>(s), policy_.lan.subnets[s].vlan, true};
     changed = true;
   }
+  // Packets held for a host no subnet holds any more can never be sent: dropped now, not after their 3 s. (A host
+  // whose subnet was retagged is asked for again on its new VLAN, and its packets leave with the new tag.)
+  for (const uint32_t ip : hold_.hosts()) {
+    if (subnet_of(ip) >= 0) continue;
+    for (rte_mbuf* m : hold_.release(ip)) {
+      no_neighbor_drops_++;
+      rte_pktmbuf_free(m);
+    }
+  }
+  for (auto it = asked_.begin(); it != asked_.end();) it = subnet_of(it->first) < 0 ? asked_.erase(it) : std::next(it);
   return changed;
 }
 
@@ -262,9 +272,19 @@ void Neighbours::on_unresolved(rte_mbuf* m, uint64_t now) {
 }
 
 void Neighbours::tick_held(uint64_t now) {
+  forget_old_asks(now);
   if (hold_.size() == 0) return;
   no_neighbor_drops_ += hold_.expire(now);
   for (const uint32_t ip : hold_.hosts()) ask_lan(ip, now);
+}
+
+// A request older than the retry time limits nothing (ask_lan would send again), so its entry goes: asked_ holds
+// only the targets of the last second, not every address ever asked for. One pass per retry time.
+void Neighbours::forget_old_asks(uint64_t now) {
+  const uint64_t retry = kNeighborRetryMs * ms_;
+  if (now - asks_swept_ < retry) return;
+  asks_swept_ = now;
+  for (auto it = asked_.begin(); it != asked_.end();) it = now - it->second >= retry ? asked_.erase(it) : std::next(it);
 }
 
 // An ARP request for LAN host `ip` from the edge's address in its subnet, at most once per kNeighborRetryMs.

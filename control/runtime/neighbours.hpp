@@ -56,7 +56,7 @@ class Neighbours {
   // the host asked for, at most once per kNeighborRetryMs. No room to hold it: a no_neighbor drop.
   void on_unresolved(rte_mbuf* m, uint64_t now);
   // Every control tick: held packets that waited too long are dropped (no_neighbor), hosts still waited for are
-  // asked again when due.
+  // asked again when due, and requests older than the retry time are forgotten.
   void tick_held(uint64_t now);
   // Shutdown: every held packet back to the pool, counted as a no_neighbor drop.
   void drop_held() { no_neighbor_drops_ += hold_.clear(); }
@@ -72,7 +72,8 @@ class Neighbours {
   // After a reload (and at start): every LAN host's subnet, and so the VLAN tag packets to it get, from the
   // policy's subnets as they are now (a host no subnet holds any more, or whose subnet moved to another VLAN, is
   // forgotten: ARP finds it again where it is); the static entries set as the policy has them now (a static entry
-  // removed from it is forgotten too). True when the workers' table must be rebuilt.
+  // removed from it is forgotten too). Packets held for a host outside every subnet are dropped (no_neighbor).
+  // True when the workers' table must be rebuilt.
   bool apply_lan_policy();
 
   // The LAN neighbours as the table workers look next hops up in; nullptr with *error on failure.
@@ -98,6 +99,8 @@ class Neighbours {
   // did not have the host yet.
   uint64_t held_sent() const { return held_sent_; }
   size_t held() const { return hold_.size(); }
+  // LAN addresses asked for within the retry time (the rate limit's entries; older ones are forgotten).
+  size_t asking() const { return asked_.size(); }
   // claimed our address or a static neighbour's, or an edge/group sender MAC
   uint64_t arp_ignored() const { return arp_ignored_; }
 
@@ -120,6 +123,7 @@ class Neighbours {
   bool learn_gateway(size_t l, uint32_t sip, const rte_ether_addr& sha);
   bool is_own_mac(const rte_ether_addr& mac) const;
   bool is_own_ip(uint32_t ip) const;
+  void forget_old_asks(uint64_t now);
 
   const Policy& policy_;
   rte_mempool* pool_;
@@ -128,7 +132,8 @@ class Neighbours {
   uint64_t ms_;  // ticks per millisecond
   SendFn send_;
   std::map<uint32_t, Entry> lan_;       // learned from ARP and static entries
-  std::map<uint32_t, uint64_t> asked_;  // rate limit of our LAN requests per target (ticks)
+  std::map<uint32_t, uint64_t> asked_;  // rate limit of our LAN requests per target (ticks), the last second's
+  uint64_t asks_swept_ = 0;             // when forget_old_asks last ran (ticks)
   Gateways gw_;
   uint64_t gw_asked_[kMaxLinks] = {};  // ticks; 0 = never
   ArpHold hold_;

@@ -361,3 +361,43 @@ TEST_CASE("a static neighbour stands against ARP claiming its address with anoth
   CHECK(r.nb->on_arp(r.arp_from(0, claim), r.clock.now()).neighbours_changed);
   CHECK(rte_mempool_in_use_count(r.pool) == 0);
 }
+
+TEST_CASE("a reload that removes a subnet drops the packets held for its hosts at once", "[neighbours]") {
+  NeighbourRig r;
+  for (uint16_t i = 0; i < 3; i++) r.unresolved("192.168.20.77", i);  // the guest subnet
+  r.unresolved("192.168.10.77");
+  CHECK(r.nb->held() == 4);
+  CHECK(r.nb->asking() == 2);
+  r.policy.lan.subnets.pop_back();  // the guest subnet goes
+  r.nb->apply_lan_policy();
+  CHECK(r.nb->held() == 1);  // the staff host's packet still waits for its answer
+  CHECK(r.nb->no_neighbor_drops() == 3);
+  CHECK(r.nb->asking() == 1);
+  r.take();
+  r.nb->drop_held();
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
+}
+
+TEST_CASE("requests older than the retry time are forgotten, so the rate limit holds only recent targets",
+          "[neighbours]") {
+  NeighbourRig r;
+  for (int h = 0; h < 50; h++) r.unresolved(fmt::format("192.168.10.{}", 100 + h).c_str());
+  CHECK(r.take().size() == 50);
+  CHECK(r.nb->asking() == 50);
+  r.nb->drop_held();  // no packets waiting: nothing asks again
+  r.clock.advance_ms(Neighbours::kNeighborRetryMs - 1);
+  r.nb->tick_held(r.clock.now());
+  CHECK(r.nb->asking() == 50);  // still limiting
+  r.unresolved("192.168.10.100");
+  CHECK(r.take().empty());
+  r.clock.advance_ms(Neighbours::kNeighborRetryMs + 1);  // a sweep runs at most once per retry time
+  r.nb->tick_held(r.clock.now());
+  CHECK(r.nb->asking() == 1);  // only .100, asked again just now because its packet above still waits
+  CHECK(r.take().size() == 1);
+  r.unresolved("192.168.10.101");  // forgotten: asked for at once, as before
+  const auto s = r.take();
+  REQUIRE(s.size() == 1);
+  CHECK(rte_be_to_cpu_32(arp_of(s[0].frame)->arp_data.arp_tip) == ip4("192.168.10.101"));
+  r.nb->drop_held();
+  CHECK(rte_mempool_in_use_count(r.pool) == 0);
+}
