@@ -2,6 +2,7 @@
 still leaves where it must, exactly as with --busy-poll; the nap counters rise while idle and stay 0 when busy."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import traffic as T  # noqa: E402
-from test_pipeline import PORTS, binary, counters, run_wansteer  # noqa: E402
+from test_pipeline import BUILD, PORTS, binary, counters, run_wansteer  # noqa: E402
 
 
 def marked(run) -> dict[str, list[bytes]]:
@@ -62,3 +63,21 @@ def test_bad_nap_options_are_refused_before_start(tmp_path):
         p = subprocess.run([binary("wansteer"), "--policy", str(tmp_path / "unused.yaml"), *args],
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 2 and named in p.stderr, (args, p.returncode, p.stderr)
+
+
+def test_wake_latency_reports_the_machines_floor():
+    """bench/wake_latency (bench/idle prints it as the floor under adaptive polling's latency): a short run prints
+    its four figures, each a percentile of real wake-ups (above 0, p99 not below p50); a bad option is refused with
+    exit 2 and the reason on stderr."""
+    binary("wansteer")  # skips like the others where nothing is built
+    exe = str(BUILD / "bench" / "wake_latency")
+    p = subprocess.run([exe, "--samples", "200", "--interval-us", "200"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    last = p.stdout.strip().splitlines()[-1]
+    m = re.fullmatch(r"wake_latency signalled_p50_us=(\S+) signalled_p99_us=(\S+) nap_over_p50_us=(\S+) "
+                     r"nap_over_p99_us=(\S+)", last)
+    assert m, p.stdout
+    s50, s99, n50, n99 = map(float, m.groups())
+    assert 0 < s50 <= s99 and 0 <= n50 <= n99, last
+    bad = subprocess.run([exe, "--samples", "many"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "wake_latency:" in bad.stderr and "samples" in bad.stderr, bad.stderr
