@@ -27,7 +27,7 @@ void meter_configure(ClassMeter& m, const MeterProfile& p, uint64_t now_tsc) {
   m.state.time_tp = now_tsc;
 }
 
-MeterVerdict meter_packet(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, uint64_t now_tsc) {
+MeterVerdict meter_packet_slow(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, uint64_t now_tsc) {
   if (m.generation != p.generation) meter_configure(m, p, now_tsc);
   if (m.mode == MeterMode::unlimited) return MeterVerdict::conform;
   if (m.mode == MeterMode::block) return MeterVerdict::blocked;

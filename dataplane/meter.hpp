@@ -31,9 +31,17 @@ enum class MeterVerdict : uint8_t {
 // (Re)configures `m` from `p`, buckets full, clock starting at now_tsc. Exposed for tests.
 void meter_configure(ClassMeter& m, const MeterProfile& p, uint64_t now_tsc);
 
-// Meters one packet of `len` bytes at now_tsc (reconfiguring first if the profile changed); when the verdict is
-// remarked the packet's DSCP has already been rewritten.
-MeterVerdict meter_packet(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, uint64_t now_tsc);
+// meter_packet's out-of-line part: reconfiguration, then the limit, block and budget modes.
+MeterVerdict meter_packet_slow(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, uint64_t now_tsc);
+
+// Meters one packet at now_tsc (reconfiguring first if the profile changed); when the verdict is remarked the
+// packet's DSCP has already been rewritten. Inline for the usual case, a current unlimited meter (every class
+// without a limit on the link): two compares instead of a call and its set-up, office.yaml's run D 914 -> 887
+// instructions a packet (bench/instructions).
+inline MeterVerdict meter_packet(ClassMeter& m, const MeterProfile& p, rte_mbuf* pkt, uint64_t now_tsc) {
+  if (m.generation == p.generation && m.mode == MeterMode::unlimited) return MeterVerdict::conform;
+  return meter_packet_slow(m, p, pkt, now_tsc);
+}
 
 // Rewrites the DSCP of the IPv4 or IPv6 packet described by `meta` (ECN bits kept). IPv4's header checksum
 // is updated incrementally (RFC 1624) rather than recomputed: only one 16-bit word changes.
