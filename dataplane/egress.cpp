@@ -8,9 +8,11 @@
 // the owner drains its links' rings every loop. With one worker (the usual small office) nothing is handed off.
 //
 // Shaper. A link with a capacity has a token bucket at that rate (bytes of Ethernet frame, no preamble/FCS) and
-// one bounded queue per class, served in strict priority order. Packets are always queued and the queues are
-// serviced in the same loop iteration, so below capacity a packet leaves in the loop that received it (no added
-// delay), and above capacity the queue forms here, where we choose who waits, not in the modem.
+// one bounded queue per class, served in strict priority order. Packets are queued and the queues are serviced in
+// the same loop iteration, so below capacity a packet leaves in the loop that received it (no added delay), and
+// above capacity the queue forms here, where we choose who waits, not in the modem. On a multi-gigabit link whose
+// bucket holds more than a whole loop can bring, a packet skips the queue round trip (shaper_cut_through): the
+// same packets leave in the same loop.
 #include "dataplane/egress.hpp"
 
 #include <algorithm>
@@ -24,8 +26,6 @@
 namespace wansteer {
 
 namespace {
-
-inline constexpr uint32_t kHandoffBurstsPerLoop = 4;  // how much an owner takes from one ring per loop
 
 // CoDel's control law spaces drops by interval / sqrt(count): 1/sqrt(n) in 16-bit fixed point, built once.
 const std::array<uint32_t, 64> kInvSqrtQ16 = [] {
@@ -41,18 +41,39 @@ inline uint64_t next_drop_gap(uint64_t interval, uint32_t count) {
 
 inline void count_drop(WorkerContext& w, rte_mbuf* m, DropReason why) { drop_packet(w, m, 0, why); }
 
-// Meter, then queue (shaped link) or stage for the NIC (unshaped link). Runs on the link's owner only.
-void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now) {
-  const uint8_t cls = meta_of(m)->class_id;
-  LinkEgress& e = w.egress.link[link];
-  ClassLinkEgressCounters& c = w.counters.egress[cls][link];
-  switch (meter_packet(e.meter[cls], snap.egress.meter[cls][link], m, now)) {
-    case MeterVerdict::conform:
-      c.meter_conform.inc();
-      break;
-    case MeterVerdict::remarked:
-      c.meter_remarked.inc();
-      break;
+// Adds the tokens earned since the last call, up to the bucket's capacity `cap`; a bucket in debt (negative)
+// first pays the debt back.
+inline void shaper_refill(LinkEgress& e, const ShaperConfig& sc, int64_t cap, uint64_t now) {
+  if (now <= e.last_tsc) return;
+  const uint64_t elapsed = now - e.last_tsc;
+  e.last_tsc = now;
+  if (sc.rate == 0) return;
+  // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
+  // cap plus one frame of debt (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks).
+  const uint64_t missing = static_cast<uint64_t>(cap - e.tokens);
+  if (elapsed > missing / sc.rate)
+    e.tokens = cap;
+  else
+    e.tokens += static_cast<int64_t>(elapsed * sc.rate);
+}
+
+// Cut-through: whether a packet of `len` bytes may go to the NIC now, its tokens taken, rather than through its
+// class queue. Only when nothing of the link waits and the bucket keeps, after this packet, more than the rest of
+// this loop can bring (kEgressLoopMaxBytes): then every packet of this loop leaves in it, exactly the set the queues
+// would release at the loop's end, only in arrival order rather than class order within that one tx burst. Below
+// about 5 Gbit/s (a bucket of 5 ms of rate, egress_plan.cpp) that never holds and every packet queues as before.
+inline bool shaper_cut_through(LinkEgress& e, const ShaperConfig& sc, uint64_t hz, uint32_t len, uint64_t now) {
+  if (e.queued != 0 || e.shaper_generation != sc.generation) return false;  // a new bucket is set up by service
+  shaper_refill(e, sc, static_cast<int64_t>(sc.burst * hz), now);
+  const auto cost = static_cast<int64_t>(uint64_t{len} * hz);
+  if (e.tokens < cost + static_cast<int64_t>(kEgressLoopMaxBytes * hz)) return false;
+  e.tokens -= cost;
+  return true;
+}
+
+// A packet the meter refused: counted by why, and dropped. Out of line: the common verdict is conform.
+[[gnu::noinline]] void meter_refuse(WorkerContext& w, ClassLinkEgressCounters& c, rte_mbuf* m, MeterVerdict v) {
+  switch (v) {
     case MeterVerdict::exceed:
       c.meter_exceed_drops.inc();
       count_drop(w, m, DropReason::meter_exceed);
@@ -61,16 +82,16 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
       c.blocked_drops.inc();
       count_drop(w, m, DropReason::class_blocked);
       return;
-    case MeterVerdict::budget:
+    default:  // MeterVerdict::budget
       c.blocked_drops.inc();
       count_drop(w, m, DropReason::budget_exhausted);
       return;
   }
-  const ShaperConfig& sc = snap.egress.shaper[link];
-  if (!sc.enabled) {
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
-    return;
-  }
+}
+
+// Appends `m` to its class queue on a shaped link, or drops it (counted) when the queue is full.
+[[gnu::noinline]] void shaper_enqueue(WorkerContext& w, LinkEgress& e, const ShaperConfig& sc,
+                                      ClassLinkEgressCounters& c, uint8_t cls, rte_mbuf* m, uint64_t now) {
   ShaperQueue& q = e.q[cls];
   if (q.n >= sc.queue_limit[cls] || q.bytes + m->pkt_len > sc.queue_limit_bytes[cls]) {
     c.queue_drops.inc();
@@ -83,6 +104,30 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   q.n++;
   q.bytes += m->pkt_len;
   e.queued++;
+}
+
+// Meter, then queue (shaped link) or stage for the NIC (unshaped link or cut-through). Runs on the link's owner
+// only. Inline in its two callers; the rarer branches are the out-of-line functions above.
+[[gnu::always_inline]] inline void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
+                                                rte_mbuf* m, uint64_t now) {
+  const uint8_t cls = meta_of(m)->class_id;
+  LinkEgress& e = w.egress.link[link];
+  ClassLinkEgressCounters& c = w.counters.egress[cls][link];
+  const MeterVerdict v = meter_packet(e.meter[cls], snap.egress.meter[cls][link], m, now);
+  if (v == MeterVerdict::conform) {
+    c.meter_conform.inc();
+  } else if (v == MeterVerdict::remarked) {
+    c.meter_remarked.inc();
+  } else {
+    meter_refuse(w, c, m, v);
+    return;
+  }
+  const ShaperConfig& sc = snap.egress.shaper[link];
+  if (!sc.enabled || shaper_cut_through(e, sc, snap.egress.tsc_hz, m->pkt_len, now)) {
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
+    return;
+  }
+  shaper_enqueue(w, e, sc, c, cls, m, now);
 }
 
 inline rte_mbuf* queue_pop(LinkEgress& e, ShaperQueue& q) {
@@ -122,22 +167,6 @@ inline bool codel_should_drop(ShaperQueue& q, const ShaperConfig& sc, uint64_t n
   q.drop_count++;
   q.drop_next_tsc += next_drop_gap(sc.delay_interval_tsc, q.drop_count);
   return true;
-}
-
-// Adds the tokens earned since the last call, up to the bucket's capacity `cap`; a bucket in debt (negative)
-// first pays the debt back.
-inline void shaper_refill(LinkEgress& e, const ShaperConfig& sc, int64_t cap, uint64_t now) {
-  if (now <= e.last_tsc) return;
-  const uint64_t elapsed = now - e.last_tsc;
-  e.last_tsc = now;
-  if (sc.rate == 0) return;
-  // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
-  // cap plus one frame of debt (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks).
-  const uint64_t missing = static_cast<uint64_t>(cap - e.tokens);
-  if (elapsed > missing / sc.rate)
-    e.tokens = cap;
-  else
-    e.tokens += static_cast<int64_t>(elapsed * sc.rate);
 }
 
 // Why the head packet of `q` must be dropped instead of waiting on, or count_ when it may wait: the hard bound

@@ -7,10 +7,19 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/nat_handoff.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
+
+inline constexpr uint32_t kHandoffBurstsPerLoop = 4;  // how much a link's owner takes from its hand-off ring per loop
+
+// The most one worker loop can bring to one link's egress, in bytes: the LAN port's rx burst, the LAN frames other
+// workers hand over through the NAT inbox, and the link's hand-off ring, each packet at most a jumbo frame plus
+// what fragmenting it or an overlay header adds (far less than 1 KB). About 2.9 MB.
+inline constexpr uint64_t kEgressLoopMaxBytes =
+    uint64_t{1 + kInboxBurstsPerLoop + kHandoffBurstsPerLoop} * kBurst * (kMaxFrameBytes + 1024);
 
 // A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
 // now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need

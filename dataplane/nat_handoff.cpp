@@ -13,8 +13,6 @@
 namespace wansteer {
 namespace {
 
-inline constexpr uint32_t kInboxBurstsPerLoop = 4;  // how much an owner takes from its inbox per loop
-
 void flush_stage(WorkerContext& w, uint16_t owner) {
   NatHandoff& h = w.nat_handoff;
   const uint16_t n = h.n_stage[owner];

@@ -17,6 +17,8 @@ namespace wansteer {
 struct DataplaneSnapshot;
 struct WorkerContext;
 
+inline constexpr uint32_t kInboxBurstsPerLoop = 4;  // how much an owner takes from its inbox per loop
+
 // Per worker. Every worker may push into every inbox; only the inbox's worker takes from it (no lock).
 struct NatHandoff {
   uint16_t n_workers = 1;              // set before launch; 1 = every reply is ours, nothing is handed over
