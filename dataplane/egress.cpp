@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/handed_prefetch.hpp"
+#include "dataplane/shaper_bucket.hpp"
 
 namespace wansteer {
 
@@ -40,36 +41,6 @@ inline uint64_t next_drop_gap(uint64_t interval, uint32_t count) {
 }
 
 inline void count_drop(WorkerContext& w, rte_mbuf* m, DropReason why) { drop_packet(w, m, 0, why); }
-
-// Adds the tokens earned since the last call, up to the bucket's capacity `cap`; a bucket in debt (negative)
-// first pays the debt back.
-inline void shaper_refill(LinkEgress& e, const ShaperConfig& sc, int64_t cap, uint64_t now) {
-  if (now <= e.last_tsc) return;
-  const uint64_t elapsed = now - e.last_tsc;
-  e.last_tsc = now;
-  if (sc.rate == 0) return;
-  // Full once the gap covers what is missing; only a shorter gap is multiplied, so elapsed x rate stays below
-  // cap plus one frame of debt (no 64-bit overflow: a second at 100 Gbit/s is 1.25e10 B/s x 2.6e9 ticks).
-  const uint64_t missing = static_cast<uint64_t>(cap - e.tokens);
-  if (elapsed > missing / sc.rate)
-    e.tokens = cap;
-  else
-    e.tokens += static_cast<int64_t>(elapsed * sc.rate);
-}
-
-// Cut-through: whether a packet of `len` bytes may go to the NIC now, its tokens taken, rather than through its
-// class queue. Only when nothing of the link waits and the bucket keeps, after this packet, more than the rest of
-// this loop can bring (kEgressLoopMaxBytes): then every packet of this loop leaves in it, exactly the set the queues
-// would release at the loop's end, only in arrival order rather than class order within that one tx burst. Below
-// about 5 Gbit/s (a bucket of 5 ms of rate, egress_plan.cpp) that never holds and every packet queues as before.
-inline bool shaper_cut_through(LinkEgress& e, const ShaperConfig& sc, uint64_t hz, uint32_t len, uint64_t now) {
-  if (e.queued != 0 || e.shaper_generation != sc.generation) return false;  // a new bucket is set up by service
-  shaper_refill(e, sc, static_cast<int64_t>(sc.burst * hz), now);
-  const auto cost = static_cast<int64_t>(uint64_t{len} * hz);
-  if (e.tokens < cost + static_cast<int64_t>(kEgressLoopMaxBytes * hz)) return false;
-  e.tokens -= cost;
-  return true;
-}
 
 // A packet the meter refused: counted by why, and dropped. Out of line: the common verdict is conform.
 [[gnu::noinline]] void meter_refuse(WorkerContext& w, ClassLinkEgressCounters& c, rte_mbuf* m, MeterVerdict v) {
@@ -107,9 +78,9 @@ inline bool shaper_cut_through(LinkEgress& e, const ShaperConfig& sc, uint64_t h
 }
 
 // Meter, then queue (shaped link) or stage for the NIC (unshaped link or cut-through). Runs on the link's owner
-// only. Inline in its two callers; the rarer branches are the out-of-line functions above.
-[[gnu::always_inline]] inline void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
-                                                rte_mbuf* m, uint64_t now) {
+// only; egress_submit's inline part (egress.hpp) takes the usual case before it.
+[[gnu::always_inline]] inline void egress_local_inline(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
+                                                       rte_mbuf* m, uint64_t now) {
   const uint8_t cls = meta_of(m)->class_id;
   LinkEgress& e = w.egress.link[link];
   ClassLinkEgressCounters& c = w.counters.egress[cls][link];
@@ -249,12 +220,12 @@ void flush_stage(WorkerContext& w, uint8_t link) {
 
 }  // namespace
 
-void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
+void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc) {
+  egress_local_inline(w, snap, link, m, now_tsc);
+}
+
+void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m) {
   WorkerEgress& eg = w.egress;
-  if (eg.owns(link, w.worker_id)) {
-    egress_local(w, snap, link, m, now_tsc);
-    return;
-  }
   if (eg.n_stage[link] == kBurst) flush_stage(w, link);
   eg.stage[link][eg.n_stage[link]++] = m;
 }
@@ -270,7 +241,7 @@ void egress_service(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t no
         unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kBurst, nullptr);
         w.counters.handoff_received.add(n);
         prefetch_handed(pkts, n, false);  // egress reads the mbuf and its meta, not the frame
-        for (unsigned i = 0; i < n; i++) egress_local(w, snap, link, pkts[i], now_tsc);
+        for (unsigned i = 0; i < n; i++) egress_local_inline(w, snap, link, pkts[i], now_tsc);
         if (n < kBurst) break;
       }
     }

@@ -7,24 +7,37 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/nat_handoff.hpp"
+#include "dataplane/meter.hpp"
+#include "dataplane/shaper_bucket.hpp"
 #include "dataplane/snapshot.hpp"
 #include "dataplane/worker.hpp"
 
 namespace wansteer {
 
-inline constexpr uint32_t kHandoffBurstsPerLoop = 4;  // how much a link's owner takes from its hand-off ring per loop
-
-// The most one worker loop can bring to one link's egress, in bytes: the LAN port's rx burst, the LAN frames other
-// workers hand over through the NAT inbox, and the link's hand-off ring, each packet at most a jumbo frame plus
-// what fragmenting it or an overlay header adds (far less than 1 KB). About 2.9 MB.
-inline constexpr uint64_t kEgressLoopMaxBytes =
-    uint64_t{1 + kInboxBurstsPerLoop + kHandoffBurstsPerLoop} * kBurst * (kMaxFrameBytes + 1024);
-
 // A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
 // now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need
 // none of this do not come here: their route is direct (send_on_route in route_send.hpp).
-void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+// The usual case is inline (an owned link, a current unlimited meter, no shaper or the shaper's cut-through: the
+// packet goes to tx staging); the rest is out of line: egress_local (meter, queue) and egress_stage (hand-off).
+void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m);
+inline void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
+                          uint64_t now_tsc) {
+  if (!w.egress.owns(link, w.worker_id)) {
+    egress_stage(w, link, m);
+    return;
+  }
+  const uint8_t cls = meta_of(m)->class_id;
+  LinkEgress& e = w.egress.link[link];
+  const ShaperConfig& sc = snap.egress.shaper[link];
+  if (meter_unlimited_now(e.meter[cls], snap.egress.meter[cls][link]) &&
+      (!sc.enabled || shaper_cut_through(e, sc, snap.egress.tsc_hz, m->pkt_len, now_tsc))) {
+    w.counters.egress[cls][link].meter_conform.inc();
+    tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
+    return;
+  }
+  egress_local(w, snap, link, m, now_tsc);
+}
 
 // Once per worker loop, after forwarding: pushes staged hand-offs, takes in what other workers handed over,
 // refills every owned shaper's bucket and releases queued packets, highest priority first, while tokens allow.

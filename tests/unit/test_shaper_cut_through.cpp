@@ -1,6 +1,7 @@
-// The shaper's cut-through (egress.cpp, shaper_cut_through): a packet skips its class queue only when nothing of
-// its link waits and the bucket keeps more than a whole worker loop can bring; then the packets of a loop that leave
-// are the ones the queues would have released, and the rate bound holds as before. Office rates never cut through.
+// The shaper's cut-through (shaper_cut_through, dataplane/shaper_bucket.hpp): a packet skips its class queue only
+// when nothing of its link waits and the bucket keeps more than a whole worker loop can bring; then the packets of a
+// loop that leave are the ones the queues would have released, and the rate bound holds as before. Office rates
+// never cut through.
 #include <catch2/catch.hpp>
 
 #include "dataplane/egress.hpp"
