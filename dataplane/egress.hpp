@@ -14,13 +14,15 @@
 
 namespace wansteer {
 
-// A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
-// now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need
-// none of this do not come here: their route is direct (send_on_route in route_send.hpp).
-// The usual case is inline (an owned link, a current unlimited meter, no shaper or the shaper's cut-through: the
-// packet goes to tx staging); the rest is out of line: egress_local (meter, queue) and egress_stage (hand-off).
+// egress_submit's out-of-line parts: the whole path on an owned link (meter, then queue or send), and staging for
+// another owner's hand-off ring.
 void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
 void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m);
+
+// A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
+// now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need
+// none of this do not come here: their route is direct (send_on_route in route_send.hpp). The usual case is
+// inline (an owned link, a current unlimited meter, no shaper or the shaper's cut-through: tx staging).
 inline void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
                           uint64_t now_tsc) {
   if (!w.egress.owns(link, w.worker_id)) {
