@@ -224,6 +224,14 @@ void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link,
   egress_local_inline(w, snap, link, m, now_tsc);
 }
 
+void egress_queue_conforming(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
+                             uint64_t now_tsc) {
+  const uint8_t cls = meta_of(m)->class_id;
+  ClassLinkEgressCounters& c = w.counters.egress[cls][link];
+  c.meter_conform.inc();
+  shaper_enqueue(w, w.egress.link[link], snap.egress.shaper[link], c, cls, m, now_tsc);
+}
+
 void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m) {
   WorkerEgress& eg = w.egress;
   if (eg.n_stage[link] == kBurst) flush_stage(w, link);

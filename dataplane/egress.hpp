@@ -14,9 +14,12 @@
 
 namespace wansteer {
 
-// egress_submit's out-of-line parts: the whole path on an owned link (meter, then queue or send), and staging for
-// another owner's hand-off ring.
+// egress_submit's out-of-line parts: the whole path on an owned link (meter, then queue or send); the class queue
+// for a packet its inline part already found conforming (a current unlimited meter) on a shaped link it could not
+// cut through, so those tests are not made twice; staging for another owner's hand-off ring.
 void egress_local(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint64_t now_tsc);
+void egress_queue_conforming(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m,
+                             uint64_t now_tsc);
 void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m);
 
 // A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
@@ -32,13 +35,16 @@ inline void egress_submit(WorkerContext& w, const DataplaneSnapshot& snap, uint8
   const uint8_t cls = meta_of(m)->class_id;
   LinkEgress& e = w.egress.link[link];
   const ShaperConfig& sc = snap.egress.shaper[link];
-  if (meter_unlimited_now(e.meter[cls], snap.egress.meter[cls][link]) &&
-      (!sc.enabled || shaper_cut_through(e, sc, snap.egress.tsc_hz, m->pkt_len, now_tsc))) {
-    w.counters.egress[cls][link].meter_conform.inc();
-    tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
+  if (!meter_unlimited_now(e.meter[cls], snap.egress.meter[cls][link])) {
+    egress_local(w, snap, link, m, now_tsc);
     return;
   }
-  egress_local(w, snap, link, m, now_tsc);
+  if (sc.enabled && !shaper_cut_through(e, sc, snap.egress.tsc_hz, m->pkt_len, now_tsc)) {
+    egress_queue_conforming(w, snap, link, m, now_tsc);
+    return;
+  }
+  w.counters.egress[cls][link].meter_conform.inc();
+  tx_enqueue(w, static_cast<uint8_t>(link + 1), m, cls);
 }
 
 // Once per worker loop, after forwarding: pushes staged hand-offs, takes in what other workers handed over,

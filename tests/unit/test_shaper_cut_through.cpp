@@ -18,13 +18,16 @@ const LinkEgress& link_state(EgressRig& rig, uint8_t l) { return rig.workers[0]-
 
 TEST_CASE("office rates never cut through: a packet waits in its class queue until the loop's service", "[shaper]") {
   EgressRig rig;
-  rig.shape(1, 100000000, 62500);  // 100 Mbit/s with 5 ms of burst, as egress_plan.cpp sets it
-  rig.service(0);                  // the bucket is set up, full
-  rig.submit(1, rig.packet(kGuest), kMs);
+  rig.shape(1, 100000000, 62500);          // 100 Mbit/s with 5 ms of burst, as egress_plan.cpp sets it
+  rig.service(0);                          // the bucket is set up, full
+  rig.submit(1, rig.packet(kGuest), kMs);  // the first of a class sets its meter up (unlimited) ...
   rig.submit(1, rig.packet(kVoip), kMs);
-  CHECK(link_state(rig, 1).queued == 2);
+  rig.submit(1, rig.packet(kGuest), kMs);  // ... the next is found conforming inline and goes straight to its queue
+  CHECK(link_state(rig, 1).queued == 3);
+  CHECK(rig.ctr(kGuest, 1).meter_conform.get() == 2);  // both counted by the meter before they queued
+  CHECK(rig.ctr(kVoip, 1).meter_conform.get() == 1);
   rig.service(kMs);
-  CHECK(rig.sent(2) == std::vector<uint8_t>{kVoip, kGuest});  // class order within the loop
+  CHECK(rig.sent(2) == std::vector<uint8_t>{kVoip, kGuest, kGuest});  // class order within the loop
   CHECK(link_state(rig, 1).queued == 0);
 }
 
