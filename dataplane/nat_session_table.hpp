@@ -126,25 +126,30 @@ class NatSessionTable {
   void prefetch_hinted(uint32_t hint) const {
     if (hint - 1 < capacity_) rte_prefetch0(&sessions_[hint - 1]);
   }
-  // The WAN fast lane's prefetches for find_inbound: first the index slot of `ext_port`, a pass later the session it
-  // names (no session, no load), so find_inbound finds both lines in cache.
-  void prefetch_inbound_slot(uint8_t link, NatProto p, uint16_t ext_port) const {
-    if (link < kMaxLinks) rte_prefetch0(&by_port_[port_slot(link, p, ext_port)]);
+  // The WAN fast lane's lookup, in three steps a pass apart so each finds its line in cache: the index slot of
+  // `ext_port` (found and prefetched once; `link` < kMaxLinks), then the session it names (no session, no load),
+  // then find_in_slot, which reads the slot again (a session released by an earlier packet of the burst is gone).
+  const uint32_t* inbound_slot(uint8_t link, NatProto p, uint16_t ext_port) const {
+    const uint32_t* slot = &by_port_[port_slot(link, p, ext_port)];
+    rte_prefetch0(slot);
+    return slot;
   }
-  void prefetch_inbound_session(uint8_t link, NatProto p, uint16_t ext_port) const {
-    const uint32_t idx = link < kMaxLinks ? by_port_[port_slot(link, p, ext_port)] : 0;
-    if (idx != 0) rte_prefetch0(&sessions_[idx - 1]);
+  void prefetch_session_in(const uint32_t* slot) const {
+    if (*slot != 0) rte_prefetch0(&sessions_[*slot - 1]);
   }
-  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released). Inline:
-  // the WAN fast lane's one lookup per packet.
-  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
-    if (link >= kMaxLinks) return nullptr;
-    const uint32_t idx = by_port(link, p, ext_port);
+  // The live mapping the slot names, or nullptr (an expired one is released).
+  NatSession* find_in_slot(const uint32_t* slot, uint64_t now, const NatTimeouts& t) {
+    const uint32_t idx = *slot;
     if (idx == 0) return nullptr;
     NatSession* s = &sessions_[idx - 1];
     if (!expired(*s, now, t)) return s;
     release(s);
     return nullptr;
+  }
+  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
+  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
+    if (link >= kMaxLinks) return nullptr;
+    return find_in_slot(&by_port(link, p, ext_port), now, t);
   }
   // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;
   // never a port `forwards` (the link's port forwards, may be null) holds.

@@ -1,6 +1,7 @@
 // WAN fast lane (see wan_fast_lane.hpp): pass A checks frames and starts loading each session's index slot, pass B
 // the session it names, pass C finds it, checks the LAN host's cached route and forwards, through the general path's
-// own steps: find_inbound, nat_inbound_rewrite (with the TTL decrement), tcp_mss_clamp, tx_enqueue.
+// own steps: find_in_slot (find_inbound's lookup), nat_inbound_rewrite (with the TTL decrement), tcp_mss_clamp and
+// tx_enqueue.
 #include "dataplane/wan_fast_lane.hpp"
 
 #include <cstring>
@@ -76,9 +77,8 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
   uint64_t rest = 0;  // bit i: pkts[i] goes to the general path
 
   // Pass A: frame checks; each candidate's index slot starts loading.
-  uint8_t at[kBurst];  // candidate j is pkts[at[j]]
-  uint16_t port[kBurst];
-  NatProto proto[kBurst];
+  uint8_t at[kBurst];            // candidate j is pkts[at[j]]
+  const uint32_t* slot[kBurst];  // its session's index slot (NatSessionTable::inbound_slot)
   uint16_t nc = 0;
   for (uint16_t i = 0; i < n; i++) {
     const uint8_t* f = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
@@ -94,13 +94,11 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
       rest |= uint64_t{1} << i;
       continue;
     }
-    nat.prefetch_inbound_slot(link, p, dport);
-    port[nc] = dport;
-    proto[nc] = p;
+    slot[nc] = nat.inbound_slot(link, p, dport);
     at[nc++] = static_cast<uint8_t>(i);
   }
   // Pass B: the sessions' lines.
-  for (uint16_t j = 0; j < nc; j++) nat.prefetch_inbound_session(link, proto[j], port[j]);
+  for (uint16_t j = 0; j < nc; j++) nat.prefetch_session_in(slot[j]);
 
   // Pass C: the session (expired ones released, as the general path would), the host's route, then forward.
   const uint32_t gen_tag = lan_tag_generation(snap.generation);
@@ -109,7 +107,7 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     rte_mbuf* m = pkts[at[j]];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     uint8_t* ip = p + kLaneEthLen;
-    NatSession* s = nat.find_inbound(link, proto[j], port[j], now_tsc, snap.nat.timeouts);
+    NatSession* s = nat.find_in_slot(slot[j], now_tsc, snap.nat.timeouts);
     // A forward's session (its forward gone in a reload: the general path releases it), no route to the host, a
     // tagged subnet, or a source of the LAN's own subnets (the general path drops it as martian): not the lane's.
     if (s == nullptr || s->forward || !session_lan_route(snap, gen_tag, *s) || snap.lan[s->lan_tag >> 24].vlan != 0 ||
