@@ -19,8 +19,22 @@ inline uint32_t ipv4_of(const std::array<uint8_t, 16>& a) {
   return be_to_host32(be);
 }
 
+// Sets s.lan_any_network/mask to the longest prefix that holds every subnet of s.lan[0..n_lan): the shortest of
+// their masks, cut above the highest bit in which two networks differ. (0/0 without subnets: nothing ruled out.)
+inline void lan_summarise(DataplaneSnapshot& s) {
+  uint32_t network = s.n_lan != 0 ? s.lan[0].network : 0, mask = s.n_lan != 0 ? s.lan[0].mask : 0;
+  for (uint8_t i = 1; i < s.n_lan; i++) {
+    mask &= s.lan[i].mask;
+    const uint32_t differ = network ^ s.lan[i].network;
+    if (differ != 0) mask &= ~(0xffffffffu >> __builtin_clz(differ));  // keeps the bits above the highest differing
+  }
+  s.lan_any_network = network & mask;
+  s.lan_any_mask = mask;
+}
+
 // Index of the LAN subnet holding `ip` (host order), or -1.
 inline int lan_subnet_of(const DataplaneSnapshot& s, uint32_t ip) {
+  if ((ip & s.lan_any_mask) != s.lan_any_network) return -1;  // outside the prefix all of them share
   for (uint8_t i = 0; i < s.n_lan; i++)
     if ((ip & s.lan[i].mask) == s.lan[i].network) return i;
   return -1;

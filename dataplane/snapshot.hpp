@@ -66,6 +66,10 @@ struct DataplaneSnapshot {
   uint16_t lan_port_id = 0;
   rte_ether_addr lan_mac{};
   LanSubnet lan[kMaxLanSubnets];
+  // The prefix every LAN subnet lies in (lan_summarise, lan_subnets.hpp): an address outside it is of no LAN subnet,
+  // one test instead of a pass over the subnets (the WAN lane asks it of every reply's source). 0/0, the default of
+  // a snapshot built by hand, rules nothing out.
+  uint32_t lan_any_network = 0, lan_any_mask = 0;
   LinkConfig links[kMaxLinks];
   SteeringTable steering;
   uint64_t flow_idle_tsc = 0;  // flow cache idle timeout in TSC ticks

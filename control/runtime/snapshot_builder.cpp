@@ -2,6 +2,7 @@
 #include "control/runtime/snapshot_builder.hpp"
 
 #include "control/runtime/egress_plan.hpp"
+#include "dataplane/lan_subnets.hpp"
 #include "dataplane/overlay/peer_source.hpp"
 
 namespace wansteer {
@@ -85,6 +86,7 @@ std::unique_ptr<DataplaneSnapshot> build_snapshot(const SnapshotInputs& in, cons
     const auto& sub = p.lan.subnets[i];
     s->lan[i] = LanSubnet{sub.address.addr, sub.address.network(), sub.address.mask(), sub.vlan, sub.routed};
   }
+  lan_summarise(*s);
   for (size_t l = 0; l < p.links.size(); l++) {
     const LinkSpec& ls = p.links[l];
     LinkConfig& lc = s->links[l];

@@ -47,6 +47,8 @@ TEST_CASE("snapshot builder: links, gateways, steering and generations come from
   CHECK(s->links[1].mtu == 1500);
   CHECK(s->links[1].mss_max == 0);  // mss_clamp: false
   CHECK(s->lan[1].vlan == 20);
+  CHECK(s->lan_any_mask == 0xffffe000u);  // 192.168.10.0/24 and .20.0/24 share 192.168.0.0/19 (lan_summarise)
+  CHECK(s->lan_any_network == ip4("192.168.0.0"));
   CHECK(s->steering.cls[0].pick_slot[0] == 1);  // what the planner said: lte
   CHECK(s->flow_idle_tsc == uint64_t(p.flow_cache.idle_timeout_s) * 1'000'000'000);
 }
