@@ -1,6 +1,7 @@
 // NAT header rewrites: an IPv4 address or a port/identifier replaced in place, every checksum that covers it
 // updated incrementally (RFC 1624): IPv4 header, TCP/UDP (pseudo header), ICMP; a zero UDP checksum stays zero.
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -91,10 +92,10 @@ inline uint32_t nat_delta32(uint32_t old_v, uint32_t new_v) {
 // `delta` of wire-order words (nat_wire16).
 inline void nat_fix_by(NatSum s, uint32_t delta) {
   if (s.at == nullptr) return;
-  uint32_t sum = uint32_t{static_cast<uint16_t>(~nat_wire16(s.at))} + delta;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  const uint16_t v = static_cast<uint16_t>(~sum);
+  // Folded once with a rotation (as lane_ipv4_ok): the high half of x + rotr(x, 16) is the end-around-carry sum of
+  // x's halves, the carry out of the high half being the one the low half already added back.
+  const uint32_t sum = uint32_t{static_cast<uint16_t>(~nat_wire16(s.at))} + delta;
+  const uint16_t v = static_cast<uint16_t>(~((sum + std::rotr(sum, 16)) >> 16));
   const uint16_t out = s.udp && v == 0 ? uint16_t{0xffff} : v;  // 0 and 0xffff read the same either way round
   std::memcpy(s.at, &out, sizeof out);
 }
@@ -119,11 +120,12 @@ inline void nat_rewrite_endpoint(uint8_t* ip, uint8_t proto, uint8_t* addr_at, u
 // The fast lanes' TTL - 1 on a packet they translate: the TTL byte only, returning its delta (wire order) for
 // nat_rewrite_endpoint's `ip_more`, so the header checksum is read and written once for both (a second 16-bit
 // update of the same word costs a dependent load and fold per packet). `ip`'s TTL was checked > 1. The word at
-// ip + 8 is TTL then protocol: loaded as it sits, the TTL is its low byte, so the word drops by exactly 1.
+// ip + 8 is TTL then protocol: loaded as it sits, the TTL is its low byte, so the word drops by exactly 1, and its
+// delta is a constant: ~w + (w - 1) = 0xfffe, one's complement -1, whatever the TTL and protocol.
+inline constexpr uint32_t kNatTtlDecrementDelta = 0xfffe;
 inline uint32_t nat_ttl_decrement(uint8_t* ip) {
-  const uint16_t ttl_proto = nat_wire16(ip + 8);
   ip[8] = static_cast<uint8_t>(ip[8] - 1);
-  return nat_delta16(ttl_proto, static_cast<uint16_t>(ttl_proto - 1));
+  return kNatTtlDecrementDelta;
 }
 
 // The transport header of the IPv4 packet at `ip` when NAT can translate it: TCP (18 bytes, up to the checksum),

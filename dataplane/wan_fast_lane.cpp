@@ -87,7 +87,7 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
       rest |= uint64_t{1} << i;
       continue;
     }
-    const NatProto p = nat_proto_of(ip[9]);
+    const NatProto p = ip[9] == kLaneProtoTcp ? NatProto::tcp : NatProto::udp;  // lane_frame_ok: TCP or UDP
     const uint16_t dport = nat_rd16(ip + kLaneIpLen + 2);
     // datagrams to the overlay's port are the edge's own tunnel (wan_route.cpp), never a LAN host's reply
     if (!lane_reply(w, L, lf, ip, p, dport) || (p == NatProto::udp && dport == overlay_port)) {
