@@ -69,7 +69,10 @@ inline void lane_deliver(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
 uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_tsc) {
   const LinkConfig& L = snap.links[link];
-  if (!L.nat || !w.nat) return n;  // routed links: the firewall's session, the general path's
+  if (!L.nat || !w.nat) {  // routed links: the firewall's session, the general path's
+    count_rx(w, static_cast<uint8_t>(link + 1), pkts, n);
+    return n;
+  }
   NatSessionTable& nat = *w.nat;
   const LinkForwards* lf = forwards_of(snap, link);
   const uint16_t overlay_port = snap.overlay.enabled ? snap.overlay.local_port : 0;
@@ -80,8 +83,10 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
   uint8_t at[kBurst];            // candidate j is pkts[at[j]]
   const uint32_t* slot[kBurst];  // its session's index slot (NatSessionTable::inbound_slot)
   uint16_t nc = 0;
+  uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; i++) {
     const uint8_t* f = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    rx_bytes += pkts[i]->pkt_len;
     const uint8_t* ip = f + kLaneEthLen;
     if (!lane_frame_ok(pkts[i], f)) {
       rest |= uint64_t{1} << i;
@@ -97,6 +102,8 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     slot[nc] = nat.inbound_slot(link, p, dport);
     at[nc++] = static_cast<uint8_t>(i);
   }
+  w.counters.port[link + 1].rx_packets.add(n);
+  w.counters.port[link + 1].rx_bytes.add(rx_bytes);
   // Pass B: the sessions' lines.
   for (uint16_t j = 0; j < nc; j++) nat.prefetch_session_in(slot[j]);
 

@@ -28,8 +28,9 @@
 
 namespace wansteer {
 
-// pkts[0..n) received on WAN link `link` (counted by the caller): forwards those it can and moves the others, in
-// their original order, to the front of pkts. Returns how many are left for the general path.
+// pkts[0..n) received on WAN link `link`: counts them as received on its port (index link + 1), forwards those it
+// can and moves the others, in their original order, to the front of pkts. Returns how many are left for the
+// general path.
 uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf** pkts, uint16_t n,
                        uint64_t now_tsc);
 

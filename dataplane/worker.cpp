@@ -128,15 +128,12 @@ uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint6
     if (pi == 0 && w.fast_lane && w.flows) {
       n = lan_fast_lane(w, snap, pkts, n, now_tsc);  // counts rx; forwards cached IPv4 flows, leaves the others
       if (n == 0) continue;
+    } else if (pi != 0 && w.fast_lane) {
+      // counts rx; forwards replies to this worker's NAT sessions, leaves the others
+      n = wan_fast_lane(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);
+      if (n == 0) continue;
     } else {
-      uint64_t bytes = 0;
-      for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
-      w.counters.port[pi].rx_packets.add(n);
-      w.counters.port[pi].rx_bytes.add(bytes);
-      if (pi != 0 && w.fast_lane) {
-        n = wan_fast_lane(w, snap, static_cast<uint8_t>(pi - 1), pkts, n, now_tsc);  // replies to NAT sessions
-        if (n == 0) continue;
-      }
+      count_rx(w, pi, pkts, n);
     }
     n = parse_burst(pkts, n, pi, w.counters);
     if (n == 0) continue;

@@ -90,6 +90,14 @@ int worker_main(void* arg);
 // Returns the number of packets it took in: received on its ports, from other workers' hand-offs, from control.
 uint32_t worker_poll_once(WorkerContext& w, const DataplaneSnapshot& snap, uint64_t now_tsc);
 
+// Counts pkts[0..n) as received on port index `pi` (the fast lanes count their burst as they check it).
+inline void count_rx(WorkerContext& w, uint8_t pi, rte_mbuf* const* pkts, uint16_t n) {
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; i++) bytes += pkts[i]->pkt_len;
+  w.counters.port[pi].rx_packets.add(n);
+  w.counters.port[pi].rx_bytes.add(bytes);
+}
+
 // Sends what is staged for port index `pi`; what the driver refuses is freed and counted as tx_full.
 void tx_flush(WorkerContext& w, uint8_t pi);
 // Stages a packet for transmission on port index `pi` (0 = LAN); flushes when the stage is full. `cls`: the class
