@@ -20,6 +20,7 @@ inline void* hash_datum(uint32_t v) {
 }
 
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
+static_assert((kTcpFin | kTcpSyn | kTcpRst) == kNatTcpMoveFlags);
 
 struct InsideKey {
   uint32_t ip;
@@ -50,7 +51,7 @@ rte_hash* make_hash(const std::string& name, uint32_t entries, uint32_t key_len,
 
 }  // namespace
 
-void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound) {
+void nat_tcp_move(NatSession& s, uint8_t flags, bool outbound) {
   auto st = static_cast<NatTcpState>(s.tcp);
   if (flags & kTcpRst) {
     st = NatTcpState::closing;

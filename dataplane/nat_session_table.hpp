@@ -65,7 +65,17 @@ inline constexpr uint16_t kNatPortMin = 1024;
 inline constexpr uint32_t kNatPortTries = 1024;
 
 // Moves a TCP mapping's state for a packet with `flags` (TCP header byte 13) going out (true) or coming in.
-void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound);
+void nat_tcp_move(NatSession& s, uint8_t flags, bool outbound);
+// nat_tcp_move, called only where it can change something: a segment with FIN, SYN or RST, or one coming in while
+// the far end has not answered yet (none, syn_out). The rest (an established connection's data and ACKs, almost
+// every TCP packet) returns here, inline, without a call in the middle of the fast lanes' loops.
+inline constexpr uint8_t kNatTcpMoveFlags = 0x07;  // FIN 0x01, SYN 0x02, RST 0x04
+inline void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound) {
+  const bool answered =
+      s.tcp != static_cast<uint8_t>(NatTcpState::none) && s.tcp != static_cast<uint8_t>(NatTcpState::syn_out);
+  if ((flags & kNatTcpMoveFlags) == 0 && (outbound || answered)) return;
+  nat_tcp_move(s, flags, outbound);
+}
 // The idle timeout that applies to `s` now (inline: every packet's session lookup asks it).
 inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
   switch (static_cast<NatProto>(s.proto)) {

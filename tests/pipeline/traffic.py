@@ -380,15 +380,19 @@ def priority_scenario() -> Scenario:
 
 # --- benchmark mix -------------------------------------------------------------------------------
 
-def bench_mix(packets: int, flows: int, seed: int = 1, one_subnet: bool = False) -> list[bytes]:
-    """Minimum-size frames (60 bytes on the wire without FCS = 64 with it): Ethernet + IPv4 + UDP.
+def bench_mix(packets: int, flows: int, seed: int = 1, one_subnet: bool = False, tcp_share: float = 0.0) -> list[bytes]:
+    """Minimum-size frames (60 bytes on the wire without FCS = 64 with it): Ethernet + IPv4 + UDP, or TCP.
 
     Flow f has its own (src ip, src port); the class mix is by flow: 10% voip (sip/rtp ports),
     15% udp 443 to m365 ranges, 5% to the payments range, the rest default traffic.
     Packet i belongs to flow (i * stride) % flows, so consecutive packets hit different flows.
-    one_subnet: every source in 192.168.10.0/24 (250 hosts; office.yaml's staff subnet), else 192.168.10-49.x."""
+    one_subnet: every source in 192.168.10.0/24 (250 hosts; office.yaml's staff subnet), else 192.168.10-49.x.
+    tcp_share: about this share of the flows other than voip's are TCP (ACK segments of an established
+    connection: no SYN, FIN or RST), drawn from a random stream of their own, so the class mix and every UDP
+    flow stay as with tcp_share 0."""
     import random
     rnd = random.Random(seed)
+    rnd_tcp = random.Random(seed + 0x7c9)
     kinds = []
     for f in range(flows):
         r = rnd.random()
@@ -402,6 +406,8 @@ def bench_mix(packets: int, flows: int, seed: int = 1, one_subnet: bool = False)
             kinds.append(("203.0.113.%d" % (f % 250 + 1), 16384 + (f * 2) % 16384))
         else:
             kinds.append(("93.184.%d.%d" % (f % 250, f % 200 + 1), rnd.choice([53, 80, 123, 8080, 3478 + 1])))
+    voip = {5060} | set(range(16384, 32768))
+    tcp = [rnd_tcp.random() < tcp_share and kinds[f][1] not in voip for f in range(flows)]
     stride = 7919 if flows % 7919 else 1
     out = []
     for i in range(packets):
@@ -409,8 +415,9 @@ def bench_mix(packets: int, flows: int, seed: int = 1, one_subnet: bool = False)
         dst, dport = kinds[f]
         src = "192.168.%d.%d" % (10 if one_subnet else 10 + (f // 250) % 40, f % 250 + 2)
         sport = 1024 + (f * 13) % 60000
-        pkt = (Ether(src=LAN_HOST_MAC, dst=EDGE_LAN_MAC) / IP(src=src, dst=dst, ttl=64)
-               / UDP(sport=sport, dport=dport))
+        l4 = (TCP(sport=sport, dport=dport, flags="A", seq=1000 + i, ack=1) if tcp[f]
+              else UDP(sport=sport, dport=dport))
+        pkt = Ether(src=LAN_HOST_MAC, dst=EDGE_LAN_MAC) / IP(src=src, dst=dst, ttl=64) / l4
         raw = bytes(pkt)
         raw += b"\x00" * (60 - len(raw))   # pad to the 60-byte minimum (64 on the wire with FCS)
         out.append(raw)
@@ -428,8 +435,9 @@ def _ones_sum(data: bytes) -> int:
 
 def bench_replies(frames: list[bytes], link_ip: str, skip_ports: range) -> list[bytes]:
     """For each flow of a bench_mix (first frame per flow, in order), its server's reply to the edge's NAT address
-    `link_ip` on the flow's source port (port preservation keeps it), as a 60-byte frame with its UDP checksum.
-    Flows whose source port lies in skip_ports (ports the edge keeps for itself: probes) are left out."""
+    `link_ip` on the flow's source port (port preservation keeps it), as a 60-byte frame with its UDP checksum (a
+    TCP flow's: an ACK segment, its checksum right). Flows whose source port lies in skip_ports (ports the edge
+    keeps for itself: probes) are left out."""
     import socket
     link = socket.inet_aton(link_ip)
     seen, out = set(), []
@@ -439,6 +447,14 @@ def bench_replies(frames: list[bytes], link_ip: str, skip_ports: range) -> list[
         if key in seen or sport in skip_ports:
             continue
         seen.add(key)
+        eth = f[6:12] + f[0:6] + f[12:14]
+        if f[23] == 6:  # TCP
+            seg = (IP(src=socket.inet_ntoa(f[30:34]), dst=link_ip, ttl=f[22])
+                   / TCP(sport=int.from_bytes(f[36:38], "big"), dport=sport, flags="A", seq=1,
+                         ack=int.from_bytes(f[38:42], "big")))
+            raw = eth + bytes(seg)
+            out.append(raw + b"\x00" * (60 - len(raw)))
+            continue
         ip = bytearray(f[14:34])
         ip[12:16], ip[16:20] = f[30:34], link
         ip[10:12] = b"\x00\x00"
@@ -450,7 +466,6 @@ def bench_replies(frames: list[bytes], link_ip: str, skip_ports: range) -> list[
         pseudo = bytes(ip[12:20]) + b"\x00\x11" + udp_len.to_bytes(2, "big")
         ck = 0xFFFF - _ones_sum(pseudo + bytes(udp) + payload)
         udp[6:8] = (ck or 0xFFFF).to_bytes(2, "big")
-        eth = f[6:12] + f[0:6] + f[12:14]
         raw = eth + bytes(ip) + bytes(udp) + payload
         out.append(raw + b"\x00" * (60 - len(raw)))
     return out

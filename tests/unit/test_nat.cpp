@@ -250,6 +250,24 @@ TEST_CASE("NAT table: TCP established holds 2 h 4 min; FIN both ways or RST cut 
   CHECK(r->tcp == static_cast<uint8_t>(NatTcpState::syn_out));
 }
 
+// nat_tcp_track skips the call where nat_tcp_move could change nothing: every state, flag byte and direction
+// must end where nat_tcp_move alone takes it (a gate that skipped the far end's first answer, or a FIN, fails here).
+TEST_CASE("NAT table: the inline TCP tracking gate moves every state as the full tracking does", "[nat]") {
+  const uint8_t last = static_cast<uint8_t>(NatTcpState::closing);
+  uint32_t moved = 0;
+  for (uint8_t st = 0; st <= last; st++)
+    for (uint32_t flags = 0; flags < 256; flags++)
+      for (const bool outbound : {false, true}) {
+        NatSession gated, full;
+        gated.tcp = full.tcp = st;
+        nat_tcp_track(gated, static_cast<uint8_t>(flags), outbound);
+        nat_tcp_move(full, static_cast<uint8_t>(flags), outbound);
+        REQUIRE(gated.tcp == full.tcp);
+        moved += full.tcp != st;
+      }
+  CHECK(moved > 0);  // the cases do move states (not all skipped alike)
+}
+
 TEST_CASE("NAT translation: UDP and TCP out and back, every checksum right, a zero UDP checksum stays zero", "[nat]") {
   NatRig rig("nat_xlate");
   for (const bool tcp : {false, true}) {
