@@ -267,7 +267,7 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
     w.counters.mss_clamped.inc();
   // TTL - 1 (lan_lane_frame checked TTL > 1); with NAT, one header checksum update for both.
   if (ns != nullptr)
-    nat_outbound_rewrite(ip, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
+    nat_lane_outbound_rewrite(ip, ip[9] == kLaneProtoTcp, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
   else
     ipv4_ttl_decrement(ip);
   std::memcpy(p, r->eth, sizeof r->eth);

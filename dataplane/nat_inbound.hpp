@@ -37,4 +37,13 @@ inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t
   nat_rewrite_endpoint(ip, proto, ip + 16, s.in_ip, port_at, s.in_port, nat_l4_sum(l4, proto), ip_more);
 }
 
+// nat_inbound_rewrite of a reply the WAN fast lane took: an option-less IPv4 header (its transport header at ip +
+// 20), TCP (`tcp`) or UDP (lane_frame_ok), so neither the header's length nor ICMP is tested again.
+inline void nat_lane_inbound_rewrite(NatSession& s, uint8_t* ip, bool tcp, uint64_t now_tsc, uint32_t ip_more) {
+  uint8_t* l4 = ip + 20;
+  s.last_seen_tsc = now_tsc;
+  if (tcp) nat_tcp_track(s, l4[13], false);
+  nat_rewrite_endpoint(ip, kIpProtoTcp, ip + 16, s.in_ip, l4 + 2, s.in_port, nat_l4_sum_tcp_udp(l4, tcp), ip_more);
+}
+
 }  // namespace wansteer

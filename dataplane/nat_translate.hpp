@@ -100,11 +100,18 @@ inline void nat_fix_by(NatSum s, uint32_t delta) {
   std::memcpy(s.at, &out, sizeof out);
 }
 
+// nat_l4_sum of a TCP (`tcp`) or UDP header, for the fast lanes, which take no other protocol: no test for ICMP.
+inline NatSum nat_l4_sum_tcp_udp(uint8_t* l4, bool tcp) {
+  if (tcp) return {l4 + 16, false};
+  return nat_rd16(l4 + 6) == 0 ? NatSum{} : NatSum{l4 + 6, true};
+}
+
 // One endpoint of the IPv4 packet at `ip` translated: the address at `addr_at` (source or destination) becomes
 // `addr`, the port or ICMP identifier at `port_at` becomes `port` (both host order). The IPv4 header checksum and
 // `l4sum` are each updated once; ICMP (`proto`) has no pseudo header, so its checksum covers only the identifier.
 // `ip_more`: the delta of other IPv4 header words the caller already changed (nat_ttl_decrement), folded into the
 // same header checksum update. All in wire order (see nat_delta16): the new address and port are swapped once.
+// (Only ICMP's case depends on `proto`: the fast lanes pass kIpProtoTcp for their TCP and UDP alike, a constant.)
 inline void nat_rewrite_endpoint(uint8_t* ip, uint8_t proto, uint8_t* addr_at, uint32_t addr, uint8_t* port_at,
                                  uint16_t port, NatSum l4sum, uint32_t ip_more = 0) {
   const uint32_t addr_wire = host_to_be32(addr);

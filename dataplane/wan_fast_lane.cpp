@@ -1,7 +1,7 @@
 // WAN fast lane (see wan_fast_lane.hpp): pass A checks frames and starts loading each session's index slot, pass B
 // the session it names, pass C finds it, checks the LAN host's cached route and forwards, through the general path's
-// own steps: find_in_slot (find_inbound's lookup), nat_inbound_rewrite (with the TTL decrement), tcp_mss_clamp and
-// tx_enqueue.
+// own steps: find_in_slot (find_inbound's lookup), nat_lane_inbound_rewrite (nat_inbound_rewrite for the frames the
+// lane takes, with the TTL decrement), tcp_mss_clamp and tx_enqueue.
 #include "dataplane/wan_fast_lane.hpp"
 
 #include <cstring>
@@ -122,9 +122,8 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
       rest |= uint64_t{1} << at[j];
       continue;
     }
-    uint8_t* l4 = ip + kLaneIpLen;
     // TTL - 1 (lane_frame_ok checked TTL > 1) in the same header checksum update as the translation.
-    nat_inbound_rewrite(*s, ip, l4, l4 + 2, now_tsc, nat_ttl_decrement(ip));
+    nat_lane_inbound_rewrite(*s, ip, ip[9] == kLaneProtoTcp, now_tsc, nat_ttl_decrement(ip));
     lane_deliver(w, snap, link, m, p, *s);
     taken++;
   }

@@ -6,7 +6,7 @@
 // reply (untagged IPv4 TCP/UDP without options, not a fragment, to the link's address and a port this worker owns)
 // the lane checks the few header fields that can make a difference, finds the session through its external port
 // (NatSessionTable::find_inbound: an index slot and the session's line, both prefetched a pass ahead: the one
-// lookup), translates it back and moves its TCP state (nat_inbound_rewrite, FIN and RST included), decrements the
+// lookup), translates it back and moves its TCP state (nat_lane_inbound_rewrite, FIN and RST included), decrements the
 // TTL, clamps a SYN-ACK's MSS and sends it to the host's MAC. That MAC is cached in the session
 // (NatSession::lan_mac) with the snapshot generation it was read from, so it is looked up again only after control
 // published a new snapshot (neighbour, link or policy changes), never per packet.

@@ -425,6 +425,48 @@ TEST_CASE("NAT endpoint rewrite with the TTL folded in: the same bytes as the re
   }
 }
 
+TEST_CASE("NAT lane rewrites: the same bytes and session state as the general path's rewrites", "[nat]") {
+  // The fast lanes' rewrites (nat_lane_outbound_rewrite, nat_lane_inbound_rewrite) skip the header-length and ICMP
+  // tests for what lane_ipv4_ok admits (option-less TCP or UDP); over random such packets, with UDP checksums of 0
+  // among them and every TCP flag byte, both must leave what nat_outbound_rewrite / nat_inbound_rewrite leave.
+  std::mt19937 rng(20261202);
+  auto u32 = [&] { return static_cast<uint32_t>(rng()); };
+  auto u16 = [&] { return static_cast<uint16_t>(rng()); };
+  for (int i = 0; i < 4000; i++) {
+    const bool tcp = i % 2 == 1, outbound = (i / 2) % 2 == 0;
+    PacketBuilder b;
+    b.ipv4(u32(), u32(), {.ttl = static_cast<uint8_t>(2 + rng() % 254)});
+    if (tcp)
+      b.tcp(u16(), u16(), static_cast<uint8_t>(rng()));
+    else
+      b.udp(u16(), u16());
+    Bytes general = b.payload(rng() % 64).build();
+    if (!tcp && i % 8 == 0) std::memset(general.data() + 14 + 20 + 6, 0, 2);  // sent without a UDP checksum
+    Bytes lane = general;
+    NatSession sg;
+    sg.in_ip = u32();
+    sg.in_port = u16();
+    sg.ext_port = u16();
+    sg.tcp = static_cast<uint8_t>(rng() % (static_cast<uint8_t>(NatTcpState::closing) + 1));
+    NatSession sl = sg;
+    const uint32_t ext_ip = u32();
+    uint8_t* gip = general.data() + 14;
+    uint8_t* lip = lane.data() + 14;
+    if (outbound) {
+      nat_outbound_rewrite(gip, sg, ext_ip, nat_ttl_decrement(gip));
+      nat_lane_outbound_rewrite(lip, tcp, sl, ext_ip, nat_ttl_decrement(lip));
+    } else {
+      nat_inbound_rewrite(sg, gip, gip + 20, gip + 22, 77, nat_ttl_decrement(gip));
+      nat_lane_inbound_rewrite(sl, lip, tcp, 77, nat_ttl_decrement(lip));
+    }
+    INFO("packet " << i << (tcp ? " tcp" : " udp") << (outbound ? " out" : " in"));
+    REQUIRE(lane == general);
+    REQUIRE(sl.tcp == sg.tcp);
+    REQUIRE(sl.last_seen_tsc == sg.last_seen_tsc);
+    REQUIRE(ip_sum_ok(lip));
+  }
+}
+
 TEST_CASE("NAT checksum update: every checksum value and deltas at the fold's edges, as RFC 1624 eqn. 3", "[nat]") {
   // nat_fix_by folds ~HC + delta once with a rotation; the reference adds the carries back one at a time. A fold
   // that drops the end-around carry is wrong only where the halves' sum overflows (~1 in 10,000 random headers), so
