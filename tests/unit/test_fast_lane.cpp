@@ -115,8 +115,9 @@ Bytes frame(std::mt19937& rng, uint32_t f) {
   if (x == 11) return b.ipv4(src, ip4("192.168.10.1"), o).icmp(8).payload(8).build();  // ping the edge
   if (x == 12) return b.ipv4(src, dst, o).icmp(8).payload(8).build();                  // ping the internet
   if (x == 13) return b.ipv6(ip6("fd00::10"), ip6("2001:db8::1")).udp(sport, 5060).payload(8).build();
-  if (x == 14) return b.ipv4(src, dst, o).tcp(sport, 443, 0x10, {}, 4).build();            // data offset 4 (bad)
-  if (x == 15) return b.ipv4(src, dst, o).udp(sport, 5060).payload(4).trailer(6).build();  // Ethernet padding
+  if (x == 14) return b.ipv4(src, dst, o).tcp(sport, 443, 0x10, {}, 4).build();              // data offset 4 (bad)
+  if (x == 20) return b.ipv4(src, dst, o).tcp(sport, 443, 0x10, {}, 15).payload(8).build();  // offset beyond packet
+  if (x == 15) return b.ipv4(src, dst, o).udp(sport, 5060).payload(4).trailer(6).build();    // Ethernet padding
   if (x == 16) {  // truncated inside the UDP header
     Bytes t = b.ipv4(src, dst, o).udp(sport, 5060).build();
     t.resize(14 + 20 + 4);

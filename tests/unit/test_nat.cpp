@@ -1,6 +1,7 @@
 // NAT44: the session table (mapping, endpoint independence, port preservation, exhaustion, per-host cap, timeouts
 // on a fake clock, TCP state) and the translation of headers both ways with every checksum checked from scratch.
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -248,6 +249,23 @@ TEST_CASE("NAT table: TCP established holds 2 h 4 min; FIN both ways or RST cut 
   CHECK(nat_timeout_of(*r, kTimeouts) == kTimeouts.tcp_transitory);
   nat_tcp_track(*r, kSyn, true);  // the port reused for a new connection
   CHECK(r->tcp == static_cast<uint8_t>(NatTcpState::syn_out));
+}
+
+// nat_timeout_of for every protocol and TCP state against what RFC 5382 asks for (established and half-closed
+// hold long, the rest briefly). UDP and ICMP ignore the TCP state byte, whatever it holds.
+TEST_CASE("NAT table: the idle timeout of every protocol and TCP state", "[nat]") {
+  const uint64_t est = kTimeouts.tcp_established, tra = kTimeouts.tcp_transitory;
+  const uint64_t tcp[] = {tra, tra, est, est, est, tra};  // none, syn_out, established, fin_out, fin_in, closing
+  for (uint32_t st = 0; st < 256; st++) {
+    NatSession s;
+    s.tcp = static_cast<uint8_t>(st);
+    s.proto = static_cast<uint8_t>(NatProto::tcp);
+    if (st < std::size(tcp)) REQUIRE(nat_timeout_of(s, kTimeouts) == tcp[st]);
+    s.proto = static_cast<uint8_t>(NatProto::udp);
+    REQUIRE(nat_timeout_of(s, kTimeouts) == kTimeouts.udp);
+    s.proto = static_cast<uint8_t>(NatProto::icmp);
+    REQUIRE(nat_timeout_of(s, kTimeouts) == kTimeouts.icmp);
+  }
 }
 
 // nat_tcp_track skips the call where nat_tcp_move could change nothing: every state, flag byte and direction
