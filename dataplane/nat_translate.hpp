@@ -34,10 +34,15 @@ struct NatSum {
   bool udp = false;
 };
 
+// The transport checksum of a TCP (`tcp`) or UDP header at `l4`, for the fast lanes, which take no other protocol.
+inline NatSum nat_l4_sum_tcp_udp(uint8_t* l4, bool tcp) {
+  if (tcp) return {l4 + 16, false};
+  return nat_rd16(l4 + 6) == 0 ? NatSum{} : NatSum{l4 + 6, true};
+}
+
 // The transport checksum over the L4 header at `l4` (which holds at least its first 18 bytes for TCP, 8 otherwise).
 inline NatSum nat_l4_sum(uint8_t* l4, uint8_t proto) {
-  if (proto == kIpProtoTcp) return {l4 + 16, false};
-  if (proto == kIpProtoUdp) return nat_rd16(l4 + 6) == 0 ? NatSum{} : NatSum{l4 + 6, true};
+  if (proto == kIpProtoTcp || proto == kIpProtoUdp) return nat_l4_sum_tcp_udp(l4, proto == kIpProtoTcp);
   if (proto == kIpProtoIcmp) return {l4 + 2, false};
   return {};
 }
@@ -98,12 +103,6 @@ inline void nat_fix_by(NatSum s, uint32_t delta) {
   const uint16_t v = static_cast<uint16_t>(~((sum + std::rotr(sum, 16)) >> 16));
   const uint16_t out = s.udp && v == 0 ? uint16_t{0xffff} : v;  // 0 and 0xffff read the same either way round
   std::memcpy(s.at, &out, sizeof out);
-}
-
-// nat_l4_sum of a TCP (`tcp`) or UDP header, for the fast lanes, which take no other protocol: no test for ICMP.
-inline NatSum nat_l4_sum_tcp_udp(uint8_t* l4, bool tcp) {
-  if (tcp) return {l4 + 16, false};
-  return nat_rd16(l4 + 6) == 0 ? NatSum{} : NatSum{l4 + 6, true};
 }
 
 // One endpoint of the IPv4 packet at `ip` translated: the address at `addr_at` (source or destination) becomes
