@@ -20,7 +20,8 @@
 // scratch (tests/unit/test_fast_lane.cpp runs the same traffic both ways and compares; so does a pipeline test with
 // wansteer --no-fast-lane). Order: packets of one flow keep their order unless one of them is such an exception
 // (IP options, say) in the same burst as an ordinary one; the exception then leaves after the ordinary packets of
-// that burst. Packets of different flows may change order within a burst.
+// that burst. Packets of different flows may change order within a burst (the lane forwards a burst's TCP packets
+// before its UDP ones: see lan_fast_lane).
 #pragma once
 #include <cstdint>
 
