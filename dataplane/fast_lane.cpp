@@ -69,24 +69,27 @@ inline void fill_meta(rte_mbuf* m, const uint8_t* ip, uint32_t hash, uint8_t cls
 // The flow's NAT session (*ns) or, on a routed link, its firewall session, looked up and refreshed as the general
 // path does; a NAT session through the flow's hint (FlowCache::nat_hint), so a cached flow needs no hash lookup.
 // The usual case, a hint naming the flow's live session, is answered here (inline, the hint left as it is); the
-// rest by nat_outbound_session. False: the general path's (a session not made yet or expired, or another worker's,
-// which it hands over; with several workers such frames went to their owner in pass A and do not get here).
+// rest by nat_outbound_session, whose session becomes the hint. False: the general path's (a session not made yet or
+// expired, or another worker's, which it hands over; with several workers such frames went to their owner in pass A and
+// do not get here).
 inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, uint8_t* ip, uint32_t seg_left,
-                         uint64_t now_tsc, uint32_t* nat_hint, NatSession** ns) {
+                         uint64_t now_tsc, FlowEntry* e, NatSession** ns) {
   uint16_t owner = 0;
   if (snap.links[link].nat) {
+    uint32_t hint = FlowCache::nat_hint(e);
     if (w.nat) {
       const NatProto p = ip[9] == kLaneProtoTcp ? NatProto::tcp : NatProto::udp;  // the lane takes only these
       const uint8_t* l4 = ip + kLaneIpLen;
-      NatSession* s =
-          w.nat->hinted_live(*nat_hint, link, p, nat_rd32(ip + 12), nat_rd16(l4), now_tsc, snap.nat.timeouts);
+      NatSession* s = w.nat->hinted_live(hint, link, p, nat_rd32(ip + 12), nat_rd16(l4), now_tsc, snap.nat.timeouts);
       if (s != nullptr) {
         nat_outbound_touch(*s, p, l4, now_tsc);
         *ns = s;
         return true;
       }
     }
-    return nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, &owner, nat_hint) == NatOut::ok;
+    const bool ok = nat_outbound_session(w, snap, link, ip, seg_left, false, now_tsc, ns, &owner, &hint) == NatOut::ok;
+    FlowCache::set_nat_hint(e, hint);
+    return ok;
   }
   if (!snap.links[link].firewall) return true;
   const FwOut f = firewall_outbound(w, snap, link, ip, seg_left, false, now_tsc, &owner);
@@ -94,8 +97,8 @@ inline bool lane_session(WorkerContext& w, const DataplaneSnapshot& snap, uint8_
 }
 
 // What this burst's links ask of the lane: any_nat, a link translates (and the worker has a NAT table): only then
-// are the hints' lines worth loading; by_owner, with several workers a link translates or tracks sessions, so a
-// frame goes to the worker owning its inside port (nat_outbound.hpp) before any work here.
+// are the hinted sessions worth loading early; by_owner, with several workers a link translates or tracks sessions, so
+// a frame goes to the worker owning its inside port (nat_outbound.hpp) before any work here.
 struct LaneLinks {
   bool any_nat = false;
   bool by_owner = false;
@@ -168,7 +171,6 @@ inline uint64_t lane_candidates(WorkerContext& w, const DataplaneSnapshot& snap,
     c.keys[j] = FlowKey4{addrs, FlowKey4::with_vlan(tail, vlan)};
     c.hashes[j] = ipv4_flow_hash(addrs, tail);
     flows->prefetch(c.hashes[j]);
-    if (links.any_nat) flows->prefetch_nat_hint(c.hashes[j]);
     c.frame[j] = p;
     c.l3_off[j] = static_cast<uint8_t>(off);
     c.at[j] = static_cast<uint8_t>(i);
@@ -190,7 +192,7 @@ inline void find_entries(WorkerContext& w, const DataplaneSnapshot& snap, const 
     FlowEntry* e = flows->find(c.keys[j], c.hashes[j]);
     c.ents[j] = e;
     if (e == nullptr || e->link >= kMaxLinks) continue;
-    if (any_nat && snap.links[e->link].nat) w.nat->prefetch_hinted(flows->nat_hint(e));
+    if (any_nat && snap.links[e->link].nat) w.nat->prefetch_hinted(FlowCache::nat_hint(e));
     if (routes.any_host_pair &&
         routes.route[e->class_id & (kMaxClasses - 1)][e->link].fast == LinkRoute::kLaneHostPair) {
       c.pair_hashes[j] = ipv4_host_pair_hash(c.keys[j].addrs);
@@ -250,7 +252,7 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
   // general path leaves the lane untouched.
   NatSession* ns = nullptr;
-  if (!lane_session(w, snap, link, ip, m->data_len - off, now_tsc, &w.flows->nat_hint(e), &ns)) return false;
+  if (!lane_session(w, snap, link, ip, m->data_len - off, now_tsc, e, &ns)) return false;
   if (pair != nullptr) pair->last_seen_tsc = now_tsc;
   // The tag leaves as lan_send's strip_vlans takes it off: 4 bytes less in front. Its MACs need no move, the
   // rewrite below overwrites all 12 bytes; the inner ethertype stays where it is.

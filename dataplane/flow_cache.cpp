@@ -19,9 +19,7 @@ std::unique_ptr<FlowCache> FlowCache::create(const std::string& name, uint32_t c
   while (n < 2 * capacity) n <<= 1;
   std::unique_ptr<FlowCache> fc(new FlowCache());
   fc->slots_ = static_cast<Slot*>(rte_malloc_socket(name.c_str(), sizeof(Slot) * n, RTE_CACHE_LINE_SIZE, socket));
-  fc->nat_hints_ =
-      static_cast<uint32_t*>(rte_zmalloc_socket(name.c_str(), sizeof(uint32_t) * n, RTE_CACHE_LINE_SIZE, socket));
-  if (fc->slots_ == nullptr || fc->nat_hints_ == nullptr) {
+  if (fc->slots_ == nullptr) {
     *error = "cannot allocate flow table " + name;
     return nullptr;
   }
@@ -31,10 +29,7 @@ std::unique_ptr<FlowCache> FlowCache::create(const std::string& name, uint32_t c
   return fc;
 }
 
-FlowCache::~FlowCache() {
-  rte_free(slots_);
-  rte_free(nat_hints_);
-}
+FlowCache::~FlowCache() { rte_free(slots_); }
 
 template <typename Key>
 inline FlowEntry* FlowCache::find_key(const Key& key, uint32_t hash) {

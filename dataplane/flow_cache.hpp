@@ -113,17 +113,19 @@ class FlowCache {
   // Starts loading the home slot of `hash` (where a cached flow almost always is); call it a while before
   // lookup_burst so the cache miss overlaps other work.
   void prefetch(uint32_t hash) const { rte_prefetch0(&slots_[hash & mask_]); }
-  // The same for the flow's NAT session hint (nat_hint): 16 slots' hints share a line, so the home slot's covers
-  // almost every probe window.
-  void prefetch_nat_hint(uint32_t hash) const { rte_prefetch0(&nat_hints_[hash & mask_]); }
 
-  // The NAT session a cached flow used last (NatSessionTable::hint_of; 0: none), kept beside its slot because the
-  // slot's line is full. Only a hint: the session table checks it names the flow's endpoint before trusting it,
-  // so a slot reused by another flow, or a session released and reused, costs one hash lookup, never a wrong
-  // mapping.
-  uint32_t& nat_hint(const FlowEntry* e) {
-    const auto* slot = reinterpret_cast<const Slot*>(reinterpret_cast<const char*>(e) - offsetof(Slot, entry));
-    return nat_hints_[slot - slots_];
+  // The NAT session an IPv4 flow used last (NatSessionTable::hint_of; 0: none). It lives in the flow's own slot, in
+  // bytes an IPv4 key leaves unused (kNatHintAt), so the lane's packet loads no other line for it (a side array
+  // of hints cost about 7 cycles a packet at 10,000 flows: one more random line, bench/README). Only a hint: the
+  // session table checks it names the flow's endpoint before trusting it, so a session released and reused costs
+  // one hash lookup, never a wrong mapping. A new entry's is 0 (its key's bytes there are zero). IPv4 flows only.
+  static uint32_t nat_hint(const FlowEntry* e) {
+    uint32_t h;
+    __builtin_memcpy(&h, slot_of(e)->key.src + kNatHintAt, 4);
+    return h;
+  }
+  static void set_nat_hint(FlowEntry* e, uint32_t hint) {
+    __builtin_memcpy(const_cast<Slot*>(slot_of(e))->key.src + kNatHintAt, &hint, 4);
   }
 
   // Looks up n keys (n <= kBurst) using their precomputed hashes; out[i] is the entry or nullptr.
@@ -135,9 +137,10 @@ class FlowCache {
 
   // The entry of an IPv4 key of the LAN fast lane (which prefetched its home slot), or nullptr.
   // Three 8-byte words of a slot's key are compared: source and destination, each with the 4 bytes after it, and
-  // the last word (ports, vlan, protocol, l3). The other two words are zero in every IPv4 key (its addresses are
-  // zero-padded to 16 bytes), and a slot whose l3 is ipv4 holds an IPv4 key; empty and deleted slots, and
-  // host-pair keys, have other l3 values. The last word also says whether the slot is empty.
+  // the last word (ports, vlan, protocol, l3). The other two words are not key in an IPv4 key (its addresses are
+  // zero-padded to 16 bytes; the source's padding holds the NAT hint), and a slot whose l3 is ipv4 holds an IPv4
+  // key; empty and deleted slots, and host-pair keys, have other l3 values. The last word also says whether the
+  // slot is empty.
   FlowEntry* find(const FlowKey4& k, uint32_t hash) {
     const uint64_t src = k.addrs & 0xffffffffu, dst = k.addrs >> 32;
     for (uint32_t d = 0; d < kWindow; d++) {
@@ -174,10 +177,24 @@ class FlowCache {
   static_assert(sizeof(Slot) == 64, "one flow per cache line");
 
   static bool used(const Slot& s) { return s.key.l3 != kEmpty && s.key.l3 != kTombstone; }
-  static bool same_key(const FlowKey& a, const FlowKey& b) { return __builtin_memcmp(&a, &b, sizeof(FlowKey)) == 0; }
+  // Where an IPv4 key's slot keeps the flow's NAT hint: source address bytes 12..15, zero in the IPv4 key itself
+  // and never compared for one (same_key; find compares bytes 0..7 of each address).
+  static constexpr uint32_t kNatHintAt = 12;
+  static const Slot* slot_of(const FlowEntry* e) {
+    return reinterpret_cast<const Slot*>(reinterpret_cast<const char*>(e) - offsetof(Slot, entry));
+  }
+  // A cached key `k` against a looked-up one: every byte but an IPv4 key's NAT hint (kNatHintAt).
+  static bool same_key(const FlowKey& k, const FlowKey& b) {
+    return __builtin_memcmp(&k, &b, kNatHintAt) == 0 && __builtin_memcmp(k.dst, b.dst, sizeof(FlowKey) - 16) == 0 &&
+           ((b.l3 & ~FlowKey::kHostPair) == static_cast<uint8_t>(L3::ipv4) ||
+            __builtin_memcmp(k.src + kNatHintAt, b.src + kNatHintAt, 4) == 0);
+  }
   // Equal to same_key(k, flow_key_from_meta(m)): src, dst, sport, dport sit at the same offsets in both.
   static bool same_key(const FlowKey& k, const PacketMeta& m) {
-    return __builtin_memcmp(&k, &m, 36) == 0 && k.vlan == m.vlan && k.proto == m.proto && k.l3 == m.l3;
+    return __builtin_memcmp(&k, &m, kNatHintAt) == 0 && __builtin_memcmp(k.dst, m.dst.data(), 20) == 0 &&
+           k.vlan == m.vlan && k.proto == m.proto && k.l3 == m.l3 &&
+           (m.l3 == static_cast<uint8_t>(L3::ipv4) ||
+            __builtin_memcmp(k.src + kNatHintAt, m.src.data() + kNatHintAt, 4) == 0);
   }
   template <typename Key>
   FlowEntry* find_key(const Key& key, uint32_t hash);
@@ -194,8 +211,7 @@ class FlowCache {
 
   FlowCache() = default;
   Slot* slots_ = nullptr;
-  uint32_t* nat_hints_ = nullptr;  // one per slot (nat_hint)
-  uint32_t mask_ = 0;              // number of slots - 1 (a power of two, at least 2 x capacity)
+  uint32_t mask_ = 0;  // number of slots - 1 (a power of two, at least 2 x capacity)
   uint32_t capacity_ = 0;
   uint32_t count_ = 0;
   uint32_t cursor_ = 0;             // slot index where aging and whole-cache eviction continue

@@ -1,7 +1,9 @@
 // FlowCache tests: insert/lookup, idle aging by the sweep, bounded size with counted evictions.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <cstring>
 
 #include <rte_lcore.h>
 
@@ -141,4 +143,69 @@ TEST_CASE("after a full aging sweep the heaviest flows are published for show fl
   for (const TopFlow& f : top) min_bytes = std::min(min_bytes, f.bytes);
   CHECK(min_bytes == 100ull * (40 - kTopFlows));  // exactly the 16 heaviest of 40
   CHECK(fc->size() == 40);
+}
+
+// The NAT hint lives in the slot, in the source address's bytes 12..15, which an IPv4 key does not use: every kind of
+// lookup must still find the flow, an insert of the same key must not add a second entry, and IPv6 keys, whose
+// address does use those bytes, must stay distinct.
+TEST_CASE("an IPv4 flow's NAT hint sits in its slot and changes no lookup", "[flow_cache]") {
+  std::string err;
+  auto fc = FlowCache::create(unique_name("fc_hint"), 1024, SOCKET_ID_ANY, &err);
+  REQUIRE(fc);
+  WorkerCounters c;
+  const FlowKey k = key_for(7);
+  FlowEntry* e = fc->insert(k, hash_for(7), c);
+  REQUIRE(e != nullptr);
+  CHECK(FlowCache::nat_hint(e) == 0);  // a new entry names no session
+  FlowCache::set_nat_hint(e, 0xa1b2c3d4u);
+  CHECK(FlowCache::nat_hint(e) == 0xa1b2c3d4u);
+
+  FlowEntry* out = nullptr;
+  fc->lookup_burst(&k, std::array<uint32_t, 1>{hash_for(7)}.data(), 1, &out);
+  CHECK(out == e);
+  PacketMeta m{};
+  std::memcpy(m.src.data(), k.src, 16);
+  std::memcpy(m.dst.data(), k.dst, 16);
+  m.sport = k.sport;
+  m.dport = k.dport;
+  m.proto = k.proto;
+  m.l3 = k.l3;
+  m.flow_hash = hash_for(7);
+  const PacketMeta* mp = &m;
+  out = nullptr;
+  fc->lookup_burst(&mp, 1, &out);
+  CHECK(out == e);
+  uint64_t addrs = 0;
+  std::memcpy(&addrs, k.src, 4);
+  std::memcpy(reinterpret_cast<uint8_t*>(&addrs) + 4, k.dst, 4);
+  const uint64_t tail = FlowKey4::tail_of(uint32_t{k.sport} | uint32_t{k.dport} << 16, k.proto);
+  CHECK(fc->find(FlowKey4{addrs, tail}, hash_for(7)) == e);
+  CHECK(fc->insert(k, hash_for(7), c) == e);
+  CHECK(fc->size() == 1);
+  CHECK(FlowCache::nat_hint(e) == 0xa1b2c3d4u);
+
+  FlowKey v6a = key_for(8);
+  v6a.l3 = static_cast<uint8_t>(L3::ipv6);
+  FlowKey v6b = v6a;
+  v6b.src[13] = 0x55;  // differs from v6a only where an IPv4 key keeps its hint
+  FlowEntry* ea = fc->insert(v6a, hash_for(8), c);
+  FlowEntry* eb = fc->insert(v6b, hash_for(8), c);
+  REQUIRE(ea != nullptr);
+  REQUIRE(eb != nullptr);
+  CHECK(ea != eb);
+  CHECK(fc->size() == 3);
+  FlowEntry* both[2] = {nullptr, nullptr};
+  const FlowKey keys[2] = {v6b, v6a};
+  const uint32_t hashes[2] = {hash_for(8), hash_for(8)};
+  fc->lookup_burst(keys, hashes, 2, both);
+  CHECK(both[0] == eb);
+  CHECK(both[1] == ea);
+  m.l3 = static_cast<uint8_t>(L3::ipv6);
+  std::memcpy(m.src.data(), v6a.src, 16);
+  std::memcpy(m.dst.data(), v6a.dst, 16);
+  m.sport = v6a.sport;
+  m.flow_hash = hash_for(8);
+  out = nullptr;
+  fc->lookup_burst(&mp, 1, &out);
+  CHECK(out == ea);
 }
