@@ -222,10 +222,12 @@ inline FlowEntry* lane_pair_entry(FlowCache& flows, const RouteTable& routes, ui
   return pe;
 }
 
-// Pass B for candidate j (packet m): forwards a hit the general path would forward unchanged, as it would, and
-// returns true; else returns false and leaves the packet, its entries and sessions untouched.
+// Pass B for candidate j (packet m, TCP when `tcp`, else UDP): forwards a hit the general path would forward
+// unchanged, as it would, and returns true; else returns false and leaves the packet, its entries and sessions
+// untouched.
 inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const RouteTable& routes,
-                         const LaneCandidates& c, uint16_t j, rte_mbuf* m, uint16_t generation, uint64_t now_tsc) {
+                         const LaneCandidates& c, uint16_t j, rte_mbuf* m, bool tcp, uint16_t generation,
+                         uint64_t now_tsc) {
   FlowEntry* e = c.ents[j];
   // A miss, an expired or older-policy entry (classified again), a flow that must move, a link without a next
   // hop: all the general path's. The same tests it makes, from the same route table.
@@ -248,7 +250,11 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   const uint32_t off = c.l3_off[j];
   uint8_t* ip = p + off;
   // Over the link's MTU (one compare): the general path drops it and tells the sender (fragmentation needed).
-  if (r->fast == LinkRoute::kLaneNo || wire_be16(ip + 2) > snap.links[link].mtu) return false;
+  const uint32_t total = wire_be16(ip + 2);
+  if (r->fast == LinkRoute::kLaneNo || total > snap.links[link].mtu) return false;
+  // A TCP header within the packet (lane_tcp_ok; else the general path drops it as malformed): tested here, in the
+  // pass over the burst's TCP packets, where it goes the same way every time.
+  if (tcp && !lane_tcp_ok(ip, total)) return false;
   // The flow's NAT or firewall session (lane_session), looked up before the TTL changes, so a packet left to the
   // general path leaves the lane untouched.
   NatSession* ns = nullptr;
@@ -264,14 +270,13 @@ inline bool lane_forward(WorkerContext& w, const DataplaneSnapshot& snap, const 
   e->packets++;
   e->bytes += m->pkt_len;  // as it leaves: untagged
   // A SYN's MSS, clamped as the general path does (before NAT, so the TCP checksum updates run in the same order):
-  // lan_lane_frame checked the TCP header lies within the packet and the first segment.
+  // lane_tcp_ok checked the TCP header lies within the packet and the first segment.
   const uint16_t mss_max = snap.links[link].mss_max;
-  if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
-      tcp_mss_clamp(ip + kLaneIpLen, wire_be16(ip + 2) - kLaneIpLen, mss_max))
+  if (tcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) && tcp_mss_clamp(ip + kLaneIpLen, total - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
   // TTL - 1 (lan_lane_frame checked TTL > 1); with NAT, one header checksum update for both.
   if (ns != nullptr)
-    nat_lane_outbound_rewrite(ip, ip[9] == kLaneProtoTcp, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
+    nat_lane_outbound_rewrite(ip, tcp, *ns, snap.links[link].own_ip, nat_ttl_decrement(ip));
   else
     ipv4_ttl_decrement(ip);
   std::memcpy(p, r->eth, sizeof r->eth);
@@ -293,15 +298,15 @@ uint16_t lan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, rte_mbuf
   find_entries(w, snap, routes, links.any_nat, c);
   // Pass B: hits of a fast route are forwarded here, everything else is left as it came. The TCP candidates first,
   // then the UDP ones: an office's TCP and UDP flows arrive in no order a branch predictor learns, and lane_forward
-  // tests the protocol (session timeout, TCP tracking, MSS, checksum), so in arrival order each of its packets would
-  // cost about one misprediction. Each flow is of one protocol and keeps its order.
+  // tests the protocol (TCP header, session timeout, TCP tracking, MSS, checksum), so in arrival order each of its
+  // packets would cost about one misprediction. Each flow is of one protocol and keeps its order.
   const uint16_t generation = flow_generation(snap.policy_generation);
   const uint64_t all = c.n == 64 ? ~uint64_t{0} : (uint64_t{1} << c.n) - 1;
-  for (const uint64_t part : {c.tcp, all & ~c.tcp}) {
-    for (uint64_t b = part; b != 0; b &= b - 1) {
+  for (const bool tcp : {true, false}) {
+    for (uint64_t b = tcp ? c.tcp : all & ~c.tcp; b != 0; b &= b - 1) {
       const auto j = static_cast<uint16_t>(__builtin_ctzll(b));
       const uint16_t i = c.at[j];
-      if (!lane_forward(w, snap, routes, c, j, pkts[i], generation, now_tsc)) rest |= uint64_t{1} << i;
+      if (!lane_forward(w, snap, routes, c, j, pkts[i], tcp, generation, now_tsc)) rest |= uint64_t{1} << i;
     }
   }
   // all but those left over and those handed to their owner, which counts them if its lane takes them

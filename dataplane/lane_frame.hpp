@@ -18,10 +18,28 @@ inline constexpr uint32_t kLaneIpLen = 20;      // the fast lanes take IPv4 head
 inline constexpr uint8_t kLaneProtoTcp = 6;
 inline constexpr uint8_t kLaneProtoUdp = 17;
 
+// TCP or UDP, in one test whose outcome a branch predictor learns whatever the mix: `proto == 6 || proto == 17` is
+// two jumps, the first taken by TCP packets only, and an office's TCP and UDP flows arrive in no order it learns.
+inline bool lane_proto_ok(uint8_t proto) {
+  constexpr uint64_t kTaken = uint64_t{1} << kLaneProtoTcp | uint64_t{1} << kLaneProtoUdp;
+  return ((kTaken >> (proto & 63)) & uint64_t{proto < 64}) != 0;
+}
+
+// A TCP header of at least 20 bytes within the packet (so within the first segment: lane_ipv4_ok found the whole
+// packet there), for an IPv4 header at `ip` without options whose total length is `total`. The lanes test it in
+// their passes over TCP packets only, where it goes the same way every time, not in lane_ipv4_ok, where TCP and UDP
+// alternate.
+inline bool lane_tcp_ok(const uint8_t* ip, uint32_t total) {
+  if (total < kLaneIpLen + 20) return false;
+  const uint32_t hl = (ip[kLaneIpLen + 12] >> 4) * 4u;
+  return hl >= 20 && hl <= total - kLaneIpLen;
+}
+
 // The checks of an IPv4 header at `ip`, `off` bytes into a frame whose first segment holds `seg` bytes (at least
 // off + 28), whose version/IHL byte the caller found to be 0x45: not a later fragment, TTL > 1, valid checksum and
-// lengths, with a complete TCP or UDP header in the first segment. Inline with a constant `off` at each call site.
-// Header words are read as little-endian 8-byte loads (x86); the masks below pick the fields out of them.
+// lengths, TCP or UDP, the whole packet in the first segment (so a UDP header is complete; a TCP header is the
+// caller's to check, lane_tcp_ok). Inline with a constant `off` at each call site. Header words are read as
+// little-endian 8-byte loads (x86); the masks below pick the fields out of them.
 inline bool lane_ipv4_ok(uint32_t seg, const uint8_t* ip, uint32_t off) {
   uint64_t w0, w1;  // the first 16 header bytes
   uint32_t dst_be;
@@ -32,14 +50,7 @@ inline bool lane_ipv4_ok(uint32_t seg, const uint8_t* ip, uint32_t off) {
   if ((w1 & 0xff) <= 1) return false;                 // TTL left to decrement
   const uint32_t total = be_to_host16(static_cast<uint16_t>(w0 >> 16));
   if (total < kLaneIpLen + 8 || off + total > seg) return false;  // whole IP packet in the first segment
-  const uint8_t proto = static_cast<uint8_t>(w1 >> 8);
-  if (proto == kLaneProtoTcp) {
-    if (total < kLaneIpLen + 20) return false;
-    const uint32_t hl = (ip[kLaneIpLen + 12] >> 4) * 4u;
-    if (hl < 20 || hl > total - kLaneIpLen) return false;
-  } else if (proto != kLaneProtoUdp) {
-    return false;
-  }
+  if (!lane_proto_ok(static_cast<uint8_t>(w1 >> 8))) return false;
   // One's-complement sum of the five 32-bit words is all ones when the checksum is right. Folded with rotations:
   // the high half of x + rotr(x, half) is the end-around-carry sum of x's halves (as Linux's csum_fold does).
   const uint64_t sum = (w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) + (w1 >> 32) + dst_be;

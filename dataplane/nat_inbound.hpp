@@ -38,7 +38,8 @@ inline void nat_inbound_rewrite(NatSession& s, uint8_t* ip, uint8_t* l4, uint8_t
 }
 
 // nat_inbound_rewrite of a reply the WAN fast lane took: an option-less IPv4 header (its transport header at ip +
-// 20), TCP (`tcp`) or UDP (lane_frame_ok), so neither the header's length nor ICMP is tested again.
+// 20), TCP (`tcp`, its header checked by lane_tcp_ok) or UDP (lane_frame_ok), so neither the header's length nor
+// ICMP is tested again.
 inline void nat_lane_inbound_rewrite(NatSession& s, uint8_t* ip, bool tcp, uint64_t now_tsc, uint32_t ip_more) {
   uint8_t* l4 = ip + 20;
   s.last_seen_tsc = now_tsc;

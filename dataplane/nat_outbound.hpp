@@ -43,7 +43,8 @@ inline void nat_outbound_rewrite(uint8_t* ip, const NatSession& s, uint32_t ext_
 }
 
 // nat_outbound_rewrite of a packet the LAN fast lane took: an option-less IPv4 header (its transport header at ip +
-// 20), TCP (`tcp`) or UDP (lane_ipv4_ok), so neither the header's length nor ICMP is tested again.
+// 20), TCP (`tcp`, its header checked by lane_tcp_ok) or UDP (lane_ipv4_ok), so neither the header's length nor
+// ICMP is tested again.
 inline void nat_lane_outbound_rewrite(uint8_t* ip, bool tcp, const NatSession& s, uint32_t ext_ip, uint32_t ip_more) {
   uint8_t* l4 = ip + 20;
   nat_rewrite_endpoint(ip, kIpProtoTcp, ip + 12, ext_ip, l4, s.ext_port, nat_l4_sum_tcp_udp(l4, tcp), ip_more);

@@ -43,10 +43,9 @@ inline bool session_lan_route(const DataplaneSnapshot& snap, uint32_t gen_tag, N
 inline bool lane_reply(const WorkerContext& w, const LinkConfig& L, const LinkForwards* lf, const uint8_t* ip,
                        NatProto p, uint16_t dport) {
   if (nat_rd32(ip + 16) != L.own_ip || (ip[6] & 0x20) != 0) return false;
-  if (p == NatProto::udp) {
-    if (is_probe_port(dport)) return false;
-    if (L.dhcp && dport == 68 && nat_rd16(ip + kLaneIpLen) == 67) return false;
-  }
+  // The ports first, the protocol last: a jump on the protocol would go either way (lane_proto_ok).
+  const bool control = is_probe_port(dport) || (L.dhcp && dport == 68 && nat_rd16(ip + kLaneIpLen) == 67);
+  if (control && p == NatProto::udp) return false;
   return (lf == nullptr || !lf->forwarded(p, dport)) && w.nat->owns(dport);
 }
 
@@ -108,6 +107,7 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     nc += static_cast<uint16_t>(p == NatProto::tcp);
     nu += static_cast<uint16_t>(p == NatProto::udp);
   }
+  const uint16_t n_tcp = nc;
   for (uint16_t j = 0; j < nu; j++, nc++) {
     slot[nc] = slot_udp[j];
     at[nc] = at_udp[j];
@@ -124,6 +124,12 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
     rte_mbuf* m = pkts[at[j]];
     uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
     uint8_t* ip = p + kLaneEthLen;
+    // A TCP header (lane_tcp_ok) before the session, whose lookup may release an expired one: the general path drops
+    // a malformed header before NAT. Tested on the TCP candidates only (j < n_tcp), which come first.
+    if (j < n_tcp && !lane_tcp_ok(ip, nat_rd16(ip + 2))) {
+      rest |= uint64_t{1} << at[j];
+      continue;
+    }
     NatSession* s = nat.find_in_slot(slot[j], now_tsc, snap.nat.timeouts);
     // A forward's session (its forward gone in a reload: the general path releases it), no route to the host, a
     // tagged subnet, or a source of the LAN's own subnets (the general path drops it as martian): not the lane's.

@@ -516,7 +516,8 @@ Bytes wan_flow_open(uint32_t f) {
 }
 
 // A reply of flow f from the internet to fiber's address, or with probability ~1/4 one of the exceptions the lane
-// must leave to the general path, or a TCP FIN, RST or SYN-ACK (with an MSS to clamp) the lane itself takes.
+// must leave to the general path (a bad TCP header among them), or a TCP FIN, RST or SYN-ACK (with an MSS to clamp)
+// the lane itself takes.
 Bytes wan_reply(std::mt19937& rng, uint32_t f) {
   const uint32_t link_ip = ip4("100.64.1.2");
   uint32_t src = wan_flow_far(f), dst = link_ip;
@@ -549,6 +550,8 @@ Bytes wan_reply(std::mt19937& rng, uint32_t f) {
     flags = 0x12;  // SYN-ACK with MSS 9000: clamped to fiber's 1460
     opts = {0x02, 0x04, 0x23, 0x28};
   }
+  if (x == 16) return b.tcp(443, dport, flags, opts, 15).payload(8).build();  // data offset beyond the packet
+  if (x == 17) return b.tcp(443, dport, flags, opts, 4).payload(f).build();   // data offset 4 (bad)
   return b.tcp(443, dport, flags, opts).payload(f).build();
 }
 
