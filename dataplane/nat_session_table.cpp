@@ -197,6 +197,9 @@ void NatSessionTable::release(NatSession* s) {
 }
 
 uint32_t NatSessionTable::expire_some(uint64_t now, const NatTimeouts& t, uint32_t n) {
+  // An empty table (a routed office without the firewall's sessions) has nothing to age: its sweep would still load
+  // 32 idle lines every 50 us, about 1 % of a routed worker's cycles at full rate (perf, bench/throughput run C).
+  if (size() == 0) return 0;
   uint32_t freed = 0;
   for (uint32_t i = 0; i < n && capacity_ != 0; i++) {
     NatSession& s = sessions_[sweep_];
