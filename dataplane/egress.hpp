@@ -22,7 +22,8 @@ void egress_queue_conforming(WorkerContext& w, const DataplaneSnapshot& snap, ui
                              uint64_t now_tsc);
 void egress_stage(WorkerContext& w, uint8_t link, rte_mbuf* m);
 
-// A rewritten packet (meta class_id set) is ready for WAN link `link`. Owned links: metered and queued (or sent)
+// A rewritten packet is ready for WAN link `link`. Of its meta, egress reads class_id, and l3 and l3_offset where a
+// meter re-marks DSCP (the LAN fast lane fills only these: fill_egress_meta). Owned links: metered and queued (or sent)
 // now; other links: staged for the owner's hand-off ring. Never blocks; every drop is counted. Packets that need
 // none of this do not come here: their route is direct (send_on_route in route_send.hpp). The usual case is
 // inline (an owned link, a current unlimited meter, no shaper or the shaper's cut-through: tx staging).

@@ -6,6 +6,7 @@
 // ports, probe replies, unresolved and tagged LAN hosts, TCP FIN/RST/SYN-ACK. Host-pair classes, too.
 #include <algorithm>
 #include <array>
+#include <map>
 #include <random>
 #include <string>
 
@@ -187,6 +188,27 @@ std::vector<std::string> sorted(const std::vector<Bytes>& v, bool ignore_dscp) {
   return s;
 }
 
+// With `ignore_dscp`, what must still hold: as many frames of each TOS byte (a re-marked packet does carry the new
+// DSCP, whichever it is), each untagged IPv4 frame's header checksum right.
+std::map<uint8_t, size_t> tos_counts(const std::vector<Bytes>& v) {
+  std::map<uint8_t, size_t> n;
+  for (const Bytes& b : v)
+    if (b.size() >= 34 && b[12] == 0x08 && b[13] == 0x00) n[b[15]]++;
+  return n;
+}
+bool ipv4_checksums_right(const std::vector<Bytes>& v) {
+  for (const Bytes& b : v) {
+    if (b.size() < 34 || b[12] != 0x08 || b[13] != 0x00) continue;
+    const size_t ihl = (b[14] & 0x0f) * 4u;
+    if (b.size() < 14 + ihl) return false;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < ihl; i += 2) sum += uint32_t{b[14 + i]} << 8 | b[15 + i];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+    if (sum != 0xffff) return false;
+  }
+  return true;
+}
+
 std::string hex(const std::string& f) {
   std::string s;
   for (unsigned char c : f) s += fmt::format("{:02x}", c);
@@ -221,6 +243,10 @@ std::array<size_t, 3> same_round(ControlRig& fast, ControlRig& general, int in_p
     auto a = fast.sent(port), b = general.sent(port);
     sent[port] = a.size();
     CHECK(differences(sorted(a, ignore_dscp), sorted(b, ignore_dscp)) == "");
+    if (ignore_dscp) {
+      CHECK(tos_counts(a) == tos_counts(b));
+      CHECK(ipv4_checksums_right(a));
+    }
   }
   return sent;
 }
