@@ -52,15 +52,37 @@ inline bool lane_reply(const WorkerContext& w, const LinkConfig& L, const LinkFo
 // The translated reply (TTL already decremented with it) to its LAN host: a SYN-ACK's MSS (in the general path's
 // order), Ethernet, tx.
 inline void lane_deliver(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t link, rte_mbuf* m, uint8_t* p,
-                         const NatSession& s) {
+                         const NatSession& s, bool tcp) {
   uint8_t* ip = p + kLaneEthLen;
   const uint16_t mss_max = snap.links[link].mss_max;
-  if (ip[9] == kLaneProtoTcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
+  if (tcp && mss_max != 0 && tcp_is_syn(ip + kLaneIpLen) &&
       tcp_mss_clamp(ip + kLaneIpLen, nat_rd16(ip + 2) - kLaneIpLen, mss_max))
     w.counters.mss_clamped.inc();
   std::memcpy(p, s.lan_mac, sizeof s.lan_mac);
   std::memcpy(p + RTE_ETHER_ADDR_LEN, snap.lan_mac.addr_bytes, RTE_ETHER_ADDR_LEN);
   tx_enqueue(w, 0, m);
+}
+
+// Pass C for one candidate, reply m of protocol kTcp whose session's index slot is `slot`: the session (an expired
+// one released, as the general path would), the host's route, then forward. False: the general path's, untouched.
+template <bool kTcp>
+inline bool lane_take(WorkerContext& w, const DataplaneSnapshot& snap, NatSessionTable& nat, uint8_t link, rte_mbuf* m,
+                      const uint32_t* slot, uint32_t gen_tag, uint64_t now_tsc) {
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* ip = p + kLaneEthLen;
+  // A TCP header (lane_tcp_ok) before the session, whose lookup may release an expired one: the general path drops
+  // a malformed header before NAT.
+  if (kTcp && !lane_tcp_ok(ip, nat_rd16(ip + 2))) return false;
+  NatSession* s = nat.find_in_slot(slot, now_tsc, snap.nat.timeouts);
+  // A forward's session (its forward gone in a reload: the general path releases it), no route to the host, a
+  // tagged subnet, or a source of the LAN's own subnets (the general path drops it as martian): not the lane's.
+  if (s == nullptr || s->forward || !session_lan_route(snap, gen_tag, *s) || snap.lan[s->lan_tag >> 24].vlan != 0 ||
+      lan_subnet_of(snap, nat_rd32(ip + 12)) >= 0)
+    return false;
+  // TTL - 1 (lane_frame_ok checked TTL > 1) in the same header checksum update as the translation.
+  nat_lane_inbound_rewrite(*s, ip, kTcp, now_tsc, nat_ttl_decrement(ip));
+  lane_deliver(w, snap, link, m, p, *s, kTcp);
+  return true;
 }
 
 }  // namespace
@@ -82,9 +104,9 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
   // UDP ones, then ahead of them: an office's TCP and UDP flows arrive in no order a branch predictor learns, and
   // pass C's steps test the protocol (session timeout, TCP tracking, checksum), so in arrival order each of its
   // packets would cost about one misprediction. Each flow is of one protocol and keeps its order.
-  uint8_t at[kBurst], at_udp[kBurst];               // candidate j is pkts[at[j]]
+  uint8_t at[kBurst], at_udp[kBurst];               // TCP candidate j is pkts[at[j]], UDP one pkts[at_udp[j]]
   const uint32_t *slot[kBurst], *slot_udp[kBurst];  // its session's index slot (NatSessionTable::inbound_slot)
-  uint16_t nc = 0, nu = 0;
+  uint16_t nt = 0, nu = 0;
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; i++) {
     const uint8_t* f = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
@@ -102,46 +124,31 @@ uint16_t wan_fast_lane(WorkerContext& w, const DataplaneSnapshot& snap, uint8_t 
       continue;
     }
     // Stored in both lists, counted in one: no jump on the protocol.
-    slot[nc] = slot_udp[nu] = nat.inbound_slot(link, p, dport);
-    at[nc] = at_udp[nu] = static_cast<uint8_t>(i);
-    nc += static_cast<uint16_t>(p == NatProto::tcp);
+    slot[nt] = slot_udp[nu] = nat.inbound_slot(link, p, dport);
+    at[nt] = at_udp[nu] = static_cast<uint8_t>(i);
+    nt += static_cast<uint16_t>(p == NatProto::tcp);
     nu += static_cast<uint16_t>(p == NatProto::udp);
-  }
-  const uint16_t n_tcp = nc;
-  for (uint16_t j = 0; j < nu; j++, nc++) {
-    slot[nc] = slot_udp[j];
-    at[nc] = at_udp[j];
   }
   w.counters.port[link + 1].rx_packets.add(n);
   w.counters.port[link + 1].rx_bytes.add(rx_bytes);
   // Pass B: the sessions' lines.
-  for (uint16_t j = 0; j < nc; j++) nat.prefetch_session_in(slot[j]);
+  for (uint16_t j = 0; j < nt; j++) nat.prefetch_session_in(slot[j]);
+  for (uint16_t j = 0; j < nu; j++) nat.prefetch_session_in(slot_udp[j]);
 
-  // Pass C: the session (expired ones released, as the general path would), the host's route, then forward.
+  // Pass C: the TCP candidates, then the UDP ones, each list in arrival order.
   const uint32_t gen_tag = lan_tag_generation(snap.generation);
   uint32_t taken = 0;
-  for (uint16_t j = 0; j < nc; j++) {
-    rte_mbuf* m = pkts[at[j]];
-    uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
-    uint8_t* ip = p + kLaneEthLen;
-    // A TCP header (lane_tcp_ok) before the session, whose lookup may release an expired one: the general path drops
-    // a malformed header before NAT. Tested on the TCP candidates only (j < n_tcp), which come first.
-    if (j < n_tcp && !lane_tcp_ok(ip, nat_rd16(ip + 2))) {
+  for (uint16_t j = 0; j < nt; j++) {
+    if (lane_take<true>(w, snap, nat, link, pkts[at[j]], slot[j], gen_tag, now_tsc))
+      taken++;
+    else
       rest |= uint64_t{1} << at[j];
-      continue;
-    }
-    NatSession* s = nat.find_in_slot(slot[j], now_tsc, snap.nat.timeouts);
-    // A forward's session (its forward gone in a reload: the general path releases it), no route to the host, a
-    // tagged subnet, or a source of the LAN's own subnets (the general path drops it as martian): not the lane's.
-    if (s == nullptr || s->forward || !session_lan_route(snap, gen_tag, *s) || snap.lan[s->lan_tag >> 24].vlan != 0 ||
-        lan_subnet_of(snap, nat_rd32(ip + 12)) >= 0) {
-      rest |= uint64_t{1} << at[j];
-      continue;
-    }
-    // TTL - 1 (lane_frame_ok checked TTL > 1) in the same header checksum update as the translation.
-    nat_lane_inbound_rewrite(*s, ip, ip[9] == kLaneProtoTcp, now_tsc, nat_ttl_decrement(ip));
-    lane_deliver(w, snap, link, m, p, *s);
-    taken++;
+  }
+  for (uint16_t j = 0; j < nu; j++) {
+    if (lane_take<false>(w, snap, nat, link, pkts[at_udp[j]], slot_udp[j], gen_tag, now_tsc))
+      taken++;
+    else
+      rest |= uint64_t{1} << at_udp[j];
   }
   w.counters.wan_fast_lane.add(taken);
   return lane_keep_rest(pkts, rest);
