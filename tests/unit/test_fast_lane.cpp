@@ -11,6 +11,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <rte_ip.h>
 #include <catch2/catch.hpp>
 
 #include "control/operations/stats.hpp"
@@ -200,11 +201,7 @@ bool ipv4_checksums_right(const std::vector<Bytes>& v) {
   for (const Bytes& b : v) {
     if (b.size() < 34 || b[12] != 0x08 || b[13] != 0x00) continue;
     const size_t ihl = (b[14] & 0x0f) * 4u;
-    if (b.size() < 14 + ihl) return false;
-    uint32_t sum = 0;
-    for (size_t i = 0; i < ihl; i += 2) sum += uint32_t{b[14 + i]} << 8 | b[15 + i];
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-    if (sum != 0xffff) return false;
+    if (b.size() < 14 + ihl || rte_raw_cksum(b.data() + 14, ihl) != 0xffff) return false;
   }
   return true;
 }
