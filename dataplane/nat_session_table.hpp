@@ -76,9 +76,11 @@ inline void nat_tcp_track(NatSession& s, uint8_t flags, bool outbound) {
   if ((flags & kNatTcpMoveFlags) == 0 && (outbound || answered)) return;
   nat_tcp_move(s, flags, outbound);
 }
-// The idle timeout that applies to `s` now (inline: every packet's session lookup asks it).
-inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
-  switch (static_cast<NatProto>(s.proto)) {
+// The idle timeout that applies to `s`, a session of protocol `p`, now (inline: every packet's session lookup asks
+// it). A caller that knows the protocol at compile time (the WAN fast lane's passes) passes it as a constant, and
+// the switch goes away.
+inline uint64_t nat_timeout_as(const NatSession& s, const NatTimeouts& t, NatProto p) {
+  switch (p) {
     case NatProto::udp:
       return t.udp;
     case NatProto::icmp:
@@ -89,6 +91,9 @@ inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
   const auto st = static_cast<NatTcpState>(s.tcp);
   const bool open = st == NatTcpState::established || st == NatTcpState::fin_out || st == NatTcpState::fin_in;
   return open ? t.tcp_established : t.tcp_transitory;
+}
+inline uint64_t nat_timeout_of(const NatSession& s, const NatTimeouts& t) {
+  return nat_timeout_as(s, t, static_cast<NatProto>(s.proto));
 }
 
 // Owned and used by one worker only (no lock). Workers share out each link's ports: this worker hands out, and
@@ -136,30 +141,18 @@ class NatSessionTable {
   void prefetch_hinted(uint32_t hint) const {
     if (hint - 1 < capacity_) rte_prefetch0(&sessions_[hint - 1]);
   }
-  // The WAN fast lane's lookup, in three steps a pass apart so each finds its line in cache: the index slot of
-  // `ext_port` (found and prefetched once; `link` < kMaxLinks), then the session it names (no session, no load),
-  // then find_in_slot, which reads the slot again (a session released by an earlier packet of the burst is gone).
-  const uint32_t* inbound_slot(uint8_t link, NatProto p, uint16_t ext_port) const {
-    const uint32_t* slot = &by_port_[port_slot(link, p, ext_port)];
-    rte_prefetch0(slot);
-    return slot;
-  }
-  void prefetch_session_in(const uint32_t* slot) const {
-    if (*slot != 0) rte_prefetch0(&sessions_[*slot - 1]);
-  }
-  // The live mapping the slot names, or nullptr (an expired one is released).
-  NatSession* find_in_slot(const uint32_t* slot, uint64_t now, const NatTimeouts& t) {
-    const uint32_t idx = *slot;
+  // The WAN fast lane's lookups on one link (< kMaxLinks) during one burst (see InboundView).
+  class InboundView;
+  InboundView inbound_view(uint8_t link);
+  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
+  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
+    if (link >= kMaxLinks) return nullptr;
+    const uint32_t idx = by_port(link, p, ext_port);
     if (idx == 0) return nullptr;
     NatSession* s = &sessions_[idx - 1];
     if (!expired(*s, now, t)) return s;
     release(s);
     return nullptr;
-  }
-  // The live mapping that owns external port `ext_port` of `link`, or nullptr (expired ones are released).
-  NatSession* find_inbound(uint8_t link, NatProto p, uint16_t ext_port, uint64_t now, const NatTimeouts& t) {
-    if (link >= kMaxLinks) return nullptr;
-    return find_in_slot(&by_port(link, p, ext_port), now, t);
   }
   // A new mapping: the inside port itself when free and ours (port preservation), else the next free one of ours;
   // never a port `forwards` (the link's port forwards, may be null) holds.
@@ -218,5 +211,56 @@ class NatSessionTable {
   rte_hash* by_inside_ = nullptr;  // (link, proto, inside address, port) -> session index
   rte_hash* per_host_ = nullptr;   // inside address -> sessions it holds
 };
+
+// The WAN fast lane's lookup of a reply's session on one link, in three steps a pass apart so each finds its line
+// in cache: the index slot of the reply's destination port (found and prefetched once), then the session it names
+// (no session, no load), then find, which reads the slot again (a session released by an earlier packet of the
+// burst is gone). A view for one burst, holding the table's arrays and worker share as values: the lane writes
+// packets through byte pointers between lookups, which may alias anything, so the table's own members would be read
+// again from memory for every packet (about 8 instructions a packet); a local view's copies are not.
+class NatSessionTable::InboundView {
+ public:
+  // The slot of external port `ext_port` of protocol `p` on the view's link; starts loading it.
+  const uint32_t* slot(NatProto p, uint16_t ext_port) const {
+    const uint32_t* s = &link_slots_[static_cast<uint32_t>(p) * 65536u + ext_port];
+    rte_prefetch0(s);
+    return s;
+  }
+  void prefetch_session(const uint32_t* slot) const {
+    if (*slot != 0) rte_prefetch0(&sessions_[*slot - 1]);
+  }
+  // The live mapping the slot of protocol `P` names, or nullptr (an expired one is released). The protocol is the
+  // slot's: the index holds each protocol's sessions apart.
+  template <NatProto P>
+  NatSession* find(const uint32_t* slot, uint64_t now, const NatTimeouts& t) const {
+    const uint32_t idx = *slot;
+    if (idx == 0) return nullptr;
+    NatSession* s = &sessions_[idx - 1];
+    if (now - s->last_seen_tsc <= nat_timeout_as(*s, t, P)) return s;
+    table_->release(s);
+    return nullptr;
+  }
+  // NatSessionTable::owns, with one worker decided once for the burst.
+  bool owns(uint16_t port) const { return one_worker_ || port % n_workers_ == worker_id_; }
+
+ private:
+  friend class NatSessionTable;
+  NatSessionTable* table_ = nullptr;
+  const uint32_t* link_slots_ = nullptr;  // the link's part of by_port_
+  NatSession* sessions_ = nullptr;
+  uint16_t worker_id_ = 0, n_workers_ = 1;
+  bool one_worker_ = true;
+};
+
+inline NatSessionTable::InboundView NatSessionTable::inbound_view(uint8_t link) {
+  InboundView v;
+  v.table_ = this;
+  v.link_slots_ = &by_port_[port_slot(link, NatProto::tcp, 0)];
+  v.sessions_ = sessions_.get();
+  v.worker_id_ = worker_id_;
+  v.n_workers_ = n_workers_;
+  v.one_worker_ = n_workers_ == 1;
+  return v;
+}
 
 }  // namespace wansteer

@@ -641,3 +641,34 @@ TEST_CASE("WAN fast lane: replies to NAT sessions leave as the general path send
   CHECK(rte_mempool_in_use_count(fast.pool) == base_fast);
   CHECK(rte_mempool_in_use_count(general.pool) == base_general);
 }
+
+TEST_CASE("WAN fast lane: a port forward's session, its forward gone in a reload, is the general path's",
+          "[fast_lane]") {
+  // UDP 7000 on fiber forwarded to 192.168.10.10: the first datagram opens the forward's session.
+  Policy with = wan_policy();
+  with.links[0].forwards.push_back(ForwardSpec{17, PortRange{7000, 7000}, ip4("192.168.10.10"), 7000, {}, {}, {}});
+  ControlRig fast(with);
+  ControlRig general(with);
+  general.w->fast_lane = false;
+  const auto datagram = [] {
+    PacketBuilder b(PacketBuilder::kDefaultDst, Mac{0x02, 0, 0, 0, 0x01, 0x01});
+    return b.ipv4(ip4("203.0.113.9"), ip4("100.64.1.2")).udp(5555, 7000).payload(6).build();
+  };
+  for (ControlRig* r : {&fast, &general}) {
+    r->inject(1, datagram());
+    r->poll();
+    REQUIRE(r->sent(0).size() == 1);                                                 // forwarded to the host
+    REQUIRE(r->cp->adopt_policy(wan_policy()).find("loaded") != std::string::npos);  // the forward goes
+  }
+  // The session is still in the table, named by port 7000's slot; the lane must not deliver on it.
+  for (int k = 0; k < 3; k++) {
+    fast.inject(1, datagram());
+    general.inject(1, datagram());
+  }
+  fast.poll();
+  general.poll();
+  CHECK(fast.sent(0).size() == general.sent(0).size());
+  CHECK(general.sent(0).empty());
+  CHECK(fast.w->counters.wan_fast_lane.get() == 0);
+  same_totals(sum_counters({fast.w}), sum_counters({general.w}));
+}
